@@ -1,0 +1,45 @@
+"""tfgan_translate: pix2pix and CycleGAN image-to-image translation on Keras 3.
+
+Public API (imported lazily so that `tfgan-translate --help` starts fast):
+
+>>> from tfgan_translate import Pix2Pix, unet_generator, patch_discriminator, paired_dataset
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Pix2Pix": "tfgan_translate.models.pix2pix",
+    "pix2pix_from_config": "tfgan_translate.models.pix2pix",
+    "LinearDecaySchedule": "tfgan_translate.models.schedules",
+    "unet_generator": "tfgan_translate.networks",
+    "resnet_generator": "tfgan_translate.networks",
+    "patch_discriminator": "tfgan_translate.networks",
+    "build_generator": "tfgan_translate.networks",
+    "build_discriminator": "tfgan_translate.networks",
+    "paired_dataset": "tfgan_translate.data",
+    "write_synthetic_dataset": "tfgan_translate.data",
+    "Pix2PixConfig": "tfgan_translate.config",
+    "load_config": "tfgan_translate.config",
+    "train": "tfgan_translate.training.run",
+    "load_run": "tfgan_translate.training.run",
+    "SampleGrid": "tfgan_translate.training.callbacks",
+    "translate_files": "tfgan_translate.inference",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tfgan_translate' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

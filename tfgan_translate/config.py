@@ -1,0 +1,223 @@
+"""Run configurations: one frozen dataclass per model, saved as JSON in every run.
+
+The command line only parses flags into a config and hands it to
+`tfgan_translate.training.run`; notebooks build the same object in Python.
+A config is the single record of how a run was made: `translate`, `export`
+and `--resume` read it back from `RUN_DIR/config.json`.
+
+Example:
+
+>>> cfg = Pix2PixConfig(data="data/facades", image_size=128, netG="unet_128")
+>>> cfg.replace(epochs=5).epochs
+5
+>>> Pix2PixConfig.from_json(cfg.to_json()) == cfg
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import typing
+from pathlib import Path
+from typing import Literal
+
+CONFIG_FILENAME = "config.json"
+
+Direction = Literal["AtoB", "BtoA"]
+Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"]
+DiscriminatorName = Literal["basic", "n_layers", "pixel"]
+Norm = Literal["batch", "instance", "none"]
+Upsample = Literal["transpose", "resize"]
+GanMode = Literal["vanilla", "lsgan", "wgangp"]
+Objective = Literal["l1", "gan", "cgan", "l1+gan", "l1+cgan"]
+
+
+def _choices(field_type) -> tuple | None:
+    """The allowed values of a `Literal[...]` annotation, else None."""
+    if typing.get_origin(field_type) is Literal:
+        return typing.get_args(field_type)
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Config:
+    """Shared behaviour: validation, JSON round trip, `replace`."""
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            allowed = _choices(hints[field.name])
+            if allowed is not None and value not in allowed:
+                raise ValueError(
+                    f"Invalid value for `{field.name}`. Received: {field.name}={value!r}. "
+                    f"Expected one of {list(allowed)}."
+                )
+        self._validate()
+
+    def _validate(self) -> None:
+        """Cross-field checks of a concrete config; overridden by subclasses."""
+
+    def replace(self, **changes):
+        """A copy with `changes` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, **dataclasses.asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        values = dict(values)
+        model = values.pop("model", cls.model)
+        if model != cls.model:
+            raise ValueError(f"This config is for model {model!r}, not {cls.model!r}.")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown {cls.__name__} fields: {unknown}. Known fields: {sorted(known)}.")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls.from_dict(json.loads(text))
+
+    def save(self, run_dir: str | Path) -> Path:
+        """Writes `run_dir/config.json` atomically and returns its path."""
+        path = Path(run_dir) / CONFIG_FILENAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(self.to_json() + "\n")
+        tmp.replace(path)
+        return path
+
+
+_GENERATOR_PATTERN = re.compile(r"^(unet_(?P<size>\d+)|resnet_(?P<blocks>\d+)blocks)$")
+
+
+def check_generator_name(netG: str) -> str:
+    """Accepts unet_<power of two >= 4> and resnet_<n>blocks; raises a clear error otherwise."""
+    match = _GENERATOR_PATTERN.match(str(netG))
+    ok = match is not None and (
+        (match["size"] is not None and int(match["size"]) >= 4 and int(match["size"]) & (int(match["size"]) - 1) == 0)
+        or (match["blocks"] is not None and int(match["blocks"]) >= 1)
+    )
+    if not ok:
+        raise ValueError(
+            f"Invalid value for `netG`. Received: netG={netG!r}. Expected unet_256, unet_128 or any "
+            "unet_<2**depth> (e.g. unet_64), or resnet_9blocks, resnet_6blocks or any resnet_<n>blocks."
+        )
+    return netG
+
+
+def _positive(cfg, *names):
+    for name in names:
+        value = getattr(cfg, name)
+        if value is None or value <= 0:
+            raise ValueError(f"Invalid value for `{name}`. Received: {name}={value!r}. Expected a positive number.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Pix2PixConfig(_Config):
+    """Everything that defines a pix2pix run (Isola et al. 2017).
+
+    Defaults are those of the reference implementation's pix2pix model
+    (`--model pix2pix`): unet_256, 70x70 PatchGAN, batch norm, vanilla GAN,
+    lambda_L1 = 100, Adam(2e-4, 0.5), batch 1, resize 286 -> crop 256.
+    """
+
+    model = "pix2pix"  # class attribute, not a field: names the model in JSON
+
+    # --- data ---
+    data: str = ""  # aligned folder, A/ + B/ folder pair, or "synth" (built-in data)
+    direction: Direction = "AtoB"  # AtoB: translate the left/A image into the right/B one
+    image_size: int = 256  # training crop, square (the paper's 256)
+    load_size: int = 286  # resize before the random crop (resize_and_crop)
+    preprocess: Preprocess = "resize_and_crop"  # the reference's jitter modes
+    flip: bool = True  # random horizontal flip, same for both images of a pair
+    input_channels: int = 3  # channels fed to G (1 grayscale, 3 RGB, 4 RGBA, N)
+    output_channels: int = 3  # channels G produces
+    skip_bad_files: bool = False  # skip (and count) unreadable files instead of failing
+
+    # --- networks ---
+    netG: str = "unet_256"  # unet_<2**depth> (unet_256, unet_128, unet_64, ...) or resnet_<n>blocks
+    netD: DiscriminatorName = "basic"  # basic = 70x70 PatchGAN; n_layers uses n_layers_D; pixel = 1x1
+    n_layers_D: int = 3  # PatchGAN depth for netD="n_layers": 1 -> 16x16, 3 -> 70x70, 5 -> 286x286
+    ngf: int = 64  # generator filters in the first/last conv layer
+    ndf: int = 64  # discriminator filters in the first conv layer
+    norm: Norm = "batch"  # batch (pix2pix) | instance (no affine) | none
+    dropout: float = 0.5  # U-Net decoder dropout, the paper's only noise source
+    upsample: Upsample = "transpose"  # transposed conv (paper) or resize-conv (no checkerboard)
+    init_gain: float = 0.02  # weights ~ N(0, init_gain)
+
+    # --- objective (paper Sec. 3.1, ablation Table 1) ---
+    objective: Objective = "l1+cgan"  # which terms G minimises
+    gan_mode: GanMode = "vanilla"  # vanilla (BCE), lsgan (MSE), wgangp
+    lambda_l1: float = 100.0  # weight of ||y - G(x)||_1
+    lambda_gp: float = 10.0  # gradient-penalty weight for gan_mode="wgangp"
+
+    # --- optimisation ---
+    epochs: int = 200  # total epochs: n_epochs constant + n_epochs_decay linear decay
+    n_epochs_decay: int = 0  # last epochs with lr decaying linearly to 0 (reference: 100 of 200)
+    steps_per_epoch: int | None = None  # None: one pass over the training set
+    batch_size: int = 1
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    seed: int = 0  # initialisation, data order and jitter
+
+    # --- bookkeeping ---
+    validation_steps: int | None = None  # None: the whole test/val split
+    sample_count: int = 4  # rows in each input | output | target grid
+
+    @property
+    def conditional(self) -> bool:
+        """Whether D sees the input x too (cGAN) or only the image (GAN)."""
+        return self.objective.endswith("cgan")
+
+    @property
+    def uses_gan(self) -> bool:
+        return self.objective != "l1"
+
+    @property
+    def uses_l1(self) -> bool:
+        return self.objective.startswith("l1")
+
+    def _validate(self) -> None:
+        _positive(self, "image_size", "load_size", "input_channels", "output_channels", "ngf", "ndf",
+                  "epochs", "batch_size", "lr", "n_layers_D", "sample_count")
+        check_generator_name(self.netG)
+        if self.n_epochs_decay < 0 or self.n_epochs_decay > self.epochs:
+            raise ValueError(
+                f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
+                f"Expected 0 <= n_epochs_decay <= epochs ({self.epochs})."
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"Invalid value for `dropout`. Received: dropout={self.dropout}. Expected 0 <= dropout < 1.")
+        if self.steps_per_epoch is not None and self.steps_per_epoch <= 0:
+            raise ValueError(
+                f"Invalid value for `steps_per_epoch`. Received: steps_per_epoch={self.steps_per_epoch}. "
+                "Expected a positive integer or None."
+            )
+        if self.preprocess == "resize_and_crop" and self.load_size < self.image_size:
+            raise ValueError(
+                f"Invalid value for `load_size`. Received: load_size={self.load_size}. "
+                f"Expected load_size >= image_size ({self.image_size}) for preprocess='resize_and_crop'."
+            )
+
+
+def load_config(run_dir: str | Path):
+    """Reads `run_dir/config.json` into the config class of the model it names."""
+    path = Path(run_dir) / CONFIG_FILENAME
+    if not path.is_file():
+        raise FileNotFoundError(f"No run config at {path}: is {run_dir} a tfgan-translate run folder?")
+    values = json.loads(path.read_text())
+    classes = {cls.model: cls for cls in (Pix2PixConfig,)}
+    model = values.get("model")
+    if model not in classes:
+        raise ValueError(f"{path}: unknown model {model!r}; expected one of {sorted(classes)}.")
+    return classes[model].from_dict(values)

@@ -1,0 +1,105 @@
+"""Translating image files with a trained generator, at any image size.
+
+Generators only take sizes that are multiples of their size rule (2**depth
+for a U-Net, 4 for a ResNet generator). `translate_array` meets the rule in
+one of two documented ways and always returns an image of the input's size:
+
+- ``fit="pad"`` (default): reflect-pad bottom and right up to the next
+  multiple, translate, crop back. Pixels keep their scale; the padding only
+  gives the network context at the borders.
+- ``fit="resize"``: resize (bicubic) to the nearest multiple (at least one
+  multiple), translate, resize back. Useful when the image is much smaller
+  than the multiple (e.g. a 50x70 image and unet_256).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan_translate.data import list_images, load_image, save_image
+from tfgan_translate.networks import generator_size_multiple
+
+log = logging.getLogger("tfgan_translate")
+
+FITS = ("pad", "resize")
+
+
+def _next_multiple(n: int, multiple: int) -> int:
+    return max(multiple, -(-n // multiple) * multiple)
+
+
+def translate_array(generator, image: np.ndarray, multiple: int, fit: str = "pad") -> np.ndarray:
+    """Runs `generator` on one (H, W, C) image in [-1, 1] of any size.
+
+    Args:
+        generator: a Keras model (or callable) taking (1, H', W', C).
+        image: (H, W, C) float array in [-1, 1], H and W >= 1.
+        multiple: int. Height and width the generator needs to be divisible by.
+        fit: str. "pad" or "resize" (see the module docstring). Defaults to "pad".
+
+    Returns:
+        (H, W, C_out) float32 array in [-1, 1].
+    """
+    if fit not in FITS:
+        raise ValueError(f"Invalid value for argument `fit`. Received: fit={fit!r}. Expected one of {list(FITS)}.")
+    image = np.asarray(image, np.float32)
+    if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
+    height, width = image.shape[:2]
+    if fit == "pad":
+        padded_h, padded_w = _next_multiple(height, multiple), _next_multiple(width, multiple)
+        # numpy's reflect mode reflects repeatedly, so pads larger than the image work too.
+        mode = "reflect" if min(height, width) > 1 else "edge"
+        batch = np.pad(image, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode=mode)[None]
+        output = np.asarray(generator(batch, training=False))[0]
+        return output[:height, :width]
+    target_h = max(multiple, int(round(height / multiple)) * multiple)
+    target_w = max(multiple, int(round(width / multiple)) * multiple)
+    batch = tf.image.resize(image[None], (target_h, target_w), method="bicubic")
+    output = generator(tf.clip_by_value(batch, -1.0, 1.0), training=False)
+    output = tf.image.resize(output, (height, width), method="bicubic")
+    return np.clip(np.asarray(output)[0], -1.0, 1.0)
+
+
+def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, netG: str, input_channels: int,
+                    fit: str = "pad", aligned: bool = False, direction: str = "AtoB") -> list[Path]:
+    """Translates one image file or every image in a folder; writes OUTPUT_DIR/<stem>.png.
+
+    Args:
+        generator: the trained generator (Keras model).
+        inputs: str or Path. An image file or a folder of images.
+        output_dir: str or Path. Created if missing.
+        netG: str. The generator's name in the run config (gives the size rule).
+        input_channels: int. Channels the generator takes; images are converted.
+        fit: "pad" or "resize".
+        aligned: bool. Inputs are A|B pairs side by side: translate the half
+            that `direction` takes as input (A, the left, for "AtoB").
+        direction: "AtoB" or "BtoA"; only used with `aligned`.
+
+    Returns:
+        The written paths, in input order.
+    """
+    inputs = Path(inputs)
+    if inputs.is_dir():
+        paths = list_images(inputs)
+    elif inputs.is_file():
+        paths = [inputs]
+    else:
+        raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
+    multiple = generator_size_multiple(netG)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        image = load_image(path, input_channels)
+        if aligned:
+            half = image.shape[1] // 2
+            image = image[:, :half] if direction == "AtoB" else image[:, half:2 * half]
+        result = translate_array(generator, image, multiple, fit=fit)
+        written.append(save_image(result, output_dir / f"{path.stem}.png"))
+    log.info("Translated %d image(s) into %s", len(written), output_dir)
+    return written

@@ -1,0 +1,114 @@
+"""The loss terms of pix2pix and CycleGAN, each written once.
+
+Discriminators end without a sigmoid, so every adversarial loss takes logits.
+All functions return scalar float32 tensors: the mean over every element
+(every patch logit, every pixel), as the reference implementation does.
+
+GAN modes (reference `GANLoss`):
+
+- ``vanilla``: the original GAN objective (Goodfellow et al. 2014) as binary
+  cross-entropy on logits. D maximises log D(y) + log(1 - D(G(x))); G
+  minimises -log D(G(x)) (the non-saturating form).
+- ``lsgan``: least squares (Mao et al. 2017): D pushes real logits to 1 and
+  fake ones to 0 with a squared error, G pushes fake logits to 1. CycleGAN's
+  default.
+- ``wgangp``: Wasserstein loss with gradient penalty (Gulrajani et al. 2017):
+  D minimises mean(D(fake)) - mean(D(real)) + lambda_gp * GP, G minimises
+  -mean(D(fake)).
+
+Example:
+
+>>> import numpy as np
+>>> real, fake = np.array([2.0, 1.0]), np.array([-1.0, 0.5])
+>>> d_real, d_fake = discriminator_losses(real, fake, "lsgan")
+>>> float(d_real), float(d_fake)  # mean((r - 1)^2), mean(f^2)
+(0.5, 0.625)
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+GAN_MODES = ("vanilla", "lsgan", "wgangp")
+
+
+def check_gan_mode(gan_mode: str) -> str:
+    if gan_mode not in GAN_MODES:
+        raise ValueError(
+            f"Invalid value for argument `gan_mode`. Received: gan_mode={gan_mode!r}. Expected one of {list(GAN_MODES)}."
+        )
+    return gan_mode
+
+
+def _f32(x) -> tf.Tensor:
+    return tf.cast(x, tf.float32)
+
+
+def adversarial_loss(logits, target_is_real: bool, gan_mode: str) -> tf.Tensor:
+    """The GAN loss of `logits` judged against "real" (True) or "fake" (False).
+
+    Args:
+        logits: tensor of any shape, raw discriminator outputs (no sigmoid).
+        target_is_real: bool. Whether the logits should say "real".
+        gan_mode: str. One of "vanilla", "lsgan", "wgangp".
+
+    Returns:
+        Scalar float32: BCE-with-logits against 1/0 (vanilla), mean squared
+        distance to 1/0 (lsgan), or -mean / +mean of the logits (wgangp).
+    """
+    check_gan_mode(gan_mode)
+    logits = _f32(logits)
+    if gan_mode == "wgangp":
+        return -tf.reduce_mean(logits) if target_is_real else tf.reduce_mean(logits)
+    target = tf.ones_like(logits) if target_is_real else tf.zeros_like(logits)
+    if gan_mode == "lsgan":
+        return tf.reduce_mean(tf.square(logits - target))
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=logits))
+
+
+def discriminator_losses(real_logits, fake_logits, gan_mode: str) -> tuple[tf.Tensor, tf.Tensor]:
+    """D's two terms: (loss on real, loss on fake). The models halve their sum.
+
+    pix2pix Eq. (1) / CycleGAN Eq. (1): D is trained to call real pairs real
+    and generated ones fake.
+    """
+    return adversarial_loss(real_logits, True, gan_mode), adversarial_loss(fake_logits, False, gan_mode)
+
+
+def generator_adversarial_loss(fake_logits, gan_mode: str) -> tf.Tensor:
+    """G's adversarial term: make D call its outputs real."""
+    return adversarial_loss(fake_logits, True, gan_mode)
+
+
+def gradient_penalty(discriminator, real, fake, condition=None, *, training: bool = True) -> tf.Tensor:
+    """WGAN-GP penalty E[(||grad_z D(z)||_2 - 1)^2] at random interpolates z.
+
+    Args:
+        discriminator: callable mapping a (B, H, W, C) batch to logits.
+        real: (B, H, W, C_img) real images.
+        fake: (B, H, W, C_img) generated images (gradients to G are not needed).
+        condition: optional (B, H, W, C_cond) input prepended to the channels
+            of each image, for a conditional discriminator. It is not interpolated.
+        training: forwarded to the discriminator.
+
+    Returns:
+        Scalar float32 penalty (multiply by lambda_gp, 10 in the paper).
+    """
+    real, fake = _f32(real), _f32(tf.stop_gradient(fake))
+    alpha = tf.random.uniform([tf.shape(real)[0], 1, 1, 1], dtype=tf.float32)
+    mixed = alpha * real + (1.0 - alpha) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(mixed)
+        d_in = mixed if condition is None else tf.concat([_f32(condition), mixed], axis=-1)
+        logits = discriminator(d_in, training=training)
+    grads = tf.reshape(tape.gradient(logits, mixed), [tf.shape(real)[0], -1])
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + 1e-16)
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def l1_loss(target, prediction) -> tf.Tensor:
+    """Mean absolute error ||y - G(x)||_1 averaged over every pixel (pix2pix Eq. 3).
+
+    Also the building block of CycleGAN's cycle-consistency and identity terms.
+    """
+    return tf.reduce_mean(tf.abs(_f32(target) - _f32(prediction)))

@@ -1,0 +1,274 @@
+"""Pix2Pix: conditional GAN with an L1 term (Isola et al. 2017)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tfgan_translate import losses
+from tfgan_translate.models.metrics import image_quality
+
+OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
+
+
+def _replica_share(loss):
+    """Scales a per-replica mean loss so that summed gradients average over replicas.
+
+    Keras optimizers sum gradients across the replicas of a tf.distribute
+    strategy; a loss computed with a plain mean must be divided by the number of
+    replicas to give the gradient of the global-batch mean (1 on one device).
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / tf.cast(replicas, loss.dtype) if replicas > 1 else loss
+
+
+@keras.saving.register_keras_serializable(package="tfgan_translate")
+class Pix2Pix(keras.Model):
+    """pix2pix: a generator G: x -> y trained against a PatchGAN discriminator D.
+
+    The paper's objective (Eq. 4) is
+    ``G* = arg min_G max_D L_cGAN(G, D) + lambda * L_L1(G)`` where D judges
+    (input, image) pairs: D(x, y) should say real, D(x, G(x)) fake. The
+    `objective` argument selects the terms of the paper's ablation (Table 1):
+
+    - ``"l1"``: L1 only (no discriminator is trained; outputs are blurry),
+    - ``"gan"`` / ``"cgan"``: adversarial only, D unconditional / conditional,
+    - ``"l1+gan"`` / ``"l1+cgan"``: both (``"l1+cgan"`` is pix2pix).
+
+    A conditional D receives ``concat([x, image], axis=-1)``; an unconditional
+    one receives the image alone. The discriminator loss is halved, as in the
+    reference, and D is updated before G on every step.
+
+    Args:
+        generator: keras.Model. Maps (B, H, W, C_in) in [-1, 1] to (B, H, W, C_out).
+        discriminator: keras.Model or None. Maps (B, H, W, C_in + C_out) (conditional)
+            or (B, H, W, C_out) (unconditional) to patch logits (B, h, w, 1).
+            Only None for objective="l1".
+        objective: str. One of "l1", "gan", "cgan", "l1+gan", "l1+cgan".
+            Defaults to "l1+cgan".
+        gan_mode: str. "vanilla", "lsgan" or "wgangp". Defaults to "vanilla".
+        lambda_l1: float. Weight of the L1 term. Defaults to 100.
+        lambda_gp: float. Gradient-penalty weight for gan_mode="wgangp". Defaults to 10.
+
+    Call arguments:
+        inputs: (B, H, W, C_in) float tensor in [-1, 1].
+
+    Returns: G(inputs), (B, H, W, C_out) in [-1, 1]. `predict` and export use this.
+
+    Example:
+
+    >>> from tfgan_translate import Pix2Pix, unet_generator, patch_discriminator
+    >>> g = unet_generator(depth=5, ngf=8)
+    >>> d = patch_discriminator(input_channels=3, condition_channels=3, ndf=8)
+    >>> model = Pix2Pix(g, d)
+    >>> model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...               d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    >>> # model.fit(paired_dataset("data/facades", image_size=32, load_size=36), epochs=1)
+
+    Reference: Isola et al., "Image-to-Image Translation with Conditional
+    Adversarial Networks", CVPR 2017.
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None,
+                 objective: str = "l1+cgan", gan_mode: str = "vanilla", lambda_l1: float = 100.0,
+                 lambda_gp: float = 10.0, **kwargs):
+        if objective not in OBJECTIVES:
+            raise ValueError(
+                f"Invalid value for argument `objective`. Received: objective={objective!r}. "
+                f"Expected one of {list(OBJECTIVES)}."
+            )
+        losses.check_gan_mode(gan_mode)
+        uses_gan = objective != "l1"
+        if uses_gan and discriminator is None:
+            raise ValueError(f"objective={objective!r} trains a discriminator: pass `discriminator`.")
+        self.conditional = objective.endswith("cgan")
+        if uses_gan:
+            g_in, g_out = generator.input_shape[-1], generator.output_shape[-1]
+            expected = g_in + g_out if self.conditional else g_out
+            received = discriminator.input_shape[-1]
+            if received != expected:
+                kind = f"input ({g_in}) + output ({g_out})" if self.conditional else f"output ({g_out})"
+                raise ValueError(
+                    f"Invalid `discriminator` for objective={objective!r}: it takes {received} channels, "
+                    f"expected the generator's {kind} = {expected} channels."
+                )
+        super().__init__(**kwargs)
+
+        # === Networks ===
+        self.generator = generator
+        self.discriminator = discriminator if uses_gan else None
+
+        # === Options ===
+        self.objective = objective
+        self.uses_gan = uses_gan
+        self.uses_l1 = objective.startswith("l1")
+        self.gan_mode = gan_mode
+        self.lambda_l1 = float(lambda_l1)
+        self.lambda_gp = float(lambda_gp)
+
+        # === Trackers ===
+        names = ["g_loss"]
+        if self.uses_l1:
+            names.append("g_l1_loss")
+        if self.uses_gan:
+            names += ["g_gan_loss", "d_loss", "d_real_loss", "d_fake_loss", "d_real", "d_fake"]
+            if gan_mode == "wgangp":
+                names.append("d_gp_loss")
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self._val_trackers = {name: keras.metrics.Mean(name=name) for name in ("l1", "psnr", "ssim")}
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer | None = None,
+                **kwargs):
+        """Sets the two optimizers (pix2pix uses Adam(2e-4, beta_1=0.5) for both).
+
+        Both optimizers are built here so that a `.keras` file restores their
+        state; `d_optimizer` may be omitted for objective="l1".
+        """
+        if self.uses_gan and d_optimizer is None:
+            raise ValueError(f"objective={self.objective!r} trains a discriminator: pass `d_optimizer`.")
+        super().compile(optimizer=None, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer if self.uses_gan else None
+        self.g_optimizer.build(self.generator.trainable_variables)
+        if self.d_optimizer is not None:
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values()) + list(self._val_trackers.values())
+
+    # ------------------------------------------------------------------ forward
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def _judge(self, x, image, training=True):
+        """D's patch logits for `image` (conditioned on `x` for the cGAN)."""
+        d_input = tf.concat([tf.cast(x, image.dtype), image], axis=-1) if self.conditional else image
+        return tf.cast(self.discriminator(d_input, training=training), tf.float32)
+
+    # --------------------------------------------------------------- train step
+    def train_step(self, data):
+        """One pix2pix iteration (the reference's `optimize_parameters`).
+
+        1. Generate y_fake = G(x) under the generator's tape.
+        2. Update D on (x, y) as real and (x, y_fake), detached, as fake:
+           L_D = 0.5 * (L(D(x, y), real) + L(D(x, y_fake), fake)) [+ lambda_gp * GP].
+        3. Update G with the just-updated D:
+           L_G = L(D(x, y_fake), real) + lambda_L1 * ||y - y_fake||_1.
+        """
+        x, y = data
+        with tf.GradientTape() as g_tape:
+            y_fake = self.generator(x, training=True)  # 1.
+            if self.uses_gan:
+                with g_tape.stop_recording():
+                    self._train_discriminator(x, y, tf.stop_gradient(y_fake))  # 2.
+            g_loss = self._generator_loss(x, y, y_fake)  # 3.
+            scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))
+        grads = g_tape.gradient(scaled, self.generator.trainable_variables)
+        self.g_optimizer.apply(grads, self.generator.trainable_variables)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def _train_discriminator(self, x, y, y_fake):
+        with tf.GradientTape() as tape:
+            real_logits = self._judge(x, y)
+            fake_logits = self._judge(x, y_fake)
+            loss_real, loss_fake = losses.discriminator_losses(real_logits, fake_logits, self.gan_mode)
+            d_loss = 0.5 * (loss_real + loss_fake)
+            if self.gan_mode == "wgangp":
+                gp = losses.gradient_penalty(self.discriminator, y, y_fake,
+                                             condition=x if self.conditional else None)
+                d_loss = d_loss + self.lambda_gp * gp
+                self._trackers["d_gp_loss"].update_state(gp)
+            scaled = self.d_optimizer.scale_loss(_replica_share(d_loss))
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
+        self._trackers["d_loss"].update_state(d_loss)
+        self._trackers["d_real_loss"].update_state(loss_real)
+        self._trackers["d_fake_loss"].update_state(loss_fake)
+        self._trackers["d_real"].update_state(self._score(real_logits))
+        self._trackers["d_fake"].update_state(self._score(fake_logits))
+
+    def _generator_loss(self, x, y, y_fake):
+        g_loss = tf.constant(0.0)
+        if self.uses_gan:
+            gan = losses.generator_adversarial_loss(self._judge(x, y_fake), self.gan_mode)
+            self._trackers["g_gan_loss"].update_state(gan)
+            g_loss += gan
+        if self.uses_l1:
+            l1 = losses.l1_loss(y, y_fake)
+            self._trackers["g_l1_loss"].update_state(l1)
+            g_loss += self.lambda_l1 * l1
+        self._trackers["g_loss"].update_state(g_loss)
+        return g_loss
+
+    def _score(self, logits):
+        """Mean D output: a probability for vanilla GANs, the raw score otherwise."""
+        return tf.reduce_mean(tf.sigmoid(logits) if self.gan_mode == "vanilla" else logits)
+
+    # ---------------------------------------------------------------- test step
+    def test_step(self, data):
+        """Validation: L1, PSNR and SSIM of G(x) against y (G in inference mode)."""
+        x, y = data
+        y_fake = self.generator(x, training=False)
+        for name, value in image_quality(y, y_fake).items():
+            self._val_trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._val_trackers.items()}
+
+    # ------------------------------------------------------------ serialization
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": (keras.saving.serialize_keras_object(self.discriminator)
+                              if self.discriminator is not None else None),
+            "objective": self.objective,
+            "gan_mode": self.gan_mode,
+            "lambda_l1": self.lambda_l1,
+            "lambda_gp": self.lambda_gp,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        if config.get("discriminator") is not None:
+            config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": (keras.saving.serialize_keras_object(self.d_optimizer)
+                            if self.d_optimizer is not None else None),
+        }
+
+    def compile_from_config(self, config):
+        d_optimizer = config.get("d_optimizer")
+        self.compile(
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(d_optimizer) if d_optimizer else None,
+        )
+
+
+def pix2pix_from_config(config) -> Pix2Pix:
+    """Builds the networks and the Pix2Pix model that a `Pix2PixConfig` describes (uncompiled)."""
+    from tfgan_translate.networks import build_discriminator, build_generator
+
+    generator = build_generator(
+        config.netG, input_channels=config.input_channels, output_channels=config.output_channels,
+        ngf=config.ngf, norm=config.norm, dropout=config.dropout, upsample=config.upsample,
+        init_gain=config.init_gain,
+    )
+    discriminator = None
+    if config.uses_gan:
+        discriminator = build_discriminator(
+            config.netD, n_layers_D=config.n_layers_D, input_channels=config.output_channels,
+            condition_channels=config.input_channels if config.conditional else 0,
+            ndf=config.ndf, norm=config.norm, init_gain=config.init_gain,
+        )
+    return Pix2Pix(generator, discriminator, objective=config.objective, gan_mode=config.gan_mode,
+                   lambda_l1=config.lambda_l1, lambda_gp=config.lambda_gp, name="pix2pix")

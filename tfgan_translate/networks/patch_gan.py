@@ -1,0 +1,160 @@
+"""PatchGAN discriminators: "basic" (70x70), "n_layers" (any depth) and "pixel" (1x1)."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from tfgan_translate.networks.layers import (
+    NORMS,
+    check_choice,
+    check_positive,
+    conv_init,
+    normalization,
+    spatial_shape,
+)
+
+PATCH_KINDS = ("n_layers", "pixel")
+
+
+def patch_receptive_field(n_layers: int | None) -> int:
+    """Side of the input patch one logit sees: 1 for the PixelGAN (`None`),
+    16 for `n_layers=1`, 70 for 3, 286 for 5 (Isola et al. 2017, Table 3)."""
+    if n_layers is None:
+        return 1
+    # Walk back from one logit to the input: each 4x4 conv widens the field by
+    # 3 input steps of the layer, a stride multiplies the step.
+    field = 1
+    for stride in [1, 1] + [2] * n_layers:
+        field = (field - 1) * stride + 4
+    return field
+
+
+def patch_output_size(size: int, n_layers: int) -> int:
+    """Logits per side for an input side `size` (256 -> 30 for `n_layers=3`)."""
+    for _ in range(n_layers):
+        size //= 2  # 4x4, stride 2, padding 1
+    return size - 2  # two 4x4, stride 1, padding 1 convs
+
+
+def patch_discriminator(
+    input_channels: int = 3,
+    condition_channels: int = 3,
+    ndf: int = 64,
+    n_layers: int = 3,
+    norm: str = "batch",
+    kind: str = "n_layers",
+    image_size: int | tuple[int, int] | None = None,
+    init_gain: float = 0.02,
+    name: str = "patch_discriminator",
+) -> keras.Model:
+    """Builds a PatchGAN discriminator that returns one logit per patch.
+
+    The model takes ONE tensor: the condition `x` (the first
+    `condition_channels` channels) concatenated with the image `y` (the last
+    `input_channels`), in that order, as the reference does for pix2pix's
+    cGAN. `condition_channels=0` makes it unconditional (CycleGAN, or
+    pix2pix's "L1+GAN" ablation).
+
+    `kind="n_layers"` is the reference `NLayerDiscriminator`: a 4x4 stride-2
+    conv with `ndf` filters and LeakyReLU(0.2), no norm; then for n in
+    1 .. n_layers - 1 a 4x4 stride-2 conv with `ndf * min(2 ** n, 8)` filters,
+    norm, LeakyReLU; a 4x4 stride-1 conv with `ndf * min(2 ** n_layers, 8)`
+    filters, norm, LeakyReLU; and a 4x4 stride-1 conv to 1 channel. Every conv
+    pads by 1 exactly like PyTorch (`ZeroPadding2D(1)` + valid conv), so a
+    256x256 input gives 30x30 logits for `n_layers=3`. The receptive field is
+    16 (n_layers=1), 70 (3) or 286 (5) pixels.
+
+    `kind="pixel"` is the 1x1 PixelGAN: 1x1 convs `ndf`, LeakyReLU,
+    `2 * ndf`, norm, LeakyReLU, 1 (receptive field 1, output as big as the
+    input; `n_layers` is ignored).
+
+    Convolutions followed by a norm have biases only when `norm` is not
+    "batch"; the first conv (and for "n_layers" the last) always has one, like
+    the reference. There is no sigmoid: the losses take logits.
+
+    Args:
+        input_channels: int. Channels of the judged image `y`. Defaults to `3`.
+        condition_channels: int. Channels of the condition `x`, >= 0; 0 for an
+            unconditional discriminator. Defaults to `3`.
+        ndf: int. Filters of the first convolution. Defaults to `64`.
+        n_layers: int. Number of stride-2 convolutions for `kind="n_layers"`,
+            >= 1 ("basic" is 3). Defaults to `3`.
+        norm: str. `"batch"`, `"instance"` or `"none"`. Defaults to `"batch"`.
+        kind: str. `"n_layers"` or `"pixel"`. Defaults to `"n_layers"`.
+        image_size: int, `(height, width)` or None. Fixed input size, or None
+            for any size. Defaults to `None`.
+        init_gain: float. Weights ~ N(0, init_gain); batch-norm scales ~
+            N(1, init_gain). Defaults to `0.02`.
+        name: str. Model name. Defaults to `"patch_discriminator"`.
+
+    Input shape:
+        `(batch, height, width, condition_channels + input_channels)`.
+
+    Output shape:
+        `(batch, out_height, out_width, 1)` float32 logits; for "n_layers"
+        `out = floor(size / 2 ** n_layers) - 2` per side (256 -> 30, 64 -> 6
+        for `n_layers=3`); for "pixel" `out = size`.
+
+    Raises:
+        ValueError: for an invalid argument, or an `image_size` too small to
+            give at least one logit.
+
+    Example:
+
+    >>> d = patch_discriminator(ndf=16, image_size=256)  # 70x70 PatchGAN, cGAN
+    >>> d(keras.ops.concatenate([x, y], axis=-1)).shape  # x, y: (1, 256, 256, 3)
+    TensorShape([1, 30, 30, 1])
+
+    Reference: Isola et al. 2017, Sec. 3.2.2 (Markovian discriminator),
+    Appendix 6.1.2 and Table 3 (patch sizes); Li & Wand 2016 (Markovian GANs).
+    """
+    check_positive("input_channels", input_channels)
+    check_positive("condition_channels", condition_channels, minimum=0)
+    check_positive("ndf", ndf)
+    check_positive("n_layers", n_layers)
+    check_choice("norm", norm, NORMS)
+    check_choice("kind", kind, PATCH_KINDS)
+    check_positive("init_gain", init_gain, number=True)
+    height, width = spatial_shape(image_size)
+    if kind == "n_layers":
+        for size in (height, width):
+            if size is not None and patch_output_size(size, n_layers) < 1:
+                raise ValueError(
+                    f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                    f"A PatchGAN with n_layers={n_layers} needs height and width of at least "
+                    f"{3 * 2 ** n_layers} to give one logit."
+                )
+
+    use_bias = norm != "batch"
+
+    def conv(x, filters, kernel, strides, layer_name, bias, **kwargs):
+        if kernel > 1:
+            x = layers.ZeroPadding2D(1, name=f"{layer_name}_pad")(x)
+        return layers.Conv2D(
+            filters, kernel, strides=strides, padding="valid", use_bias=bias,
+            kernel_initializer=conv_init(init_gain), name=layer_name, **kwargs,
+        )(x)
+
+    def norm_lrelu(x, prefix):
+        if norm != "none":
+            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain)(x)
+        return layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
+
+    # === Functional Model ===
+    inputs = keras.Input(shape=(height, width, condition_channels + input_channels), name="condition_and_image")
+
+    if kind == "pixel":
+        x = conv(inputs, ndf, 1, 1, "conv1", True)
+        x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
+        x = norm_lrelu(conv(x, 2 * ndf, 1, 1, "conv2", use_bias), "conv2")
+        outputs = conv(x, 1, 1, 1, "logits", use_bias, dtype="float32")
+        return keras.Model(inputs, outputs, name=name)
+
+    x = conv(inputs, ndf, 4, 2, "conv1", True)
+    x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
+    for n in range(1, n_layers):
+        x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, 2, f"conv{n + 1}", use_bias), f"conv{n + 1}")
+    x = norm_lrelu(conv(x, ndf * min(2**n_layers, 8), 4, 1, f"conv{n_layers + 1}", use_bias), f"conv{n_layers + 1}")
+    outputs = conv(x, 1, 4, 1, "logits", True, dtype="float32")
+    return keras.Model(inputs, outputs, name=name)

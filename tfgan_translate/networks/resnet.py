@@ -1,0 +1,151 @@
+"""ResNet generator of CycleGAN ("resnet_9blocks", "resnet_6blocks")."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from tfgan_translate.networks.layers import (
+    NORMS,
+    UPSAMPLES,
+    NoiseDropout,
+    ReflectionPadding2D,
+    check_choice,
+    check_divisible,
+    check_positive,
+    check_rate,
+    conv_init,
+    normalization,
+    spatial_shape,
+)
+
+
+def resnet_generator(
+    n_blocks: int = 9,
+    input_channels: int = 3,
+    output_channels: int = 3,
+    ngf: int = 64,
+    norm: str = "instance",
+    dropout: float = 0.0,
+    upsample: str = "transpose",
+    image_size: int | tuple[int, int] | None = None,
+    init_gain: float = 0.02,
+    name: str = "resnet_generator",
+) -> keras.Model:
+    """Builds the CycleGAN ResNet generator as a functional Keras model.
+
+    Layout (Johnson et al.'s network as used by CycleGAN): reflection pad 3,
+    7x7 conv `ngf`, norm, ReLU; two 3x3 stride-2 convs (`2 * ngf`, `4 * ngf`)
+    with zero padding 1, norm, ReLU; `n_blocks` residual blocks (reflection
+    pad 1, 3x3 conv, norm, ReLU, [dropout], reflection pad 1, 3x3 conv, norm,
+    add); two x2 upsamplings (`2 * ngf`, `ngf`) with norm, ReLU; reflection pad
+    3, 7x7 conv to `output_channels`, float32 tanh. The transposed convs are
+    3x3 stride 2 and aligned like PyTorch's `padding=1, output_padding=1`
+    (a valid transposed conv cropped by one row and column at the start).
+    Convolutions have biases only when `norm` is not "batch"; the last one
+    always has one.
+
+    Args:
+        n_blocks: int. Number of residual blocks, >= 0. 9 is
+            "resnet_9blocks" (256 px), 6 is "resnet_6blocks" (128 px).
+            Defaults to `9`.
+        input_channels: int. Channels of the input image. Defaults to `3`.
+        output_channels: int. Channels of the output image. Defaults to `3`.
+        ngf: int. Filters of the first and last convolutions. Defaults to `64`.
+        norm: str. `"batch"`, `"instance"` or `"none"`. Defaults to `"instance"`.
+        dropout: float. Dropout rate inside each residual block, in [0, 1);
+            0 (CycleGAN's default) adds no dropout layer. The layers are
+            `NoiseDropout(at_inference=True)`. Defaults to `0.0`.
+        upsample: str. `"transpose"` (the paper) or `"resize"` (nearest x2
+            resize + 3x3 conv, no checkerboard artefacts). Defaults to
+            `"transpose"`.
+        image_size: int, `(height, width)` or None. Fixed input size, or None
+            for any size (multiples of 4). Defaults to `None`.
+        init_gain: float. Weights ~ N(0, init_gain); batch-norm scales ~
+            N(1, init_gain). Defaults to `0.02`.
+        name: str. Model name. Defaults to `"resnet_generator"`.
+
+    Input shape:
+        `(batch, height, width, input_channels)`, height and width multiples
+        of 4, pixels in [-1, 1].
+
+    Output shape:
+        `(batch, height, width, output_channels)`, float32 in [-1, 1].
+
+    Raises:
+        ValueError: for an invalid argument, or an `image_size` that is not a
+            multiple of 4 ("resnet_9blocks needs height and width divisible by
+            4, got 30x30").
+
+    Example:
+
+    >>> g = resnet_generator(n_blocks=6, ngf=16, image_size=128)
+    >>> g(keras.random.uniform((1, 128, 128, 3), -1, 1)).shape
+    TensorShape([1, 128, 128, 3])
+
+    Reference: Zhu et al. 2017, Appendix 7.2 (CycleGAN generator); Johnson et
+    al. 2016, "Perceptual Losses for Real-Time Style Transfer and
+    Super-Resolution"; He et al. 2016 (residual blocks).
+    """
+    check_positive("n_blocks", n_blocks, minimum=0)
+    check_positive("input_channels", input_channels)
+    check_positive("output_channels", output_channels)
+    check_positive("ngf", ngf)
+    check_choice("norm", norm, NORMS)
+    check_rate("dropout", dropout)
+    check_choice("upsample", upsample, UPSAMPLES)
+    check_positive("init_gain", init_gain, number=True)
+    height, width = spatial_shape(image_size)
+    check_divisible(f"resnet_{n_blocks}blocks", 4, height, width)
+
+    use_bias = norm != "batch"
+
+    def conv(x, filters, kernel, layer_name, strides=1, bias=use_bias):
+        return layers.Conv2D(
+            filters, kernel, strides=strides, padding="valid", use_bias=bias,
+            kernel_initializer=conv_init(init_gain), name=layer_name,
+        )(x)
+
+    def norm_relu(x, prefix, relu=True):
+        if norm != "none":
+            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain)(x)
+        return layers.ReLU(name=f"{prefix}_relu")(x) if relu else x
+
+    # === Functional Model ===
+    inputs = keras.Input(shape=(height, width, input_channels), name="image")
+
+    x = ReflectionPadding2D(3, name="stem_pad")(inputs)
+    x = norm_relu(conv(x, ngf, 7, "stem_conv"), "stem")
+
+    for i in (1, 2):
+        x = layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
+        x = norm_relu(conv(x, ngf * 2**i, 3, f"down{i}_conv", strides=2), f"down{i}")
+
+    for b in range(1, n_blocks + 1):
+        y = ReflectionPadding2D(1, name=f"block{b}_pad1")(x)
+        y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
+        if dropout > 0:
+            y = NoiseDropout(dropout, at_inference=True, name=f"block{b}_dropout")(y)
+        y = ReflectionPadding2D(1, name=f"block{b}_pad2")(y)
+        y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2", relu=False)
+        x = layers.Add(name=f"block{b}_add")([x, y])
+
+    for i, filters in ((1, 2 * ngf), (2, ngf)):
+        if upsample == "transpose":
+            x = layers.Conv2DTranspose(
+                filters, 3, strides=2, padding="valid", use_bias=use_bias,
+                kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
+            )(x)  # 2H + 1 rows: crop the first to get PyTorch's alignment
+            x = layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = layers.Conv2D(
+                filters, 3, padding="same", use_bias=use_bias,
+                kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
+            )(x)
+        x = norm_relu(x, f"up{i}")
+
+    x = ReflectionPadding2D(3, name="head_pad")(x)
+    x = conv(x, output_channels, 7, "head_conv", bias=True)
+    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(inputs, outputs, name=name)
