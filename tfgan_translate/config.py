@@ -99,19 +99,27 @@ class _Config:
 _GENERATOR_PATTERN = re.compile(r"^(unet_(?P<size>\d+)|resnet_(?P<blocks>\d+)blocks)$")
 
 
-def check_generator_name(netG: str) -> str:
-    """Accepts unet_<power of two >= 4> and resnet_<n>blocks; raises a clear error otherwise."""
+def parse_generator_name(netG: str) -> tuple[str, int]:
+    """Splits a generator name into (family, size): ("unet", depth) or ("resnet", n_blocks).
+
+    Names follow the reference: unet_256 (8 downsamplings), unet_128 (7), and
+    any unet_<2**depth> with depth >= 2; resnet_9blocks, resnet_6blocks and any
+    resnet_<n>blocks.
+
+    >>> parse_generator_name("unet_256"), parse_generator_name("resnet_6blocks")
+    (('unet', 8), ('resnet', 6))
+    """
     match = _GENERATOR_PATTERN.match(str(netG))
-    ok = match is not None and (
-        (match["size"] is not None and int(match["size"]) >= 4 and int(match["size"]) & (int(match["size"]) - 1) == 0)
-        or (match["blocks"] is not None and int(match["blocks"]) >= 1)
+    if match is not None and match["size"] is not None:
+        size = int(match["size"])
+        if size >= 4 and size & (size - 1) == 0:
+            return "unet", size.bit_length() - 1
+    elif match is not None and int(match["blocks"]) >= 1:
+        return "resnet", int(match["blocks"])
+    raise ValueError(
+        f"Invalid value for `netG`. Received: netG={netG!r}. Expected unet_256, unet_128 or any "
+        "unet_<2**depth> (e.g. unet_64), or resnet_9blocks, resnet_6blocks or any resnet_<n>blocks."
     )
-    if not ok:
-        raise ValueError(
-            f"Invalid value for `netG`. Received: netG={netG!r}. Expected unet_256, unet_128 or any "
-            "unet_<2**depth> (e.g. unet_64), or resnet_9blocks, resnet_6blocks or any resnet_<n>blocks."
-        )
-    return netG
 
 
 def _positive(cfg, *names):
@@ -190,7 +198,7 @@ class Pix2PixConfig(_Config):
     def _validate(self) -> None:
         _positive(self, "image_size", "load_size", "input_channels", "output_channels", "ngf", "ndf",
                   "epochs", "batch_size", "lr", "n_layers_D", "sample_count")
-        check_generator_name(self.netG)
+        parse_generator_name(self.netG)
         if self.n_epochs_decay < 0 or self.n_epochs_decay > self.epochs:
             raise ValueError(
                 f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "

@@ -157,7 +157,7 @@ class Pix2Pix(keras.Model):
         3. Update G with the just-updated D:
            L_G = L(D(x, y_fake), real) + lambda_L1 * ||y - y_fake||_1.
         """
-        x, y = data
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as g_tape:
             y_fake = self.generator(x, training=True)  # 1.
             if self.uses_gan:
@@ -209,7 +209,7 @@ class Pix2Pix(keras.Model):
     # ---------------------------------------------------------------- test step
     def test_step(self, data):
         """Validation: L1, PSNR and SSIM of G(x) against y (G in inference mode)."""
-        x, y = data
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         y_fake = self.generator(x, training=False)
         for name, value in image_quality(y, y_fake).items():
             self._val_trackers[name].update_state(value)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import keras
 
+from tfgan_translate.config import parse_generator_name
+
 from tfgan_translate.networks.layers import (
     NORMS,
     UPSAMPLES,
@@ -39,14 +41,16 @@ from tfgan_translate.networks.patch_gan import (
 from tfgan_translate.networks.resnet import resnet_generator
 from tfgan_translate.networks.unet import unet_dropout_levels, unet_generator
 
-# name -> (builder, the argument that sets its size)
-_GENERATORS = {
-    "unet_256": (unet_generator, {"depth": 8}),
-    "unet_128": (unet_generator, {"depth": 7}),
-    "resnet_9blocks": (resnet_generator, {"n_blocks": 9}),
-    "resnet_6blocks": (resnet_generator, {"n_blocks": 6}),
-}
-GENERATORS = tuple(_GENERATORS)
+# The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
+GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
+
+
+def _generator_builder(netG: str):
+    """(builder, the argument that sets its size) for a generator name."""
+    family, size = parse_generator_name(netG)
+    if family == "unet":
+        return unet_generator, {"depth": size}
+    return resnet_generator, {"n_blocks": size}
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
 
 _GENERATOR_KWARGS = (
@@ -59,7 +63,7 @@ def generator_size_multiple(netG: str) -> int:
     """What image height and width must be a multiple of for generator `netG`.
 
     Args:
-        netG: str. One of `GENERATORS`.
+        netG: str. A generator name: one of `GENERATORS`, or unet_<2**depth> / resnet_<n>blocks.
 
     Returns:
         256 for "unet_256", 128 for "unet_128", 4 for "resnet_*".
@@ -69,8 +73,7 @@ def generator_size_multiple(netG: str) -> int:
     >>> generator_size_multiple("unet_128")
     128
     """
-    check_choice("netG", netG, GENERATORS)
-    builder, size_kwargs = _GENERATORS[netG]
+    builder, size_kwargs = _generator_builder(netG)
     return 2 ** size_kwargs["depth"] if builder is unet_generator else 4
 
 
@@ -78,7 +81,7 @@ def check_image_size(netG: str, height: int, width: int) -> None:
     """Raises ValueError unless `height` and `width` suit generator `netG`.
 
     Args:
-        netG: str. One of `GENERATORS`.
+        netG: str. A generator name: one of `GENERATORS`, or unet_<2**depth> / resnet_<n>blocks.
         height: int. Image height in pixels.
         width: int. Image width in pixels.
 
@@ -96,7 +99,7 @@ def build_generator(netG: str, **kwargs) -> keras.Model:
     """Builds generator `netG` by its reference name.
 
     Args:
-        netG: str. One of `GENERATORS`: "unet_256" (`unet_generator(depth=8)`),
+        netG: str. One of `GENERATORS` (or any unet_<2**depth> / resnet_<n>blocks): "unet_256" (`unet_generator(depth=8)`),
             "unet_128" (depth 7), "resnet_9blocks" (`resnet_generator(n_blocks=9)`),
             "resnet_6blocks" (6 blocks).
         **kwargs: passed to the builder: `input_channels`, `output_channels`,
@@ -113,9 +116,8 @@ def build_generator(netG: str, **kwargs) -> keras.Model:
 
     >>> g = build_generator("resnet_6blocks", ngf=32, image_size=128)
     """
-    check_choice("netG", netG, GENERATORS)
     _check_kwargs("build_generator", kwargs, _GENERATOR_KWARGS)
-    builder, size_kwargs = _GENERATORS[netG]
+    builder, size_kwargs = _generator_builder(netG)
     return builder(**size_kwargs, **kwargs)
 
 

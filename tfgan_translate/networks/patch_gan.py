@@ -103,7 +103,9 @@ def patch_discriminator(
     Example:
 
     >>> d = patch_discriminator(ndf=16, image_size=256)  # 70x70 PatchGAN, cGAN
-    >>> d(keras.ops.concatenate([x, y], axis=-1)).shape  # x, y: (1, 256, 256, 3)
+    >>> x = keras.random.uniform((1, 256, 256, 3), -1, 1)  # condition (input image)
+    >>> y = keras.random.uniform((1, 256, 256, 3), -1, 1)  # real or generated image
+    >>> d(keras.ops.concatenate([x, y], axis=-1)).shape
     TensorShape([1, 30, 30, 1])
 
     Reference: Isola et al. 2017, Sec. 3.2.2 (Markovian discriminator),
