@@ -25,6 +25,7 @@ from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.data import DataError, paired_dataset, paired_samples, write_synthetic_dataset
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
+from tfgan_translate.networks import check_image_size
 from tfgan_translate.training.callbacks import AtomicModelCheckpoint, SampleGrid, save_model_atomic
 
 log = logging.getLogger("tfgan_translate")
@@ -105,6 +106,7 @@ def train(config: Pix2PixConfig, run_dir: str | Path, *, callbacks=(), verbose="
     if not isinstance(config, Pix2PixConfig):
         raise TypeError(f"Invalid value for `config`. Received: {type(config).__name__}. Expected Pix2PixConfig.")
     run_dir = Path(run_dir)
+    check_image_size(config.netG, config.image_size, config.image_size)
     keras.utils.set_random_seed(config.seed)
     data = resolve_data(config.data)
 

@@ -1,0 +1,86 @@
+"""The tfgan-translate command line, end to end on tiny data."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import facades_or_skip
+from tfgan_translate.cli import main
+
+TINY = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf", "8", "--ndf", "8",
+        "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--seed", "0"]
+
+
+@pytest.fixture(scope="module")
+def p2p_run(synth_dir, tmp_path_factory):
+    run = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *TINY]) == 0
+    return run
+
+
+def test_train_writes_run_folder(p2p_run):
+    config = json.loads((p2p_run / "config.json").read_text())
+    assert config["model"] == "pix2pix" and config["netG"] == "unet_32" and config["epochs"] == 2
+    assert (p2p_run / "checkpoints" / "latest.keras").is_file()
+    assert sorted(p.name for p in (p2p_run / "samples").glob("*.png")) == ["epoch_0001.png", "epoch_0002.png"]
+    assert list((p2p_run / "logs").rglob("events.out.tfevents*"))
+    metrics = json.loads((p2p_run / "metrics.json").read_text())
+    assert {"g_l1_loss", "d_loss", "val_l1", "val_psnr", "val_ssim"} <= set(metrics)
+    grid = Image.open(sorted((p2p_run / "samples").glob("*.png"))[-1])
+    assert grid.size[0] > 3 * 32  # input | output | target
+
+
+def test_translate_writes_one_png_per_input_at_input_size(p2p_run, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    sizes = {"a": (32, 32), "b": (50, 70), "c": (17, 9)}
+    rng = np.random.default_rng(0)
+    for stem, (w, h) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(inputs / f"{stem}.jpg")
+    for fit in ("pad", "resize"):
+        out = tmp_path / f"out-{fit}"
+        assert main(["-q", "translate", "--checkpoint", str(p2p_run), "--input", str(inputs), "--output", str(out),
+                     "--fit", fit]) == 0
+        for stem, size in sizes.items():
+            assert Image.open(out / f"{stem}.png").size == size
+
+
+def test_translate_aligned_takes_the_input_half(p2p_run, synth_dir, tmp_path):
+    out = tmp_path / "out"
+    assert main(["-q", "translate", "--checkpoint", str(p2p_run), "--input", str(synth_dir / "test"),
+                 "--output", str(out), "--aligned"]) == 0
+    first = sorted((synth_dir / "test").iterdir())[0]
+    w, h = Image.open(first).size
+    assert Image.open(out / f"{first.stem}.png").size == (w // 2, h)
+
+
+def test_bad_arguments_give_clear_errors(tmp_path, capsys, synth_dir):
+    assert main(["train", "pix2pix", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main(["train", "pix2pix", "--data", str(synth_dir), "--out", str(tmp_path / "r"),
+                 "--image-size", "48", "--load-size", "52", "--netG", "unet_32"]) == 2
+    assert "divisible by 32" in capsys.readouterr().err
+    assert main(["translate", "--checkpoint", str(tmp_path / "nope"), "--input", ".", "--output", "x"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_console_script_help():
+    out = subprocess.run([sys.executable, "-m", "tfgan_translate.cli", "train", "pix2pix", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for flag in ("--data", "--direction", "--netG", "--netD", "--n-layers-D", "--objective", "--lambda-l1",
+                 "--gan-mode", "--steps-per-epoch", "--seed"):
+        assert flag in out
+
+
+def test_short_run_on_real_facades(tmp_path):
+    facades = facades_or_skip()
+    run = tmp_path / "facades"
+    assert main(["-q", "train", "pix2pix", "--data", str(facades), "--out", str(run), "--direction", "BtoA",
+                 "--image-size", "64", "--load-size", "72", "--netG", "unet_64", "--ngf", "8", "--ndf", "8",
+                 "--epochs", "1", "--steps-per-epoch", "4", "--batch-size", "2", "--validation-steps", "2"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0.0 < metrics["val_l1"] < 2.0 and metrics["val_psnr"] > 0
