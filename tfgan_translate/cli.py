@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Generate the built-in data, train pix2pix for a few minutes on CPU, "
                                            "and translate the held-out label maps.")
     demo.add_argument("--out", default="runs/demo", help="folder for data, run and translations")
-    demo.add_argument("--epochs", type=int, default=15)
+    demo.add_argument("--epochs", type=int, default=30)
     demo.add_argument("--n-train", type=int, default=200)
     demo.set_defaults(func=_cmd_demo)
     return parser
