@@ -1,0 +1,425 @@
+"""Listing, validating, decoding and saving image files.
+
+Shared by the paired (pix2pix) and unpaired (CycleGAN) pipelines. Every file is
+checked with PIL when a dataset is built (`validate_images`), so a broken file
+fails with a message naming it before training starts instead of deep inside a
+TensorFlow op. Decoding in the input pipeline (`decode_image`) and eager loading
+for inference (`load_image`) share one channel conversion, so a model sees the
+same pixels in training and in `translate`.
+
+Pixel conventions: decoded images are float32 in [0, 1]; images handed to and
+returned by models are float32 in [-1, 1] (`load_image`, `save_image`).
+
+Example:
+
+>>> paths = list_images("data/facades/train")          # doctest: +SKIP
+>>> good, skipped = validate_images(paths, aligned=True)  # doctest: +SKIP
+>>> image = load_image(good[0], channels=3)             # (H, W, 3) in [-1, 1]
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+logger = logging.getLogger("tfgan_translate")
+
+# Extensions of still-image formats that `tf.io.decode_image` reads (case-insensitive).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+# Channel counts an image file can be converted to (gray, RGB, RGBA).
+FILE_CHANNELS = (1, 3, 4)
+# PIL format names matching IMAGE_EXTENSIONS.
+_TF_FORMATS = {"JPEG", "PNG", "BMP", "GIF", "WEBP"}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class DataError(ValueError):
+    """A data folder or image file that cannot be used, with the path and the reason."""
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def _natural_key(name: str):
+    """Sort key putting "2.jpg" before "10.jpg"."""
+    parts = re.split(r"(\d+)", name.lower())
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), name
+
+
+def is_image_file(path: str | Path) -> bool:
+    """Whether `path` has one of `IMAGE_EXTENSIONS` (case-insensitive)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """The image files directly inside `folder`, in natural order ("2.jpg" < "10.jpg").
+
+    Args:
+        folder: str or Path. A folder of images; subfolders are not searched.
+
+    Returns:
+        A non-empty list of Paths with one of `IMAGE_EXTENSIONS`.
+
+    Raises:
+        DataError: when `folder` does not exist, is not a folder, or holds no images.
+
+    Example:
+
+    >>> list_images("data/facades/train")[:2]  # doctest: +SKIP
+    [PosixPath('data/facades/train/1.jpg'), PosixPath('data/facades/train/2.jpg')]
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise DataError(f"Data folder {folder} does not exist.")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; expected a folder of images.")
+    paths = [p for p in folder.iterdir() if p.is_file() and is_image_file(p)]
+    if not paths:
+        raise DataError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}.")
+    return sorted(paths, key=lambda p: _natural_key(p.name))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Inspection(NamedTuple):
+    width: int
+    height: int
+    problem: str | None  # None: TensorFlow can decode the file
+
+
+_inspection_cache: dict[tuple, _Inspection] = {}
+
+
+def _inspect(path: Path) -> _Inspection:
+    """Opens and fully decodes one file with PIL; cached on (path, size, mtime)."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        return _Inspection(0, 0, f"cannot be read ({error.strerror or error})")
+    key = (str(path.absolute()), stat.st_size, stat.st_mtime_ns)
+    cached = _inspection_cache.get(key)
+    if cached is None:
+        cached = _inspect_uncached(path)
+        if len(_inspection_cache) > 200_000:
+            _inspection_cache.clear()
+        _inspection_cache[key] = cached
+    return cached
+
+
+def _inspect_uncached(path: Path) -> _Inspection:
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            fmt, mode = image.format, image.mode
+            frames = getattr(image, "n_frames", 1)
+            if fmt not in _TF_FORMATS:
+                return _Inspection(width, height, f"unsupported format {fmt}; expected JPEG, PNG, BMP, GIF or WebP")
+            if frames > 1:
+                return _Inspection(width, height, f"animated image ({frames} frames); expected a still image")
+            if fmt == "JPEG" and mode == "CMYK":
+                return _Inspection(width, height, "CMYK JPEG is not supported; convert it to RGB")
+            if fmt == "BMP" and mode not in ("L", "RGB", "RGBA"):
+                reason = f"{mode!r}-mode BMP is not supported; expected 8-bit gray, 24- or 32-bit"
+                return _Inspection(width, height, reason)
+            image.load()  # full decode: finds truncated and corrupt files
+    except Image.DecompressionBombError as error:
+        return _Inspection(0, 0, f"too large to decode ({error})")
+    except Exception as error:  # PIL raises OSError, SyntaxError, ValueError, EOFError...
+        text = str(error) or type(error).__name__
+        if "cannot identify image file" in text:
+            text = "not a readable image file"
+        return _Inspection(0, 0, f"unreadable or corrupt image ({text})")
+    if width <= 0 or height <= 0:
+        return _Inspection(width, height, f"empty image ({width}x{height})")
+    return _Inspection(width, height, None)
+
+
+def _check(path: Path, inspection: _Inspection, aligned: bool, min_size: int) -> str | None:
+    """The first rule `path` breaks, or None."""
+    if inspection.problem is not None:
+        return inspection.problem
+    width, height = inspection.width, inspection.height
+    if aligned and width % 2:
+        return f"aligned A|B image has odd width {width}; expected an even width (A and B side by side)"
+    part_width = width // 2 if aligned else width
+    if min(part_width, height) < min_size:
+        what = "each half of the aligned A|B image" if aligned else "the image"
+        return (f"{what} is {part_width}x{height} (width x height), smaller than "
+                f"{min_size}x{min_size} needed for a random crop of image_size={min_size}")
+    return None
+
+
+def inspect_images(paths: Sequence[str | Path]) -> list[tuple[int, int, str | None]]:
+    """(width, height, problem or None) for each path, decoding files in parallel threads."""
+    paths = [Path(p) for p in paths]
+    if len(paths) < 8:
+        return [tuple(_inspect(p)) for p in paths]
+    workers = min(8, 2 * (os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return [tuple(i) for i in pool.map(_inspect, paths)]
+
+
+def report_skipped(skipped: Sequence[tuple[Path, str]], total: int, note: str = "") -> None:
+    """Logs one warning with the number of skipped files and the first few reasons."""
+    if not skipped:
+        return
+    examples = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    logger.warning("Skipped %d of %d image files (skip_bad_files=True)%s: %s%s",
+                   len(skipped), total, note, examples, more)
+
+
+def validate_images(
+    paths: Iterable[str | Path],
+    *,
+    aligned: bool = False,
+    skip_bad: bool = False,
+    min_size: int = 0,
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Checks that every file decodes fully and fits the layout, before any training.
+
+    Each file is opened and fully decoded with PIL (catching truncated and
+    corrupt files, files that are not images, formats or modes TensorFlow does
+    not decode: animated images, CMYK JPEG, palette BMP) and its size checked.
+    Results are cached per (path, file size, mtime), so validating a folder a
+    second time is nearly free.
+
+    Args:
+        paths: iterable of str or Path. The files to check.
+        aligned: bool. The files hold A|B side by side, so their width must be
+            even. Defaults to `False`.
+        skip_bad: bool. Return bad files in `skipped` (and log a warning with
+            their count) instead of raising on the first one. Defaults to `False`.
+        min_size: int. Minimum height and width (of each half for aligned
+            images), e.g. `image_size` for `preprocess="crop"`. Defaults to 0.
+
+    Returns:
+        `(good, skipped)`: the usable paths in their input order, and a list of
+        `(path, reason)` for the others (empty unless `skip_bad=True`).
+
+    Raises:
+        DataError: naming the first bad file and why, when `skip_bad=False`.
+
+    Example:
+
+    >>> good, skipped = validate_images(list_images("data/train"), aligned=True)  # doctest: +SKIP
+    """
+    paths = [Path(p) for p in paths]
+    good, skipped = check_images(paths, aligned=aligned, skip_bad=skip_bad, min_size=min_size)
+    report_skipped(skipped, len(paths))
+    return good, skipped
+
+
+def check_images(paths: Sequence[Path], *, aligned: bool, skip_bad: bool, min_size: int):
+    """`validate_images` without the warning (callers report skipped files themselves)."""
+    good, skipped = [], []
+    for path, (width, height, problem) in zip(paths, inspect_images(paths), strict=True):
+        reason = _check(path, _Inspection(width, height, problem), aligned, min_size)
+        if reason is None:
+            good.append(path)
+        elif skip_bad:
+            skipped.append((path, reason))
+        else:
+            raise DataError(f"{path}: {reason}. (Set skip_bad_files=True to skip bad files.)")
+    return good, skipped
+
+
+def image_size_of(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an image file, from the validation cache when possible."""
+    inspection = _inspect(Path(path))
+    return inspection.width, inspection.height
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _check_channels(channels, argument: str = "channels") -> int:
+    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels not in FILE_CHANNELS:
+        raise ValueError(
+            f"Invalid value for argument `{argument}`. Received: {argument}={channels!r}. "
+            "Expected 1 (grayscale), 3 (RGB) or 4 (RGBA): image files hold at most 4 channels."
+        )
+    return int(channels)
+
+
+def decode_raw(contents: tf.Tensor) -> tf.Tensor:
+    """Decodes encoded image bytes to float32 in [0, 1], keeping the file's channels.
+
+    8-bit images are divided by 255 and 16-bit PNGs by 65535. Animated GIFs give
+    their first frame.
+
+    Args:
+        contents: scalar string tensor, the bytes of a JPEG, PNG, BMP, GIF or WebP file.
+
+    Returns:
+        float32 tensor of shape (H, W, n), n in {1, 2, 3, 4} known only at run time.
+    """
+    is_png = tf.equal(tf.strings.substr(contents, 0, len(_PNG_SIGNATURE)), _PNG_SIGNATURE)
+
+    def png():  # decode_png keeps 16 bits; 8-bit files are scaled by 257 exactly
+        return tf.cast(tf.io.decode_png(contents, dtype=tf.uint16), tf.float32) / 65535.0
+
+    def other():  # WebP decodes only to uint8
+        image = tf.io.decode_image(contents, dtype=tf.uint8, expand_animations=False)
+        return tf.cast(image, tf.float32) / 255.0
+
+    image = tf.cond(is_png, png, other)
+    image.set_shape([None, None, None])
+    return image
+
+
+def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
+    """Converts an (H, W, n) image with n in {1, 2, 3, 4} to `channels` in {1, 3, 4}.
+
+    Conversions: gray(+alpha) -> RGB by repeating the gray plane; RGB(A) -> gray
+    with `tf.image.rgb_to_grayscale` (ITU-R 601 weights); alpha is dropped for 1
+    and 3 channels, kept for 4 and set to 1 (opaque) when the file has none.
+
+    Args:
+        image: float tensor (H, W, n) in [0, 1].
+        channels: int. 1, 3 or 4.
+
+    Returns:
+        float32 tensor (H, W, channels) with static channels.
+    """
+    channels = _check_channels(channels)
+    n = tf.shape(image)[-1]
+    has_color = n >= 3
+
+    def gray():
+        return tf.cond(has_color, lambda: tf.image.rgb_to_grayscale(image[..., :3]), lambda: image[..., :1])
+
+    def rgb():
+        return tf.cond(has_color, lambda: image[..., :3], lambda: tf.tile(image[..., :1], [1, 1, 3]))
+
+    if channels == 1:
+        out = gray()
+    elif channels == 3:
+        out = rgb()
+    else:
+        alpha = tf.case(
+            [(tf.equal(n, 4), lambda: image[..., 3:4]), (tf.equal(n, 2), lambda: image[..., 1:2])],
+            default=lambda: tf.ones_like(image[..., :1]),
+        )
+        out = tf.concat([rgb(), alpha], axis=-1)
+    out.set_shape([None, None, channels])
+    return out
+
+
+def decode_image(contents: tf.Tensor, channels: int) -> tf.Tensor:
+    """Decodes image bytes inside a graph to float32 in [0, 1] with `channels` channels.
+
+    Args:
+        contents: scalar string tensor (e.g. from `tf.io.read_file`).
+        channels: int. 1 (gray), 3 (RGB) or 4 (RGBA); see `convert_channels`.
+
+    Returns:
+        float32 tensor of shape (H, W, channels), channels static.
+
+    Example:
+
+    >>> image = decode_image(tf.io.read_file("a.png"), channels=3)  # doctest: +SKIP
+    """
+    return convert_channels(decode_raw(contents), channels)
+
+
+# --------------------------------------------------------------------------- eager I/O
+
+
+def load_image(path: str | Path, channels: int = 3) -> np.ndarray:
+    """Reads one image file for inference, as float32 in [-1, 1].
+
+    Uses the same decoding and channel conversion as the training pipeline.
+
+    Args:
+        path: str or Path. A JPEG, PNG, BMP, GIF or WebP file.
+        channels: int. 1, 3 or 4. Defaults to 3.
+
+    Returns:
+        np.ndarray float32 of shape (H, W, channels) in [-1, 1].
+
+    Raises:
+        DataError: naming the file when it is missing, unreadable or corrupt.
+
+    Example:
+
+    >>> x = load_image("photo.jpg", channels=3)  # doctest: +SKIP
+    """
+    channels = _check_channels(channels)
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"Image file {path} does not exist.")
+    validate_images([path])
+    image = decode_image(tf.constant(path.read_bytes()), channels)
+    return image.numpy() * 2.0 - 1.0
+
+
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".webp": "WEBP"}
+
+
+def to_uint8(image) -> np.ndarray:
+    """float values in [-1, 1] -> uint8 in [0, 255] (rounded, clipped)."""
+    image = np.asarray(image, dtype=np.float32)
+    return np.clip(np.rint((image + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def save_image(image, path: str | Path) -> Path:
+    """Writes an image in [-1, 1] to an 8-bit file, atomically (temporary file, then rename).
+
+    The format follows the suffix: .png (default choice, lossless), .jpg/.jpeg
+    (lossy, quality 95, no alpha), .bmp, .webp (lossless). Missing parent folders
+    are created.
+
+    Args:
+        image: array-like (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), values in [-1, 1].
+        path: str or Path of the file to write.
+
+    Returns:
+        The Path written.
+
+    Raises:
+        ValueError: for another shape or suffix, or alpha with JPEG.
+
+    Example:
+
+    >>> save_image(np.zeros((64, 64, 3)), "out/gray.png")  # doctest: +SKIP
+    """
+    path = Path(path)
+    fmt = _SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(
+            f"Invalid value for argument `path`. Received: path={str(path)!r}. "
+            f"Expected a file name ending in one of {sorted(_SAVE_FORMATS)}."
+        )
+    pixels = to_uint8(image)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[-1] in (3, 4))):
+        raise ValueError(
+            f"Invalid value for argument `image`. Received an array of shape {np.shape(image)}. "
+            "Expected (H, W) or (H, W, C) with C in 1, 3, 4."
+        )
+    if fmt == "JPEG" and pixels.ndim == 3 and pixels.shape[-1] == 4:
+        raise ValueError(f"Cannot save a 4-channel (RGBA) image as JPEG: {path}. Use .png.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"JPEG": {"quality": 95}, "PNG": {"compress_level": 4}, "WEBP": {"lossless": True}}.get(fmt, {})
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            Image.fromarray(pixels).save(handle, format=fmt, **options)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

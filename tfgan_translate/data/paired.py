@@ -1,0 +1,421 @@
+"""Paired (pix2pix) data: `(x, y)` batches of an input image and its target.
+
+Two layouts are read (checked in this order for each split name):
+
+1. two folders ``PATH/SPLIT/A/`` + ``PATH/SPLIT/B/``, or ``PATH/A/SPLIT/`` +
+   ``PATH/B/SPLIT/`` (the reference's combine_A_and_B input layout): A and B
+   files are paired by file name without extension (``A/1.jpg`` with ``B/1.png``);
+2. aligned ``PATH/SPLIT/``: each file holds A and B side by side (A left,
+   B right), split at width / 2 as the reference's aligned dataset does.
+
+For split "test" the names "test" then "val" are tried, for "val" the reverse.
+When no split folder exists, ``PATH/A/`` + ``PATH/B/`` holding images directly
+(two folders) or images directly in ``PATH`` (aligned) are used for any split.
+
+Every file is validated when the dataset is built (`validate_images`), so a bad
+file fails with its name before training, or is skipped and counted with
+``skip_bad_files=True``.
+
+Example:
+
+>>> ds = paired_dataset("data/facades", split="train", direction="BtoA",
+...                     image_size=256, batch_size=1)          # doctest: +SKIP
+>>> x, y = next(iter(ds))    # (1, 256, 256, 3) each, in [-1, 1]  # doctest: +SKIP
+
+Reference: Isola et al., "Image-to-Image Translation with Conditional
+Adversarial Networks", CVPR 2017 (Sec. 6.1 for the jitter).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan_translate.data.files import (
+    DataError,
+    _check_channels,
+    check_images,
+    convert_channels,
+    decode_raw,
+    image_size_of,
+    is_image_file,
+    list_images,
+    report_skipped,
+)
+from tfgan_translate.data.transforms import check_preprocess_args
+from tfgan_translate.data.transforms import preprocess as jitter
+
+DIRECTIONS = ("AtoB", "BtoA")
+_SPLIT_FALLBACKS = {"test": ("test", "val"), "val": ("val", "test")}
+
+
+class PairedSplit(NamedTuple):
+    """Where one split of a paired data set lives.
+
+    layout: "aligned" (folder_a holds A|B files, folder_b is None) or
+        "two_folder" (folder_a holds the A images, folder_b the B images).
+    """
+
+    layout: str
+    folder_a: Path
+    folder_b: Path | None
+
+
+def _has_images(folder: Path) -> bool:
+    return folder.is_dir() and any(p.is_file() and is_image_file(p) for p in folder.iterdir())
+
+
+def _check_split(split) -> None:
+    if split is not None and (not isinstance(split, str) or not split or "/" in split or split in (".", "..")):
+        raise ValueError(
+            f"Invalid value for argument `split`. Received: split={split!r}. "
+            "Expected a folder name such as 'train', 'test' or 'val', or None."
+        )
+
+
+def resolve_paired_split(path: str | Path, split: str | None = "train") -> PairedSplit:
+    """Finds the folder(s) holding one split of a paired data set.
+
+    Args:
+        path: str or Path. The data set root (or directly a folder of images).
+        split: str or None. "train", "test", "val"...; "test" falls back to "val"
+            and vice versa. None: use ``PATH/A`` + ``PATH/B`` or ``PATH`` itself.
+            Defaults to "train".
+
+    Returns:
+        A `PairedSplit(layout, folder_a, folder_b)`.
+
+    Raises:
+        DataError: when `path` does not exist or none of the layouts is found;
+            the message lists every place looked at.
+
+    Example:
+
+    >>> resolve_paired_split("data/facades", "test")  # doctest: +SKIP
+    PairedSplit(layout='aligned', folder_a=PosixPath('data/facades/test'), folder_b=None)
+    """
+    _check_split(split)
+    root = Path(path)
+    if not root.exists():
+        raise DataError(f"Data folder {root} does not exist.")
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder; expected a folder of A|B images or one with A/ and B/ folders.")
+    looked = []
+    for name in _SPLIT_FALLBACKS.get(split, (split,)) if split is not None else ():
+        a, b = root / name / "A", root / name / "B"
+        looked.append(f"{a}/ + {b}/")
+        if a.is_dir() and b.is_dir():
+            return PairedSplit("two_folder", a, b)
+        a, b = root / "A" / name, root / "B" / name
+        looked.append(f"{a}/ + {b}/")
+        if a.is_dir() and b.is_dir():
+            return PairedSplit("two_folder", a, b)
+        looked.append(f"{root / name}/ (aligned A|B images)")
+        if (root / name).is_dir():
+            return PairedSplit("aligned", root / name, None)
+    a, b = root / "A", root / "B"
+    looked.append(f"images in {a}/ + {b}/")
+    if _has_images(a) and _has_images(b):
+        return PairedSplit("two_folder", a, b)
+    looked.append(f"aligned A|B images directly in {root}/")
+    if _has_images(root):
+        return PairedSplit("aligned", root, None)
+    raise DataError(
+        f"No paired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
+        "Expected a folder of aligned A|B images or A/ and B/ folders with matching file names."
+    )
+
+
+def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[tuple[Path, Path]], list]:
+    """Pairs A and B files by name without extension; returns (pairs, skipped)."""
+    sides = []
+    skipped = []
+    for folder in (folder_a, folder_b):
+        by_stem: dict[str, list[Path]] = {}
+        for p in list_images(folder):
+            by_stem.setdefault(p.stem, []).append(p)
+        duplicates = {stem: ps for stem, ps in by_stem.items() if len(ps) > 1}
+        for stem, ps in duplicates.items():
+            names = ", ".join(p.name for p in ps)
+            reason = f"several files in {folder} are named {stem!r} ({names}); pairs are matched by name alone"
+            if not skip_bad:
+                raise DataError(f"{ps[0]}: {reason}. (Set skip_bad_files=True to skip them.)")
+            skipped.extend((p, reason) for p in ps)
+        sides.append({stem: ps[0] for stem, ps in by_stem.items() if stem not in duplicates})
+    names_a, names_b = sides
+    only_a = [s for s in names_a if s not in names_b]
+    only_b = [s for s in names_b if s not in names_a]
+    if (only_a or only_b) and not skip_bad:
+        raise DataError(
+            f"A/B file names do not match in {folder_a} and {folder_b}: "
+            f"{len(only_a)} of {len(names_a)} A files have no B file (e.g. {only_a[:5]}), "
+            f"{len(only_b)} of {len(names_b)} B files have no A file (e.g. {only_b[:5]}). "
+            "Pairs are matched by file name without extension. (Set skip_bad_files=True to skip them.)"
+        )
+    skipped += [(names_a[s], f"no matching file in {folder_b}") for s in only_a]
+    skipped += [(names_b[s], f"no matching file in {folder_a}") for s in only_b]
+    pairs = [(names_a[s], names_b[s]) for s in names_a if s in names_b]
+    return pairs, skipped
+
+
+def _validated_pairs(
+    where: PairedSplit, *, skip_bad: bool, min_size: int, limit: int | None = None
+) -> list[tuple[Path, Path | None]]:
+    """The usable (A file, B file or None) of a split, validated; `limit` stops after that many."""
+    if where.layout == "aligned":
+        candidates = [(p, None) for p in list_images(where.folder_a)]
+        skipped = []
+        total = len(candidates)
+    else:
+        candidates, skipped = _match_names(where.folder_a, where.folder_b, skip_bad)
+        total = 2 * len(candidates) + len(skipped)
+    good: list[tuple[Path, Path | None]] = []
+    chunk = max(1, len(candidates)) if limit is None else max(limit, 8)
+    for start in range(0, len(candidates), chunk):
+        batch = candidates[start:start + chunk]
+        if where.layout == "aligned":
+            ok, bad = check_images([a for a, _ in batch], aligned=True, skip_bad=skip_bad, min_size=min_size)
+            ok = set(ok)
+            good += [(a, b) for a, b in batch if a in ok]
+            skipped += bad
+        else:
+            good_a, bad_a = check_images([a for a, _ in batch], aligned=False, skip_bad=skip_bad, min_size=min_size)
+            good_b, bad_b = check_images([b for _, b in batch], aligned=False, skip_bad=skip_bad, min_size=min_size)
+            skipped += bad_a + bad_b
+            ok_a, ok_b = set(good_a), set(good_b)
+            for a, b in batch:
+                if a not in ok_a or b not in ok_b:
+                    continue
+                size_a, size_b = image_size_of(a), image_size_of(b)
+                if size_a != size_b:
+                    reason = (f"size {size_a[0]}x{size_a[1]} differs from {b} ({size_b[0]}x{size_b[1]}); "
+                              "the A and B images of a pair must have the same width and height")
+                    if not skip_bad:
+                        raise DataError(f"{a}: {reason}. (Set skip_bad_files=True to skip bad files.)")
+                    skipped.append((a, reason))
+                    continue
+                good.append((a, b))
+        if limit is not None and len(good) >= limit:
+            return good[:limit]
+    if limit is None:
+        report_skipped(skipped, total, note=f"; {len(good)} pairs remain")
+    if not good:
+        folders = where.folder_a if where.folder_b is None else f"{where.folder_a} and {where.folder_b}"
+        raise DataError(f"No usable image pairs in {folders}: all {total} files were skipped as bad.")
+    return good
+
+
+def _check_arguments(direction, image_size, load_size, preprocess, input_channels, output_channels, batch_size=1):
+    if direction not in DIRECTIONS:
+        raise ValueError(
+            f"Invalid value for argument `direction`. Received: direction={direction!r}. Expected 'AtoB' or 'BtoA'."
+        )
+    check_preprocess_args(preprocess, load_size, image_size)
+    _check_channels(input_channels, "input_channels")
+    _check_channels(output_channels, "output_channels")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(
+            f"Invalid value for argument `batch_size`. Received: batch_size={batch_size!r}. Expected a positive int."
+        )
+
+
+def _file_channels(direction: str, input_channels: int, output_channels: int) -> tuple[int, int]:
+    """Channels of the A and B images: x (the input) has input_channels."""
+    if direction == "AtoB":
+        return input_channels, output_channels
+    return output_channels, input_channels
+
+
+def _min_size(preprocess: str, image_size: int) -> int:
+    return image_size if preprocess == "crop" else 1
+
+
+def paired_file_count(
+    path: str | Path,
+    split: str | None = "train",
+    *,
+    skip_bad_files: bool = False,
+    preprocess: str = "resize_and_crop",
+    image_size: int = 256,
+) -> int:
+    """The number of usable pairs (examples per epoch) `paired_dataset` would read.
+
+    Validation results are cached, so calling this before `paired_dataset`
+    does not decode the files twice. Args as `paired_dataset`.
+
+    Example:
+
+    >>> steps = math.ceil(paired_file_count("data/facades", "train") / batch_size)  # doctest: +SKIP
+    """
+    where = resolve_paired_split(path, split)
+    return len(_validated_pairs(where, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size)))
+
+
+def paired_dataset(
+    path: str | Path,
+    *,
+    split: str | None = "train",
+    direction: str = "AtoB",
+    image_size: int = 256,
+    load_size: int = 286,
+    preprocess: str = "resize_and_crop",
+    flip: bool = True,
+    input_channels: int = 3,
+    output_channels: int = 3,
+    batch_size: int = 1,
+    shuffle: bool = True,
+    repeat: bool = False,
+    seed: int = 0,
+    skip_bad_files: bool = False,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """A `tf.data.Dataset` of jittered `(x, y)` pairs for pix2pix.
+
+    The pipeline: validate every file (here, before any training) -> shuffle the
+    file list (buffer = all files) -> repeat -> decode in parallel -> split
+    aligned images at width / 2 -> convert channels -> `preprocess` (same crop
+    and flip for x and y) -> batch -> prefetch. Deterministic for a given
+    `seed`: two datasets built alike yield the same batches, while each new
+    pass over one dataset (each Keras epoch) gets a new order and new jitter.
+    Without `repeat` (and with `skip_bad_files=False`), `dataset.cardinality()`
+    is the number of batches per epoch.
+
+    Args:
+        path: str or Path. Data set root; see the module docstring for layouts.
+        split: str or None. Split folder name; "test" and "val" stand in for
+            each other; None uses images directly in `path` (or `path/A`,
+            `path/B`). Defaults to "train".
+        direction: str. "AtoB": x is A (left half / A folder), y is B;
+            "BtoA": the reverse. Defaults to "AtoB".
+        image_size: int. Side of the square output images. Defaults to 256.
+        load_size: int. Resize target before the random crop. Defaults to 286.
+        preprocess: str. One of `PREPROCESS_MODES` (see
+            `tfgan_translate.data.transforms`). Defaults to "resize_and_crop".
+        flip: bool. Random horizontal flip, the same for x and y. Defaults to True.
+        input_channels: int. Channels of x: 1, 3 or 4. Defaults to 3.
+        output_channels: int. Channels of y: 1, 3 or 4. Defaults to 3.
+        batch_size: int. Defaults to 1.
+        shuffle: bool. Shuffle the files each pass. Defaults to True.
+        repeat: bool. Repeat forever. Defaults to False.
+        seed: int. Seed of the shuffle and of the jitter. Defaults to 0.
+        skip_bad_files: bool. Skip (and log the count of) bad or unmatched
+            files instead of raising. Defaults to False.
+        drop_remainder: bool. Drop a last, smaller batch. Defaults to False.
+
+    Returns:
+        A dataset of `(x, y)`: float32 tensors (B, image_size, image_size,
+        input_channels) and (B, image_size, image_size, output_channels) in [-1, 1].
+
+    Raises:
+        ValueError: for an invalid argument (named, with the received value).
+        DataError: for a missing or empty folder, an unreadable, truncated or
+            odd-width file, or mismatched A/B names, naming the file or folder.
+
+    Example:
+
+    >>> ds = paired_dataset("data/facades", split="train", direction="BtoA",
+    ...                     image_size=128, load_size=143, batch_size=4)  # doctest: +SKIP
+    >>> model.fit(ds, epochs=200)  # doctest: +SKIP
+    """
+    _check_arguments(direction, image_size, load_size, preprocess, input_channels, output_channels, batch_size)
+    where = resolve_paired_split(path, split)
+    pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size))
+
+    a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
+    aligned = where.layout == "aligned"
+
+    def load(a_path, b_path, element_seed):
+        a = decode_raw(tf.io.read_file(a_path))
+        if aligned:
+            half = tf.shape(a)[1] // 2
+            a, b = a[:, :half], a[:, half:2 * half]
+        else:
+            b = decode_raw(tf.io.read_file(b_path))
+        a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
+        a, b = jitter([a, b], mode=preprocess, load_size=load_size, image_size=image_size, flip=flip, seed=element_seed)
+        return (a, b) if direction == "AtoB" else (b, a)
+
+    a_files = [str(a) for a, _ in pairs]
+    b_files = [str(b) if b is not None else "" for _, b in pairs]
+    files = tf.data.Dataset.from_tensor_slices((a_files, b_files))
+    if shuffle:
+        files = files.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        files = files.repeat()
+    # One stateless seed (2 int64) per example, re-drawn on every pass.
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    dataset = tf.data.Dataset.zip(files, seeds).map(
+        lambda names, element_seed: load(names[0], names[1], element_seed),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    if skip_bad_files:  # backstop for files PIL reads but TensorFlow does not
+        dataset = dataset.ignore_errors(log_warning=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def paired_samples(
+    path: str | Path,
+    *,
+    split: str | None = "test",
+    count: int = 4,
+    direction: str = "AtoB",
+    image_size: int = 256,
+    input_channels: int = 3,
+    output_channels: int = 3,
+    skip_bad_files: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first `count` pairs of a split, without jitter, for preview grids.
+
+    Pairs are taken in file-name order, resized to image_size x image_size
+    (bicubic) and never flipped, so the same rows appear in every grid.
+
+    Args:
+        path: str or Path. Data set root, as for `paired_dataset`.
+        split: str or None. Defaults to "test" (falls back to "val").
+        count: int. At most this many pairs (fewer if the split is smaller). Defaults to 4.
+        direction, image_size, input_channels, output_channels, skip_bad_files:
+            as for `paired_dataset`.
+
+    Returns:
+        `(x, y)`: np.ndarray float32 of shapes (n, image_size, image_size,
+        input_channels) and (n, image_size, image_size, output_channels) in [-1, 1].
+
+    Example:
+
+    >>> x, y = paired_samples("data/facades", split="test", count=4, direction="BtoA")  # doctest: +SKIP
+    """
+    _check_arguments(direction, image_size, image_size, "none", input_channels, output_channels)
+    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+        raise ValueError(f"Invalid value for argument `count`. Received: count={count!r}. Expected a positive int.")
+    where = resolve_paired_split(path, split)
+    pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=1, limit=count)
+    a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
+    xs, ys = [], []
+    for a_path, b_path in pairs:
+        a = decode_raw(tf.constant(a_path.read_bytes()))
+        if b_path is None:
+            half = a.shape[1] // 2
+            a, b = a[:, :half], a[:, half:2 * half]
+        else:
+            b = decode_raw(tf.constant(b_path.read_bytes()))
+        a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
+        a, b = jitter([a, b], mode="none", image_size=image_size, load_size=image_size, flip=False, seed=[0, 0])
+        x, y = (a, b) if direction == "AtoB" else (b, a)
+        xs.append(x.numpy())
+        ys.append(y.numpy())
+    return np.stack(xs), np.stack(ys)
+
+
+__all__ = [
+    "DIRECTIONS",
+    "PairedSplit",
+    "paired_dataset",
+    "paired_file_count",
+    "paired_samples",
+    "resolve_paired_split",
+]
