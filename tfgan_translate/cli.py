@@ -1,7 +1,10 @@
 """The `tfgan-translate` command line: parse flags into a config, call one function.
 
     tfgan-translate train pix2pix --data PATH --out RUN_DIR [flags]
+    tfgan-translate train cyclegan --data PATH --out RUN_DIR [flags]
     tfgan-translate translate --checkpoint RUN_DIR --input PATH --output DIR
+    tfgan-translate translate --model EXPORT.tflite|SAVED_MODEL_DIR --input PATH --output DIR
+    tfgan-translate export RUN_DIR --out DIR [--saved-model] [--tflite] [--quantize none|float16|int8]
     tfgan-translate datasets synth --out DIR
     tfgan-translate demo --out RUN_DIR
 
@@ -51,7 +54,7 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
-PIX2PIX_FLAGS = [
+COMMON_FLAGS = [
     ("--direction", "direction", dict(choices=["AtoB", "BtoA"], help="translate A into B, or B into A")),
     ("--image-size", "image_size", dict(type=int, help="training crop size")),
     ("--load-size", "load_size", dict(type=int, help="resize before the random crop")),
@@ -71,56 +74,132 @@ PIX2PIX_FLAGS = [
     ("--dropout", "dropout", dict(type=float, help="U-Net decoder dropout (kept on at test time)")),
     ("--upsample", "upsample", dict(choices=["transpose", "resize"], help="transposed conv or resize-conv")),
     ("--gan-mode", "gan_mode", dict(choices=["vanilla", "lsgan", "wgangp"], help="adversarial loss")),
-    ("--objective", "objective", dict(choices=["l1", "gan", "cgan", "l1+gan", "l1+cgan"],
-                                      help="loss terms (the paper's ablation)")),
-    ("--lambda-l1", "lambda_l1", dict(type=float, help="weight of the L1 term")),
     ("--epochs", "epochs", dict(type=int, help="epochs in total")),
-    ("--n-epochs-decay", "n_epochs_decay", dict(type=int, help="final epochs with linear lr decay to 0")),
+    ("--n-epochs-decay", "n_epochs_decay", dict(type=_optional_int,
+                                                help="final epochs with linear lr decay to 0 (none: half of --epochs)")),
     ("--steps-per-epoch", "steps_per_epoch", dict(type=_optional_int, help="steps per epoch (none: one pass)")),
     ("--batch-size", "batch_size", dict(type=int, help="batch size")),
     ("--lr", "lr", dict(type=float, help="Adam learning rate")),
     ("--beta1", "beta_1", dict(type=float, help="Adam beta_1")),
     ("--seed", "seed", dict(type=int, help="random seed (weights, data order, jitter)")),
     ("--validation-steps", "validation_steps", dict(type=_optional_int, help="validation batches (none: all)")),
+    ("--lambda-gp", "lambda_gp", dict(type=float, help="gradient-penalty weight for --gan-mode wgangp")),
+]
+
+PIX2PIX_FLAGS = COMMON_FLAGS + [
+    ("--objective", "objective", dict(choices=["l1", "gan", "cgan", "l1+gan", "l1+cgan"],
+                                      help="loss terms (the paper's ablation)")),
+    ("--lambda-l1", "lambda_l1", dict(type=float, help="weight of the L1 term")),
+]
+
+CYCLEGAN_FLAGS = COMMON_FLAGS + [
+    ("--lambda-cycle", "lambda_cycle", dict(type=float, help="cycle-consistency weight")),
+    ("--lambda-identity", "lambda_identity", dict(type=float,
+                                                  help="identity weight relative to --lambda-cycle (0: off)")),
+    ("--pool-size", "pool_size", dict(type=int, help="generated images kept per discriminator (0: no pool)")),
 ]
 
 
-def _config_from_args(config_cls, args, **extra):
+def _config_from_args(config_cls, args):
     names = {f.name for f in dataclasses.fields(config_cls)}
     values = {k: v for k, v in vars(args).items() if k in names and v is not None}
-    values.update(extra)
+    if getattr(args, "n_epochs", None) is not None:
+        # The reference's pair: n_epochs at the initial rate, then n_epochs_decay (default: as many).
+        if args.epochs is not None:
+            raise ValueError("Pass either --epochs (total) or --n-epochs (constant phase), not both.")
+        decay = args.n_epochs if args.n_epochs_decay is None else args.n_epochs_decay
+        values.update(epochs=args.n_epochs + decay, n_epochs_decay=decay)
     return config_cls(**values)
 
 
 # ----------------------------------------------------------------- commands
-def _cmd_train_pix2pix(args) -> int:
-    from tfgan_translate.config import Pix2PixConfig
+def _cmd_train(args) -> int:
+    from tfgan_translate.config import CONFIG_CLASSES
     from tfgan_translate.training.run import train
 
-    config = _config_from_args(Pix2PixConfig, args)
+    config = _config_from_args(CONFIG_CLASSES[args.model], args)
     result = train(config, args.out)
     _report(result)
     return 0
 
 
 def _report(result) -> None:
-    shown = {k: v for k, v in result.metrics.items() if k.startswith("val_") or k in ("g_l1_loss", "g_loss", "d_loss")}
+    keys = ("g_l1_loss", "g_loss", "d_loss", "gen_loss", "cycle_a_loss", "cycle_b_loss", "d_a_loss", "d_b_loss")
+    shown = {k: v for k, v in result.metrics.items() if k.startswith("val_") or k in keys}
     print(f"Run folder: {result.run_dir}")
     for name, value in sorted(shown.items()):
         print(f"  {name}: {value:.4f}" if value is not None else f"  {name}: n/a")
 
 
 def _cmd_translate(args) -> int:
-    from tfgan_translate.inference import translate_files
+    from tfgan_translate.inference import generator_for, translate_files
     from tfgan_translate.training.run import load_run
 
+    if args.model is not None:
+        return _cmd_translate_export(args)
     config, model = load_run(args.checkpoint)
     if config is None:
-        raise SystemExit("translate needs a run folder (with config.json) to know the generator's size rule.")
-    written = translate_files(model.generator, args.input, args.output, netG=config.netG,
-                              input_channels=config.input_channels, fit=args.fit,
-                              aligned=args.aligned, direction=config.direction)
+        raise ValueError("Invalid value for `--checkpoint`: translate needs a run folder (with config.json) "
+                         "to know the generator's size rule and channels.")
+    direction = args.direction or config.direction
+    generator = generator_for(model, direction, config.direction)
+    forward = direction == config.direction
+    written = translate_files(generator, args.input, args.output, netG=config.netG,
+                              input_channels=config.input_channels if forward else config.output_channels,
+                              fit=args.fit, aligned=args.aligned, direction=direction)
     print(f"Wrote {len(written)} image(s) to {args.output}")
+    return 0
+
+
+def _cmd_translate_export(args) -> int:
+    """`translate --model`: run an exported .tflite or SavedModel, reading the metadata.json beside it."""
+    from tfgan_translate.export import load_export, translate_files_with_export
+
+    model = load_export(args.model)
+    exported = (model.metadata or {}).get("model", {}).get("direction")
+    if args.direction is not None and exported is not None and args.direction != exported:
+        raise ValueError(f"Invalid value for `--direction`: {args.direction}. {args.model} translates {exported}; "
+                         "export the other direction (`tfgan-translate export RUN --direction ...`) to use it.")
+    written = translate_files_with_export(model, args.input, args.output, fit=args.fit, aligned=args.aligned)
+    print(f"Wrote {len(written)} image(s) to {args.output}")
+    return 0
+
+
+def _quantizations(text: str) -> list[str]:
+    """--quantize value: one name or a comma-separated list."""
+    from tfgan_translate.export import QUANTIZATIONS
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    bad = [name for name in names if name not in QUANTIZATIONS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"expected {' | '.join(QUANTIZATIONS)} (or a comma-separated list), got {text!r}")
+    return names
+
+
+def _cmd_export(args) -> int:
+    from tfgan_translate.export import export_generator
+
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
+    both = not (args.saved_model or args.tflite)
+    quantize = [name for names in (args.quantize or [["none"]]) for name in names]
+    result = export_generator(
+        args.run, args.out, direction=args.direction, saved_model=args.saved_model or both,
+        tflite=args.tflite or both, quantize=quantize, representative_data=args.representative_data,
+        representative_count=args.representative_count, noise=args.noise, image_size=args.image_size,
+        dynamic_size=args.dynamic_size,
+    )
+    print(f"Export written to {result.out_dir}")
+    if result.saved_model is not None:
+        print(f"  {result.saved_model}/  (signatures: serving_default float [-1, 1]; translate_image uint8, any size)")
+    for path in result.tflite.values():
+        print(f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"  {result.metadata_path}")
+    for name, figures in result.metadata["parity"].items():
+        if isinstance(figures, dict) and "max_abs_diff" in figures:
+            psnr = figures["psnr_db"]
+            print(f"  parity {name}: max abs diff {figures['max_abs_diff']:.2e}, "
+                  f"PSNR {'identical' if psnr is None else f'{psnr:.1f} dB'}"
+                  f"{'' if figures['meets_target'] else '  (misses its target)'}")
     return 0
 
 
@@ -156,34 +235,80 @@ def _cmd_demo(args) -> int:
 
 # ------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    from tfgan_translate.config import Pix2PixConfig
+    from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
 
     parser = argparse.ArgumentParser(prog="tfgan-translate", description="Image-to-image translation with GANs.")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train a model", description="Train pix2pix.")
+    train = commands.add_parser("train", help="train a model", description="Train pix2pix or CycleGAN.")
     models = train.add_subparsers(dest="model", required=True, metavar="MODEL")
-    p2p = models.add_parser("pix2pix", help="paired translation (Isola et al. 2017)",
-                            description="Train pix2pix (cGAN + L1) on paired images.",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p2p.add_argument("--data", required=True,
-                     help="aligned A|B folder (train/ and test/ or val/ inside, or images directly), "
-                          "a folder with A/ and B/, or 'synth' for the built-in data")
-    p2p.add_argument("--out", required=True, help="run folder (config, checkpoints, logs, samples)")
-    _add_config_flags(p2p, Pix2PixConfig, [(f, n, dict(k)) for f, n, k in PIX2PIX_FLAGS])
-    p2p.set_defaults(func=_cmd_train_pix2pix)
+    data_help = {
+        "pix2pix": "aligned A|B folder (train/ and test/ or val/ inside, or images directly), a folder with A/ "
+                   "and B/, or 'synth' for the built-in data",
+        "cyclegan": "CycleGAN folder (trainA/ trainB/ testA/ testB/), an aligned A|B folder used unpaired, "
+                    "'tfds:cycle_gan/NAME', or 'synth' / 'synth:palette' for the built-in unpaired data",
+    }
+    for name, config_cls, flags, description in (
+        ("pix2pix", Pix2PixConfig, PIX2PIX_FLAGS, "Train pix2pix (cGAN + L1, Isola et al. 2017) on paired images."),
+        ("cyclegan", CycleGANConfig, CYCLEGAN_FLAGS,
+         "Train CycleGAN (Zhu et al. 2017) on unpaired images of two domains."),
+    ):
+        sub = models.add_parser(name, help=description.split(" (")[0].replace("Train ", "") + " training",
+                                description=description)
+        sub.add_argument("--data", required=True, help=data_help[name])
+        sub.add_argument("--out", required=True, help="run folder (config, checkpoints, logs, samples)")
+        _add_config_flags(sub, config_cls, [(f, n, dict(k)) for f, n, k in flags])
+        sub.add_argument("--n-epochs", type=int, default=None,
+                         help="epochs at the initial learning rate (the reference's n_epochs); total = n_epochs + "
+                              "n_epochs_decay, with n_epochs_decay defaulting to n_epochs; instead of --epochs")
+        sub.set_defaults(func=_cmd_train)
 
     tr = commands.add_parser("translate", help="translate images with a trained run",
                              description="Translate an image or a folder; writes OUTPUT/<stem>.png at the input's size.")
-    tr.add_argument("--checkpoint", required=True, help="run folder written by `train`")
+    source = tr.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="run folder written by `train`")
+    source.add_argument("--model", metavar="PATH.tflite|SAVED_MODEL_DIR",
+                        help="an export written by `export`: a .tflite file, or the export (or saved_model/) folder; "
+                             "its metadata.json gives channels and size rule. A fixed-size .tflite pads images that "
+                             "fit inside its size (--fit pad) and resizes the others")
     tr.add_argument("--input", required=True, help="an image file or a folder of images")
     tr.add_argument("--output", required=True, help="output folder")
     tr.add_argument("--fit", choices=["pad", "resize"], default="pad",
                     help="meet the generator's size rule by reflect-padding (and cropping back) or by resizing")
+    tr.add_argument("--direction", choices=["AtoB", "BtoA"], default=None,
+                    help="AtoB or BtoA, named after the data folders; default: the run's training direction "
+                         "(a CycleGAN run translates both ways: G one way, F the other)")
     tr.add_argument("--aligned", action="store_true",
                     help="inputs are A|B pairs: translate the half the run's direction takes as input")
     tr.set_defaults(func=_cmd_translate)
+
+    ex = commands.add_parser(
+        "export", help="export a trained generator as SavedModel and TFLite",
+        description="Write OUT/saved_model/ (signatures serving_default and translate_image), "
+                    "OUT/generator_<float32|float16|int8>.tflite (builtin ops only) and OUT/metadata.json, "
+                    "replacing OUT atomically. Without --saved-model or --tflite, both are written.")
+    ex.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="run folder (config.json + checkpoints/) or a .keras file")
+    ex.add_argument("--out", default=None, help="export folder (default: exports/<run-name>/)")
+    ex.add_argument("--direction", choices=["AtoB", "BtoA"], default=None,
+                    help="which way to translate, named after the data folders (default: the run's; the other "
+                         "way needs a CycleGAN)")
+    ex.add_argument("--saved-model", action="store_true", help="write the SavedModel")
+    ex.add_argument("--tflite", action="store_true", help="write .tflite files")
+    ex.add_argument("--quantize", type=_quantizations, action="append", metavar="none|float16|int8",
+                    help="which .tflite files: none (float32), float16, int8 (full integer, float I/O); "
+                         "repeat or comma-separate for several (default: none)")
+    ex.add_argument("--representative-data", metavar="DIR", default=None,
+                    help="folder of input images for int8 calibration and the parity check "
+                         "(default: the run's training data)")
+    ex.add_argument("--representative-count", type=int, default=32, help="calibration images at most (default: 32)")
+    ex.add_argument("--noise", choices=["off", "on"], default="off",
+                    help="test-time dropout: off = deterministic (default); on = pix2pix's noise kept at inference")
+    ex.add_argument("--image-size", type=int, default=None,
+                    help="fixed .tflite input size (default: the run's training size)")
+    ex.add_argument("--dynamic-size", action="store_true",
+                    help="convert the .tflite with a dynamic height and width instead of a fixed size")
+    ex.set_defaults(func=_cmd_export)
 
     ds = commands.add_parser("datasets", help="prepare datasets", description="Prepare datasets.")
     kinds = ds.add_subparsers(dest="dataset", required=True, metavar="DATASET")

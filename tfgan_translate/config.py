@@ -130,25 +130,21 @@ def _positive(cfg, *names):
 
 
 @dataclasses.dataclass(frozen=True)
-class Pix2PixConfig(_Config):
-    """Everything that defines a pix2pix run (Isola et al. 2017).
+class _TrainingConfig(_Config):
+    """Fields both models share: data, networks, adversarial loss, optimisation.
 
-    Defaults are those of the reference implementation's pix2pix model
-    (`--model pix2pix`): unet_256, 70x70 PatchGAN, batch norm, vanilla GAN,
-    lambda_L1 = 100, Adam(2e-4, 0.5), batch 1, resize 286 -> crop 256.
+    Defaults here are pix2pix's; `CycleGANConfig` overrides the ones that differ.
     """
 
-    model = "pix2pix"  # class attribute, not a field: names the model in JSON
-
     # --- data ---
-    data: str = ""  # aligned folder, A/ + B/ folder pair, or "synth" (built-in data)
-    direction: Direction = "AtoB"  # AtoB: translate the left/A image into the right/B one
-    image_size: int = 256  # training crop, square (the paper's 256)
+    data: str = ""  # dataset folder, "synth" (built-in data) or, for CycleGAN, "tfds:cycle_gan/NAME"
+    direction: Direction = "AtoB"  # AtoB: translate A (left half / A folder) into B; BtoA swaps them
+    image_size: int = 256  # training crop, square (the papers' 256)
     load_size: int = 286  # resize before the random crop (resize_and_crop)
     preprocess: Preprocess = "resize_and_crop"  # the reference's jitter modes
-    flip: bool = True  # random horizontal flip, same for both images of a pair
-    input_channels: int = 3  # channels fed to G (1 grayscale, 3 RGB, 4 RGBA, N)
-    output_channels: int = 3  # channels G produces
+    flip: bool = True  # random horizontal flip
+    input_channels: int = 3  # channels of the input domain (1 grayscale, 3 RGB, 4 RGBA)
+    output_channels: int = 3  # channels of the output domain
     skip_bad_files: bool = False  # skip (and count) unreadable files instead of failing
 
     # --- networks ---
@@ -157,30 +153,78 @@ class Pix2PixConfig(_Config):
     n_layers_D: int = 3  # PatchGAN depth for netD="n_layers": 1 -> 16x16, 3 -> 70x70, 5 -> 286x286
     ngf: int = 64  # generator filters in the first/last conv layer
     ndf: int = 64  # discriminator filters in the first conv layer
-    norm: Norm = "batch"  # batch (pix2pix) | instance (no affine) | none
-    dropout: float = 0.5  # U-Net decoder dropout, the paper's only noise source
-    upsample: Upsample = "transpose"  # transposed conv (paper) or resize-conv (no checkerboard)
+    norm: Norm = "batch"  # batch (pix2pix) | instance (no affine; CycleGAN) | none
+    dropout: float = 0.5  # generator dropout, kept on at test time (pix2pix's only noise source)
+    upsample: Upsample = "transpose"  # transposed conv (papers) or resize-conv (no checkerboard)
     init_gain: float = 0.02  # weights ~ N(0, init_gain)
 
-    # --- objective (paper Sec. 3.1, ablation Table 1) ---
-    objective: Objective = "l1+cgan"  # which terms G minimises
+    # --- adversarial loss ---
     gan_mode: GanMode = "vanilla"  # vanilla (BCE), lsgan (MSE), wgangp
-    lambda_l1: float = 100.0  # weight of ||y - G(x)||_1
     lambda_gp: float = 10.0  # gradient-penalty weight for gan_mode="wgangp"
 
-    # --- optimisation ---
-    epochs: int = 200  # total epochs: n_epochs constant + n_epochs_decay linear decay
-    n_epochs_decay: int = 0  # last epochs with lr decaying linearly to 0 (reference: 100 of 200)
+    # --- optimisation (reference: 100 epochs at lr, then 100 decaying linearly to 0) ---
+    epochs: int = 200  # total epochs, constant phase + decay phase
+    n_epochs_decay: int | None = None  # final epochs of linear decay to 0; None: half of `epochs`
     steps_per_epoch: int | None = None  # None: one pass over the training set
     batch_size: int = 1
-    lr: float = 2e-4
+    lr: float = 2e-4  # Adam learning rate of every optimizer
     beta_1: float = 0.5
     beta_2: float = 0.999
     seed: int = 0  # initialisation, data order and jitter
 
     # --- bookkeeping ---
     validation_steps: int | None = None  # None: the whole test/val split
-    sample_count: int = 4  # rows in each input | output | target grid
+    sample_count: int = 4  # rows in each preview grid
+
+    @property
+    def decay_epochs(self) -> int:
+        """Epochs of linear learning-rate decay at the end of training."""
+        return self.epochs // 2 if self.n_epochs_decay is None else self.n_epochs_decay
+
+    @property
+    def constant_epochs(self) -> int:
+        """Epochs at the initial learning rate (the reference's `n_epochs`)."""
+        return self.epochs - self.decay_epochs
+
+    def _validate(self) -> None:
+        parse_generator_name(self.netG)
+        _positive(self, "image_size", "load_size", "input_channels", "output_channels", "ngf", "ndf",
+                  "epochs", "batch_size", "lr", "n_layers_D", "sample_count")
+        if self.n_epochs_decay is not None and not 0 <= self.n_epochs_decay <= self.epochs:
+            raise ValueError(
+                f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
+                f"Expected 0 <= n_epochs_decay <= epochs ({self.epochs})."
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"Invalid value for `dropout`. Received: dropout={self.dropout}. Expected 0 <= dropout < 1.")
+        for name in ("steps_per_epoch", "validation_steps"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(
+                    f"Invalid value for `{name}`. Received: {name}={value}. Expected a positive integer or None."
+                )
+        if self.preprocess in ("resize_and_crop", "scale_width_and_crop") and self.load_size < self.image_size:
+            raise ValueError(
+                f"Invalid value for `load_size`. Received: load_size={self.load_size}. "
+                f"Expected load_size >= image_size ({self.image_size}) for preprocess={self.preprocess!r}."
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class Pix2PixConfig(_TrainingConfig):
+    """Everything that defines a pix2pix run (Isola et al. 2017).
+
+    Defaults are those of the reference implementation's pix2pix model:
+    unet_256, 70x70 PatchGAN, batch norm, dropout 0.5, vanilla GAN,
+    lambda_L1 = 100, Adam(2e-4, 0.5), batch 1, resize 286 -> crop 256,
+    100 + 100 epochs.
+    """
+
+    model = "pix2pix"  # class attribute, not a field: names the model in JSON
+
+    # --- objective (paper Sec. 3.1, ablation Table 1) ---
+    objective: Objective = "l1+cgan"  # which terms G minimises
+    lambda_l1: float = 100.0  # weight of ||y - G(x)||_1
 
     @property
     def conditional(self) -> bool:
@@ -195,27 +239,45 @@ class Pix2PixConfig(_Config):
     def uses_l1(self) -> bool:
         return self.objective.startswith("l1")
 
+
+@dataclasses.dataclass(frozen=True)
+class CycleGANConfig(_TrainingConfig):
+    """Everything that defines a CycleGAN run (Zhu et al. 2017).
+
+    Defaults are the reference implementation's CycleGAN: resnet_9blocks,
+    70x70 PatchGAN, instance norm, no dropout, LSGAN, lambda_cycle = 10,
+    lambda_identity = 0.5, an image pool of 50, Adam(2e-4, 0.5), batch 1,
+    100 + 100 epochs. Domain A is the input of G (A -> B), B the input of F.
+    """
+
+    model = "cyclegan"
+
+    netG: str = "resnet_9blocks"  # resnet_9blocks at 256, resnet_6blocks at 128
+    norm: Norm = "instance"
+    dropout: float = 0.0
+    gan_mode: GanMode = "lsgan"
+
+    # --- objective (paper Sec. 3, Eq. 3 and Sec. 5.2 identity loss) ---
+    lambda_cycle: float = 10.0  # weight of ||F(G(a)) - a||_1 and ||G(F(b)) - b||_1
+    lambda_identity: float = 0.5  # identity weight as a fraction of lambda_cycle (0 disables it)
+    pool_size: int = 50  # generated images kept per discriminator (0: no pool)
+
     def _validate(self) -> None:
-        _positive(self, "image_size", "load_size", "input_channels", "output_channels", "ngf", "ndf",
-                  "epochs", "batch_size", "lr", "n_layers_D", "sample_count")
-        parse_generator_name(self.netG)
-        if self.n_epochs_decay < 0 or self.n_epochs_decay > self.epochs:
+        super()._validate()
+        for name in ("lambda_cycle", "lambda_identity", "pool_size"):
+            if getattr(self, name) < 0:
+                raise ValueError(
+                    f"Invalid value for `{name}`. Received: {name}={getattr(self, name)}. Expected a value >= 0."
+                )
+        if self.lambda_identity > 0 and self.input_channels != self.output_channels:
             raise ValueError(
-                f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
-                f"Expected 0 <= n_epochs_decay <= epochs ({self.epochs})."
+                f"Invalid value for `lambda_identity`. Received: lambda_identity={self.lambda_identity} with "
+                f"input_channels={self.input_channels} != output_channels={self.output_channels}. The identity "
+                "loss feeds B images to G (A -> B); set lambda_identity=0 for domains with different channels."
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"Invalid value for `dropout`. Received: dropout={self.dropout}. Expected 0 <= dropout < 1.")
-        if self.steps_per_epoch is not None and self.steps_per_epoch <= 0:
-            raise ValueError(
-                f"Invalid value for `steps_per_epoch`. Received: steps_per_epoch={self.steps_per_epoch}. "
-                "Expected a positive integer or None."
-            )
-        if self.preprocess == "resize_and_crop" and self.load_size < self.image_size:
-            raise ValueError(
-                f"Invalid value for `load_size`. Received: load_size={self.load_size}. "
-                f"Expected load_size >= image_size ({self.image_size}) for preprocess='resize_and_crop'."
-            )
+
+
+CONFIG_CLASSES = {cls.model: cls for cls in (Pix2PixConfig, CycleGANConfig)}
 
 
 def load_config(run_dir: str | Path):
@@ -224,8 +286,7 @@ def load_config(run_dir: str | Path):
     if not path.is_file():
         raise FileNotFoundError(f"No run config at {path}: is {run_dir} a tfgan-translate run folder?")
     values = json.loads(path.read_text())
-    classes = {cls.model: cls for cls in (Pix2PixConfig,)}
     model = values.get("model")
-    if model not in classes:
-        raise ValueError(f"{path}: unknown model {model!r}; expected one of {sorted(classes)}.")
-    return classes[model].from_dict(values)
+    if model not in CONFIG_CLASSES:
+        raise ValueError(f"{path}: unknown model {model!r}; expected one of {sorted(CONFIG_CLASSES)}.")
+    return CONFIG_CLASSES[model].from_dict(values)

@@ -32,6 +32,27 @@ def _next_multiple(n: int, multiple: int) -> int:
     return max(multiple, -(-n // multiple) * multiple)
 
 
+def generator_for(model, direction: str | None = None, trained_direction: str = "AtoB"):
+    """The generator that translates in `direction` ("AtoB" / "BtoA", named after the data folders).
+
+    A run trained with `direction=trained_direction` has G mapping that way:
+    Pix2Pix has only G; CycleGAN has G (`generator_g`) and F (`generator_f`)
+    for the opposite direction. None means G's direction.
+    """
+    if direction not in (None, "AtoB", "BtoA"):
+        raise ValueError(f"Invalid value for argument `direction`. Received: direction={direction!r}. "
+                         "Expected 'AtoB' or 'BtoA'.")
+    forward = direction is None or direction == trained_direction
+    if hasattr(model, "generator_g"):
+        return model.generator_g if forward else model.generator_f
+    if not forward:
+        raise ValueError(
+            f"Invalid value for argument `direction`. Received: direction={direction!r}. This pix2pix run was "
+            f"trained {trained_direction} and has one generator; train with --direction {direction} for the other way."
+        )
+    return model.generator
+
+
 def translate_array(generator, image: np.ndarray, multiple: int, fit: str = "pad") -> np.ndarray:
     """Runs `generator` on one (H, W, C) image in [-1, 1] of any size.
 

@@ -112,3 +112,23 @@ def l1_loss(target, prediction) -> tf.Tensor:
     Also the building block of CycleGAN's cycle-consistency and identity terms.
     """
     return tf.reduce_mean(tf.abs(_f32(target) - _f32(prediction)))
+
+
+def cycle_consistency_loss(real, reconstructed) -> tf.Tensor:
+    """One direction of CycleGAN's cycle loss (Eq. 2): ||F(G(a)) - a||_1 or ||G(F(b)) - b||_1.
+
+    Args:
+        real: (B, H, W, C) images of one domain.
+        reconstructed: (B, H, W, C) the same images after the round trip.
+    """
+    return l1_loss(real, reconstructed)
+
+
+def identity_loss(real, mapped) -> tf.Tensor:
+    """CycleGAN's identity term (Sec. 5.2): ||G(b) - b||_1 or ||F(a) - a||_1.
+
+    Pulls a generator toward the identity on images already in its output
+    domain (keeps colours for painting <-> photo). The model weights it by
+    lambda_identity * lambda_cycle.
+    """
+    return l1_loss(real, mapped)

@@ -1,6 +1,10 @@
-"""GAN models: Pix2Pix (and, later, CycleGAN) with their shared pieces."""
+"""GAN models: Pix2Pix and CycleGAN, and the pieces they share."""
 
+from tfgan_translate.models.base import TranslationGAN
+from tfgan_translate.models.cycle_gan import CycleGAN, cyclegan_from_config
+from tfgan_translate.models.image_pool import ImagePool
 from tfgan_translate.models.pix2pix import OBJECTIVES, Pix2Pix, pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 
-__all__ = ["OBJECTIVES", "Pix2Pix", "pix2pix_from_config", "LinearDecaySchedule"]
+__all__ = ["TranslationGAN", "CycleGAN", "cyclegan_from_config", "ImagePool", "OBJECTIVES", "Pix2Pix",
+           "pix2pix_from_config", "LinearDecaySchedule"]

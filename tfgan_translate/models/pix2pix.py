@@ -6,24 +6,14 @@ import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
+from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
 from tfgan_translate.models.metrics import image_quality
 
 OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
 
 
-def _replica_share(loss):
-    """Scales a per-replica mean loss so that summed gradients average over replicas.
-
-    Keras optimizers sum gradients across the replicas of a tf.distribute
-    strategy; a loss computed with a plain mean must be divided by the number of
-    replicas to give the gradient of the global-batch mean (1 on one device).
-    """
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss / tf.cast(replicas, loss.dtype) if replicas > 1 else loss
-
-
 @keras.saving.register_keras_serializable(package="tfgan_translate")
-class Pix2Pix(keras.Model):
+class Pix2Pix(TranslationGAN):
     """pix2pix: a generator G: x -> y trained against a PatchGAN discriminator D.
 
     The paper's objective (Eq. 4) is
@@ -106,6 +96,9 @@ class Pix2Pix(keras.Model):
         self.lambda_l1 = float(lambda_l1)
         self.lambda_gp = float(lambda_gp)
 
+        self.generators = [generator]
+        self.discriminators = [self.discriminator] if uses_gan else []
+
         # === Trackers ===
         names = ["g_loss"]
         if self.uses_l1:
@@ -114,33 +107,16 @@ class Pix2Pix(keras.Model):
             names += ["g_gan_loss", "d_loss", "d_real_loss", "d_fake_loss", "d_real", "d_fake"]
             if gan_mode == "wgangp":
                 names.append("d_gp_loss")
-        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        self._val_trackers = {name: keras.metrics.Mean(name=name) for name in ("l1", "psnr", "ssim")}
-
-    # ------------------------------------------------------------------ compile
-    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer | None = None,
-                **kwargs):
-        """Sets the two optimizers (pix2pix uses Adam(2e-4, beta_1=0.5) for both).
-
-        Both optimizers are built here so that a `.keras` file restores their
-        state; `d_optimizer` may be omitted for objective="l1".
-        """
-        if self.uses_gan and d_optimizer is None:
-            raise ValueError(f"objective={self.objective!r} trains a discriminator: pass `d_optimizer`.")
-        super().compile(optimizer=None, **kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer if self.uses_gan else None
-        self.g_optimizer.build(self.generator.trainable_variables)
-        if self.d_optimizer is not None:
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values()) + list(self._val_trackers.values())
+        self._track(names, val_names=("l1", "psnr", "ssim"))
+        self.built = True  # the networks are built functional models
 
     # ------------------------------------------------------------------ forward
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
+
+    def sample_columns(self, x, y) -> list:
+        """Columns of a preview grid: input | G(input) | target."""
+        return [x, self.generator(x, training=False), y]
 
     def _judge(self, x, image, training=True):
         """D's patch logits for `image` (conditioned on `x` for the cGAN)."""
@@ -164,10 +140,8 @@ class Pix2Pix(keras.Model):
                 with g_tape.stop_recording():
                     self._train_discriminator(x, y, tf.stop_gradient(y_fake))  # 2.
             g_loss = self._generator_loss(x, y, y_fake)  # 3.
-            scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))
-        grads = g_tape.gradient(scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply(grads, self.generator.trainable_variables)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        self._update(g_tape, g_loss, self.generator_variables, self.g_optimizer)
+        return self._results(self._trackers)
 
     def _train_discriminator(self, x, y, y_fake):
         with tf.GradientTape() as tape:
@@ -180,9 +154,7 @@ class Pix2Pix(keras.Model):
                                              condition=x if self.conditional else None)
                 d_loss = d_loss + self.lambda_gp * gp
                 self._trackers["d_gp_loss"].update_state(gp)
-            scaled = self.d_optimizer.scale_loss(_replica_share(d_loss))
-        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
+        self._update(tape, d_loss, self.discriminator_variables, self.d_optimizer)
         self._trackers["d_loss"].update_state(d_loss)
         self._trackers["d_real_loss"].update_state(loss_real)
         self._trackers["d_fake_loss"].update_state(loss_fake)
@@ -213,45 +185,18 @@ class Pix2Pix(keras.Model):
         y_fake = self.generator(x, training=False)
         for name, value in image_quality(y, y_fake).items():
             self._val_trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._val_trackers.items()}
+        return self._results(self._val_trackers)
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": (keras.saving.serialize_keras_object(self.discriminator)
-                              if self.discriminator is not None else None),
-            "objective": self.objective,
-            "gan_mode": self.gan_mode,
-            "lambda_l1": self.lambda_l1,
-            "lambda_gp": self.lambda_gp,
-        })
-        return config
+        config.update({"objective": self.objective, "gan_mode": self.gan_mode, "lambda_l1": self.lambda_l1,
+                       "lambda_gp": self.lambda_gp})
+        return serialize_networks(config, generator=self.generator, discriminator=self.discriminator)
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        if config.get("discriminator") is not None:
-            config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)
-
-    def get_compile_config(self):
-        if not getattr(self, "compiled", False):
-            return None
-        return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": (keras.saving.serialize_keras_object(self.d_optimizer)
-                            if self.d_optimizer is not None else None),
-        }
-
-    def compile_from_config(self, config):
-        d_optimizer = config.get("d_optimizer")
-        self.compile(
-            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            d_optimizer=keras.saving.deserialize_keras_object(d_optimizer) if d_optimizer else None,
-        )
+        return cls(**deserialize_networks(config, "generator", "discriminator"))
 
 
 def pix2pix_from_config(config) -> Pix2Pix:

@@ -63,14 +63,18 @@ def save_png_atomic(array: np.ndarray, path: str | Path) -> Path:
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Saves an input | output | target grid of fixed samples after every `every` epochs.
+    """Saves a preview grid of fixed samples after every `every` epochs.
+
+    The columns come from the model's `sample_columns(x, y)`: input | output |
+    target for Pix2Pix; real | translated | reconstructed | identity for both
+    domains for CycleGAN.
 
     Writes `out_dir/epoch_0001.png`, ... and, with `log_dir`, the same image to
     TensorBoard under the tag "samples" (step = epoch).
 
     Args:
-        x: (N, H, W, C_in) inputs in [-1, 1], the same every epoch.
-        y: (N, H, W, C_out) targets in [-1, 1].
+        x: (N, H, W, C_in) inputs (pix2pix) or domain-A images (CycleGAN) in [-1, 1].
+        y: (N, H, W, C_out) targets (pix2pix) or domain-B images (CycleGAN) in [-1, 1].
         out_dir: str or Path. Folder for the PNG files.
         log_dir: str, Path or None. TensorBoard folder. Defaults to None.
         every: int. Epoch interval. Defaults to 1.
@@ -93,8 +97,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path: Path | None = None
 
     def grid(self) -> np.ndarray:
-        outputs = self.model.generator(self.x, training=False)
-        return image_grid([self.x, np.asarray(outputs), self.y])
+        return image_grid([np.asarray(c) for c in self.model.sample_columns(self.x, self.y)])
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:

@@ -1,0 +1,109 @@
+"""What Pix2Pix and CycleGAN share: two optimizers, loss trackers, saving."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+def replica_share(loss):
+    """Scales a per-replica mean loss so that summed gradients average over replicas.
+
+    Keras optimizers sum gradients across the replicas of a tf.distribute
+    strategy; a loss computed with a plain mean must be divided by the number
+    of replicas to give the gradient of the global-batch mean (a no-op on one
+    device).
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / tf.cast(replicas, loss.dtype) if replicas > 1 else loss
+
+
+class TranslationGAN(keras.Model):
+    """Base of the image-translation GANs: a generator side and a discriminator side.
+
+    Subclasses set `self.generators` and `self.discriminators` (lists of
+    Keras models; the latter may be empty), create trackers with `_track`,
+    and implement `train_step`, `test_step` and `call`. This class gives them:
+
+    - `compile(g_optimizer=..., d_optimizer=...)`, building both optimizers so
+      that `.keras` files restore their state;
+    - `_update(tape, loss, variables, optimizer)`: one optimizer step with
+      loss scaling (mixed float16) and replica scaling (tf.distribute);
+    - `metrics` from the trackers, and the compile config for saving.
+    """
+
+    def _track(self, train_names, val_names=()):
+        """Creates one `keras.metrics.Mean` per name: training logs and validation logs."""
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in train_names}
+        self._val_trackers = {name: keras.metrics.Mean(name=name) for name in val_names}
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values()) + list(self._val_trackers.values())
+
+    @property
+    def generator_variables(self):
+        return [v for g in self.generators for v in g.trainable_variables]
+
+    @property
+    def discriminator_variables(self):
+        return [v for d in self.discriminators for v in d.trainable_variables]
+
+    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer | None = None,
+                **kwargs):
+        """Sets the generator and discriminator optimizers (both papers: Adam(2e-4, beta_1=0.5)).
+
+        Args:
+            g_optimizer: optimizer of every generator's weights.
+            d_optimizer: optimizer of every discriminator's weights; only
+                optional when the model trains no discriminator.
+            **kwargs: forwarded to `keras.Model.compile` (e.g. `steps_per_execution`).
+        """
+        if self.discriminators and d_optimizer is None:
+            raise ValueError(f"{type(self).__name__} trains a discriminator: pass `d_optimizer`.")
+        super().compile(optimizer=None, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer if self.discriminators else None
+        self.g_optimizer.build(self.generator_variables)
+        if self.d_optimizer is not None:
+            self.d_optimizer.build(self.discriminator_variables)
+
+    def _update(self, tape, loss, variables, optimizer):
+        """Computes d(loss)/d(variables) from `tape` and applies one optimizer step."""
+        grads = tape.gradient(optimizer.scale_loss(replica_share(loss)), variables)
+        optimizer.apply(grads, variables)
+
+    def _results(self, trackers):
+        return {name: tracker.result() for name, tracker in trackers.items()}
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": (keras.saving.serialize_keras_object(self.d_optimizer)
+                            if self.d_optimizer is not None else None),
+        }
+
+    def compile_from_config(self, config):
+        d_optimizer = config.get("d_optimizer")
+        self.compile(
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(d_optimizer) if d_optimizer else None,
+        )
+
+
+def serialize_networks(config: dict, **networks) -> dict:
+    """Adds each network's serialized form (or None) to a model config."""
+    for name, network in networks.items():
+        config[name] = keras.saving.serialize_keras_object(network) if network is not None else None
+    return config
+
+
+def deserialize_networks(config: dict, *names) -> dict:
+    """Inverse of `serialize_networks` for the given keys, on a copy of `config`."""
+    config = dict(config)
+    for name in names:
+        if config.get(name) is not None:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+    return config
