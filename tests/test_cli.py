@@ -84,3 +84,31 @@ def test_short_run_on_real_facades(tmp_path):
                  "--epochs", "1", "--steps-per-epoch", "4", "--batch-size", "2", "--validation-steps", "2"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.0 < metrics["val_l1"] < 2.0 and metrics["val_psnr"] > 0
+
+
+def test_train_cyclegan_on_aligned_folder_and_translate_both_ways(synth_dir, tmp_path):
+    run = tmp_path / "cyc"
+    assert main(["-q", "train", "cyclegan", "--data", str(synth_dir), "--out", str(run), "--image-size", "32",
+                 "--load-size", "36", "--netG", "resnet_2blocks", "--ngf", "8", "--ndf", "8", "--pool-size", "4",
+                 "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "cyclegan" and config["pool_size"] == 4 and config["gan_mode"] == "lsgan"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"gen_loss", "cycle_a_loss", "cycle_b_loss", "identity_a_loss", "d_a_loss", "d_b_loss",
+            "val_reconstruction_a_l1"} <= set(metrics)
+    grid = Image.open(run / "samples" / "epoch_0001.png")
+    assert grid.size[0] > 8 * 32  # real | fake | reconstructed | identity for both domains
+    image = tmp_path / "in" / "x.png"
+    image.parent.mkdir()
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(image)
+    for direction in ("AtoB", "BtoA"):
+        out = tmp_path / direction
+        assert main(["-q", "translate", "--checkpoint", str(run), "--direction", direction, "--input", str(image),
+                     "--output", str(out)]) == 0
+        assert Image.open(out / "x.png").size == (30, 20)
+
+
+def test_n_epochs_and_epochs_are_exclusive(synth_dir, tmp_path, capsys):
+    assert main(["train", "cyclegan", "--data", str(synth_dir), "--out", str(tmp_path / "r"), "--epochs", "3",
+                 "--n-epochs", "2"]) == 2
+    assert "either --epochs" in capsys.readouterr().err

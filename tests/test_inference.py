@@ -54,3 +54,20 @@ def test_grid_layout_and_channel_display():
     assert grid.shape == (2 * 4 + 1, 2 * 5 + 1, 3) and grid.dtype == np.uint8
     assert (grid[:4, :5] == 0).all() and (grid[:4, 6:] == 255).all()
     assert to_rgb_uint8(np.zeros((1, 1, 1, 2))).shape == (1, 1, 1, 3)
+
+
+def test_generator_for_picks_g_or_f_by_data_direction():
+    from types import SimpleNamespace
+
+    from tfgan_translate.inference import generator_for
+
+    cyc = SimpleNamespace(generator_g="G", generator_f="F")
+    assert generator_for(cyc, None, "AtoB") == "G"
+    assert generator_for(cyc, "AtoB", "AtoB") == "G" and generator_for(cyc, "BtoA", "AtoB") == "F"
+    assert generator_for(cyc, "AtoB", "BtoA") == "F"  # trained BtoA: G maps B -> A
+    p2p = SimpleNamespace(generator="G")
+    assert generator_for(p2p, "BtoA", "BtoA") == "G"
+    with pytest.raises(ValueError, match="one generator"):
+        generator_for(p2p, "BtoA", "AtoB")
+    with pytest.raises(ValueError, match="direction='AB'"):
+        generator_for(p2p, "AB")

@@ -6,7 +6,10 @@ from tfgan_translate.
 - `files`: list, validate, decode (in-graph) and load/save image files.
 - `transforms`: the reference's preprocess modes (same crop and flip for a pair).
 - `paired`: pix2pix `(x, y)` datasets from aligned A|B files or A/ + B/ folders.
-- `synthetic`: procedural facade label maps -> rendered photos, written offline.
+- `unpaired`: CycleGAN `(a, b)` datasets from trainA/ + trainB/ folders, a paired
+  set used unpaired, or TFDS ``"tfds:cycle_gan/NAME"`` (`tfds_source`).
+- `synthetic`: procedural facade label maps -> rendered photos, written offline;
+  unpaired sets with a hidden true mapping ("facades" and the easy "palette").
 """
 
 from tfgan_translate.data.files import (
@@ -24,24 +27,52 @@ from tfgan_translate.data.paired import (
     paired_samples,
     resolve_paired_split,
 )
-from tfgan_translate.data.synthetic import random_label_map, render_photo, write_synthetic_dataset
+from tfgan_translate.data.synthetic import (
+    UNPAIRED_KINDS,
+    permute_palette,
+    random_label_map,
+    random_shapes_map,
+    render_photo,
+    true_mapping,
+    write_synthetic_dataset,
+    write_synthetic_unpaired_dataset,
+)
 from tfgan_translate.data.transforms import PREPROCESS_MODES, preprocess
+from tfgan_translate.data.unpaired import (
+    UnpairedSource,
+    resolve_unpaired_source,
+    unpaired_dataset,
+    unpaired_file_counts,
+    unpaired_samples,
+    unpaired_steps_per_epoch,
+)
 
 __all__ = [
     "DataError",
     "IMAGE_EXTENSIONS",
     "PREPROCESS_MODES",
+    "UNPAIRED_KINDS",
+    "UnpairedSource",
     "decode_image",
     "list_images",
     "load_image",
     "paired_dataset",
     "paired_file_count",
     "paired_samples",
+    "permute_palette",
     "preprocess",
     "random_label_map",
+    "random_shapes_map",
     "render_photo",
     "resolve_paired_split",
+    "resolve_unpaired_source",
     "save_image",
+    "true_mapping",
+    "unpaired_dataset",
+    "unpaired_file_counts",
+    "unpaired_samples",
+    "unpaired_steps_per_epoch",
     "validate_images",
     "write_synthetic_dataset",
+    "write_synthetic_unpaired_dataset",
 ]

@@ -61,6 +61,12 @@ def is_image_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+def has_images(folder: str | Path) -> bool:
+    """Whether `folder` is a folder holding at least one image file directly."""
+    folder = Path(folder)
+    return folder.is_dir() and any(p.is_file() and is_image_file(p) for p in folder.iterdir())
+
+
 def list_images(folder: str | Path) -> list[Path]:
     """The image files directly inside `folder`, in natural order ("2.jpg" < "10.jpg").
 
@@ -251,6 +257,24 @@ def _check_channels(channels, argument: str = "channels") -> int:
             "Expected 1 (grayscale), 3 (RGB) or 4 (RGBA): image files hold at most 4 channels."
         )
     return int(channels)
+
+
+def check_positive_int(value, argument: str) -> int:
+    """`value` as an int; ValueError naming `argument` unless it is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{argument}`. Received: {argument}={value!r}. Expected a positive int."
+        )
+    return int(value)
+
+
+def split_halves(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Splits an aligned A|B image (H, W, C) at width / 2 into (A, B), each (H, W // 2, C).
+
+    An odd last column is dropped (validation rejects odd widths beforehand).
+    """
+    half = tf.shape(image)[1] // 2
+    return image[:, :half], image[:, half:2 * half]
 
 
 def decode_raw(contents: tf.Tensor) -> tf.Tensor:

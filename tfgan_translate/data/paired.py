@@ -38,12 +38,14 @@ from tfgan_translate.data.files import (
     DataError,
     _check_channels,
     check_images,
+    check_positive_int,
     convert_channels,
     decode_raw,
+    has_images,
     image_size_of,
-    is_image_file,
     list_images,
     report_skipped,
+    split_halves,
 )
 from tfgan_translate.data.transforms import check_preprocess_args
 from tfgan_translate.data.transforms import preprocess as jitter
@@ -64,16 +66,46 @@ class PairedSplit(NamedTuple):
     folder_b: Path | None
 
 
-def _has_images(folder: Path) -> bool:
-    return folder.is_dir() and any(p.is_file() and is_image_file(p) for p in folder.iterdir())
-
-
 def _check_split(split) -> None:
     if split is not None and (not isinstance(split, str) or not split or "/" in split or split in (".", "..")):
         raise ValueError(
             f"Invalid value for argument `split`. Received: split={split!r}. "
             "Expected a folder name such as 'train', 'test' or 'val', or None."
         )
+
+
+def split_names(split: str | None) -> tuple[str, ...]:
+    """The split folder names tried for `split`, in order: "test" -> ("test", "val"), None -> ()."""
+    if split is None:
+        return ()
+    return _SPLIT_FALLBACKS.get(split, (split,))
+
+
+def find_paired_split(root: Path, split: str | None, looked: list[str]) -> PairedSplit | None:
+    """The paired layout of `split` in the existing folder `root`, or None.
+
+    Appends a description of every place looked at to `looked` (for error messages).
+    """
+    for name in split_names(split):
+        a, b = root / name / "A", root / name / "B"
+        looked.append(f"{a}/ + {b}/")
+        if a.is_dir() and b.is_dir():
+            return PairedSplit("two_folder", a, b)
+        a, b = root / "A" / name, root / "B" / name
+        looked.append(f"{a}/ + {b}/")
+        if a.is_dir() and b.is_dir():
+            return PairedSplit("two_folder", a, b)
+        looked.append(f"{root / name}/ (aligned A|B images)")
+        if (root / name).is_dir():
+            return PairedSplit("aligned", root / name, None)
+    a, b = root / "A", root / "B"
+    looked.append(f"images in {a}/ + {b}/")
+    if has_images(a) and has_images(b):
+        return PairedSplit("two_folder", a, b)
+    looked.append(f"aligned A|B images directly in {root}/")
+    if has_images(root):
+        return PairedSplit("aligned", root, None)
+    return None
 
 
 def resolve_paired_split(path: str | Path, split: str | None = "train") -> PairedSplit:
@@ -103,26 +135,10 @@ def resolve_paired_split(path: str | Path, split: str | None = "train") -> Paire
         raise DataError(f"Data folder {root} does not exist.")
     if not root.is_dir():
         raise DataError(f"{root} is not a folder; expected a folder of A|B images or one with A/ and B/ folders.")
-    looked = []
-    for name in _SPLIT_FALLBACKS.get(split, (split,)) if split is not None else ():
-        a, b = root / name / "A", root / name / "B"
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return PairedSplit("two_folder", a, b)
-        a, b = root / "A" / name, root / "B" / name
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return PairedSplit("two_folder", a, b)
-        looked.append(f"{root / name}/ (aligned A|B images)")
-        if (root / name).is_dir():
-            return PairedSplit("aligned", root / name, None)
-    a, b = root / "A", root / "B"
-    looked.append(f"images in {a}/ + {b}/")
-    if _has_images(a) and _has_images(b):
-        return PairedSplit("two_folder", a, b)
-    looked.append(f"aligned A|B images directly in {root}/")
-    if _has_images(root):
-        return PairedSplit("aligned", root, None)
+    looked: list[str] = []
+    found = find_paired_split(root, split, looked)
+    if found is not None:
+        return found
     raise DataError(
         f"No paired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
         "Expected a folder of aligned A|B images or A/ and B/ folders with matching file names."
@@ -216,10 +232,7 @@ def _check_arguments(direction, image_size, load_size, preprocess, input_channel
     check_preprocess_args(preprocess, load_size, image_size)
     _check_channels(input_channels, "input_channels")
     _check_channels(output_channels, "output_channels")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(
-            f"Invalid value for argument `batch_size`. Received: batch_size={batch_size!r}. Expected a positive int."
-        )
+    check_positive_int(batch_size, "batch_size")
 
 
 def _file_channels(direction: str, input_channels: int, output_channels: int) -> tuple[int, int]:
@@ -330,8 +343,7 @@ def paired_dataset(
     def load(a_path, b_path, element_seed):
         a = decode_raw(tf.io.read_file(a_path))
         if aligned:
-            half = tf.shape(a)[1] // 2
-            a, b = a[:, :half], a[:, half:2 * half]
+            a, b = split_halves(a)
         else:
             b = decode_raw(tf.io.read_file(b_path))
         a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
@@ -390,8 +402,7 @@ def paired_samples(
     >>> x, y = paired_samples("data/facades", split="test", count=4, direction="BtoA")  # doctest: +SKIP
     """
     _check_arguments(direction, image_size, image_size, "none", input_channels, output_channels)
-    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-        raise ValueError(f"Invalid value for argument `count`. Received: count={count!r}. Expected a positive int.")
+    check_positive_int(count, "count")
     where = resolve_paired_split(path, split)
     pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=1, limit=count)
     a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
@@ -399,8 +410,7 @@ def paired_samples(
     for a_path, b_path in pairs:
         a = decode_raw(tf.constant(a_path.read_bytes()))
         if b_path is None:
-            half = a.shape[1] // 2
-            a, b = a[:, :half], a[:, half:2 * half]
+            a, b = split_halves(a)
         else:
             b = decode_raw(tf.constant(b_path.read_bytes()))
         a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)

@@ -109,7 +109,7 @@ class CycleGAN(TranslationGAN):
         names += ["d_a_loss", "d_b_loss"]
         if gan_mode == "wgangp":
             names += ["d_a_gp_loss", "d_b_gp_loss"]
-        self._track(names, val_names=("cycle_a_loss", "cycle_b_loss"))
+        self._track(names, val_names=("reconstruction_a_l1", "reconstruction_b_l1"))
         self.built = True  # the networks and pools are built
 
     # ------------------------------------------------------------------ forward
@@ -200,8 +200,8 @@ class CycleGAN(TranslationGAN):
         real_a, real_b, _ = keras.utils.unpack_x_y_sample_weight(data)
         rec_a = self.generator_f(self.generator_g(real_a, training=False), training=False)
         rec_b = self.generator_g(self.generator_f(real_b, training=False), training=False)
-        self._val_trackers["cycle_a_loss"].update_state(losses.cycle_consistency_loss(real_a, rec_a))
-        self._val_trackers["cycle_b_loss"].update_state(losses.cycle_consistency_loss(real_b, rec_b))
+        self._val_trackers["reconstruction_a_l1"].update_state(losses.cycle_consistency_loss(real_a, rec_a))
+        self._val_trackers["reconstruction_b_l1"].update_state(losses.cycle_consistency_loss(real_b, rec_b))
         return self._results(self._val_trackers)
 
     # ------------------------------------------------------------ serialization

@@ -137,6 +137,8 @@ def _unpaired_data(config: CycleGANConfig, data) -> _Data:
         log.warning("No validation split used: %s", error)
         val, samples = None, unpaired_samples(data, split="train", count=config.sample_count, **channels,
                                               image_size=config.image_size)
+    rows = min(len(samples[0]), len(samples[1]))
+    samples = (samples[0][:rows], samples[1][:rows])
     train_ds = train_ds.repeat()
     if swap:
         train_ds = train_ds.map(_swap)

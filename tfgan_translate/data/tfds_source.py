@@ -1,0 +1,163 @@
+"""TensorFlow Datasets (TFDS) as a source of unpaired images: ``"tfds:cycle_gan/NAME"``.
+
+The unpaired pipeline reads a TFDS data set whose splits come in domain pairs
+(``trainA``/``trainB``, ``testA``/``testB``, as ``cycle_gan/*`` has) and whose
+examples hold an ``"image"`` feature (uint8, any size). Images are read still
+encoded (``tfds.decode.SkipDecoding``), so they go through the same decoding,
+channel conversion and jitter as image files, and the in-memory cache and the
+shuffle buffer that hold a whole domain cost its encoded size (tens of MB for
+cycle_gan), not its pixels.
+
+``tensorflow_datasets`` is imported only when a ``tfds:`` path is used; install
+it with ``pip install "tfgan_translate[tfds]"``. The data folder is the
+``TFDS_DATA_DIR`` environment variable when set, else TFDS's default
+(``~/tensorflow_datasets``). A data set that is not prepared there is downloaded
+and prepared on first use (network access needed).
+
+Example:
+
+>>> ds = unpaired_dataset("tfds:cycle_gan/horse2zebra", split="train")  # doctest: +SKIP
+
+Tests run offline under ``tfds.testing.mock_data``, which makes random images.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import tensorflow as tf
+
+from tfgan_translate.data.files import DataError
+
+TFDS_PREFIX = "tfds:"
+IMAGE_FEATURE = "image"
+_INSTALL_HINT = 'pip install "tfgan_translate[tfds]"'
+
+
+def tfds_name(path) -> str | None:
+    """The TFDS name in a ``"tfds:NAME"`` path (e.g. "cycle_gan/horse2zebra"), else None.
+
+    Raises:
+        ValueError: for ``"tfds:"`` with no name.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        return None
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.startswith(TFDS_PREFIX):
+        return None
+    name = text[len(TFDS_PREFIX):].strip()
+    if not name:
+        raise ValueError(
+            f"Invalid value for argument `path`. Received: path={text!r}. "
+            "Expected 'tfds:NAME', e.g. 'tfds:cycle_gan/horse2zebra'."
+        )
+    return name
+
+
+def import_tfds():
+    """`tensorflow_datasets`, or an ImportError saying which extra to install."""
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as error:
+        raise ImportError(
+            f"Reading a 'tfds:' data path needs the tensorflow-datasets package ({error}). "
+            f"Install it with: {_INSTALL_HINT}"
+        ) from error
+    return tfds
+
+
+def tfds_data_dir() -> str | None:
+    """The TFDS data folder: $TFDS_DATA_DIR when set, else None (TFDS's default)."""
+    return os.environ.get("TFDS_DATA_DIR") or None
+
+
+def load_builder(name: str) -> Any:
+    """The prepared TFDS builder of `name`, downloading and preparing it if needed.
+
+    Raises:
+        DataError: when the data set or config does not exist, or cannot be
+            downloaded and prepared (for instance without network access).
+    """
+    tfds = import_tfds()
+    data_dir = tfds_data_dir()
+    where = data_dir or "the TFDS default data folder"
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except Exception as error:  # DatasetNotFoundError, unknown config (ValueError)...
+        first_line = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() else type(error).__name__
+        raise DataError(
+            f"TFDS data set {name!r} (path='tfds:{name}') could not be found: {first_line}. "
+            "Expected a name such as 'cycle_gan/horse2zebra'."
+        ) from error
+    if not builder.is_prepared():
+        try:
+            builder.download_and_prepare()
+        except Exception as error:
+            raise DataError(
+                f"TFDS data set {name!r} is not prepared in {where} and downloading it failed: "
+                f"{type(error).__name__}: {error}. Downloading needs network access (and the "
+                f"importlib_resources package, installed by {_INSTALL_HINT}); or prepare it "
+                "elsewhere and point TFDS_DATA_DIR at it."
+            ) from error
+    return builder
+
+
+def tfds_split_pair(builder: Any, names: tuple[str, ...], path: str) -> tuple[str, str]:
+    """The first ``(NAME + "A", NAME + "B")`` split pair of `names` that the builder has.
+
+    When the builder declares no splits (as under `tfds.testing.mock_data`),
+    the first name is used.
+
+    Raises:
+        DataError: listing the splits the data set has when none of `names` fits.
+    """
+    available = set(builder.info.splits.keys())
+    if not available:
+        return f"{names[0]}A", f"{names[0]}B"
+    for name in names:
+        if f"{name}A" in available and f"{name}B" in available:
+            return f"{name}A", f"{name}B"
+    wanted = ", ".join(f"{n}A + {n}B" for n in names)
+    raise DataError(
+        f"TFDS data set {path!r} has no split pair {wanted}; its splits are {sorted(available)}. "
+        "Unpaired TFDS data needs splits named like trainA/trainB and testA/testB (as cycle_gan/* has)."
+    )
+
+
+def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
+    """The still-encoded images of one split, in the data set's order, and their number.
+
+    Returns:
+        `(dataset, count)`: a dataset of scalar string tensors (PNG or JPEG
+        bytes of the "image" feature) and the number of examples.
+
+    Raises:
+        DataError: when the split has no "image" feature or no examples.
+    """
+    tfds = import_tfds()
+    features = builder.info.features
+    if IMAGE_FEATURE not in features.keys():
+        raise DataError(
+            f"TFDS data set {builder.info.full_name} has no {IMAGE_FEATURE!r} feature "
+            f"(features: {sorted(features.keys())}); unpaired data reads images from 'image'."
+        )
+    dataset = builder.as_dataset(
+        split=split, shuffle_files=False, decoders={IMAGE_FEATURE: tfds.decode.SkipDecoding()}
+    ).map(lambda example: example[IMAGE_FEATURE])
+    count = None
+    info = builder.info.splits.get(split) if builder.info.splits else None
+    if info is not None:
+        count = int(info.num_examples)
+    if count is None:
+        count = int(dataset.cardinality())
+        if count < 0:  # unknown: count once (the records are not decoded)
+            count = int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+    if count == 0:
+        raise DataError(f"TFDS split {builder.info.full_name}:{split} holds no examples.")
+    return dataset, count
+
+
+def describe(name: str, split: str) -> str:
+    """A readable name of one TFDS split for messages: "tfds:cycle_gan/horse2zebra[trainA]"."""
+    return f"{TFDS_PREFIX}{name}[{split}]"

@@ -1,0 +1,446 @@
+"""Unpaired (CycleGAN) data: `(a, b)` batches of an image of domain A and an unrelated one of domain B.
+
+Sources, tried in this order for each split name ("test" falls back to "val"
+and "val" to "test", as for paired data):
+
+1. ``"tfds:NAME"`` (e.g. ``"tfds:cycle_gan/horse2zebra"``): TFDS splits
+   ``SPLITA`` / ``SPLITB``, feature "image" (see `tfgan_translate.data.tfds_source`).
+2. The CycleGAN layout ``PATH/SPLITA/`` + ``PATH/SPLITB/`` (trainA, trainB,
+   testA, testB; valA, valB); the domains may hold different numbers of images.
+3. A paired data set used unpaired, found as `resolve_paired_split` finds it:
+   aligned A|B files (``PATH/SPLIT/`` or images directly in ``PATH``; every file
+   is split at width / 2 and its A and B halves are shuffled apart, so the pairs
+   are broken), or two folders ``A/`` + ``B/`` (file names need not match).
+
+Epoch rule. An epoch has ``N = max(|A|, |B|)`` examples. Each domain is read as
+a stream of passes over its files, every pass in a new random order (a new
+permutation per pass, independent between A and B); an epoch takes the first
+N elements of both streams. So in every epoch each file of the larger domain
+appears exactly once, and each file of the smaller domain appears
+``floor(N / n)`` or ``ceil(N / n)`` times (n its size). The reference's
+unaligned dataset instead reads A as ``A[i % |A|]`` and draws B uniformly at
+random with replacement; ours has the same length and the same marginal
+frequencies on average, but never leaves a file out of an epoch. With
+``shuffle=False`` both domains are read in file-name order, cycling:
+``(A[i % |A|], B[i % |B|])``. With ``repeat=True`` the streams never stop (each
+domain keeps making passes on its own).
+
+Jitter is drawn independently for a and b (different crops and flips), unlike
+paired data. Everything is deterministic for a given `seed`; each new pass over
+the dataset (each Keras epoch) gets new orders and new jitter.
+
+Example:
+
+>>> ds = unpaired_dataset("data/horse2zebra", split="train", image_size=256)  # doctest: +SKIP
+>>> a, b = next(iter(ds))   # (1, 256, 256, 3) each, in [-1, 1]                  # doctest: +SKIP
+
+Reference: Zhu et al., "Unpaired Image-to-Image Translation using
+Cycle-Consistent Adversarial Networks", ICCV 2017; the authors'
+unaligned_dataset.py for the epoch length.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan_translate.data import tfds_source
+from tfgan_translate.data.files import (
+    DataError,
+    _check_channels,
+    check_images,
+    check_positive_int,
+    convert_channels,
+    decode_raw,
+    list_images,
+    report_skipped,
+    split_halves,
+)
+from tfgan_translate.data.paired import _check_split, _min_size, find_paired_split, split_names
+from tfgan_translate.data.transforms import check_preprocess_args
+from tfgan_translate.data.transforms import preprocess as jitter
+
+UNPAIRED_LAYOUTS = ("tfds", "unaligned", "aligned", "two_folder")
+
+
+class UnpairedSource(NamedTuple):
+    """Where one split of an unpaired data set lives.
+
+    layout: "unaligned" (CycleGAN trainA/ + trainB/), "aligned" (A|B files used
+        unpaired), "two_folder" (A/ + B/ used unpaired) or "tfds".
+    source_a: the folder of the A images (for "aligned": of the A|B files), or
+        the TFDS split name of domain A (e.g. "trainA").
+    source_b: the folder of the B images, None for "aligned", or the TFDS split
+        name of domain B.
+    tfds_name: the TFDS data set name (e.g. "cycle_gan/horse2zebra") for "tfds", else None.
+    """
+
+    layout: str
+    source_a: Path | str
+    source_b: Path | str | None
+    tfds_name: str | None = None
+
+
+class _Domain(NamedTuple):
+    """One domain, ready to stream: `items` are file paths (`is_path`) or encoded image bytes."""
+
+    items: tf.data.Dataset
+    count: int
+    is_path: bool
+    part: str  # "full" image, or the "left" / "right" half of an aligned file
+
+
+# --------------------------------------------------------------------------- finding the data
+
+
+def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> UnpairedSource:
+    """Finds one split of an unpaired data set: TFDS, CycleGAN folders, or a paired set.
+
+    Args:
+        path: str or Path. ``"tfds:NAME"``, or a data set root (see the module
+            docstring for the layouts and their order).
+        split: str or None. "train", "test", "val"...; "test" falls back to
+            "val" and vice versa. None: a paired root's ``A/`` + ``B/`` or its
+            images directly (not for TFDS). Defaults to "train".
+
+    Returns:
+        An `UnpairedSource(layout, source_a, source_b, tfds_name)`.
+
+    Raises:
+        DataError: when `path` does not exist, only one of ``SPLITA/`` and
+            ``SPLITB/`` exists, or no layout is found; the message lists every
+            place looked at.
+        ImportError: for a ``tfds:`` path without tensorflow-datasets installed.
+
+    Example:
+
+    >>> resolve_unpaired_source("data/horse2zebra", "test")  # doctest: +SKIP
+    UnpairedSource(layout='unaligned', source_a=PosixPath('data/horse2zebra/testA'), ...)
+    """
+    _check_split(split)
+    name = tfds_source.tfds_name(path)
+    if name is not None:
+        if split is None:
+            raise ValueError(
+                f"Invalid value for argument `split`. Received: split=None for path={path!r}. "
+                "Expected a split name such as 'train' or 'test' for TFDS data."
+            )
+        builder = tfds_source.load_builder(name)
+        split_a, split_b = tfds_source.tfds_split_pair(builder, split_names(split), str(path))
+        return UnpairedSource("tfds", split_a, split_b, name)
+
+    root = Path(path)
+    if not root.exists():
+        raise DataError(f"Data folder {root} does not exist.")
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder; expected a folder with trainA/ and trainB/ folders.")
+    looked = []
+    half_found = None
+    for name in split_names(split):
+        a, b = root / f"{name}A", root / f"{name}B"
+        looked.append(f"{a}/ + {b}/")
+        if a.is_dir() and b.is_dir():
+            return UnpairedSource("unaligned", a, b)
+        if (a.is_dir() or b.is_dir()) and half_found is None:
+            half_found = (a, b) if a.is_dir() else (b, a)
+    if half_found is not None:
+        present, missing = half_found
+        raise DataError(
+            f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders "
+            f"(split={split!r})."
+        )
+    paired = find_paired_split(root, split, looked)
+    if paired is not None:
+        return UnpairedSource(paired.layout, paired.folder_a, paired.folder_b)
+    raise DataError(
+        f"No unpaired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
+        "Expected CycleGAN folders (trainA/ trainB/ testA/ testB/), a paired set to use unpaired "
+        "(aligned A|B images, or A/ and B/ folders), or path='tfds:cycle_gan/NAME'."
+    )
+
+
+def _good_files(paths: list[Path], *, aligned: bool, skip_bad: bool, min_size: int, limit: int | None):
+    """(good paths, skipped) of one folder; with `limit`, validates in chunks until that many are good."""
+    chunk = max(1, len(paths)) if limit is None else max(limit, 8)
+    good, skipped = [], []
+    for start in range(0, len(paths), chunk):
+        ok, bad = check_images(paths[start:start + chunk], aligned=aligned, skip_bad=skip_bad, min_size=min_size)
+        good += ok
+        skipped += bad
+        if limit is not None and len(good) >= limit:
+            return good[:limit], skipped
+    return good, skipped
+
+
+def _file_domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None):
+    """The two validated file domains of a folder source."""
+    if source.layout == "aligned":
+        paths = list_images(source.source_a)
+        good, skipped = _good_files(paths, aligned=True, skip_bad=skip_bad, min_size=min_size, limit=limit)
+        checked = [(source.source_a, paths, good)]
+        files = [(good, "left"), (good, "right")]
+    else:
+        checked, files, skipped = [], [], []
+        for folder in (source.source_a, source.source_b):
+            paths = list_images(folder)
+            good, bad = _good_files(paths, aligned=False, skip_bad=skip_bad, min_size=min_size, limit=limit)
+            checked.append((folder, paths, good))
+            files.append((good, "full"))
+            skipped += bad
+    if limit is None:
+        total = sum(len(paths) for _, paths, _ in checked)
+        report_skipped(skipped, total, note=f"; {len(files[0][0])} A and {len(files[1][0])} B images remain")
+    for folder, paths, good in checked:
+        if not good:
+            raise DataError(f"No usable images in {folder}: all {len(paths)} files were skipped as bad.")
+    return tuple(
+        _Domain(tf.data.Dataset.from_tensor_slices([str(p) for p in good]), len(good), True, part)
+        for good, part in files
+    )
+
+
+def _open_domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None):
+    """(domain A, domain B) of a resolved source; files are validated here."""
+    if source.layout != "tfds":
+        return _file_domains(source, skip_bad=skip_bad, min_size=min_size, limit=limit)
+    builder = tfds_source.load_builder(source.tfds_name)
+    domains = []
+    for split in (source.source_a, source.source_b):
+        items, count = tfds_source.encoded_images(builder, split)
+        if limit is not None:
+            items, count = items.take(limit), min(count, limit)
+        domains.append(_Domain(items, count, False, "full"))
+    return tuple(domains)
+
+
+def unpaired_file_counts(
+    path: str | Path,
+    split: str | None = "train",
+    *,
+    skip_bad_files: bool = False,
+    preprocess: str = "resize_and_crop",
+    image_size: int = 256,
+) -> tuple[int, int]:
+    """The number of usable images `(n_a, n_b)` of each domain of a split.
+
+    An epoch of `unpaired_dataset` has ``max(n_a, n_b)`` examples. For an
+    aligned set used unpaired, n_a == n_b == the number of files. Validation
+    results are cached, so this costs little before `unpaired_dataset`.
+    Args as `unpaired_dataset`.
+
+    Example:
+
+    >>> n_a, n_b = unpaired_file_counts("data/horse2zebra", "train")  # doctest: +SKIP
+    >>> steps = math.ceil(max(n_a, n_b) / batch_size)                  # doctest: +SKIP
+    """
+    source = resolve_unpaired_source(path, split)
+    a, b = _open_domains(source, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size))
+    return a.count, b.count
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _load(item: tf.Tensor, domain: _Domain, channels: int, **jitter_args) -> tf.Tensor:
+    """One preprocessed image (image_size, image_size, channels) in [-1, 1] from a path or encoded bytes."""
+    image = decode_raw(tf.io.read_file(item) if domain.is_path else item)
+    if domain.part != "full":
+        left, right = split_halves(image)
+        image = left if domain.part == "left" else right
+    (image,) = jitter([convert_channels(image, channels)], **jitter_args)
+    return image
+
+
+def _check_arguments(image_size, load_size, preprocess, channels_a, channels_b, batch_size, seed):
+    check_preprocess_args(preprocess, load_size, image_size)
+    _check_channels(channels_a, "channels_a")
+    _check_channels(channels_b, "channels_b")
+    check_positive_int(batch_size, "batch_size")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"Invalid value for argument `seed`. Received: seed={seed!r}. Expected an int >= 0.")
+
+
+def _stream_seeds(seed: int) -> tuple[int, int, int, int]:
+    """Independent op seeds (shuffle A, shuffle B, jitter A, jitter B) derived from one seed."""
+    return tuple(int(s) for s in np.random.SeedSequence(int(seed)).generate_state(4))
+
+
+def unpaired_dataset(
+    path: str | Path,
+    *,
+    split: str | None = "train",
+    image_size: int = 256,
+    load_size: int = 286,
+    preprocess: str = "resize_and_crop",
+    flip: bool = True,
+    channels_a: int = 3,
+    channels_b: int = 3,
+    batch_size: int = 1,
+    shuffle: bool = True,
+    repeat: bool = False,
+    seed: int = 0,
+    skip_bad_files: bool = False,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """A `tf.data.Dataset` of jittered, unpaired `(a, b)` batches for CycleGAN.
+
+    The pipeline, per domain: validate every file (here, before any training)
+    -> endless passes over the files, each pass in a new order -> read and
+    decode in parallel -> (aligned sources: keep the left or right half) ->
+    convert channels -> `preprocess` with the domain's own random crop and flip.
+    Then zip A and B, take ``max(|A|, |B|)`` examples (unless `repeat`), batch,
+    prefetch. See the module docstring for the exact epoch rule.
+    Without `repeat`, ``dataset.cardinality()`` is the number of batches per
+    epoch, ``ceil(max(|A|, |B|) / batch_size)`` (floor with `drop_remainder`),
+    also with `skip_bad_files`.
+
+    Args:
+        path: str or Path. Data set root (CycleGAN layout, or a paired set used
+            unpaired) or ``"tfds:cycle_gan/NAME"``; see the module docstring.
+        split: str or None. "train", "test" (falls back to "val") or "val"
+            (falls back to "test"); None uses a paired root's images directly.
+            Defaults to "train".
+        image_size: int. Side of the square output images. Defaults to 256.
+        load_size: int. Resize target before the random crop. Defaults to 286.
+        preprocess: str. One of `PREPROCESS_MODES` (see
+            `tfgan_translate.data.transforms`). Defaults to "resize_and_crop".
+        flip: bool. Random horizontal flips, drawn independently for a and b.
+            Defaults to True.
+        channels_a: int. Channels of a: 1, 3 or 4. Defaults to 3.
+        channels_b: int. Channels of b: 1, 3 or 4. Defaults to 3.
+        batch_size: int. Defaults to 1.
+        shuffle: bool. Shuffle each domain independently on each pass; False
+            reads both in file order, cycling. Defaults to True.
+        repeat: bool. Repeat forever. Defaults to False.
+        seed: int >= 0. Seed of the shuffles and of the jitter. Defaults to 0.
+        skip_bad_files: bool. Skip (and log the count of) bad files instead of
+            raising. Does not apply to TFDS data (TFDS decoded it when preparing
+            it); there, preprocess="crop" on an image smaller than image_size
+            raises when the image is read. Defaults to False.
+        drop_remainder: bool. Drop a last, smaller batch. Defaults to False.
+
+    Returns:
+        A dataset of `(a, b)`: float32 tensors (B, image_size, image_size,
+        channels_a) and (B, image_size, image_size, channels_b) in [-1, 1].
+
+    Raises:
+        ValueError: for an invalid argument (named, with the received value).
+        DataError: for a missing or empty folder, an unreadable, truncated or
+            odd-width (aligned) file, naming the file or folder; for a TFDS
+            name or split that does not exist.
+        ImportError: for a ``tfds:`` path without tensorflow-datasets.
+
+    Example:
+
+    >>> ds = unpaired_dataset("data/horse2zebra", split="train", image_size=128,
+    ...                       load_size=143, batch_size=1)             # doctest: +SKIP
+    >>> steps_per_epoch = int(ds.cardinality())                         # doctest: +SKIP
+    >>> model.fit(ds.repeat(), epochs=200, steps_per_epoch=steps_per_epoch)  # doctest: +SKIP
+    """
+    _check_arguments(image_size, load_size, preprocess, channels_a, channels_b, batch_size, seed)
+    source = resolve_unpaired_source(path, split)
+    domains = _open_domains(source, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size))
+    epoch_length = max(domain.count for domain in domains)
+    seeds = _stream_seeds(seed)
+    shuffle_seeds, jitter_seeds = seeds[:2], seeds[2:]
+
+    streams = []
+    for domain, channels, shuffle_seed, jitter_seed in zip(
+        domains, (channels_a, channels_b), shuffle_seeds, jitter_seeds, strict=True
+    ):
+        items = domain.items
+        if shuffle:
+            if not domain.is_path:  # TFDS: keep the encoded bytes (the shuffle buffer holds them anyway)
+                items = items.cache()
+            items = items.shuffle(domain.count, seed=shuffle_seed, reshuffle_each_iteration=True)
+        # One stateless jitter seed (2 int64) per element, re-drawn on every pass.
+        element_seeds = tf.data.Dataset.random(seed=jitter_seed, rerandomize_each_iteration=True).batch(2)
+        stream = tf.data.Dataset.zip(items.repeat(), element_seeds).map(
+            lambda item, element_seed, domain=domain, channels=channels: _load(
+                item, domain, channels, mode=preprocess, load_size=load_size, image_size=image_size, flip=flip,
+                seed=element_seed),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        if skip_bad_files and domain.is_path:  # backstop for files PIL reads but TensorFlow does not
+            stream = stream.ignore_errors(log_warning=True)  # the stream goes on with the next file
+        streams.append(stream)
+
+    dataset = tf.data.Dataset.zip(*streams)
+    if not repeat:
+        # The streams are endless, so an epoch always has exactly epoch_length examples.
+        dataset = dataset.take(epoch_length).apply(tf.data.experimental.assert_cardinality(epoch_length))
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def unpaired_steps_per_epoch(n_a: int, n_b: int, batch_size: int = 1, drop_remainder: bool = False) -> int:
+    """Batches in one epoch of `unpaired_dataset`: ceil (or floor) of max(n_a, n_b) / batch_size."""
+    n = max(n_a, n_b)
+    return n // batch_size if drop_remainder else math.ceil(n / batch_size)
+
+
+def unpaired_samples(
+    path: str | Path,
+    *,
+    split: str | None = "test",
+    count: int = 4,
+    image_size: int = 256,
+    channels_a: int = 3,
+    channels_b: int = 3,
+    skip_bad_files: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first `count` images of each domain of a split, without jitter, for preview grids.
+
+    Images are taken in file-name order (TFDS: the data set's order), resized
+    to image_size x image_size (bicubic) and never flipped, so the same rows
+    appear in every grid. Row i of a and row i of b are unrelated images
+    (except for an aligned set used unpaired, where they are the two halves of
+    file i).
+
+    Args:
+        path: str or Path. As for `unpaired_dataset`.
+        split: str or None. Defaults to "test" (falls back to "val").
+        count: int. At most this many per domain (fewer if a domain is
+            smaller). Defaults to 4.
+        image_size, channels_a, channels_b, skip_bad_files: as for `unpaired_dataset`.
+
+    Returns:
+        `(a, b)`: np.ndarray float32 of shapes (n_a, image_size, image_size,
+        channels_a) and (n_b, image_size, image_size, channels_b) in [-1, 1],
+        n_a, n_b <= count.
+
+    Example:
+
+    >>> a, b = unpaired_samples("data/horse2zebra", split="test", count=4, image_size=128)  # doctest: +SKIP
+    >>> a.shape                                                                         # doctest: +SKIP
+    (4, 128, 128, 3)
+    """
+    _check_arguments(image_size, image_size, "none", channels_a, channels_b, 1, 0)
+    count = check_positive_int(count, "count")
+    source = resolve_unpaired_source(path, split)
+    domains = _open_domains(source, skip_bad=skip_bad_files, min_size=1, limit=count)
+    outputs = []
+    for domain, channels in zip(domains, (channels_a, channels_b), strict=True):
+        images = [
+            _load(item, domain, channels, mode="none", load_size=image_size, image_size=image_size, flip=False,
+                  seed=tf.constant([0, 0], tf.int64)).numpy()
+            for item in domain.items.take(count)
+        ]
+        outputs.append(np.stack(images))
+    return outputs[0], outputs[1]
+
+
+__all__ = [
+    "UNPAIRED_LAYOUTS",
+    "UnpairedSource",
+    "resolve_unpaired_source",
+    "unpaired_dataset",
+    "unpaired_file_counts",
+    "unpaired_samples",
+    "unpaired_steps_per_epoch",
+]
