@@ -80,7 +80,7 @@ def generator_adversarial_loss(fake_logits, gan_mode: str) -> tf.Tensor:
     return adversarial_loss(fake_logits, True, gan_mode)
 
 
-def gradient_penalty(discriminator, real, fake, condition=None, *, training: bool = True) -> tf.Tensor:
+def gradient_penalty(discriminator, real, fake, condition=None, *, training: bool = True, seed=None) -> tf.Tensor:
     """WGAN-GP penalty E[(||grad_z D(z)||_2 - 1)^2] at random interpolates z.
 
     Args:
@@ -90,12 +90,19 @@ def gradient_penalty(discriminator, real, fake, condition=None, *, training: boo
         condition: optional (B, H, W, C_cond) input prepended to the channels
             of each image, for a conditional discriminator. It is not interpolated.
         training: forwarded to the discriminator.
+        seed: optional shape-[2] int tensor for a stateless draw of the
+            interpolation weights (the models pass (their seed, step) so that
+            a resumed run draws the same weights). None: `tf.random.uniform`.
 
     Returns:
         Scalar float32 penalty (multiply by lambda_gp, 10 in the paper).
     """
     real, fake = _f32(real), _f32(tf.stop_gradient(fake))
-    alpha = tf.random.uniform([tf.shape(real)[0], 1, 1, 1], dtype=tf.float32)
+    alpha_shape = [tf.shape(real)[0], 1, 1, 1]
+    if seed is None:
+        alpha = tf.random.uniform(alpha_shape, dtype=tf.float32)
+    else:
+        alpha = tf.random.stateless_uniform(alpha_shape, seed=seed, dtype=tf.float32)
     mixed = alpha * real + (1.0 - alpha) * fake
     with tf.GradientTape() as tape:
         tape.watch(mixed)

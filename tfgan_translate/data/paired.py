@@ -284,6 +284,7 @@ def paired_dataset(
     seed: int = 0,
     skip_bad_files: bool = False,
     drop_remainder: bool = False,
+    skip: int = 0,
 ) -> tf.data.Dataset:
     """A `tf.data.Dataset` of jittered `(x, y)` pairs for pix2pix.
 
@@ -317,6 +318,10 @@ def paired_dataset(
         skip_bad_files: bool. Skip (and log the count of) bad or unmatched
             files instead of raising. Defaults to False.
         drop_remainder: bool. Drop a last, smaller batch. Defaults to False.
+        skip: int. Examples to skip at the start of the stream, before any
+            file is read (to resume a run exactly: with `repeat=True` the
+            stream is a pure function of `seed`, so skipping the examples a
+            run already used continues it). Defaults to 0.
 
     Returns:
         A dataset of `(x, y)`: float32 tensors (B, image_size, image_size,
@@ -359,7 +364,10 @@ def paired_dataset(
         files = files.repeat()
     # One stateless seed (2 int64) per example, re-drawn on every pass.
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    dataset = tf.data.Dataset.zip(files, seeds).map(
+    stream = tf.data.Dataset.zip(files, seeds)
+    if skip:  # resume: advance the (file, seed) stream before any image is read
+        stream = stream.skip(skip)
+    dataset = stream.map(
         lambda names, element_seed: load(names[0], names[1], element_seed),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,

@@ -285,6 +285,7 @@ def unpaired_dataset(
     seed: int = 0,
     skip_bad_files: bool = False,
     drop_remainder: bool = False,
+    skip: int = 0,
 ) -> tf.data.Dataset:
     """A `tf.data.Dataset` of jittered, unpaired `(a, b)` batches for CycleGAN.
 
@@ -322,6 +323,10 @@ def unpaired_dataset(
             it); there, preprocess="crop" on an image smaller than image_size
             raises when the image is read. Defaults to False.
         drop_remainder: bool. Drop a last, smaller batch. Defaults to False.
+        skip: int. Examples to skip at the start of the stream, before any
+            file is read (to resume a run exactly: with `repeat=True` the
+            stream is a pure function of `seed`, so skipping the examples a
+            run already used continues it). Defaults to 0.
 
     Returns:
         A dataset of `(a, b)`: float32 tensors (B, image_size, image_size,
@@ -359,7 +364,10 @@ def unpaired_dataset(
             items = items.shuffle(domain.count, seed=shuffle_seed, reshuffle_each_iteration=True)
         # One stateless jitter seed (2 int64) per element, re-drawn on every pass.
         element_seeds = tf.data.Dataset.random(seed=jitter_seed, rerandomize_each_iteration=True).batch(2)
-        stream = tf.data.Dataset.zip(items.repeat(), element_seeds).map(
+        stream = tf.data.Dataset.zip(items.repeat(), element_seeds)
+        if skip:  # resume: advance the (item, seed) stream before any image is read
+            stream = stream.skip(skip)
+        stream = stream.map(
             lambda item, element_seed, domain=domain, channels=channels: _load(
                 item, domain, channels, mode=preprocess, load_size=load_size, image_size=image_size, flip=flip,
                 seed=element_seed),

@@ -8,6 +8,7 @@ import tensorflow as tf
 from tfgan_translate import losses
 from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
 from tfgan_translate.models.image_pool import ImagePool
+from tfgan_translate.rng import name_seed, step_key
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -188,7 +189,8 @@ class CycleGAN(TranslationGAN):
             discriminator(real, training=True), discriminator(fake, training=True), self.gan_mode)
         loss = 0.5 * (loss_real + loss_fake)
         if self.gan_mode == "wgangp":
-            gp = losses.gradient_penalty(discriminator, real, fake)
+            gp = losses.gradient_penalty(discriminator, real, fake,
+                                         seed=step_key(name_seed(prefix), self.d_optimizer.iterations))
             self._trackers[f"{prefix}_gp_loss"].update_state(gp)
             loss += self.lambda_gp * gp
         self._trackers[f"{prefix}_loss"].update_state(loss)

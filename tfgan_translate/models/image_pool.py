@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfgan_translate.rng import counted_uniform, draw_counter, name_seed
+
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
 class ImagePool(keras.layers.Layer):
@@ -18,9 +20,10 @@ class ImagePool(keras.layers.Layer):
     - otherwise, with probability 0.5, return a uniformly chosen stored image
       and store the new one in its place; else return the new image.
 
-    The buffer and its fill count are non-trainable variables, so the pool
-    works inside a compiled `train_step` and is saved with the model's
-    checkpoints. Under a tf.distribute strategy only the first replica's
+    The buffer, its fill count and the random-draw counter are non-trainable
+    variables, so the pool works inside a compiled `train_step` and is saved
+    with the model's checkpoints; its random choices are keyed by the saved
+    counter (`tfgan_translate.rng`), so a resumed run makes the same choices. Under a tf.distribute strategy only the first replica's
     updates are kept (`aggregation="only_first_replica"`).
 
     Args:
@@ -62,6 +65,7 @@ class ImagePool(keras.layers.Layer):
                 shape=(), initializer="zeros", trainable=False, name="count", dtype="int32",
                 aggregation="only_first_replica",
             )
+            self.draws = draw_counter(self)
         self.built = True
 
     def call(self, images):
@@ -80,8 +84,9 @@ class ImagePool(keras.layers.Layer):
                 return image
 
             def maybe_swap():
-                swap = tf.random.uniform([]) < 0.5
-                index = tf.random.uniform([], 0, self.pool_size, dtype=tf.int32)
+                coin, position = tf.unstack(counted_uniform([2], name_seed(self.name), self.draws))
+                swap = coin < 0.5
+                index = tf.minimum(tf.cast(position * self.pool_size, tf.int32), self.pool_size - 1)
 
                 def swap_in():
                     old = tf.identity(buffer[index])

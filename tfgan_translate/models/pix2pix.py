@@ -8,6 +8,7 @@ import tensorflow as tf
 from tfgan_translate import losses
 from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
 from tfgan_translate.models.metrics import image_quality
+from tfgan_translate.rng import name_seed, step_key
 
 OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
 
@@ -151,6 +152,7 @@ class Pix2Pix(TranslationGAN):
             d_loss = 0.5 * (loss_real + loss_fake)
             if self.gan_mode == "wgangp":
                 gp = losses.gradient_penalty(self.discriminator, y, y_fake,
+                                             seed=step_key(name_seed("d_gp"), self.d_optimizer.iterations),
                                              condition=x if self.conditional else None)
                 d_loss = d_loss + self.lambda_gp * gp
                 self._trackers["d_gp_loss"].update_state(gp)

@@ -16,6 +16,8 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from tfgan_translate.rng import counted_uniform, draw_counter, name_seed
+
 NORMS = ("batch", "instance", "none")
 UPSAMPLES = ("transpose", "resize")
 
@@ -89,7 +91,8 @@ class InstanceNormalization(layers.GroupNormalization):
         return config
 
 
-def normalization(norm: str, name: str | None = None, init_gain: float = 0.02) -> layers.Layer | None:
+def normalization(norm: str, name: str | None = None, init_gain: float = 0.02,
+                  synchronized: bool = False) -> layers.Layer | None:
     """Makes the normalisation layer named by `norm`, or None for no norm.
 
     Args:
@@ -102,6 +105,10 @@ def normalization(norm: str, name: str | None = None, init_gain: float = 0.02) -
         name: str or None. Layer name. Defaults to `None` (automatic).
         init_gain: float. Standard deviation of the batch-norm scale
             initialiser. Defaults to `0.02`.
+        synchronized: bool. For `"batch"`: compute the batch statistics
+            over all the replicas of a tf.distribute strategy (sync batch
+            norm), i.e. over the global batch. Ignored by the other norms.
+            Defaults to `False`.
 
     Returns:
         A Keras layer, or `None` for `norm="none"`.
@@ -120,6 +127,7 @@ def normalization(norm: str, name: str | None = None, init_gain: float = 0.02) -
             momentum=0.9,
             epsilon=1e-5,
             gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=init_gain),
+            synchronized=bool(synchronized),
             name=name,
         )
     if norm == "instance":
@@ -187,9 +195,12 @@ class NoiseDropout(layers.Layer):
 
     Active when the layer is called with `training=True`, or at any time while
     `at_inference` is True. Kept values are scaled by `1 / (1 - rate)`, so the
-    mean is preserved. The mask comes from `tf.random.uniform`, which converts
-    to TFLite's builtin RANDOM_UNIFORM op (Keras `Dropout` forced on would need
-    Flex ops), so an exported generator stays stochastic.
+    mean is preserved. In training the mask comes from a stateless generator
+    keyed by a saved counter (`tfgan_translate.rng`), so a resumed run draws the
+    same masks as an uninterrupted one. At inference it comes from
+    `tf.random.uniform`, which converts to TFLite's builtin RANDOM_UNIFORM op
+    (Keras `Dropout` forced on would need Flex ops), so an exported generator
+    stays stochastic.
 
     `at_inference` is a plain attribute: set it to False before tracing (e.g.
     before `export`) for a deterministic network. A function already traced
@@ -234,12 +245,16 @@ class NoiseDropout(layers.Layer):
         self.rate = float(rate)
         self.at_inference = at_inference
         self.supports_masking = True
+        self.draws = draw_counter(self)
 
     def call(self, inputs, training=None):
         if self.rate == 0.0 or not (bool(training) or self.at_inference):
             return inputs
-        # float32 uniform noise: the dtype TFLite's RANDOM_UNIFORM supports.
-        noise = tf.random.uniform(tf.shape(inputs), dtype=tf.float32)
+        if training:
+            noise = counted_uniform(tf.shape(inputs), name_seed(self.name), self.draws)
+        else:
+            # float32 uniform noise: the dtype TFLite's RANDOM_UNIFORM supports.
+            noise = tf.random.uniform(tf.shape(inputs), dtype=tf.float32)
         keep = ops.cast(noise >= self.rate, inputs.dtype)
         return inputs * keep * ops.cast(1.0 / (1.0 - self.rate), inputs.dtype)
 
