@@ -84,6 +84,19 @@ COMMON_FLAGS = [
     ("--seed", "seed", dict(type=int, help="random seed (weights, data order, jitter)")),
     ("--validation-steps", "validation_steps", dict(type=_optional_int, help="validation batches (none: all)")),
     ("--lambda-gp", "lambda_gp", dict(type=float, help="gradient-penalty weight for --gan-mode wgangp")),
+    ("--lr-decay-per-step", "lr_decay_per_step", dict(type=_bool, help="decay the lr every step, not every epoch")),
+    ("--strategy", "strategy", dict(choices=["auto", "none", "mirrored", "multiworker", "tpu"],
+                                    help="tf.distribute strategy (multiworker reads TF_CONFIG)")),
+    ("--precision", "precision", dict(choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+                                      help="compute precision; auto picks bfloat16 where the hardware runs it fast")),
+    ("--jit", "jit", dict(action="store_const", const=True, help="XLA-compile the train step (slow on CPU)")),
+    ("--sync-batch-norm", "sync_batch_norm", dict(action="store_const", const=True,
+                                                  help="batch-norm statistics across replicas")),
+    ("--log-every", "log_every", dict(type=int, help="steps between per-step TensorBoard scalars")),
+    ("--sample-every", "sample_every", dict(type=_optional_int, help="steps between TensorBoard preview grids")),
+    ("--checkpoint-every", "checkpoint_every", dict(type=_optional_int,
+                                                    help="steps between extra checkpoints (epoch ends always save)")),
+    ("--keep-checkpoints", "keep_checkpoints", dict(type=int, help="epoch/step checkpoints kept besides latest")),
 ]
 
 PIX2PIX_FLAGS = COMMON_FLAGS + [
@@ -101,15 +114,25 @@ CYCLEGAN_FLAGS = COMMON_FLAGS + [
 
 
 def _config_from_args(config_cls, args):
+    """The config the flags describe; with --resume, the run's saved config with the given flags applied."""
     names = {f.name for f in dataclasses.fields(config_cls)}
     values = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    base = None
+    if getattr(args, "resume", False) and (Path(args.out) / "config.json").is_file():
+        from tfgan_translate.config import load_config
+
+        base = load_config(args.out)
+        if not isinstance(base, config_cls):
+            raise ValueError(f"--resume: {args.out} holds a {base.model} run, not {config_cls.model}.")
+    elif not values.get("data"):
+        raise ValueError("the following argument is required: --data (unless --resume finds a run in --out)")
     if getattr(args, "n_epochs", None) is not None:
         # The reference's pair: n_epochs at the initial rate, then n_epochs_decay (default: as many).
         if args.epochs is not None:
             raise ValueError("Pass either --epochs (total) or --n-epochs (constant phase), not both.")
         decay = args.n_epochs if args.n_epochs_decay is None else args.n_epochs_decay
         values.update(epochs=args.n_epochs + decay, n_epochs_decay=decay)
-    return config_cls(**values)
+    return base.replace(**values) if base is not None else config_cls(**values)
 
 
 # ----------------------------------------------------------------- commands
@@ -118,7 +141,7 @@ def _cmd_train(args) -> int:
     from tfgan_translate.training.run import train
 
     config = _config_from_args(CONFIG_CLASSES[args.model], args)
-    result = train(config, args.out)
+    result = train(config, args.out, resume=args.resume)
     _report(result)
     return 0
 
@@ -157,8 +180,9 @@ def _cmd_translate_export(args) -> int:
 
     model = load_export(args.model)
     exported = (model.metadata or {}).get("model", {}).get("direction")
-    if args.direction is not None and exported is not None and args.direction != exported:
-        raise ValueError(f"Invalid value for `--direction`: {args.direction}. {args.model} translates {exported}; "
+    wanted = getattr(args, "direction", None)
+    if wanted is not None and exported is not None and wanted != exported:
+        raise ValueError(f"Invalid value for `--direction`: {wanted}. {args.model} translates {exported}; "
                          "export the other direction (`tfgan-translate export RUN --direction ...`) to use it.")
     written = translate_files_with_export(model, args.input, args.output, fit=args.fit, aligned=args.aligned)
     print(f"Wrote {len(written)} image(s) to {args.output}")
@@ -256,9 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = models.add_parser(name, help=description.split(" (")[0].replace("Train ", "") + " training",
                                 description=description)
-        sub.add_argument("--data", required=True, help=data_help[name])
+        sub.add_argument("--data", help=data_help[name] + " (required unless --resume finds a run)")
         sub.add_argument("--out", required=True, help="run folder (config, checkpoints, logs, samples)")
         _add_config_flags(sub, config_cls, [(f, n, dict(k)) for f, n, k in flags])
+        sub.add_argument("--resume", action="store_true",
+                         help="continue the run in --out from its latest checkpoint (weights, optimizers, lr "
+                              "schedule, pools, data position); only flags given here change its saved config")
         sub.add_argument("--n-epochs", type=int, default=None,
                          help="epochs at the initial learning rate (the reference's n_epochs); total = n_epochs + "
                               "n_epochs_decay, with n_epochs_decay defaulting to n_epochs; instead of --epochs")
@@ -343,6 +370,13 @@ def main(argv=None) -> int:
         # Bad input: the message names the argument or file; no traceback for users.
         print(f"tfgan-translate: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        from tfgan_translate.training.monitoring import TrainingDiverged
+
+        if not isinstance(error, TrainingDiverged):
+            raise
+        print(f"tfgan-translate: {error}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

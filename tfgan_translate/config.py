@@ -32,6 +32,8 @@ Norm = Literal["batch", "instance", "none"]
 Upsample = Literal["transpose", "resize"]
 GanMode = Literal["vanilla", "lsgan", "wgangp"]
 Objective = Literal["l1", "gan", "cgan", "l1+gan", "l1+cgan"]
+Strategy = Literal["auto", "none", "mirrored", "multiworker", "tpu"]
+Precision = Literal["auto", "float32", "mixed_bfloat16", "mixed_float16"]
 
 
 def _choices(field_type) -> tuple | None:
@@ -172,9 +174,21 @@ class _TrainingConfig(_Config):
     beta_2: float = 0.999
     seed: int = 0  # initialisation, data order and jitter
 
+    lr_decay_per_step: bool = False  # decay the rate every step instead of once per epoch (reference)
+
+    # --- hardware ---
+    strategy: Strategy = "auto"  # tf.distribute: auto picks TPU / several GPUs / one device
+    precision: Precision = "auto"  # auto: mixed_bfloat16 where the CPU/GPU runs it fast, else float32
+    jit: bool = False  # XLA compilation (3-5x slower on CPU; try it on GPU)
+    sync_batch_norm: bool = False  # batch-norm statistics over all replicas
+
     # --- bookkeeping ---
     validation_steps: int | None = None  # None: the whole test/val split
     sample_count: int = 4  # rows in each preview grid
+    log_every: int = 10  # steps between per-step TensorBoard scalars
+    sample_every: int | None = None  # steps between TensorBoard preview grids (None: epoch ends only)
+    checkpoint_every: int | None = None  # steps between extra checkpoints (epoch ends always save)
+    keep_checkpoints: int = 3  # epoch/step checkpoints kept besides latest.keras
 
     @property
     def decay_epochs(self) -> int:
@@ -189,7 +203,7 @@ class _TrainingConfig(_Config):
     def _validate(self) -> None:
         parse_generator_name(self.netG)
         _positive(self, "image_size", "load_size", "input_channels", "output_channels", "ngf", "ndf",
-                  "epochs", "batch_size", "lr", "n_layers_D", "sample_count")
+                  "epochs", "batch_size", "lr", "n_layers_D", "sample_count", "log_every", "keep_checkpoints")
         if self.n_epochs_decay is not None and not 0 <= self.n_epochs_decay <= self.epochs:
             raise ValueError(
                 f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
@@ -197,7 +211,7 @@ class _TrainingConfig(_Config):
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"Invalid value for `dropout`. Received: dropout={self.dropout}. Expected 0 <= dropout < 1.")
-        for name in ("steps_per_epoch", "validation_steps"):
+        for name in ("steps_per_epoch", "validation_steps", "sample_every", "checkpoint_every"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(
@@ -278,6 +292,26 @@ class CycleGANConfig(_TrainingConfig):
 
 
 CONFIG_CLASSES = {cls.model: cls for cls in (Pix2PixConfig, CycleGANConfig)}
+
+# Fields a resumed run may change: how long it trains, where and how it runs, what it logs.
+RESUMABLE_CHANGES = frozenset({
+    "epochs", "validation_steps", "sample_count", "log_every", "sample_every", "checkpoint_every",
+    "keep_checkpoints", "strategy", "precision", "jit",
+})
+
+
+def check_resumable(saved, requested) -> None:
+    """Raises ValueError if `requested` changes a field of `saved` that a resumed run must keep."""
+    if type(saved) is not type(requested):
+        raise ValueError(f"Cannot resume a {saved.model} run as {requested.model}.")
+    changed = [f.name for f in dataclasses.fields(saved)
+               if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(requested, f.name)]
+    if changed:
+        details = ", ".join(f"{n}: {getattr(saved, n)!r} -> {getattr(requested, n)!r}" for n in changed)
+        raise ValueError(
+            f"Cannot resume with a different configuration ({details}). A resumed run may only change "
+            f"{sorted(RESUMABLE_CHANGES)}; start a new run folder for other changes."
+        )
 
 
 def load_config(run_dir: str | Path):

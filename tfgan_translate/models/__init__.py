@@ -1,5 +1,6 @@
 """GAN models: Pix2Pix and CycleGAN, and the pieces they share."""
 
+import tfgan_translate.networks  # noqa: F401  (registers the custom layers that saved models contain)
 from tfgan_translate.models.base import TranslationGAN
 from tfgan_translate.models.cycle_gan import CycleGAN, cyclegan_from_config
 from tfgan_translate.models.image_pool import ImagePool

@@ -1,7 +1,16 @@
 """Running training: the `train` entry point and the callbacks that fill a run folder."""
 
-from tfgan_translate.training.callbacks import AtomicModelCheckpoint, SampleGrid, image_grid, save_model_atomic
-from tfgan_translate.training.run import TrainResult, load_run, train
+from tfgan_translate.training.callbacks import (
+    ProgressLog,
+    RunCheckpoint,
+    SampleGrid,
+    StopOnNonFinite,
+    TensorBoardLogger,
+    TrainingDiverged,
+    image_grid,
+    save_model_atomic,
+)
+from tfgan_translate.training.run import TrainResult, build_model, load_run, train
 
-__all__ = ["AtomicModelCheckpoint", "SampleGrid", "image_grid", "save_model_atomic", "TrainResult", "load_run",
-           "train"]
+__all__ = ["ProgressLog", "RunCheckpoint", "SampleGrid", "StopOnNonFinite", "TensorBoardLogger", "TrainingDiverged",
+           "image_grid", "save_model_atomic", "TrainResult", "build_model", "load_run", "train"]

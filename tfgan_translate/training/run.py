@@ -22,7 +22,7 @@ from pathlib import Path
 
 import keras
 
-from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
+from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
 from tfgan_translate.data import (
     DataError,
     paired_dataset,
@@ -36,12 +36,13 @@ from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
-from tfgan_translate.training.callbacks import AtomicModelCheckpoint, SampleGrid, save_model_atomic
+from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
+from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
+from tfgan_translate.training.previews import SampleGrid
 
 log = logging.getLogger("tfgan_translate")
 
 SYNTH = "synth"  # --data value for the built-in synthetic facades
-CHECKPOINT = Path("checkpoints") / "latest.keras"
 
 
 @dataclasses.dataclass
@@ -84,11 +85,15 @@ def resolve_data(data: str, model: str = "pix2pix"):
     return path
 
 
+def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
+    """Both papers' rate: constant for the first epochs, then linear decay to 0 (constant if no decay)."""
+    return LinearDecaySchedule(config.lr, steps_per_epoch, config.constant_epochs, config.decay_epochs,
+                               per_step=config.lr_decay_per_step)
+
+
 def _optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    lr = config.lr
-    if config.decay_epochs:
-        lr = LinearDecaySchedule(config.lr, steps_per_epoch, config.constant_epochs, config.decay_epochs)
-    return keras.optimizers.Adam(learning_rate=lr, beta_1=config.beta_1, beta_2=config.beta_2)
+    return keras.optimizers.Adam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
+                                 beta_2=config.beta_2)
 
 
 def _swap(a, b):
@@ -102,12 +107,16 @@ class _Data(typing.NamedTuple):
     samples: tuple  # (x, y) numpy arrays for the preview grids
 
 
-def _paired_data(config: Pix2PixConfig, data) -> _Data:
+def _paired_data(config: Pix2PixConfig, data, skip: int = 0) -> _Data:
     common = dict(direction=config.direction, image_size=config.image_size, input_channels=config.input_channels,
                   output_channels=config.output_channels, skip_bad_files=config.skip_bad_files)
-    train_ds = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
+    one_pass = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
                               flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed, **common)
-    steps = config.steps_per_epoch or int(train_ds.cardinality())
+    steps = config.steps_per_epoch or int(one_pass.cardinality())
+    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly.
+    train_ds = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
+                              flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed,
+                              repeat=True, skip=skip, **common)
     try:
         val = paired_dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
                              batch_size=config.batch_size, shuffle=False, **common)
@@ -115,19 +124,20 @@ def _paired_data(config: Pix2PixConfig, data) -> _Data:
     except DataError as error:
         log.warning("No validation split used: %s", error)
         val, samples = None, paired_samples(data, split="train", count=config.sample_count, **common)
-    return _Data(train_ds.repeat(), steps, val, samples)
+    return _Data(train_ds, steps, val, samples)
 
 
-def _unpaired_data(config: CycleGANConfig, data) -> _Data:
+def _unpaired_data(config: CycleGANConfig, data, skip: int = 0) -> _Data:
     """Domain A feeds G; with direction BtoA the folders' B domain plays A."""
     swap = config.direction == "BtoA"
     c_a, c_b = config.input_channels, config.output_channels
     channels = dict(channels_a=c_b, channels_b=c_a) if swap else dict(channels_a=c_a, channels_b=c_b)
     common = dict(image_size=config.image_size, skip_bad_files=config.skip_bad_files, **channels)
-    train_ds = unpaired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
-                                flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed,
-                                **common)
-    steps = config.steps_per_epoch or int(train_ds.cardinality())
+    jitter = dict(load_size=config.load_size, preprocess=config.preprocess, flip=config.flip,
+                  batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    steps = config.steps_per_epoch or int(unpaired_dataset(data, split="train", **jitter, **common).cardinality())
+    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly.
+    train_ds = unpaired_dataset(data, split="train", repeat=True, skip=skip, **jitter, **common)
     try:
         val = unpaired_dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
                                batch_size=config.batch_size, shuffle=False, **common)
@@ -139,7 +149,6 @@ def _unpaired_data(config: CycleGANConfig, data) -> _Data:
                                               image_size=config.image_size)
     rows = min(len(samples[0]), len(samples[1]))
     samples = (samples[0][:rows], samples[1][:rows])
-    train_ds = train_ds.repeat()
     if swap:
         train_ds = train_ds.map(_swap)
         val = val.map(_swap) if val is not None else None
@@ -159,23 +168,34 @@ def build_model(config) -> keras.Model:
     return _MODELS[config.model][1](config)
 
 
-def train(config, run_dir: str | Path, *, callbacks=(), verbose="auto") -> TrainResult:
+def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), verbose="auto") -> TrainResult:
     """Trains the model that `config` describes and writes the run folder.
 
     Args:
         config: Pix2PixConfig or CycleGANConfig. Everything about the run;
             saved as run_dir/config.json.
-        run_dir: str or Path. Output folder (created; an existing run there is overwritten).
+        run_dir: str or Path. Output folder (created).
+        resume: bool. Continue from run_dir/checkpoints/latest.keras when it
+            exists: networks, optimizers (and so the learning-rate schedule),
+            image pools, random streams, the epoch and the position in the data
+            stream all continue where the checkpoint left them, so the result
+            equals an uninterrupted run's. `config` may only differ from the
+            saved one in `config.RESUMABLE_CHANGES` (e.g. more epochs).
+            Without a checkpoint a new run starts. Defaults to False.
         callbacks: extra keras callbacks for `fit`.
         verbose: forwarded to `fit`.
 
     Returns:
         TrainResult(model, history, run_dir, metrics).
 
+    Raises:
+        TrainingDiverged: a loss became NaN/Inf; the last good checkpoint is kept.
+
     Example:
 
     >>> # cfg = Pix2PixConfig(data="synth", image_size=64, load_size=72, netG="unet_64", epochs=5)
     >>> # result = train(cfg, "runs/demo")
+    >>> # result = train(cfg.replace(epochs=10), "runs/demo", resume=True)  # five more
     """
     if not isinstance(config, (Pix2PixConfig, CycleGANConfig)):
         raise TypeError(f"Invalid value for `config`. Received: {type(config).__name__}. "
@@ -183,44 +203,76 @@ def train(config, run_dir: str | Path, *, callbacks=(), verbose="auto") -> Train
     _, make_model, make_data = _MODELS[config.model]
     run_dir = Path(run_dir)
     check_image_size(config.netG, config.image_size, config.image_size)
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    if checkpoint is not None:
+        check_resumable(load_config(run_dir), config)
+    elif resume:
+        log.info("No checkpoint in %s: starting a new run.", run_dir)
     keras.utils.set_random_seed(config.seed)
+    data_root = resolve_data(config.data, config.model)
+    steps_per_epoch = make_data(config, data_root, skip=0).steps_per_epoch
 
-    # 1. Data: an epoch is one pass over the training files unless steps_per_epoch says otherwise.
-    data = make_data(config, resolve_data(config.data, config.model))
+    # 1. Model and optimizers: new, or everything restored from the checkpoint.
+    if checkpoint is not None:
+        model = keras.saving.load_model(checkpoint)
+        for optimizer in (model.g_optimizer, model.d_optimizer):
+            if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
+                optimizer.learning_rate = _schedule(config, steps_per_epoch)
+        log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, int(model.g_optimizer.iterations))
+    else:
+        model = make_model(config)
+        model.compile(g_optimizer=_optimizer(config, steps_per_epoch),
+                      d_optimizer=_optimizer(config, steps_per_epoch) if model.discriminators else None)
+    step = int(model.g_optimizer.iterations)
+    initial_epoch, step_in_epoch = divmod(step, steps_per_epoch)
+    if initial_epoch >= config.epochs:
+        log.info("Run %s already trained %d of %d epochs.", run_dir, initial_epoch, config.epochs)
 
-    # 2. Model and optimizers (the learning rate decays linearly over the last epochs).
-    model = make_model(config)
-    model.compile(g_optimizer=_optimizer(config, data.steps_per_epoch),
-                  d_optimizer=_optimizer(config, data.steps_per_epoch) if model.discriminators else None)
-
-    # 3. The run folder and the callbacks that fill it.
+    # 2. The run folder and the callbacks that fill it.
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(run_dir)
+    data = make_data(config, data_root, skip=step * config.batch_size)
     log_dir = run_dir / "logs"
+    guard = StopOnNonFinite()
     all_callbacks = [
-        keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch", write_graph=False),
-        SampleGrid(*data.samples, run_dir / "samples", log_dir=log_dir),
-        AtomicModelCheckpoint(run_dir / CHECKPOINT),
-        keras.callbacks.TerminateOnNaN(),
+        guard,
+        TensorBoardLogger(log_dir, every_steps=config.log_every, hparams=config.to_dict()),
+        SampleGrid(*data.samples, run_dir / "samples", log_dir=log_dir, every_steps=config.sample_every),
+        RunCheckpoint(run_dir / "checkpoints", every_steps=config.checkpoint_every, keep=config.keep_checkpoints),
+        ProgressLog(config.epochs, steps_per_epoch),
         *callbacks,
     ]
 
-    # 4. Train.
-    history = model.fit(data.train, epochs=config.epochs, steps_per_epoch=data.steps_per_epoch,
-                        validation_data=data.validation, callbacks=all_callbacks, verbose=verbose)
-    save_model_atomic(model, run_dir / CHECKPOINT)
+    # 3. Train: first the rest of an interrupted epoch, then whole epochs. Each part reads the
+    #    data stream from the position the optimizer's step counter gives.
+    history: dict[str, list] = {}
+    parts = []
+    if step_in_epoch and initial_epoch < config.epochs:
+        parts.append((data, initial_epoch, steps_per_epoch - step_in_epoch))
+        initial_epoch += 1
+    if initial_epoch < config.epochs:
+        parts.append((None, initial_epoch, steps_per_epoch))
+    for part_data, first_epoch, steps in parts:
+        if part_data is None:
+            part_data = make_data(config, data_root, skip=first_epoch * steps_per_epoch * config.batch_size)
+        last_epoch = first_epoch + 1 if steps != steps_per_epoch else config.epochs
+        part = model.fit(part_data.train, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps,
+                         validation_data=part_data.validation, callbacks=all_callbacks, verbose=verbose)
+        for name, values in part.history.items():
+            history.setdefault(name, []).extend(values)
+        if guard.message:
+            raise TrainingDiverged(guard.message)
 
-    # 5. Final figures.
-    metrics = {name: float(values[-1]) for name, values in history.history.items() if values}
+    # 4. Final figures.
+    metrics = {name: float(values[-1]) for name, values in history.items() if values}
     metrics = {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    return TrainResult(model=model, history=history.history, run_dir=run_dir, metrics=metrics)
+    if metrics:
+        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    return TrainResult(model=model, history=history, run_dir=run_dir, metrics=metrics)
 
 
 def load_run(run_or_checkpoint: str | Path):
-    """Loads (config, model) from a run folder, or (None, model) from a `.keras` file."""
-    from tfgan_translate.config import load_config
-
+    """Loads (config, model) from a run folder (its latest checkpoint), or (None, model) from a `.keras` file."""
     path = Path(run_or_checkpoint)
     if path.suffix == ".keras":
         if not path.is_file():
@@ -229,9 +281,9 @@ def load_run(run_or_checkpoint: str | Path):
     if not path.is_dir():
         raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} is neither a run folder nor a .keras file.")
     config = load_config(path)
-    checkpoint = path / CHECKPOINT
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"Run {path} has no checkpoint at {checkpoint}: was it trained for an epoch?")
+    checkpoint = latest_checkpoint(path)
+    if checkpoint is None:
+        raise FileNotFoundError(f"Run {path} has no checkpoints/latest.keras: was it trained for an epoch?")
     return config, keras.saving.load_model(checkpoint)
 
 

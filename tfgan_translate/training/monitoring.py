@@ -1,0 +1,176 @@
+"""Watching a run: TensorBoard scalars and hyperparameters, a divergence guard, throughput.
+
+TensorBoard layout (RUN_DIR/logs/)::
+
+    train/       step/<loss>      every `every_steps` optimizer steps (x: global step)
+                 step/learning_rate/generator, step/learning_rate/discriminator
+                 epoch/<loss>     epoch means (x: epoch)
+    validation/  epoch/<metric>   validation metrics (x: epoch)
+    samples/     samples          preview grids (written by SampleGrid)
+    (root)       HParams plugin: the run's config and its final metrics
+
+Steps are the generator optimizer's own counter, so curves continue without
+a jump after `--resume`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+log = logging.getLogger("tfgan_translate")
+
+
+def _scalar_value(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def hparam_values(config_dict: dict) -> dict:
+    """A config as HParams-plugin values (bool, int, float or str; None becomes "none")."""
+    return {k: (v if isinstance(v, (bool, int, float, str)) else str(v).lower()) for k, v in config_dict.items()}
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Writes every logged loss and metric, the learning rates and the run's hyperparameters.
+
+    Args:
+        log_dir: str or Path. RUN_DIR/logs.
+        every_steps: int. Step interval of the per-step scalars. Defaults to 10.
+        hparams: dict or None. The run's config (`config.to_dict()`), written
+            once through the HParams plugin. Defaults to None.
+
+    Example:
+
+    >>> # model.fit(ds, epochs=5, callbacks=[TensorBoardLogger("runs/demo/logs", every_steps=20)])
+    """
+
+    def __init__(self, log_dir, every_steps: int = 10, hparams: dict | None = None):
+        super().__init__()
+        if every_steps <= 0:
+            raise ValueError(f"Invalid value for argument `every_steps`. Received: every_steps={every_steps}. "
+                             "Expected a positive integer.")
+        self.log_dir = Path(log_dir)
+        self.every_steps = every_steps
+        self.hparams = hparams
+        self._writers = {}
+
+    def _writer(self, name):
+        if name not in self._writers:
+            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name) if name else str(self.log_dir))
+        return self._writers[name]
+
+    def _optimizers(self):
+        return {"generator": getattr(self.model, "g_optimizer", None),
+                "discriminator": getattr(self.model, "d_optimizer", None)}
+
+    def on_train_begin(self, logs=None):
+        if self.hparams is not None:
+            from tensorboard.plugins.hparams import api as hp
+
+            with self._writer("").as_default():
+                hp.hparams(hparam_values(self.hparams), trial_id=self.log_dir.parent.name)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations)
+        if step % self.every_steps:
+            return
+        with self._writer("train").as_default():
+            for name, value in (logs or {}).items():
+                if (value := _scalar_value(value)) is not None:
+                    tf.summary.scalar(f"step/{name}", value, step=step)
+            for name, optimizer in self._optimizers().items():
+                if optimizer is not None:
+                    tf.summary.scalar(f"step/learning_rate/{name}", float(optimizer.learning_rate), step=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        train, validation = {}, {}
+        for name, value in (logs or {}).items():
+            if (value := _scalar_value(value)) is None:
+                continue
+            if name.startswith("val_"):
+                validation[name[4:]] = value
+            else:
+                train[name] = value
+        for writer_name, values in (("train", train), ("validation", validation)):
+            if not values:
+                continue
+            with self._writer(writer_name).as_default():
+                for name, value in values.items():
+                    tf.summary.scalar(f"epoch/{name}", value, step=epoch + 1)
+                if writer_name == "train":
+                    for name, optimizer in self._optimizers().items():
+                        if optimizer is not None:
+                            tf.summary.scalar(f"epoch/learning_rate/{name}", float(optimizer.learning_rate),
+                                              step=epoch + 1)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; training stopped and kept its last good checkpoint."""
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first step whose logged losses are NaN or infinite.
+
+    Sets `model.diverged` to a message naming the loss, the epoch and the
+    step, so that checkpoint callbacks skip saving and `train` can raise
+    `TrainingDiverged` with it.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.message: str | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            value = _scalar_value(value)
+            if value is not None and not math.isfinite(value):
+                step = int(self.model.g_optimizer.iterations)
+                self.message = (f"Training diverged: {name} = {value} at epoch {self._epoch + 1}, step {step}. "
+                                "Stopped; the last good checkpoint is kept. Try a lower --lr or another --gan-mode.")
+                self.model.diverged = self.message
+                self.model.stop_training = True
+                log.error(self.message)
+                return
+
+
+class ProgressLog(keras.callbacks.Callback):
+    """Logs steps/s and an ETA for the whole run after every epoch (for the command line)."""
+
+    def __init__(self, total_epochs: int, steps_per_epoch: int):
+        super().__init__()
+        self.total_epochs = total_epochs
+        self.steps_per_epoch = steps_per_epoch
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._first_step = int(self.model.g_optimizer.iterations)
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start
+        steps = int(self.model.g_optimizer.iterations) - self._first_step
+        rate = steps / seconds if seconds > 0 else float("inf")
+        remaining = (self.total_epochs - epoch - 1) * self.steps_per_epoch / rate if rate > 0 else 0.0
+        eta = time.strftime("%H:%M:%S", time.gmtime(remaining))
+        shown = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items())
+                          if _scalar_value(v) is not None and (k.endswith("loss") or k.startswith("val_")))
+        log.info("epoch %d/%d: %.2f steps/s, ETA %s | %s", epoch + 1, self.total_epochs, rate, eta, shown)

@@ -1,0 +1,156 @@
+"""Preview images of a run: grids of fixed samples, as PNG files, in TensorBoard and an HTML gallery."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+
+def to_rgb_uint8(images) -> np.ndarray:
+    """(B, H, W, C) in [-1, 1] with C in {1, 3, 4, N} -> (B, H, W, 3) uint8 for display.
+
+    One channel is shown as gray, four as RGB (alpha dropped), other counts show
+    their first three channels (or the first, as gray, when fewer than three).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    channels = images.shape[-1]
+    if channels >= 3:
+        images = images[..., :3]
+    else:
+        images = np.repeat(images[..., :1], 3, axis=-1)
+    return np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def image_grid(columns: list, gap: int = 2) -> np.ndarray:
+    """Lays out rows of images: `columns[j][i]` is row i, column j.
+
+    Args:
+        columns: list of (B, H, W, C) arrays in [-1, 1], one per column
+            (for pix2pix: inputs, outputs, targets).
+        gap: int. White pixels between tiles. Defaults to 2.
+
+    Returns:
+        (B*H + gaps, ncols*W + gaps, 3) uint8 array.
+    """
+    tiles = [to_rgb_uint8(c) for c in columns]
+    rows, height, width = tiles[0].shape[:3]
+    ncols = len(tiles)
+    grid = np.full((rows * height + (rows - 1) * gap, ncols * width + (ncols - 1) * gap, 3), 255, np.uint8)
+    for j, tile in enumerate(tiles):
+        for i in range(rows):
+            top, left = i * (height + gap), j * (width + gap)
+            grid[top:top + height, left:left + width] = tile[i]
+    return grid
+
+
+def save_png_atomic(array: np.ndarray, path: str | Path) -> Path:
+    """Writes a uint8 image so that `path` is either absent, the old file, or complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(array).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Preview grids of fixed samples: a PNG per epoch, an HTML gallery and TensorBoard images.
+
+    The columns come from the model's `sample_columns(x, y)`: input | output |
+    target for Pix2Pix; real | translated | reconstructed | identity for both
+    domains for CycleGAN. After every `every` epochs the grid is written to
+    `out_dir/epoch_NNNN.png` and `out_dir/index.html` (all grids, newest
+    first) is rewritten; with `log_dir`, the grid also goes to TensorBoard
+    (tag "samples", step = the generator optimizer's step) at each epoch end
+    and every `every_steps` steps.
+
+    Args:
+        x: (N, H, W, C_in) inputs (pix2pix) or domain-A images (CycleGAN) in [-1, 1].
+        y: (N, H, W, C_out) targets (pix2pix) or domain-B images (CycleGAN) in [-1, 1].
+        out_dir: str or Path. Folder for the PNG files and index.html.
+        log_dir: str, Path or None. TensorBoard folder. Defaults to None.
+        every: int. Epoch interval of the PNG files. Defaults to 1.
+        every_steps: int or None. Step interval of the TensorBoard images
+            within epochs. Defaults to None (epoch ends only).
+
+    Example:
+
+    >>> # grid = SampleGrid(x_val[:4], y_val[:4], "runs/demo/samples", "runs/demo/logs")
+    >>> # model.fit(train, epochs=10, callbacks=[grid])
+    """
+
+    def __init__(self, x, y, out_dir, log_dir=None, every: int = 1, every_steps: int | None = None):
+        super().__init__()
+        for name, value in (("every", every), ("every_steps", every_steps)):
+            if value is not None and value <= 0:
+                raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value}. "
+                                 "Expected a positive integer.")
+        self.x, self.y = np.asarray(x), np.asarray(y)
+        self.out_dir = Path(out_dir)
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.every = every
+        self.every_steps = every_steps
+        self._writer = None
+        self.last_path: Path | None = None
+
+    def grid(self) -> np.ndarray:
+        return image_grid([np.asarray(c) for c in self.model.sample_columns(self.x, self.y)])
+
+    def _step(self) -> int:
+        return int(self.model.g_optimizer.iterations)
+
+    def _to_tensorboard(self, grid, step):
+        if self.log_dir is None:
+            return
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
+        with self._writer.as_default():
+            tf.summary.image("samples", grid[None], step=step)
+        self._writer.flush()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.every_steps and self._step() % self.every_steps == 0:
+            self._to_tensorboard(self.grid(), self._step())
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        grid = self.grid()
+        self.last_path = save_png_atomic(grid, self.out_dir / f"epoch_{epoch + 1:04d}.png")
+        write_gallery(self.out_dir)
+        self._to_tensorboard(grid, self._step())
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def write_gallery(folder: str | Path, title: str = "Samples") -> Path:
+    """Writes `folder/index.html` showing every epoch_NNNN.png there, newest first, with epoch labels."""
+    folder = Path(folder)
+    images = sorted(folder.glob("epoch_*.png"), reverse=True)
+    items = "\n".join(
+        f'<figure><figcaption>epoch {int(p.stem.split("_")[1])}</figcaption>'
+        f'<img src="{html.escape(p.name)}" alt="epoch {int(p.stem.split("_")[1])}"></figure>'
+        for p in images
+    )
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:1em}} figure{{margin:0 0 1.5em}}
+img{{image-rendering:pixelated;max-width:100%}} figcaption{{font-weight:bold;margin-bottom:.3em}}</style>
+</head><body><h1>{html.escape(title)}</h1>
+{items}
+</body></html>
+"""
+    path = folder / "index.html"
+    tmp = folder / ".index.html.tmp"
+    tmp.write_text(page)
+    os.replace(tmp, path)
+    return path
