@@ -61,13 +61,17 @@ def test_generator_for_picks_g_or_f_by_data_direction():
 
     from tfgan_translate.inference import generator_for
 
-    cyc = SimpleNamespace(generator_g="G", generator_f="F")
-    assert generator_for(cyc, None, "AtoB") == "G"
-    assert generator_for(cyc, "AtoB", "AtoB") == "G" and generator_for(cyc, "BtoA", "AtoB") == "F"
-    assert generator_for(cyc, "AtoB", "BtoA") == "F"  # trained BtoA: G maps B -> A
-    p2p = SimpleNamespace(generator="G")
-    assert generator_for(p2p, "BtoA", "BtoA") == "G"
-    with pytest.raises(ValueError, match="one generator"):
+    import keras
+
+    g, f = (keras.Sequential([keras.Input((None, None, 3)), keras.layers.Identity()]) for _ in range(2))
+    cyc = SimpleNamespace(generator_g=g, generator_f=f)
+    assert generator_for(cyc, None, "AtoB") is g
+    assert generator_for(cyc, "AtoB", "AtoB") is g and generator_for(cyc, "BtoA", "AtoB") is f
+    assert generator_for(cyc, "AtoB", "BtoA") is f  # trained BtoA: G maps B -> A
+    p2p = SimpleNamespace(generator=g)
+    assert generator_for(p2p, "BtoA", "BtoA") is g
+    assert generator_for(g) is g  # a bare generator
+    with pytest.raises(ValueError, match="has one generator"):
         generator_for(p2p, "BtoA", "AtoB")
     with pytest.raises(ValueError, match="direction='AB'"):
         generator_for(p2p, "AB")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -32,25 +33,43 @@ def _next_multiple(n: int, multiple: int) -> int:
     return max(multiple, -(-n // multiple) * multiple)
 
 
-def generator_for(model, direction: str | None = None, trained_direction: str = "AtoB"):
-    """The generator that translates in `direction` ("AtoB" / "BtoA", named after the data folders).
+def generator_for(model, direction: str | None = None, trained_direction: str = "AtoB") -> keras.Model:
+    """The generator of `model` that translates in `direction`, named after the data folders.
 
     A run trained with `direction=trained_direction` has G mapping that way:
-    Pix2Pix has only G; CycleGAN has G (`generator_g`) and F (`generator_f`)
-    for the opposite direction. None means G's direction.
+    Pix2Pix has only G (`.generator`); a CycleGAN has G (`.generator_g`) and F
+    (`.generator_f`) for the opposite way; a bare generator model is G.
+
+    Args:
+        model: a Pix2Pix, a CycleGAN or a generator `keras.Model`.
+        direction: str or None. "AtoB" or "BtoA"; None means G's direction.
+        trained_direction: str. The run's `config.direction`. Defaults to "AtoB".
+
+    Raises:
+        ValueError: a direction other than G's for a model with one generator.
+
+    Example:
+
+    >>> g = generator_for(cycle_gan, "BtoA")  # cycle_gan.generator_f for a run trained AtoB  # doctest: +SKIP
     """
-    if direction not in (None, "AtoB", "BtoA"):
-        raise ValueError(f"Invalid value for argument `direction`. Received: direction={direction!r}. "
-                         "Expected 'AtoB' or 'BtoA'.")
+    for name, value in (("direction", direction), ("trained_direction", trained_direction)):
+        if value not in (None, "AtoB", "BtoA") or (name == "trained_direction" and value is None):
+            raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
+                             "Expected 'AtoB' or 'BtoA'.")
     forward = direction is None or direction == trained_direction
-    if hasattr(model, "generator_g"):
+    if hasattr(model, "generator_g") and hasattr(model, "generator_f"):
         return model.generator_g if forward else model.generator_f
     if not forward:
         raise ValueError(
-            f"Invalid value for argument `direction`. Received: direction={direction!r}. This pix2pix run was "
-            f"trained {trained_direction} and has one generator; train with --direction {direction} for the other way."
+            f"Invalid value for argument `direction`. Received: direction={direction!r}. This model was trained "
+            f"{trained_direction} and has one generator; only a CycleGAN translates both ways (for pix2pix, "
+            f"train with --direction {direction})."
         )
-    return model.generator
+    generator = getattr(model, "generator", model)
+    if not isinstance(generator, keras.Model):
+        raise TypeError(f"Invalid model: expected a Pix2Pix, a CycleGAN or a generator keras.Model, "
+                        f"got {type(model).__name__}.")
+    return generator
 
 
 def translate_array(generator, image: np.ndarray, multiple: int, fit: str = "pad") -> np.ndarray:

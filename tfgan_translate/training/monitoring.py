@@ -140,7 +140,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        for name, value in (logs or {}).items():
+        losses_first = sorted((logs or {}).items(), key=lambda item: not item[0].endswith("loss"))
+        for name, value in losses_first:
             value = _scalar_value(value)
             if value is not None and not math.isfinite(value):
                 step = int(self.model.g_optimizer.iterations)

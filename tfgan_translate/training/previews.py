@@ -119,7 +119,7 @@ class SampleGrid(keras.callbacks.Callback):
             self._to_tensorboard(self.grid(), self._step())
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or getattr(self.model, "diverged", None):
             return
         grid = self.grid()
         self.last_path = save_png_atomic(grid, self.out_dir / f"epoch_{epoch + 1:04d}.png")

@@ -1,0 +1,323 @@
+"""`export_generator`: a trained generator -> SavedModel + .tflite files + metadata.json, atomically.
+
+An export folder::
+
+    OUT/
+      saved_model/               TensorFlow SavedModel: serving_default (float) and translate_image (uint8)
+      generator_float32.tflite   TFLite, builtin ops only (also _float16, _int8 when asked)
+      metadata.json              model, channels, normalisation, size rule, noise policy, training config,
+                                 versions, parity figures measured at export (written last)
+
+What `export_generator` does:
+
+1. Load the model (run folder or .keras file) and pick the generator of the direction.
+2. Make the inference copy: float32, dynamic input size, the noise policy applied
+   (the trained model is left as it is); batch norm runs on its moving statistics.
+3. Gather representative images (int8 calibration, parity check).
+4. In a staging folder beside OUT: write the SavedModel, convert the .tflite
+   files, measure parity against the Keras copy, write metadata.json.
+5. Swap the staging folder in for OUT (an earlier export there is replaced only now).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from tfgan_translate.export import parity, representative, savedmodel
+from tfgan_translate.export import (
+    tflite as tflite_module,  # `tflite` is an argument of export_generator
+)
+from tfgan_translate.export.atomic import staged_folder
+from tfgan_translate.export.generator import (
+    NOISE_POLICIES,
+    generator_for,
+    inference_copy,
+    model_kind,
+    noise_layers,
+    size_rule,
+)
+from tfgan_translate.export.metadata import (
+    METADATA_FILENAME,
+    is_export,
+    read_metadata,
+    versions,
+    write_metadata,
+)
+
+log = logging.getLogger("tfgan_translate")
+
+SAVED_MODEL_DIR = "saved_model"
+EXPORTS_ROOT = Path("exports")
+PARITY_IMAGES = 4
+
+
+@dataclasses.dataclass
+class ExportResult:
+    """What `export_generator` wrote: the folder, its files and the metadata (parity figures included)."""
+
+    out_dir: Path
+    saved_model: Path | None
+    tflite: dict[str, Path]
+    metadata: dict
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.out_dir / METADATA_FILENAME
+
+
+def _load(run_or_checkpoint):
+    """(config, model, source, run name) from a run folder, a .keras file or a model object."""
+    if isinstance(run_or_checkpoint, keras.Model):
+        return None, run_or_checkpoint, None, None
+    from tfgan_translate.training.run import load_run
+
+    path = Path(run_or_checkpoint)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Invalid value for `run_or_checkpoint`: {path} does not exist. Expected a run folder "
+            "(config.json + checkpoints/latest.keras) or a .keras file."
+        )
+    config, model = load_run(path)
+    resolved = path.resolve()
+    if resolved.is_dir():
+        name = resolved.name
+    elif resolved.parent.name == "checkpoints":
+        name = resolved.parent.parent.name
+    else:
+        name = resolved.stem
+    return config, model, str(path), name
+
+
+def _image_size(image_size, config, generator, multiple: int, netG: str) -> tuple[int, int]:
+    """The fixed TFLite input size: argument, else the config's training size, else the generator's, else ~256."""
+    if image_size is None:
+        image_size = getattr(config, "image_size", None)
+    if image_size is None and None not in generator.input_shape[1:3]:
+        image_size = tuple(generator.input_shape[1:3])
+    if image_size is None:
+        image_size = max(multiple, -(-256 // multiple) * multiple)
+    size = (image_size, image_size) if isinstance(image_size, int) and not isinstance(image_size, bool) \
+        else tuple(image_size)
+    if len(size) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in size):
+        raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                         "Expected a positive int or a (height, width) pair.")
+    if any(int(v) % multiple for v in size):
+        raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                         f"{netG} needs height and width divisible by {multiple}.")
+    return int(size[0]), int(size[1])
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuses to replace a folder that is neither empty nor an earlier export (it would be deleted)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_export(out_dir):
+        raise ValueError(
+            f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an earlier export; "
+            "an export replaces its whole folder, so choose a new or empty folder."
+        )
+
+
+def export_generator(
+    run_or_checkpoint,
+    out_dir: str | Path | None = None,
+    *,
+    direction: str | None = None,
+    saved_model: bool = True,
+    tflite: bool = True,
+    quantize=("none",),
+    representative_data: str | Path | np.ndarray | None = None,
+    representative_count: int = 32,
+    noise: str = "off",
+    image_size: int | tuple[int, int] | None = None,
+    dynamic_size: bool = False,
+) -> ExportResult:
+    """Exports a trained generator as a SavedModel and/or TFLite files, with metadata.json.
+
+    Args:
+        run_or_checkpoint: str, Path or keras.Model. A run folder (config.json +
+            checkpoints/latest.keras), a `.keras` file, or a Pix2Pix / CycleGAN /
+            generator model object (then `out_dir` is required).
+        out_dir: str, Path or None. The export folder, replaced atomically; it
+            must be new, empty or an earlier export. Defaults to
+            `exports/<run-name>` (`exports/<run-name>-<direction>` for a CycleGAN's
+            F), relative to the current folder.
+        direction: str or None. "AtoB" or "BtoA", named after the data folders;
+            None: the run's training direction (G). The other direction is
+            a CycleGAN's F; a Pix2Pix has only G (see `generator_for`).
+        saved_model: bool. Write `saved_model/`. Defaults to True.
+        tflite: bool. Write the `.tflite` files. Defaults to True.
+        quantize: str or sequence of "none" (float32), "float16", "int8": which
+            .tflite files. Defaults to ("none",).
+        representative_data: str, Path, np.ndarray or None. A folder of input
+            images (or, from Python, a float32 (n, H, W, C_in) array in [-1, 1])
+            for int8 calibration and the parity check. Defaults to the run's
+            training data.
+        representative_count: int. At most this many calibration images. Defaults to 32.
+        noise: str. Test-time noise policy: "off" (deterministic: pix2pix's
+            dropout disabled) or "on" (dropout kept at inference, as in the
+            paper; RANDOM_UNIFORM in TFLite). Defaults to "off".
+        image_size: int, (height, width) or None. Input size of the .tflite
+            files. Defaults to the training image size. The SavedModel takes
+            any size either way.
+        dynamic_size: bool. Convert the .tflite files with a dynamic height and
+            width (resize the interpreter's input before use). Defaults to False.
+
+    Returns:
+        An `ExportResult(out_dir, saved_model, tflite, metadata)`.
+
+    Raises:
+        FileNotFoundError: the run or checkpoint, or the representative folder, does not exist.
+        ValueError: an invalid argument, a representative folder without images,
+            int8 without any representative images, an `out_dir` holding other files.
+
+    Example:
+
+    >>> result = export_generator("runs/facades", quantize=("none", "float16", "int8"))  # doctest: +SKIP
+    >>> result.metadata["parity"]["tflite_int8"]["psnr_db"]  # doctest: +SKIP
+    57.2
+    """
+    # 1. Arguments and the generator.
+    if not (saved_model or tflite):
+        raise ValueError("Nothing to export: `saved_model` and `tflite` are both False.")
+    if noise not in NOISE_POLICIES:
+        raise ValueError(f"Invalid value for argument `noise`. Received: noise={noise!r}. "
+                         f"Expected one of {list(NOISE_POLICIES)}.")
+    quantize = tflite_module.check_quantizations(quantize) if tflite else ()
+    if isinstance(representative_count, bool) or not isinstance(representative_count, int) or representative_count < 1:
+        raise ValueError(f"Invalid value for argument `representative_count`. Received: "
+                         f"representative_count={representative_count!r}. Expected a positive int.")
+    config, model, source, run_name = _load(run_or_checkpoint)
+    kind = model_kind(model)
+    trained_direction = getattr(config, "direction", "AtoB")
+    generator = generator_for(model, direction, trained_direction)
+    direction = direction or trained_direction
+    if out_dir is None:
+        if run_name is None:
+            raise ValueError("Invalid value for `out_dir`: None. Pass `out_dir` when exporting a model object.")
+        out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    netG, multiple = size_rule(generator, getattr(config, "netG", None))
+    size = _image_size(image_size, config, generator, multiple, netG)
+    c_in, c_out = int(generator.input_shape[-1]), int(generator.output_shape[-1])
+
+    # 2. The inference copy with the noise policy.
+    copy = inference_copy(generator, noise)
+
+    # 3. Representative images.
+    calibration, rep_source = _representative(config, representative_data, representative_count, kind, direction,
+                                              size, c_in, c_out, need="int8" in quantize)
+
+    # 4. Write everything into a staging folder, then 5. swap it in.
+    with staged_folder(out_dir) as staging:
+        files = {}
+        if saved_model:
+            savedmodel.write_saved_model(copy, staging / SAVED_MODEL_DIR, multiple)
+            log.info("SavedModel written (%s, %s)", savedmodel.FLOAT_SIGNATURE, savedmodel.IMAGE_SIGNATURE)
+        if quantize:
+            flatbuffers = tflite_module.convert(copy, quantize, image_size=None if dynamic_size else size,
+                                                representative=calibration)
+            for name, content in flatbuffers.items():
+                (staging / tflite_module.FILE_NAMES[name]).write_bytes(content)
+                files[name] = content
+            log.info("TFLite written: %s", ", ".join(tflite_module.FILE_NAMES[n] for n in flatbuffers))
+        figures = _measure_parity(copy, staging, saved_model, files, calibration[:PARITY_IMAGES], noise)
+        figures["images"] = {"count": int(min(len(calibration), PARITY_IMAGES)), "size": list(size),
+                             "source": rep_source}
+        dropout = noise_layers(generator)
+        metadata = {
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "source": source,
+            "model": {"kind": kind, "direction": direction, "trained_direction": trained_direction,
+                      "input_domain": direction[0],
+                      "generator": netG, "name": generator.name},
+            "input": {"channels": c_in, "layout": "NHWC", "range": [-1.0, 1.0],
+                      "normalisation": "x = pixel / 127.5 - 1 (uint8 [0, 255] -> [-1, 1])"},
+            "output": {"channels": c_out, "layout": "NHWC", "range": [-1.0, 1.0],
+                       "denormalisation": "pixel = round((y + 1) * 127.5), clipped to [0, 255]"},
+            "size_rule": {"multiple": multiple,
+                          "description": f"height and width must be multiples of {multiple}"},
+            "noise": {"policy": noise, "dropout_layers": len(dropout),
+                      "rates": sorted({layer.rate for layer in dropout}),
+                      "description": ("deterministic: test-time dropout disabled" if noise == "off" else
+                                      "stochastic: pix2pix's dropout stays on at inference (new noise each run)")},
+            "batch_norm": "moving statistics (training=False)",
+            "saved_model": ({"path": SAVED_MODEL_DIR,
+                             "signatures": savedmodel.signatures_description(multiple, c_in, c_out)}
+                            if saved_model else None),
+            "tflite": ({"size": "dynamic" if dynamic_size else "fixed", "image_size": list(size),
+                        "size_description": ("any height and width meeting the size rule: call "
+                                             "interpreter.resize_tensor_input(index, [1, H, W, C]) then "
+                                             "allocate_tensors()" if dynamic_size else
+                                             f"fixed input of {size[0]}x{size[1]} (height x width)"),
+                        "files": {tflite_module.FILE_NAMES[n]: tflite_module.describe(
+                            n, None if dynamic_size else size, c_in, c_out) for n in files}}
+                       if files else None),
+            "parity": figures,
+            "training_config": config.to_dict() if config is not None else None,
+            "versions": versions(),
+        }
+        write_metadata(staging, metadata)
+        metadata = read_metadata(staging)  # as a reader sees it: format tag added, JSON types
+    log.info("Export written to %s", out_dir)
+    return ExportResult(
+        out_dir=out_dir,
+        saved_model=out_dir / SAVED_MODEL_DIR if saved_model else None,
+        tflite={name: out_dir / tflite_module.FILE_NAMES[name] for name in files},
+        metadata=metadata,
+    )
+
+
+def _representative(config, folder, count, kind, direction, size, c_in, c_out, need: bool):
+    """(images, description): calibration/parity images, from the folder, the run's data or built-in maps."""
+    if isinstance(folder, np.ndarray):
+        return representative.array_images(folder, image_size=size, channels=c_in, count=count), "array"
+    if folder is not None:
+        images = representative.folder_images(folder, image_size=size, channels=c_in, count=count)
+        return images, f"folder {folder}"
+    if config is not None:
+        try:
+            images = representative.training_images(config, direction=direction, image_size=size, input_channels=c_in, output_channels=c_out,
+                                                     count=count if need else PARITY_IMAGES)
+            return images, f"training data {getattr(config, 'data', '')}"
+        except ValueError as error:
+            if need:
+                raise
+            log.warning("Parity measured on built-in synthetic label maps: %s", error)
+    elif need:
+        raise ValueError("Invalid value for `representative_data`: None. quantize='int8' needs representative "
+                         "images: pass a folder of input images (--representative-data DIR), or export a run folder "
+                         "whose config.json names its training data.")
+    return representative.synthetic_images(PARITY_IMAGES, size, c_in), "built-in synthetic label maps"
+
+
+def _measure_parity(copy, staging: Path, saved_model: bool, flatbuffers: dict, images: np.ndarray, noise: str):
+    """Max abs diff and PSNR of each written model against the Keras copy on `images`."""
+    if noise == "on":
+        return {"skipped": "noise policy 'on': outputs are random by design; export with noise='off' to compare"}
+    import tensorflow as tf
+
+    reference = np.asarray(copy(images, training=False))
+    figures = {}
+    if saved_model:
+        serve = tf.saved_model.load(str(staging / SAVED_MODEL_DIR)).signatures[savedmodel.FLOAT_SIGNATURE]
+        figures["saved_model"] = parity.compare(reference, serve(image=tf.constant(images))["output"].numpy())
+    for name, content in flatbuffers.items():
+        label = f"tflite_{'float32' if name == 'none' else name}"
+        figures[label] = parity.compare(reference, tflite_module.TFLiteRunner(content)(images))
+    for label, values in figures.items():
+        values["target"] = parity.TARGETS[label]
+        values["meets_target"] = parity.meets_target(label, values)
+        if not values["meets_target"]:
+            log.warning("Parity of %s misses its target %s: %s", label, parity.TARGETS[label], values)
+    return figures
+
+
+__all__ = ["EXPORTS_ROOT", "SAVED_MODEL_DIR", "ExportResult", "export_generator"]

@@ -1,0 +1,100 @@
+"""Writing a generator as a TensorFlow SavedModel with two serving signatures.
+
+- ``serving_default``: ``image`` float32 `(batch, H, W, C_in)` in [-1, 1], H and W
+  multiples of the size rule -> ``output`` float32 `(batch, H, W, C_out)` in [-1, 1].
+- ``translate_image``: ``image`` uint8 `(batch, H, W, C_in)` of any H, W >= 1 ->
+  ``image`` uint8 `(batch, H, W, C_out)`. Inside the graph: scale to [-1, 1],
+  mirror-pad bottom and right to the size multiple (`padding.pad_to_multiple`),
+  run the generator, crop back, scale to [0, 255] and round.
+
+Both run the generator with `training=False` (batch norm on its moving
+statistics); the noise policy is whatever the `NoiseDropout` layers of the
+given generator say (see `generator.inference_copy`). The folder loads with
+plain TensorFlow: ``tf.saved_model.load(path).signatures["translate_image"]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from tfgan_translate.export.padding import pad_to_multiple
+
+FLOAT_SIGNATURE = "serving_default"
+IMAGE_SIGNATURE = "translate_image"
+
+
+def _to_uint8(images):
+    return tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
+
+
+def image_function(generator: keras.Model, multiple: int):
+    """The uint8 any-size translation as a Python function of a uint8 NHWC tensor."""
+
+    def translate_image(image):
+        height, width = tf.shape(image)[1], tf.shape(image)[2]
+        checks = [tf.debugging.assert_positive(tf.stack([height, width]),
+                                               message="translate_image: image height and width must be >= 1")]
+        with tf.control_dependencies(checks):
+            x = tf.cast(image, tf.float32) / 127.5 - 1.0
+        y = generator(pad_to_multiple(x, multiple), training=False)
+        return {"image": _to_uint8(y[:, :height, :width, :])}
+
+    return translate_image
+
+
+def write_saved_model(generator: keras.Model, path: str | Path, multiple: int) -> Path:
+    """Writes `generator` as a SavedModel folder at `path` with both signatures.
+
+    Args:
+        generator: keras.Model. The inference copy to export (dynamic input size).
+        path: str or Path. The folder to write (must not exist yet).
+        multiple: int. The generator's size rule, used by `translate_image`.
+
+    Returns:
+        `path` as a Path.
+
+    Example:
+
+    >>> write_saved_model(inference_copy(g), "out/saved_model", 256)  # doctest: +SKIP
+    >>> f = tf.saved_model.load("out/saved_model").signatures["translate_image"]  # doctest: +SKIP
+    """
+    path = Path(path)
+    c_in = generator.input_shape[-1]
+    # No `archive.track(generator)`: the endpoints capture the variables they use, and tracking the model
+    # as well would store every weight twice (Keras 3.15 saves both lists).
+    archive = keras.export.ExportArchive()
+    archive.add_endpoint(
+        FLOAT_SIGNATURE, lambda image: {"output": generator(image, training=False)},
+        input_signature=[tf.TensorSpec((None, None, None, c_in), tf.float32, name="image")],
+    )
+    archive.add_endpoint(
+        IMAGE_SIGNATURE, image_function(generator, multiple),
+        input_signature=[tf.TensorSpec((None, None, None, c_in), tf.uint8, name="image")],
+    )
+    archive.write_out(str(path), verbose=False)
+    return path
+
+
+def signatures_description(multiple: int, c_in: int, c_out: int) -> dict:
+    """What metadata.json says about the two signatures."""
+    return {
+        FLOAT_SIGNATURE: {
+            "input": {"name": "image", "dtype": "float32", "shape": [None, None, None, c_in], "range": [-1.0, 1.0]},
+            "output": {"name": "output", "dtype": "float32", "shape": [None, None, None, c_out],
+                       "range": [-1.0, 1.0]},
+            "size": f"height and width multiples of {multiple}",
+        },
+        IMAGE_SIGNATURE: {
+            "input": {"name": "image", "dtype": "uint8", "shape": [None, None, None, c_in], "range": [0, 255]},
+            "output": {"name": "image", "dtype": "uint8", "shape": [None, None, None, c_out], "range": [0, 255]},
+            "size": "any height and width >= 1; the output has the input's size",
+            "padding": f"mirror (numpy 'reflect', repeated for pads larger than the image) on the bottom and right "
+                       f"up to the next multiple of {multiple}, then cropped back",
+        },
+    }
+
+
+__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "image_function", "signatures_description", "write_saved_model"]

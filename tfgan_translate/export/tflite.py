@@ -1,0 +1,199 @@
+"""Converting a generator to TFLite (LiteRT) with builtin ops only, and running it.
+
+Quantizations (file `generator_<name>.tflite`):
+
+- ``"none"`` -> ``float32``: the float model as it is.
+- ``"float16"``: weights stored as float16 (half the size), computed in float32
+  on CPUs (the weights are dequantized at load) or float16 on GPUs.
+- ``"int8"``: full-integer quantization: weights and activations int8,
+  calibrated on representative images (`TFLITE_BUILTINS_INT8`). The input and
+  output stay float32 in [-1, 1], with a QUANTIZE op after the input and a
+  DEQUANTIZE op before the output, so every file has the same interface.
+
+Every model takes one image, `(1, S, S, C_in)` float32 in [-1, 1], at the fixed
+size S (the training size by default), or, with `dynamic_size=True`,
+`(1, H, W, C_in)` for any H, W meeting the size rule; call
+`interpreter.resize_tensor_input` and `allocate_tensors` before running another
+size (`TFLiteRunner` does). Only builtin ops are allowed (no Flex delegate): a
+generator that would need TensorFlow ops fails to convert with a clear error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+log = logging.getLogger("tfgan_translate")
+
+QUANTIZATIONS = ("none", "float16", "int8")
+FILE_NAMES = {"none": "generator_float32.tflite", "float16": "generator_float16.tflite",
+              "int8": "generator_int8.tflite"}
+
+
+def check_quantizations(quantize) -> tuple[str, ...]:
+    """Normalises `quantize` (a name or a sequence of names) into a tuple without repeats."""
+    names = (quantize,) if isinstance(quantize, str) else tuple(quantize)
+    if not names:
+        raise ValueError(f"Invalid value for argument `quantize`. Received: quantize={quantize!r}. "
+                         f"Expected one or more of {list(QUANTIZATIONS)}.")
+    for name in names:
+        if name not in QUANTIZATIONS:
+            raise ValueError(f"Invalid value for argument `quantize`. Received: {name!r}. "
+                             f"Expected one or more of {list(QUANTIZATIONS)}.")
+    return tuple(dict.fromkeys(names))
+
+
+def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int, int] | None,
+            representative: np.ndarray | None = None) -> dict[str, bytes]:
+    """Converts `generator` to one TFLite flatbuffer per quantization.
+
+    Args:
+        generator: keras.Model. The inference copy to convert (float32, noise
+            policy applied; see `generator.inference_copy`).
+        quantize: str or sequence of str from `QUANTIZATIONS`. Defaults to ("none",).
+        image_size: (height, width) of the fixed input, or None for a dynamic
+            height and width (batch 1 either way).
+        representative: float32 array (n, h, w, C_in) in [-1, 1]: the
+            calibration images for "int8" (required then), one at a time.
+
+    Returns:
+        {quantization: flatbuffer bytes}, in the order asked.
+
+    Raises:
+        ValueError: "int8" without representative images.
+    """
+    quantize = check_quantizations(quantize)
+    if "int8" in quantize and (representative is None or len(representative) == 0):
+        raise ValueError("quantize='int8' needs representative images (`representative_data`) to calibrate on.")
+    c_in = generator.input_shape[-1]
+    height, width = image_size if image_size is not None else (None, None)
+    with tempfile.TemporaryDirectory(prefix="tfgan_tflite_") as tmp:
+        # A SavedModel with exactly the input signature to convert: from_saved_model freezes its variables.
+        archive = keras.export.ExportArchive()  # the endpoint captures the variables (see savedmodel.py)
+        archive.add_endpoint("serving_default", lambda image: {"output": generator(image, training=False)},
+                             input_signature=[tf.TensorSpec((1, height, width, c_in), tf.float32, name="image")])
+        archive.write_out(tmp, verbose=False)
+        return {name: _convert_one(tmp, name, representative) for name in quantize}
+
+
+def _convert_one(saved_model_dir: str, quantize: str, representative) -> bytes:
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.representative_dataset = lambda: ([image[None].astype(np.float32)] for image in representative)
+    try:
+        return converter.convert()
+    except Exception as error:  # the converter raises ConverterError and others; say what was being made
+        raise ValueError(f"TFLite conversion ({quantize}) with builtin ops only failed: {error}") from error
+
+
+def interpreter_class():
+    """`ai_edge_litert.interpreter.Interpreter`, or TensorFlow's deprecated one where LiteRT is not installed."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover - the `export` extra installs ai-edge-litert
+        log.warning("ai_edge_litert is not installed (pip install 'tfgan_translate[export]'); "
+                    "using the deprecated tf.lite.Interpreter.")
+        return tf.lite.Interpreter
+    return Interpreter
+
+
+class TFLiteRunner:
+    """Runs a generator `.tflite` on float32 NHWC batches in [-1, 1], one image at a time.
+
+    Args:
+        model: str, Path or bytes. A `.tflite` file or its contents.
+        num_threads: int or None. CPU threads; None uses every core.
+
+    Call arguments:
+        batch: float32 array `(n, H, W, C_in)` in [-1, 1]. For a fixed-size model H, W
+            must be its size; a dynamic one is resized to each new H, W.
+
+    Returns:
+        float32 array `(n, H, W, C_out)` in [-1, 1].
+
+    Example:
+
+    >>> run = TFLiteRunner("exports/facades/generator_float32.tflite")  # doctest: +SKIP
+    >>> y = run(np.zeros((1, 256, 256, 3), np.float32))  # doctest: +SKIP
+    """
+
+    def __init__(self, model, num_threads: int | None = None):
+        num_threads = num_threads or os.cpu_count() or 1
+        source = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {
+            "model_path": str(model)}
+        self.interpreter = interpreter_class()(**source, num_threads=num_threads)
+        self._input = self.interpreter.get_input_details()[0]
+        self._output_index = self.interpreter.get_output_details()[0]["index"]
+        self.dynamic = bool(np.any(self._input["shape_signature"][1:3] < 0))
+        self.image_size = None if self.dynamic else tuple(int(v) for v in self._input["shape"][1:3])
+        self.input_channels = int(self._input["shape"][3])
+        self._shape = None
+        if not self.dynamic:
+            self.interpreter.allocate_tensors()
+            self._shape = tuple(self._input["shape"])
+
+    def _prepare(self, shape) -> None:
+        if shape == self._shape:
+            return
+        if not self.dynamic:
+            raise ValueError(f"This TFLite model takes images of {self.image_size[0]}x{self.image_size[1]} "
+                             f"(height x width), got {shape[1]}x{shape[2]}.")
+        self.interpreter.resize_tensor_input(self._input["index"], list(shape), strict=True)
+        self.interpreter.allocate_tensors()
+        self._shape = shape
+
+    def __call__(self, batch, training: bool = False) -> np.ndarray:
+        batch = np.asarray(batch, np.float32)
+        if batch.ndim != 4 or batch.shape[-1] != self.input_channels:
+            raise ValueError(f"Expected a (batch, height, width, {self.input_channels}) array, got {batch.shape}.")
+        outputs = []
+        for image in batch:
+            self._prepare((1, *image.shape))
+            self.interpreter.set_tensor(self._input["index"], _quantize(image[None], self._input))
+            self.interpreter.invoke()
+            details = self.interpreter.get_output_details()[0]
+            outputs.append(_dequantize(self.interpreter.get_tensor(self._output_index), details)[0])
+        return np.stack(outputs)
+
+
+def _quantize(x: np.ndarray, details: dict) -> np.ndarray:
+    """float -> the input's dtype (identity for float inputs; int8/uint8 I/O use scale and zero point)."""
+    if details["dtype"] == np.float32:
+        return x
+    scale, zero_point = details["quantization"]
+    info = np.iinfo(details["dtype"])
+    return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(details["dtype"])
+
+
+def _dequantize(y: np.ndarray, details: dict) -> np.ndarray:
+    if details["dtype"] == np.float32:
+        return y
+    scale, zero_point = details["quantization"]
+    return (y.astype(np.float32) - zero_point) * scale
+
+
+def describe(quantize: str, image_size: tuple[int, int] | None, c_in: int, c_out: int) -> dict:
+    """What metadata.json says about one .tflite file."""
+    height, width = image_size if image_size is not None else (None, None)
+    return {
+        "quantization": {"none": "float32", "float16": "float16 weights, float32 compute on CPU",
+                         "int8": "full integer (int8 weights and activations), float32 input and output"}[quantize],
+        "input": {"dtype": "float32", "shape": [1, height, width, c_in], "range": [-1.0, 1.0]},
+        "output": {"dtype": "float32", "shape": [1, height, width, c_out], "range": [-1.0, 1.0]},
+        "ops": "TFLITE_BUILTINS_INT8" if quantize == "int8" else "TFLITE_BUILTINS",
+    }
+
+
+__all__ = ["FILE_NAMES", "QUANTIZATIONS", "TFLiteRunner", "check_quantizations", "convert", "describe",
+           "interpreter_class"]
