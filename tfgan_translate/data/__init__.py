@@ -29,6 +29,7 @@ from tfgan_translate.data.paired import (
 )
 from tfgan_translate.data.synthetic import (
     UNPAIRED_KINDS,
+    known_mapping_errors,
     permute_palette,
     random_label_map,
     random_shapes_map,
@@ -73,6 +74,7 @@ __all__ = [
     "unpaired_samples",
     "unpaired_steps_per_epoch",
     "validate_images",
+    "known_mapping_errors",
     "write_synthetic_dataset",
     "write_synthetic_unpaired_dataset",
 ]

@@ -680,6 +680,42 @@ def write_synthetic_unpaired_dataset(
     return _write_set(Path(out_dir), marker, fill)
 
 
+def known_mapping_errors(translate, root: str | Path) -> dict[str, float]:
+    """How close a translation A -> B gets to the hidden true mapping of a built-in unpaired set.
+
+    Scores `translate` on the held-out testA images against `testA_truth/`
+    (T of each), next to two fixed baselines: the identity (output = input)
+    and the mean training image of domain B (the best constant guess).
+
+    Args:
+        translate: callable mapping a (N, H, W, 3) float32 batch in [-1, 1] to
+            the same shape (e.g. a CycleGAN's `generator_g`).
+        root: str or Path. A folder written by `write_synthetic_unpaired_dataset`.
+
+    Returns:
+        {"G": mean |translate(a) - T(a)|, "identity": mean |a - T(a)|,
+         "mean_image": mean |mean(trainB) - T(a)|}, in [-1, 1] units.
+
+    Example:
+
+    >>> # errors = known_mapping_errors(cyclegan.generator_g, "data/synth_palette")
+    """
+    from tfgan_translate.data.files import list_images, load_image
+
+    root = Path(root)
+    if not (root / "testA_truth").is_dir():
+        raise DataError(f"{root} has no testA_truth/: expected a folder written by write_synthetic_unpaired_dataset.")
+    a = np.stack([load_image(p, 3) for p in list_images(root / "testA")])
+    truth = np.stack([load_image(p, 3) for p in list_images(root / "testA_truth")])
+    mean_b = np.mean([load_image(p, 3) for p in list_images(root / "trainB")], axis=0)
+    translated = np.asarray(translate(a))
+    return {
+        "G": float(np.abs(translated - truth).mean()),
+        "identity": float(np.abs(a - truth).mean()),
+        "mean_image": float(np.abs(mean_b[None] - truth).mean()),
+    }
+
+
 def _swap_into_place(tmp: Path, out_dir: Path, marker: dict) -> None:
     """Renames `tmp` to `out_dir`, replacing an older synthetic set."""
     old = None
