@@ -257,7 +257,8 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
             part_data = make_data(config, data_root, skip=first_epoch * steps_per_epoch * config.batch_size)
         last_epoch = first_epoch + 1 if steps != steps_per_epoch else config.epochs
         part = model.fit(part_data.train, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps,
-                         validation_data=part_data.validation, callbacks=all_callbacks, verbose=verbose)
+                         validation_data=part_data.validation, callbacks=all_callbacks, verbose=verbose,
+                         shuffle=False)  # the data stream is shuffled (and seeded) already
         for name, values in part.history.items():
             history.setdefault(name, []).extend(values)
         if guard.message:

@@ -1,0 +1,219 @@
+"""Training and inference speed of pix2pix and CycleGAN, measured in one process.
+
+For each case (model x batch x precision) the script builds the reference
+architecture at the chosen size, warms it up, then times training steps in
+rounds that visit every case in turn (interleaved and repeated, so a noisy
+shared machine slows all cases alike), and reports the median. Next to the
+times it prints:
+
+- the FLOPs of one training step, counted from the step's graph (TF profiler),
+  and utilisation = achieved FLOP/s / the FLOP/s of a large matmul measured in
+  the same run at the same precision (a ratio that survives a noisy machine);
+- generator inference time per image;
+- tf.data throughput of the paired and unpaired pipelines with full
+  preprocessing (decode, resize 286, random crop 256, flip), in images/s, next
+  to the images/s the training step consumes;
+- peak resident memory.
+
+    python benchmarks/bench.py                       # pix2pix + CycleGAN at 256, batch 1 and 4
+    python benchmarks/bench.py --models pix2pix --batches 1 --rounds 5 --json bench.json
+
+It runs unchanged on a GPU (TensorFlow places the work there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E402
+
+from tfgan_translate.config import CycleGANConfig, Pix2PixConfig  # noqa: E402
+from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset  # noqa: E402
+from tfgan_translate.training.run import build_model  # noqa: E402
+
+# The reference PyTorch implementation on this project's 2-core CPU (../shared/REFERENCE.md).
+REFERENCE_STEP_SECONDS = {"pix2pix": 0.785, "cyclegan": 11.2}
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def graph_flops(concrete_function) -> float:
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(model_analyzer.profile(concrete_function.graph, options=options).total_float_ops)
+
+
+def matmul_flops_per_second(dtype: str, n: int = 2048, repeats: int = 10) -> float:
+    """FLOP/s of an n x n matmul: the practical ceiling the utilisation figures refer to."""
+    a = tf.random.normal([n, n], dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    matmul = tf.function(lambda x: tf.linalg.matmul(x, x))
+    matmul(a).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a).numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times)
+
+
+class Case:
+    """One model x batch x precision: a compiled model, a compiled step, a constant batch."""
+
+    def __init__(self, model_name: str, batch: int, precision: str, size: int, jit: bool):
+        self.name = f"{model_name} b{batch} {precision}{' xla' if jit else ''}"
+        self.model_name, self.batch, self.precision = model_name, batch, precision
+        keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "mixed_bfloat16" else
+                                                "mixed_float16" if precision == "mixed_float16" else "float32")
+        try:
+            if model_name == "pix2pix":  # unet_256 (or unet_<size>) + 70x70 PatchGAN, batch norm
+                config = Pix2PixConfig(image_size=size, netG=f"unet_{size}", batch_size=batch)
+            else:  # resnet_9blocks, instance norm, image pool
+                config = CycleGANConfig(image_size=size, netG="resnet_9blocks", batch_size=batch)
+            self.model = build_model(config)
+            optimizer = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
+            if precision == "mixed_float16":
+                optimizer = lambda: keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4, beta_1=0.5))  # noqa: E731
+            self.model.compile(g_optimizer=optimizer(), d_optimizer=optimizer())
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        rng = np.random.default_rng(0)
+        self.x = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
+        self.y = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
+        self.step = tf.function(lambda x, y: self.model.train_step((x, y)), jit_compile=jit)
+        concrete = self.step.get_concrete_function(tf.TensorSpec(self.x.shape), tf.TensorSpec(self.y.shape))
+        self.flops = graph_flops(concrete)
+        generator = self.model.generators[0]
+        self.infer = tf.function(lambda x: generator(x, training=False), jit_compile=jit)
+        self.times: list[float] = []
+        self.infer_times: list[float] = []
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            start = time.perf_counter()
+            logs = self.step(self.x, self.y)
+            float(next(iter(logs.values())))  # wait for the step to finish
+            self.times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        np.asarray(self.infer(self.x[:1]))
+        self.infer_times.append(time.perf_counter() - start)
+
+    def warm_up(self) -> None:
+        self.run(2)
+        self.times.clear()
+        self.infer_times.clear()
+
+
+def pipeline_throughput(kind: str, root: Path, size: int, batches: int = 60) -> float:
+    """Images/s of the training input pipeline with full preprocessing (resize, random crop, flip)."""
+    load = int(round(size * 286 / 256))
+    if kind == "paired":
+        ds = paired_dataset(root, split="train", image_size=size, load_size=load, batch_size=1, repeat=True)
+    else:
+        ds = unpaired_dataset(root, split="train", image_size=size, load_size=load, batch_size=1, repeat=True)
+    iterator = iter(ds)
+    for _ in range(5):
+        next(iterator)
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    return batches / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", default=["pix2pix", "cyclegan"], choices=["pix2pix", "cyclegan"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 4])
+    parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"],
+                        choices=["float32", "mixed_bfloat16", "mixed_float16"])
+    parser.add_argument("--jit", nargs="+", default=["off"], choices=["off", "on"])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all cases")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per case per round")
+    parser.add_argument("--json", default=None, help="write the results here")
+    args = parser.parse_args()
+
+    device = "GPU: " + tf.config.list_physical_devices("GPU")[0].name if tf.config.list_physical_devices("GPU") \
+        else f"CPU: {platform.processor() or platform.machine()} x{os.cpu_count()}"
+    print(f"tensorflow {tf.__version__}, keras {keras.__version__}, {device}")
+
+    ceilings = {"float32": matmul_flops_per_second("float32")}
+    if any(p != "float32" for p in args.precisions):
+        half = "bfloat16" if "mixed_bfloat16" in args.precisions else "float16"
+        ceilings["mixed_bfloat16"] = ceilings["mixed_float16"] = matmul_flops_per_second(half)
+    print("matmul ceiling: " + ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in ceilings.items()))
+
+    cases = []
+    for model_name in args.models:
+        for batch in args.batches:
+            for precision in args.precisions:
+                for jit in args.jit:
+                    case = Case(model_name, batch, precision, args.size, jit == "on")
+                    case.warm_up()
+                    cases.append(case)
+                    print(f"built {case.name}: {case.flops / 1e9:.1f} GFLOP/step, peak RSS {peak_rss_mib():.0f} MiB",
+                          flush=True)
+    for _ in range(args.rounds):
+        for case in cases:
+            case.run(args.steps)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paired_root = write_synthetic_dataset(Path(tmp) / "paired", n_train=40, n_test=2, size=args.size)
+        from tfgan_translate.data import write_synthetic_unpaired_dataset
+
+        unpaired_root = write_synthetic_unpaired_dataset(Path(tmp) / "unpaired", n_train=40, n_test=2,
+                                                         size=args.size)
+        pipelines = {"paired": pipeline_throughput("paired", paired_root, args.size),
+                     "unpaired": pipeline_throughput("unpaired", unpaired_root, args.size)}
+
+    rows = []
+    header = (f"{'case':<28}{'step s':>9}{'vs ref':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'util':>7}"
+              f"{'img/s':>8}{'infer s':>9}")
+    print("\n" + header + "\n" + "-" * len(header))
+    for case in cases:
+        step = statistics.median(case.times)
+        achieved = case.flops / step
+        row = {
+            "case": case.name, "model": case.model_name, "batch": case.batch, "precision": case.precision,
+            "step_seconds": step, "step_seconds_all": case.times,
+            "speedup_vs_reference": REFERENCE_STEP_SECONDS[case.model_name] * case.batch / step,
+            "gflop_per_step": case.flops / 1e9, "gflops_per_second": achieved / 1e9,
+            "utilisation": achieved / ceilings[case.precision],
+            "images_per_second": case.batch / step, "inference_seconds": statistics.median(case.infer_times),
+        }
+        rows.append(row)
+        print(f"{case.name:<28}{step:>9.3f}{row['speedup_vs_reference']:>7.2f}x{row['gflop_per_step']:>8.1f}"
+              f"{row['gflops_per_second']:>9.1f}{row['utilisation']:>7.0%}{row['images_per_second']:>8.2f}"
+              f"{row['inference_seconds']:>9.3f}")
+    consumed = max(r["images_per_second"] for r in rows)
+    print(f"\ninput pipeline: paired {pipelines['paired']:.0f} img/s, unpaired {pipelines['unpaired']:.0f} img/s "
+          f"({pipelines['paired'] / consumed:.0f}x / {pipelines['unpaired'] / consumed:.0f}x what the fastest "
+          f"training case consumes, {consumed:.2f} img/s)")
+    print(f"peak RSS {peak_rss_mib():.0f} MiB; reference step (PyTorch, same CPU): "
+          f"pix2pix {REFERENCE_STEP_SECONDS['pix2pix']} s, CycleGAN {REFERENCE_STEP_SECONDS['cyclegan']} s")
+    if args.json:
+        result = {"device": device, "tensorflow": tf.__version__, "keras": keras.__version__,
+                  "matmul_gflops": {k: v / 1e9 for k, v in ceilings.items()}, "cases": rows,
+                  "pipelines_images_per_second": pipelines, "peak_rss_mib": peak_rss_mib(),
+                  "reference_step_seconds": REFERENCE_STEP_SECONDS}
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
