@@ -5,6 +5,7 @@
     tfgan-translate translate --checkpoint RUN_DIR --input PATH --output DIR
     tfgan-translate translate --model EXPORT.tflite|SAVED_MODEL_DIR --input PATH --output DIR
     tfgan-translate export RUN_DIR --out DIR [--saved-model] [--tflite] [--quantize none|float16|int8]
+    tfgan-translate evaluate --pred DIR --truth DIR | --checkpoint RUN_DIR --data DIR [--json OUT] [--report DIR]
     tfgan-translate datasets synth --out DIR
     tfgan-translate demo --out RUN_DIR
 
@@ -227,6 +228,107 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _cmd_evaluate(args) -> int:
+    """`evaluate`: paired metrics (and KID/FID) of translations against ground truth.
+
+    With --checkpoint or --model, the test split of --data is translated first
+    (into --report DIR, else a temporary folder) and then evaluated.
+    """
+    import tempfile
+
+    from tfgan_translate.evaluation import (
+        FeatureWeightsUnavailable,
+        InceptionFeatures,
+        evaluate_folders,
+        translate_split,
+        write_json,
+        write_report,
+    )
+
+    sources = [flag for flag, value in (("--pred", args.pred), ("--checkpoint", args.checkpoint),
+                                        ("--model", args.model)) if value]
+    if len(sources) != 1:
+        raise ValueError(f"Pass one of --pred DIR (with --truth DIR), --checkpoint RUN_DIR or --model EXPORT (with "
+                         f"--data DIR); received {' and '.join(sources) or 'none'}.")
+    if args.pred and (not args.truth or args.data):
+        raise ValueError("--pred DIR needs --truth DIR (the ground truth, matched by file name) and no --data.")
+    if not args.pred and (not args.data or args.truth):
+        raise ValueError(f"{sources[0]} needs --data DIR (a paired data set whose --split is translated and "
+                         "evaluated) and no --truth.")
+    extractor = None
+    if args.kid or args.fid:  # before any translating: fail fast without the weights
+        try:
+            extractor = InceptionFeatures(args.feature_weights)
+        except FeatureWeightsUnavailable as error:
+            print(f"tfgan-translate: error: {error}", file=sys.stderr)
+            return 2
+
+    with tempfile.TemporaryDirectory(prefix="tfgan-evaluate-") as scratch:
+        info, input_dir = {}, None
+        if args.pred:
+            pred_dir, truth_dir, channels = args.pred, args.truth, args.channels
+        else:
+            if args.checkpoint:
+                from tfgan_translate.inference import generator_for, translate_array
+                from tfgan_translate.networks import generator_size_multiple
+                from tfgan_translate.training.run import load_run
+
+                config, model = load_run(args.checkpoint)
+                if config is None:
+                    raise ValueError("Invalid value for `--checkpoint`: evaluate needs a run folder (with "
+                                     "config.json) for the generator's direction, size rule and channels.")
+                generator = generator_for(model, None, config.direction)
+                multiple = generator_size_multiple(config.netG)
+
+                def translate(image):
+                    return translate_array(generator, image, multiple, fit=args.fit)
+
+                domain = "A" if config.direction == "AtoB" else "B"
+                channels_in, channels = config.input_channels, config.output_channels
+                info = {"checkpoint": str(args.checkpoint), "direction": config.direction}
+            else:
+                from tfgan_translate.export import load_export
+
+                exported = load_export(args.model)
+
+                def translate(image):
+                    return exported.translate_array(image, fit=args.fit)
+
+                domain = exported.input_domain
+                channels_in, channels = exported.input_channels, exported.output_channels or 3
+                info = {"model": str(args.model)}
+            out = Path(args.report) if args.report else Path(scratch)
+            folders = translate_split(translate, args.data, out, split=args.split, input_domain=domain,
+                                      input_channels=channels_in, output_channels=channels, size=args.size)
+            pred_dir, truth_dir, input_dir = folders["pred"], folders["truth"], folders["input"]
+            info.update(data=str(args.data), split=args.split, size=args.size)
+        result = evaluate_folders(pred_dir, truth_dir, channels=channels, kid=args.kid, fid=args.fid,
+                                  extractor=extractor, kid_subsets=args.kid_subsets,
+                                  kid_subset_size=args.kid_subset_size)
+        result.info.update(info)
+        if args.json:
+            write_json(result, args.json)
+        report = None
+        if args.report:
+            report = write_report(result, args.report, pred_dir=pred_dir, truth_dir=truth_dir, input_dir=input_dir,
+                                  rows=args.grid_rows)
+
+    mean = result.mean
+    print(f"Evaluated {len(result.per_image)} image pair(s): L1 {mean['l1']:.4f}  PSNR {mean['psnr']:.2f} dB  "
+          f"SSIM {mean['ssim']:.4f}  sharpness {mean['sharpness']:.3f}")
+    if result.info.get("resized"):
+        print(f"  {len(result.info['resized'])} prediction(s) resized to their truth's size")
+    if result.kid is not None:
+        print(f"  KID {result.kid['mean']:.5f} +- {result.kid['std']:.5f}")
+    if result.fid is not None:
+        print(f"  FID {result.fid:.3f}")
+    if args.json:
+        print(f"JSON: {args.json}")
+    if report is not None:
+        print(f"Report: {report}")
+    return 0
+
+
 def _cmd_datasets_synth(args) -> int:
     from tfgan_translate.data import write_synthetic_dataset
 
@@ -336,6 +438,41 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--dynamic-size", action="store_true",
                     help="convert the .tflite with a dynamic height and width instead of a fixed size")
     ex.set_defaults(func=_cmd_export)
+
+    ev = commands.add_parser(
+        "evaluate", help="measure translations against ground truth (L1, PSNR, SSIM, sharpness, KID, FID)",
+        description="Paired metrics per image and on average: L1 (pixels in [-1, 1]), PSNR (dB, capped at 100), "
+                    "SSIM, sharpness (high-frequency energy of pred / truth: ~1 realistic, <1 blurred); KID and "
+                    "FID from Inception-v3 features on request. Files are matched by name without extension; a "
+                    "prediction of another size is resized (bicubic) to its truth's size. With --checkpoint or "
+                    "--model, the --split of --data is translated first (the run's direction).")
+    what = ev.add_mutually_exclusive_group(required=True)
+    what.add_argument("--pred", metavar="DIR", help="folder of translated images (with --truth)")
+    what.add_argument("--checkpoint", metavar="RUN_DIR", help="run folder: translate --data's split first")
+    what.add_argument("--model", metavar="PATH.tflite|SAVED_MODEL_DIR", help="an export: translate --data's split first")
+    ev.add_argument("--truth", metavar="DIR", help="folder of ground-truth images (with --pred)")
+    ev.add_argument("--data", metavar="DIR", help="paired data set (aligned A|B or A/ + B/) for --checkpoint/--model")
+    ev.add_argument("--split", default="test", help="split of --data to translate; test falls back to val (default: test)")
+    ev.add_argument("--size", type=int, default=None,
+                    help="resize inputs and truths of --data to SIZE x SIZE first (e.g. the training size); "
+                         "default: the files' size")
+    ev.add_argument("--fit", choices=["pad", "resize"], default="pad",
+                    help="meet the generator's size rule by reflect-padding or resizing, as translate (default: pad)")
+    ev.add_argument("--channels", type=int, choices=[1, 3, 4], default=3,
+                    help="channels --pred and --truth are read with (default: 3)")
+    ev.add_argument("--json", metavar="OUT", help="write the per-image and mean figures as JSON")
+    ev.add_argument("--report", metavar="DIR",
+                    help="write DIR/report.md, DIR/metrics.json and DIR/samples.png ([input |] pred | truth); "
+                         "with --checkpoint/--model also the translations (DIR/input, DIR/pred, DIR/truth)")
+    ev.add_argument("--grid-rows", type=int, default=8, help="rows in the report's sample grid (default: 8)")
+    ev.add_argument("--kid", action="store_true", help="KID (Inception-v3 features)")
+    ev.add_argument("--fid", action="store_true", help="FID (Inception-v3 features)")
+    ev.add_argument("--feature-weights", metavar="PATH", default="imagenet",
+                    help="Inception-v3 weights for KID/FID: 'imagenet' (Keras cache or download) or a local "
+                         ".h5 file (include_top=False) for offline machines (default: imagenet)")
+    ev.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default: 100)")
+    ev.add_argument("--kid-subset-size", type=int, default=1000, help="images per KID subset at most (default: 1000)")
+    ev.set_defaults(func=_cmd_evaluate)
 
     ds = commands.add_parser("datasets", help="prepare datasets", description="Prepare datasets.")
     kinds = ds.add_subparsers(dest="dataset", required=True, metavar="DATASET")

@@ -70,7 +70,9 @@ class TranslationGAN(keras.Model):
 
     def _update(self, tape, loss, variables, optimizer):
         """Computes d(loss)/d(variables) from `tape` and applies one optimizer step."""
-        grads = tape.gradient(optimizer.scale_loss(replica_share(loss)), variables)
+        with tape:  # re-enter: the scaling must be on the tape, or every gradient is None
+            loss = optimizer.scale_loss(replica_share(loss))
+        grads = tape.gradient(loss, variables)
         optimizer.apply(grads, variables)
 
     def _results(self, trackers):

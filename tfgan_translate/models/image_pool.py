@@ -23,8 +23,11 @@ class ImagePool(keras.layers.Layer):
     The buffer, its fill count and the random-draw counter are non-trainable
     variables, so the pool works inside a compiled `train_step` and is saved
     with the model's checkpoints; its random choices are keyed by the saved
-    counter (`tfgan_translate.rng`), so a resumed run makes the same choices. Under a tf.distribute strategy only the first replica's
-    updates are kept (`aggregation="only_first_replica"`).
+    counter (`tfgan_translate.rng`), so a resumed run makes the same choices.
+    The decisions for a batch are made on small index tensors and the variables
+    are written once per call, outside control flow, so the pool also runs
+    under a tf.distribute strategy; there only the first replica's updates are
+    kept (`aggregation="only_first_replica"`).
 
     Args:
         pool_size: int. Images kept; 0 disables the pool (images pass through).
@@ -73,35 +76,43 @@ class ImagePool(keras.layers.Layer):
             return images
         images = tf.cast(images, tf.float32)
         batch = tf.shape(images)[0]
-        buffer = self.images.value  # the tf.Variable: supports row updates
+        # All random draws at once, outside control flow: (coin, position) per image.
+        coins, positions = tf.unstack(counted_uniform(tf.stack([batch, 2]), name_seed(self.name), self.draws),
+                                      axis=1)
+        indices = tf.minimum(tf.cast(positions * self.pool_size, tf.int32), self.pool_size - 1)
 
-        def query_one(i, outputs):
-            image = images[i]
-
+        # 1. Decide, image by image, on small int tensors only: `writer[r]` is the batch
+        #    image that row r holds after this batch (-1: unchanged) and `source[i]` what
+        #    image i returns (-1 - j: batch image j, itself or a fresher one a swap
+        #    stored earlier in this batch; r >= 0: the stored row r).
+        def query_one(i, count, writer, source):
             def store():
-                buffer.scatter_update(tf.IndexedSlices(image[None], self.count.value[None]))
-                self.count.assign_add(1)
-                return image
+                return count + 1, tf.tensor_scatter_nd_update(writer, count[None, None], i[None]), -1 - i
 
             def maybe_swap():
-                coin, position = tf.unstack(counted_uniform([2], name_seed(self.name), self.draws))
-                swap = coin < 0.5
-                index = tf.minimum(tf.cast(position * self.pool_size, tf.int32), self.pool_size - 1)
+                index = indices[i]
+                returned = tf.where(writer[index] >= 0, -1 - writer[index], index)
+                swapped = tf.tensor_scatter_nd_update(writer, index[None, None], i[None])
+                return tf.cond(coins[i] < 0.5, lambda: (count, swapped, returned), lambda: (count, writer, -1 - i))
 
-                def swap_in():
-                    old = tf.identity(buffer[index])
-                    with tf.control_dependencies([old]):
-                        buffer.scatter_update(tf.IndexedSlices(image[None], index[None]))
-                    return old
+            count, writer, chosen = tf.cond(count < self.pool_size, store, maybe_swap)
+            return i + 1, count, writer, tf.tensor_scatter_nd_update(source, i[None, None], chosen[None])
 
-                return tf.cond(swap, swap_in, lambda: image)
+        _, count, writer, source = tf.while_loop(
+            lambda i, *_: i < batch, query_one,
+            [tf.constant(0), tf.identity(self.count.value), tf.fill([self.pool_size], -1), tf.zeros([batch], tf.int32)],
+        )
 
-            chosen = tf.cond(self.count.value < self.pool_size, store, maybe_swap)
-            return i + 1, outputs.write(i, chosen)
-
-        outputs = tf.TensorArray(tf.float32, size=batch, element_shape=self.image_shape)
-        _, outputs = tf.while_loop(lambda i, _: i < batch, query_one, [tf.constant(0), outputs])
-        return outputs.stack()
+        # 2. Gather the outputs (stored rows as the call found them), then write the changed
+        #    rows and the count in one update each: a variable update inside control flow
+        #    cannot synchronise the replicas of a tf.distribute strategy.
+        stored = tf.gather(self.images.value, tf.maximum(source, 0))
+        outputs = tf.where(tf.reshape(source >= 0, [-1, 1, 1, 1]), stored, tf.gather(images, tf.maximum(-1 - source, 0)))
+        rows = tf.where(writer >= 0)[:, 0]
+        with tf.control_dependencies([outputs]):
+            self.images.value.scatter_update(tf.IndexedSlices(tf.gather(images, tf.gather(writer, rows)), rows))
+            self.count.assign(count)
+        return tf.identity(outputs)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -54,9 +54,12 @@ def _generator_builder(netG: str):
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
 
 _GENERATOR_KWARGS = (
-    "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size", "init_gain", "name",
+    "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size", "init_gain",
+    "sync_batch_norm", "name",
 )
-_DISCRIMINATOR_KWARGS = ("input_channels", "condition_channels", "ndf", "norm", "image_size", "init_gain", "name")
+_DISCRIMINATOR_KWARGS = (
+    "input_channels", "condition_channels", "ndf", "norm", "image_size", "init_gain", "sync_batch_norm", "name",
+)
 
 
 def generator_size_multiple(netG: str) -> int:
@@ -104,9 +107,9 @@ def build_generator(netG: str, **kwargs) -> keras.Model:
             "resnet_6blocks" (6 blocks).
         **kwargs: passed to the builder: `input_channels`, `output_channels`,
             `ngf`, `norm`, `dropout`, `upsample`, `image_size`, `init_gain`,
-            `name`. Builder defaults apply to the ones left out (note: the
-            U-Net defaults to batch norm and dropout 0.5, the ResNet to
-            instance norm and no dropout).
+            `sync_batch_norm`, `name`. Builder defaults apply to the ones left
+            out (note: the U-Net defaults to batch norm and dropout 0.5, the
+            ResNet to instance norm and no dropout).
 
     Returns:
         A functional `keras.Model` mapping `(batch, H, W, input_channels)` to
@@ -132,7 +135,7 @@ def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> keras.Model
             Defaults to `3`.
         **kwargs: passed to `patch_discriminator`: `input_channels`,
             `condition_channels`, `ndf`, `norm`, `image_size`, `init_gain`,
-            `name`.
+            `sync_batch_norm`, `name`.
 
     Returns:
         A functional `keras.Model` mapping the `[x, y]` channel concatenation

@@ -46,6 +46,7 @@ def patch_discriminator(
     kind: str = "n_layers",
     image_size: int | tuple[int, int] | None = None,
     init_gain: float = 0.02,
+    sync_batch_norm: bool = False,
     name: str = "patch_discriminator",
 ) -> keras.Model:
     """Builds a PatchGAN discriminator that returns one logit per patch.
@@ -86,6 +87,9 @@ def patch_discriminator(
             for any size. Defaults to `None`.
         init_gain: float. Weights ~ N(0, init_gain); batch-norm scales ~
             N(1, init_gain). Defaults to `0.02`.
+        sync_batch_norm: bool. With `norm="batch"`, synchronise the batch
+            statistics across the replicas of a tf.distribute strategy.
+            Defaults to `False`.
         name: str. Model name. Defaults to `"patch_discriminator"`.
 
     Input shape:
@@ -140,7 +144,8 @@ def patch_discriminator(
 
     def norm_lrelu(x, prefix):
         if norm != "none":
-            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain)(x)
+            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
+                              synchronized=sync_batch_norm)(x)
         return layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
 
     # === Functional Model ===

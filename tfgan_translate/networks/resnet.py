@@ -30,6 +30,7 @@ def resnet_generator(
     upsample: str = "transpose",
     image_size: int | tuple[int, int] | None = None,
     init_gain: float = 0.02,
+    sync_batch_norm: bool = False,
     name: str = "resnet_generator",
 ) -> keras.Model:
     """Builds the CycleGAN ResNet generator as a functional Keras model.
@@ -63,6 +64,9 @@ def resnet_generator(
             for any size (multiples of 4). Defaults to `None`.
         init_gain: float. Weights ~ N(0, init_gain); batch-norm scales ~
             N(1, init_gain). Defaults to `0.02`.
+        sync_batch_norm: bool. With `norm="batch"`, synchronise the batch
+            statistics across the replicas of a tf.distribute strategy.
+            Defaults to `False`.
         name: str. Model name. Defaults to `"resnet_generator"`.
 
     Input shape:
@@ -108,7 +112,8 @@ def resnet_generator(
 
     def norm_relu(x, prefix, relu=True):
         if norm != "none":
-            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain)(x)
+            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
+                              synchronized=sync_batch_norm)(x)
         return layers.ReLU(name=f"{prefix}_relu")(x) if relu else x
 
     # === Functional Model ===

@@ -41,6 +41,7 @@ def unet_generator(
     upsample: str = "transpose",
     image_size: int | tuple[int, int] | None = None,
     init_gain: float = 0.02,
+    sync_batch_norm: bool = False,
     name: str = "unet_generator",
 ) -> keras.Model:
     """Builds the pix2pix U-Net generator as a functional Keras model.
@@ -74,6 +75,9 @@ def unet_generator(
             time). Defaults to `None`.
         init_gain: float. Weights ~ N(0, init_gain); batch-norm scales ~
             N(1, init_gain). Defaults to `0.02`.
+        sync_batch_norm: bool. With `norm="batch"`, synchronise the batch
+            statistics across the replicas of a tf.distribute strategy.
+            Defaults to `False`.
         name: str. Model name. Defaults to `"unet_generator"`.
 
     Input shape:
@@ -141,7 +145,8 @@ def unet_generator(
             kernel_initializer=conv_init(init_gain), name=f"down{level}_conv",
         )(x)
         if 1 < level < depth and norm != "none":
-            x = normalization(norm, name=f"down{level}_norm", init_gain=init_gain)(x)
+            x = normalization(norm, name=f"down{level}_norm", init_gain=init_gain,
+                              synchronized=sync_batch_norm)(x)
         encoded.append(x)
 
     # Decoder: level depth .. 2 end in a skip concatenation; level 1 is the output.
@@ -149,7 +154,8 @@ def unet_generator(
         x = layers.ReLU(name=f"up{level}_relu")(x)
         x = up_conv(x, filters_at(level - 1), level, use_bias)
         if norm != "none":
-            x = normalization(norm, name=f"up{level}_norm", init_gain=init_gain)(x)
+            x = normalization(norm, name=f"up{level}_norm", init_gain=init_gain,
+                              synchronized=sync_batch_norm)(x)
         if level in dropout_levels:
             x = NoiseDropout(dropout, at_inference=True, name=f"up{level}_dropout")(x)
         x = layers.Concatenate(name=f"up{level}_skip")([encoded[level - 2], x])

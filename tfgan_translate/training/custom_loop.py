@@ -44,9 +44,15 @@ def distribute_dataset(dataset: tf.data.Dataset, strategy: tf.distribute.Strateg
     return strategy.experimental_distribute_dataset(dataset.with_options(options))
 
 
-def _first_replica(strategy, values):
-    """The replica-0 value of each result: the trackers are synchronised, so every replica holds the same."""
-    return tf.nest.map_structure(lambda v: strategy.experimental_local_results(v)[0], values)
+def _mean_over_replicas(strategy, values):
+    """The mean over replicas of each tracker result.
+
+    Keras metric variables are sync-on-read: inside `strategy.run` each replica
+    reads the mean of its own share of the batches, so the global mean is the
+    mean over replicas (their shares are equal). `axis=None`: the reduction
+    that works for scalars under MultiWorkerMirroredStrategy too.
+    """
+    return tf.nest.map_structure(lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), values)
 
 
 def _check_model(model, strategy):
@@ -77,8 +83,8 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
 
     Each step runs `strategy.run(model.train_step, args=(batch,))` in a
     `tf.function`; the logs are the model's tracker results (means since the
-    start of the epoch, synchronised across replicas), read from the first
-    replica. Metrics are reset at the start of every epoch. Callbacks get
+    start of the epoch) averaged over the replicas, the same values as `fit`
+    logs. Metrics are reset at the start of every epoch. Callbacks get
     `on_train_begin`, `on_epoch_begin`, `on_train_batch_begin/end` (with the
     logs), `on_epoch_end` (with the epoch logs plus `val_*` ones) and
     `on_train_end`, and can stop training with `model.stop_training = True`.
@@ -119,11 +125,11 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
     @tf.function
     def train_function(iterator):
         batch = next(iterator)
-        return _first_replica(strategy, strategy.run(model.train_step, args=(batch,)))
+        return _mean_over_replicas(strategy, strategy.run(model.train_step, args=(batch,)))
 
     @tf.function
     def test_function(batch):
-        return _first_replica(strategy, strategy.run(model.test_step, args=(batch,)))
+        return _mean_over_replicas(strategy, strategy.run(model.test_step, args=(batch,)))
 
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(

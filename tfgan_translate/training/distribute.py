@@ -145,7 +145,8 @@ def _auto_choice(devices) -> tuple[str, str]:
 
 
 def _tpu_address() -> str | None:
-    """The TPU that the environment advertises: TPU_NAME, COLAB_TPU_ADDR, or "local" on a TPU VM."""
+    """The TPU that the environment advertises: TPU_NAME, COLAB_TPU_ADDR, or "local" on a TPU VM
+    (/dev/accel* devices or TPU_ACCELERATOR_TYPE set). No network look-up."""
     if os.environ.get("TPU_NAME"):
         return os.environ["TPU_NAME"]
     if os.environ.get("COLAB_TPU_ADDR"):
@@ -164,8 +165,7 @@ def _tpu_strategy() -> tf.distribute.Strategy:
         )
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-        if tpu != "local":
-            tf.config.experimental_connect_to_cluster(resolver)
+        tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, tf.errors.OpError, RuntimeError) as error:
         raise ValueError(f"strategy='tpu': could not connect to the TPU {tpu!r}: {error}") from error

@@ -39,10 +39,10 @@ BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 CPUINFO = Path("/proc/cpuinfo")
 
 
-def cpu_flags(cpuinfo: str | Path = CPUINFO) -> set[str]:
-    """The CPU feature flags listed in /proc/cpuinfo (an empty set where there is no such file)."""
+def cpu_flags(cpuinfo: str | Path | None = None) -> set[str]:
+    """The CPU feature flags listed in `cpuinfo` (default /proc/cpuinfo); an empty set where there is no such file."""
     try:
-        text = Path(cpuinfo).read_text()
+        text = Path(cpuinfo or CPUINFO).read_text()
     except OSError:
         return set()
     flags = set()

@@ -1,0 +1,170 @@
+"""Precision policies and XLA: choice per hardware, float32 outputs and losses, loss scaling for float16.
+
+Train steps run eagerly here (no tracing: cheap on 2 cores). Losses of the
+first step under mixed precision are compared with float32 on the same
+weights and batch: relative tolerance 1e-2 for bfloat16 (8-bit mantissa;
+measured <= 1.1e-3), 2e-3 for float16 (measured <= 1.4e-4), plus 1e-3 absolute.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import random_pairs
+
+from tfgan_translate import CycleGAN, Pix2Pix, patch_discriminator, resnet_generator, unet_generator
+from tfgan_translate.training import precision
+from tfgan_translate.training.precision import (
+    PRECISIONS,
+    precision_scope,
+    reset_precision,
+    resolve_jit,
+    resolve_precision,
+    set_precision,
+    wrap_optimizer,
+)
+
+MIXED = ("mixed_bfloat16", "mixed_float16")
+RTOL = {"mixed_bfloat16": 1e-2, "mixed_float16": 2e-3}
+
+
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """The global policy leaks between tests: start and end every test in float32."""
+    reset_precision()
+    yield
+    reset_precision()
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+# ------------------------------------------------------------------ choosing the policy
+def test_auto_matches_this_machines_cpu_flags(caplog):
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU decides instead of the CPU flags")
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags.update(line.split(":", 1)[1].split())
+    expected = "mixed_bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
+    assert resolve_precision("auto")[0] == expected
+    with caplog.at_level("INFO", logger="tfgan_translate"):
+        assert set_precision("auto") == expected
+    assert keras.mixed_precision.global_policy().name == expected
+    assert f"precision auto -> {expected}" in caplog.text and ("CPU has" in caplog.text or "lacks" in caplog.text)
+
+
+def test_auto_follows_cpu_flags_and_gpu_capability(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    monkeypatch.setattr(precision, "CPUINFO", cpuinfo)
+    monkeypatch.setattr(precision, "_gpu_capabilities", list)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
+    assert resolve_precision("auto") == ("float32", "no GPU and the CPU lacks avx512_bf16 / amx_bf16")
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile amx_bf16\n")
+    assert resolve_precision("auto") == ("mixed_bfloat16", "CPU has amx_bf16, avx512_bf16")
+    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [(7, 5)])  # T4: the GPU decides, not the CPU
+    assert resolve_precision("auto")[0] == "float32"
+    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [(8, 0), (9, 0)])
+    assert resolve_precision("auto")[0] == "mixed_bfloat16"
+    monkeypatch.setattr(precision, "CPUINFO", tmp_path / "missing")
+    monkeypatch.setattr(precision, "_gpu_capabilities", list)
+    assert resolve_precision("auto")[0] == "float32"
+
+
+def test_explicit_names_scope_and_errors():
+    for name in PRECISIONS[1:]:
+        assert resolve_precision(name) == (name, "requested")
+    with precision_scope("mixed_float16") as name:
+        assert name == "mixed_float16" and keras.mixed_precision.global_policy().name == "mixed_float16"
+    assert keras.mixed_precision.global_policy().name == "float32"
+    with pytest.raises(ValueError) as error:
+        set_precision("float16")
+    assert str(error.value) == ("Invalid value for argument `precision`. Received: precision='float16'. "
+                                f"Expected one of {list(PRECISIONS)}.")
+
+
+def test_wrap_optimizer_adds_loss_scaling_only_for_float16():
+    adam = keras.optimizers.Adam(1e-3)
+    assert wrap_optimizer(adam, "float32") is adam and wrap_optimizer(adam, "mixed_bfloat16") is adam
+    wrapped = wrap_optimizer(adam, "mixed_float16")
+    assert isinstance(wrapped, keras.optimizers.LossScaleOptimizer) and wrapped.inner_optimizer is adam
+    assert wrap_optimizer(wrapped, "mixed_float16") is wrapped
+    with precision_scope("mixed_float16"):
+        assert isinstance(wrap_optimizer(keras.optimizers.Adam()), keras.optimizers.LossScaleOptimizer)
+    with pytest.raises(ValueError, match="precision='fp16'"):
+        wrap_optimizer(adam, "fp16")
+
+
+def test_jit_is_off_on_cpu_unless_asked():
+    assert resolve_jit(True) is True and resolve_jit(False) is False
+    assert resolve_jit("auto") is bool(tf.config.list_physical_devices("GPU"))
+    with pytest.raises(ValueError, match="Received: jit='yes'. Expected True, False or 'auto'"):
+        resolve_jit("yes")
+
+
+# ------------------------------------------------------------------ the models under mixed precision
+def _pix2pix():
+    g = unet_generator(depth=5, ngf=8, norm="batch", dropout=0.0)
+    d = patch_discriminator(ndf=8, n_layers=2, norm="batch")
+    return Pix2Pix(g, d), g, d, "down2_conv"
+
+
+def _cyclegan():
+    nets = [resnet_generator(n_blocks=1, ngf=8, name=n) for n in ("g", "f")]
+    nets += [patch_discriminator(condition_channels=0, ndf=8, n_layers=2, norm="instance", name=n) for n in ("da", "db")]
+    return CycleGAN(*nets, pool_size=0, image_size=32), nets[0], nets[3], "down1_conv"
+
+
+BUILDERS = {"pix2pix": _pix2pix, "cyclegan": _cyclegan}
+
+
+def _build(kind, policy, weights=None):
+    """A compiled model built under `policy` (float32 weights copied in), and its update-loss dtypes."""
+    with precision_scope(policy):
+        keras.utils.set_random_seed(0)
+        model, g, d, conv = BUILDERS[kind]()
+        model.compile(g_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4, beta_1=0.5), policy),
+                      d_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4, beta_1=0.5), policy))
+    if weights is not None:
+        model.set_weights(weights)
+    dtypes = []
+    update = model._update
+
+    def recording_update(tape, loss, variables, optimizer):
+        dtypes.append(loss.dtype)
+        return update(tape, loss, variables, optimizer)
+
+    model._update = recording_update
+    return model, g, d, conv, dtypes
+
+
+@pytest.mark.parametrize("kind", ["pix2pix", "cyclegan"])
+def test_mixed_precision_keeps_outputs_and_losses_float32_and_close_to_float32(kind):
+    x, y = random_pairs(2)
+    reference, *_ = _build(kind, "float32")
+    weights = reference.get_weights()
+    expected = {k: float(v) for k, v in reference.train_step((x, y)).items()}
+    for policy in MIXED:
+        model, g, d, conv, dtypes = _build(kind, policy, weights)
+        compute = "bfloat16" if policy == "mixed_bfloat16" else "float16"
+        assert g.get_layer(conv).compute_dtype == compute and g.get_layer(conv).kernel.dtype == "float32"
+        assert g(x).dtype == "float32"  # the generators end in a float32 tanh
+        d_in = tf.concat([x, y], axis=-1) if kind == "pix2pix" else y
+        assert d(d_in).dtype == "float32"  # ... the discriminators in float32 logits
+        before = [w.numpy().copy() for w in g.trainable_weights]
+        for step in range(3):
+            logs = model.train_step((x, y))
+            assert all(v.dtype == tf.float32 for v in logs.values())
+            assert all(np.isfinite(float(v)) for v in logs.values()), (policy, step, logs)
+            if step == 0:
+                got = {k: float(v) for k, v in logs.items()}
+                for name, value in expected.items():
+                    assert got[name] == pytest.approx(value, rel=RTOL[policy], abs=1e-3), (policy, name, got, expected)
+        assert set(dtypes) == {tf.float32}  # every loss given to the optimizers
+        assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, g.trainable_weights))
+        if policy == "mixed_float16":
+            assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+            assert np.isfinite(float(model.g_optimizer.dynamic_scale.numpy()))
+        reset_precision()

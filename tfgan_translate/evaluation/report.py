@@ -1,0 +1,181 @@
+"""Writing an evaluation: JSON, a Markdown summary and a sample grid (input | pred | truth).
+
+    REPORT_DIR/
+      metrics.json   `EvaluationResult.to_dict()`
+      report.md      the means (and KID/FID), units, the grid, a per-image table
+      samples.png    the first rows of the set: [input |] pred | truth
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tfgan_translate.data.files import load_image, save_image, to_uint8
+from tfgan_translate.evaluation.evaluate import UNITS, EvaluationResult, match_files
+
+_BACKGROUND = 255
+_LABEL_HEIGHT = 14
+_GAP = 2
+
+
+def _json_value(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def write_json(result: EvaluationResult | dict, path: str | Path) -> Path:
+    """Writes the result as indented JSON (non-finite numbers as null), atomically; creates parent folders."""
+    data = result.to_dict() if isinstance(result, EvaluationResult) else result
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(_json_value(data), handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
+    """An image in [-1, 1] scaled to fit a cell x cell RGB square (aspect kept), centred on white."""
+    pixels = to_uint8(image)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    picture = Image.fromarray(pixels).convert("RGB")
+    scale = cell / max(picture.size)
+    picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                             Image.Resampling.BICUBIC)
+    canvas = Image.new("RGB", (cell, cell), (_BACKGROUND,) * 3)
+    canvas.paste(picture, ((cell - picture.width) // 2, (cell - picture.height) // 2))
+    return canvas
+
+
+def image_grid(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str] | None = None,
+               cell: int = 128) -> np.ndarray:
+    """A grid of images in [-1, 1], one cell x cell square each, with optional column labels on top.
+
+    Args:
+        rows: a sequence of rows, each a sequence of (H, W, C) arrays (C in 1, 3, 4).
+        labels: one text per column, drawn above it. Defaults to None (no label band).
+        cell: int. Side of each square in pixels. Defaults to 128.
+
+    Returns:
+        (height, width, 3) uint8 array.
+    """
+    if not rows or not rows[0]:
+        raise ValueError("Invalid value for argument `rows`: expected at least one row with at least one image.")
+    columns = max(len(row) for row in rows)
+    if labels is not None and len(labels) != columns:
+        raise ValueError(f"{len(labels)} labels for {columns} columns.")
+    top = _LABEL_HEIGHT if labels else 0
+    width = columns * cell + (columns - 1) * _GAP
+    height = top + len(rows) * cell + (len(rows) - 1) * _GAP
+    grid = Image.new("RGB", (width, height), (_BACKGROUND,) * 3)
+    if labels:
+        draw = ImageDraw.Draw(grid)
+        for c, label in enumerate(labels):
+            draw.text((c * (cell + _GAP) + 3, 1), str(label), fill=(0, 0, 0))
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            grid.paste(_fit_cell(image, cell), (c * (cell + _GAP), top + r * (cell + _GAP)))
+    return np.asarray(grid)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def _format(value, digits=4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: str | Path, truth_dir: str | Path,
+                 input_dir: str | Path | None = None, rows: int = 8, title: str = "Evaluation",
+                 cell: int = 128) -> Path:
+    """Writes REPORT_DIR/metrics.json, REPORT_DIR/samples.png and REPORT_DIR/report.md.
+
+    Args:
+        result: from `evaluate_folders`.
+        report_dir: str or Path. Created if missing.
+        pred_dir, truth_dir: folders the result was computed on (for the grid).
+        input_dir: folder of the inputs, matched by name, for a first grid
+            column. Defaults to None.
+        rows: int. Grid rows: the first `rows` names. Defaults to 8.
+        title: str. The report's heading. Defaults to "Evaluation".
+        cell: int. Grid cell size in pixels. Defaults to 128.
+
+    Returns:
+        The path of report.md.
+    """
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_json(result, report_dir / "metrics.json")
+
+    names = [row["name"] for row in result.per_image][:max(0, rows)]
+    by_name = {name: (p, t) for name, p, t in match_files(pred_dir, truth_dir)}
+    inputs = {}
+    if input_dir is not None and Path(input_dir).is_dir():
+        from tfgan_translate.data.files import list_images
+
+        inputs = {p.stem: p for p in list_images(input_dir)}
+    labels = (["input"] if inputs else []) + ["pred", "truth"]
+    grid_rows = []
+    for name in names:
+        pred_path, truth_path = by_name[name]
+        row = [load_image(pred_path, 3), load_image(truth_path, 3)]  # shown as RGB
+        if inputs:
+            row.insert(0, load_image(inputs[name], 3) if name in inputs else np.ones_like(row[-1]))
+        grid_rows.append(row)
+    if grid_rows:
+        save_image(image_grid(grid_rows, labels, cell=cell).astype(np.float32) / 127.5 - 1.0,
+                   report_dir / "samples.png")
+
+    mean = result.mean
+    lines = [f"# {title}", ""]
+    for key in ("pred", "truth", "checkpoint", "model", "data"):
+        if key in result.info:
+            lines.append(f"- {key}: `{result.info[key]}`")
+    lines += [f"- images: {len(result.per_image)}"]
+    if result.info.get("resized"):
+        lines.append(f"- predictions resized to their truth's size: {len(result.info['resized'])}")
+    lines += ["", "| metric | mean | meaning |", "|---|---|---|"]
+    for key in ("l1", "psnr", "ssim", "sharpness"):
+        lines.append(f"| {key} | {_format(mean[key], 2 if key == 'psnr' else 4)} | {_cell(UNITS[key])} |")
+    if result.kid is not None:
+        kid = result.kid
+        lines.append(f"| kid | {kid['mean']:.5f} +- {kid['std']:.5f} | {_cell(UNITS['kid'])} "
+                     f"({kid['subsets']} subsets of {kid['subset_size']}) |")
+    if result.fid is not None:
+        lines.append(f"| fid | {result.fid:.3f} | {_cell(UNITS['fid'])} |")
+    if "feature_weights" in result.info:
+        lines += ["", f"KID/FID features: Inception-v3 weights `{result.info['feature_weights']}`."]
+    if grid_rows:
+        lines += ["", f"First {len(grid_rows)} images ({' | '.join(labels)}):", "", "![samples](samples.png)"]
+    lines += ["", "## Per image", "", "| name | l1 | psnr | ssim | sharpness |", "|---|---|---|---|---|"]
+    for row in result.per_image:
+        lines.append(f"| {row['name']} | {row['l1']:.4f} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
+                     f"{row['sharpness']:.3f} |")
+    path = report_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+__all__ = ["image_grid", "write_json", "write_report"]
