@@ -7,10 +7,15 @@
         Writes {case: {max_abs_diff, norm_cancelled_bias_diff, max_abs_change,
         loss_diff, ...}} and the CycleGAN pool's counts as JSON.
 
+        The "train" group does the same through `training.run.train` (the
+        command line's path), with batch norm synchronised by the config.
+
     TF_CONFIG=... python tests/distribute_rig.py worker OUT.npz
         One MultiWorkerMirroredStrategy worker: trains a tiny Pix2Pix with
         `fit_distributed` and writes its final weights (worker 0 also trains
-        the same model on one device, `reference_*` arrays).
+        the same model on one device, `reference_*` arrays); then runs
+        `train()` into OUT's folder/run (only the chief writes there) and
+        writes those weights too (`train_*` arrays).
 """
 
 from __future__ import annotations
@@ -113,6 +118,21 @@ def compare(reference, other, initial, skip):
     return max(kept), max(skipped, default=0.0), change
 
 
+def train_config(data_dir):
+    """A tiny pix2pix run through `train()`: batch norm synced across replicas, no dropout, float32."""
+    from tfgan_translate.config import Pix2PixConfig
+
+    return Pix2PixConfig(data=str(data_dir), image_size=SIZE, load_size=SIZE + 4, netG=f"unet_{SIZE}", ngf=4, ndf=4,
+                         n_layers_D=1, norm="batch", sync_batch_norm=True, dropout=0.0, batch_size=GLOBAL_BATCH,
+                         epochs=1, steps_per_epoch=STEPS, sample_count=2, precision="float32", strategy="none")
+
+
+def synthetic_data(folder):
+    from tfgan_translate.data import write_synthetic_dataset
+
+    return write_synthetic_dataset(folder, n_train=8, n_test=4, size=SIZE, seed=0)
+
+
 def run_mirrored(out_path, groups="pix2pix,cyclegan,batchnorm"):
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
@@ -135,6 +155,22 @@ def run_mirrored(out_path, groups="pix2pix,cyclegan,batchnorm"):
     # One single-device reference per model, trained on the same global batches.
     for group in groups.split(","):
         start = time.time()
+        if group == "train":
+            import keras
+
+            from tfgan_translate.models.pix2pix import pix2pix_from_config
+            from tfgan_translate.training.run import train
+
+            folder = os.path.dirname(os.path.abspath(out_path))
+            config = train_config(synthetic_data(os.path.join(folder, "synth_mirrored")))
+            keras.utils.set_random_seed(config.seed)  # what train() builds first
+            initial = get_weights(pix2pix_from_config(config))
+            reference = train(config, os.path.join(folder, "train_one"), verbose=0)
+            result = train(config, os.path.join(folder, "train_two"), verbose=0, strategy=strategy)
+            record("pix2pix_train", reference.model, reference.history, initial, result.model, result.history, start)
+            results["pix2pix_train"]["checkpoint"] = os.path.isfile(
+                os.path.join(folder, "train_two", "checkpoints", "latest.keras"))
+            continue
         options = {"pix2pix": {"kind": "pix2pix"}, "cyclegan": {"kind": "cyclegan"},
                    "batchnorm": {"kind": "pix2pix", "norm": "batch"}}[group]
         reference = make_model(**options)
@@ -196,6 +232,16 @@ def run_worker(out_path):
     arrays["replicas"] = np.array(strategy.num_replicas_in_sync)
     arrays["chief"] = np.array(is_chief(strategy))
     arrays["norm_cancelled"] = np.array(norm_cancelled(model))
+
+    # The same cluster through train(): one run folder, written by the chief only.
+    from tfgan_translate.training.run import train
+
+    index = strategy.cluster_resolver.task_id
+    folder = os.path.dirname(os.path.abspath(out_path))
+    result = train(train_config(synthetic_data(os.path.join(folder, f"synth_worker{index}"))),
+                   os.path.join(folder, "run"), verbose=0, strategy=strategy)
+    arrays.update({f"train_w{i}": w for i, w in enumerate(get_weights(result.model))})
+    arrays["train_g_loss"] = np.array(result.history["g_loss"])
     np.savez(out_path, **arrays)
 
 

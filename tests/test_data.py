@@ -435,3 +435,23 @@ def test_facades_batches():
         assert -1 <= float(tf.reduce_min(x)) and float(tf.reduce_max(y)) <= 1
     x, y = paired_samples(FACADES, split="val", count=2, image_size=64, direction="BtoA")
     assert x.shape == (2, 64, 64, 3)
+
+
+def test_endless_streams_replay_on_every_iteration_and_finite_ones_reshuffle(synth_dir):
+    """`fit` under a strategy iterates the training stream twice (build, then train): both must agree."""
+    from tfgan_translate.data import unpaired_dataset
+
+    def first_batches(ds, n=4):
+        return np.concatenate([x.numpy() for x, _ in ds.take(n)])
+
+    endless = paired_dataset(synth_dir, image_size=32, load_size=36, batch_size=2, seed=3, repeat=True)
+    np.testing.assert_array_equal(first_batches(endless), first_batches(endless))
+    unpaired = unpaired_dataset(synth_dir, image_size=32, load_size=36, batch_size=2, seed=3, repeat=True)
+    np.testing.assert_array_equal(first_batches(unpaired), first_batches(unpaired))
+    assert int(endless.cardinality()) == int(unpaired.cardinality()) == tf.data.INFINITE_CARDINALITY
+    # One pass per iteration: a new order (and new jitter) for each epoch.
+    one_pass = paired_dataset(synth_dir, image_size=32, load_size=36, batch_size=12, seed=3)
+    assert not np.array_equal(first_batches(one_pass, 1), first_batches(one_pass, 1))
+    # The replayed stream is the one a single pass of the same seed starts with.
+    np.testing.assert_array_equal(first_batches(endless, 6), first_batches(
+        paired_dataset(synth_dir, image_size=32, load_size=36, batch_size=2, seed=3), 6))

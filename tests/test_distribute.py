@@ -81,11 +81,14 @@ def rigs(tmp_path_factory):
     procs, deadlines = {}, {}
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        scratch = out / f"tmp{index}"  # the worker's TMPDIR: a non-chief's scratch run folder must be gone
+        scratch.mkdir()
         procs[f"worker{index}"] = subprocess.Popen(
             [sys.executable, str(RIG), "worker", str(out / f"worker{index}.npz")],
-            env=_env(TF_CONFIG=tf_config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env=_env(TF_CONFIG=tf_config, TMPDIR=str(scratch)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
         deadlines[f"worker{index}"] = start + WORKER_TIMEOUT
-    for name, groups in (("mirrored_a", "pix2pix,batchnorm"), ("mirrored_b", "cyclegan")):
+    for name, groups in (("mirrored_a", "pix2pix,batchnorm"), ("mirrored_b", "cyclegan,train")):
         nice = ["nice", "-n", "10"] if shutil.which("nice") else []
         procs[name] = subprocess.Popen([*nice, sys.executable, str(RIG), "mirrored", str(out / f"{name}.json"), groups],
                                        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -117,7 +120,8 @@ def _mirrored(rigs) -> dict:
 
 
 # ------------------------------------------------------------------ MirroredStrategy on 2 logical CPUs
-@pytest.mark.parametrize("case", ["pix2pix_fit", "pix2pix_fit_distributed", "cyclegan_fit", "batchnorm_synced"])
+@pytest.mark.parametrize("case", ["pix2pix_fit", "pix2pix_fit_distributed", "cyclegan_fit", "batchnorm_synced",
+                                  "pix2pix_train"])
 def test_mirrored_on_two_devices_matches_one_device(rigs, case):
     result = _mirrored(rigs)[case]
     assert result["replicas"] == 2
@@ -153,6 +157,22 @@ def test_two_localhost_workers_agree_and_exit_by_themselves(rigs):
         np.testing.assert_allclose(w0[f"w{i}"], w0[f"reference_w{i}"], rtol=0, atol=bound)
     assert max(np.abs(w0[f"w{i}"] - w0[f"initial_w{i}"]).max() for i in range(n)) > 100 * TOLERANCE
     np.testing.assert_allclose(w0["g_loss"], w0["reference_g_loss"], rtol=1e-5)
+
+
+def test_train_on_two_localhost_workers_writes_one_run_folder(rigs):
+    """`train()` under MultiWorkerMirroredStrategy: the chief writes the run folder, the other worker nothing."""
+    for name in ("worker0", "worker1"):
+        _ok(rigs, name)
+    w0, w1 = (np.load(rigs["out"] / f"worker{i}.npz") for i in range(2))
+    n = len([k for k in w0.files if k.startswith("train_w")])
+    assert n > 0
+    for i in range(n):
+        np.testing.assert_array_equal(w0[f"train_w{i}"], w1[f"train_w{i}"])
+    assert np.isfinite(w0["train_g_loss"]).all()
+    run = rigs["out"] / "run"
+    assert (run / "checkpoints" / "latest.keras").is_file() and (run / "config.json").is_file()
+    assert list((run / "samples").glob("*.png"))
+    assert not list((rigs["out"] / "tmp1").iterdir()), "the non-chief worker left its scratch folder behind"
 
 
 # ------------------------------------------------------------------ make_strategy

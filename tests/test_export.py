@@ -54,7 +54,8 @@ def run_dir(small_facades, tmp_path_factory):
 
     config = Pix2PixConfig(data=str(small_facades), direction="BtoA", image_size=SIZE, load_size=72, netG="unet_64",
                            ngf=8, ndf=8, epochs=2, n_epochs_decay=0, steps_per_epoch=15, batch_size=2, lr=1e-3,
-                           validation_steps=1, sample_count=2, seed=0)
+                           validation_steps=1, sample_count=2, seed=0,
+                           precision="float32")  # the parity figures compare with float32 Keras outputs
     run = tmp_path_factory.mktemp("run") / "facades_p2p"
     train(config, run, verbose=0)
     return run
@@ -142,6 +143,22 @@ def test_inference_copy_applies_the_noise_policy_and_leaves_the_model_alone():
     assert off.input_shape == (None, None, None, 3)
     with pytest.raises(ValueError, match="noise"):
         inference_copy(g, "sometimes")
+
+
+def test_mixed_precision_generator_exports_as_float32():
+    """A generator trained in mixed_bfloat16 is copied to float32: the export computes what its weights say."""
+    from tfgan_translate.training.precision import precision_scope
+
+    with precision_scope("mixed_bfloat16"):
+        g = unet_generator(depth=6, ngf=4, init_gain=0.3, dropout=0.0)
+    with precision_scope("float32"):
+        g32 = unet_generator(depth=6, ngf=4, init_gain=0.3, dropout=0.0)
+    g32.set_weights(g.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (1, SIZE, SIZE, 3)).astype(np.float32)
+    copy = inference_copy(g, "off")
+    assert {layer.compute_dtype for layer in copy.layers if layer.weights} == {"float32"}
+    np.testing.assert_allclose(copy(x, training=False), g32(x, training=False), atol=1e-5)
+    assert max_abs_diff(g32(x, training=False), g(x, training=False)) > 1e-5  # bfloat16 rounding: a real difference
 
 
 # ---------------------------------------------------------------------------------------------- the full export

@@ -168,3 +168,35 @@ def test_mixed_precision_keeps_outputs_and_losses_float32_and_close_to_float32(k
             assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
             assert np.isfinite(float(model.g_optimizer.dynamic_scale.numpy()))
         reset_precision()
+
+
+# ------------------------------------------------------------------ train(): config.precision and config.jit
+def test_train_builds_in_the_configured_precision_and_resume_keeps_it(synth_dir, tmp_path, caplog):
+    """mixed_float16 through `train()`: loss scaling, float32 metrics, the global policy restored,
+    and a resumed run keeps the checkpoint's precision and counts the steps the scaler skipped."""
+    import logging
+
+    from tfgan_translate.config import Pix2PixConfig
+    from tfgan_translate.training.run import train
+
+    config = Pix2PixConfig(data=str(synth_dir), image_size=32, load_size=36, netG="unet_32", ngf=4, ndf=4,
+                           n_layers_D=1, epochs=1, batch_size=2, steps_per_epoch=3, sample_count=2,
+                           precision="mixed_float16")
+    with caplog.at_level(logging.INFO, logger="tfgan_translate"):
+        result = train(config, tmp_path / "run", verbose=0)
+    assert "precision mixed_float16 -> mixed_float16 (requested)" in caplog.text
+    assert "Training pix2pix in mixed_float16 on 1 replica(s)." in caplog.text
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored after building
+    model = result.model
+    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert model.generator.get_layer("down2_conv").compute_dtype == "float16"
+    assert all(np.isfinite(v) for v in result.metrics.values())
+    # The first steps' overflowing float16 gradients were skipped by the optimizer, not by the run.
+    assert int(model.trained_steps.numpy()) == 3 >= int(model.g_optimizer.iterations.numpy())
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="tfgan_translate"):
+        resumed = train(config.replace(epochs=2, precision="float32"), tmp_path / "run", resume=True, verbose=0)
+    assert "a resumed run keeps its checkpoint's precision (mixed_float16)" in caplog.text
+    assert resumed.model.generator.get_layer("down2_conv").compute_dtype == "float16"
+    assert int(resumed.model.trained_steps.numpy()) == 6

@@ -5,6 +5,7 @@ from tfgan_translate.
 
 - `files`: list, validate, decode (in-graph) and load/save image files.
 - `transforms`: the reference's preprocess modes (same crop and flip for a pair).
+- `replay`: endless streams that yield the same elements on every iteration.
 - `paired`: pix2pix `(x, y)` datasets from aligned A|B files or A/ + B/ folders.
 - `unpaired`: CycleGAN `(a, b)` datasets from trainA/ + trainB/ folders, a paired
   set used unpaired, or TFDS ``"tfds:cycle_gan/NAME"`` (`tfds_source`).

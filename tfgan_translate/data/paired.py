@@ -47,6 +47,7 @@ from tfgan_translate.data.files import (
     report_skipped,
     split_halves,
 )
+from tfgan_translate.data.replay import replayable
 from tfgan_translate.data.transforms import check_preprocess_args
 from tfgan_translate.data.transforms import preprocess as jitter
 
@@ -357,16 +358,23 @@ def paired_dataset(
 
     a_files = [str(a) for a, _ in pairs]
     b_files = [str(b) if b is not None else "" for _, b in pairs]
-    files = tf.data.Dataset.from_tensor_slices((a_files, b_files))
-    if shuffle:
-        files = files.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        files = files.repeat()
-    # One stateless seed (2 int64) per example, re-drawn on every pass.
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    stream = tf.data.Dataset.zip(files, seeds)
-    if skip:  # resume: advance the (file, seed) stream before any image is read
-        stream = stream.skip(skip)
+
+    def file_stream():
+        files = tf.data.Dataset.from_tensor_slices((a_files, b_files))
+        if shuffle:
+            files = files.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            files = files.repeat()
+        # One stateless seed (2 int64) per example, re-drawn on every pass.
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        stream = tf.data.Dataset.zip(files, seeds)
+        if skip:  # resume: advance the (file, seed) stream before any image is read
+            stream = stream.skip(skip)
+        return stream
+
+    # The endless stream replays on every iteration (a pure function of the seed); a finite one
+    # reshuffles for every new pass, as `fit` expects of one epoch.
+    stream = replayable(file_stream) if repeat else file_stream()
     dataset = stream.map(
         lambda names, element_seed: load(names[0], names[1], element_seed),
         num_parallel_calls=tf.data.AUTOTUNE,

@@ -61,6 +61,7 @@ from tfgan_translate.data.files import (
     split_halves,
 )
 from tfgan_translate.data.paired import _check_split, _min_size, find_paired_split, split_names
+from tfgan_translate.data.replay import replayable
 from tfgan_translate.data.transforms import check_preprocess_args
 from tfgan_translate.data.transforms import preprocess as jitter
 
@@ -357,16 +358,21 @@ def unpaired_dataset(
     for domain, channels, shuffle_seed, jitter_seed in zip(
         domains, (channels_a, channels_b), shuffle_seeds, jitter_seeds, strict=True
     ):
-        items = domain.items
-        if shuffle:
-            if not domain.is_path:  # TFDS: keep the encoded bytes (the shuffle buffer holds them anyway)
-                items = items.cache()
-            items = items.shuffle(domain.count, seed=shuffle_seed, reshuffle_each_iteration=True)
-        # One stateless jitter seed (2 int64) per element, re-drawn on every pass.
-        element_seeds = tf.data.Dataset.random(seed=jitter_seed, rerandomize_each_iteration=True).batch(2)
-        stream = tf.data.Dataset.zip(items.repeat(), element_seeds)
-        if skip:  # resume: advance the (item, seed) stream before any image is read
-            stream = stream.skip(skip)
+        def item_stream(domain=domain, shuffle_seed=shuffle_seed, jitter_seed=jitter_seed):
+            items = domain.items
+            if shuffle:
+                if not domain.is_path:  # TFDS: keep the encoded bytes (the shuffle buffer holds them anyway)
+                    items = items.cache()
+                items = items.shuffle(domain.count, seed=shuffle_seed, reshuffle_each_iteration=True)
+            # One stateless jitter seed (2 int64) per element, re-drawn on every pass.
+            element_seeds = tf.data.Dataset.random(seed=jitter_seed, rerandomize_each_iteration=True).batch(2)
+            stream = tf.data.Dataset.zip(items.repeat(), element_seeds)
+            if skip:  # resume: advance the (item, seed) stream before any image is read
+                stream = stream.skip(skip)
+            return stream
+
+        # The endless stream replays on every iteration; a finite one reshuffles for each pass.
+        stream = replayable(item_stream) if repeat else item_stream()
         stream = stream.map(
             lambda item, element_seed, domain=domain, channels=channels: _load(
                 item, domain, channels, mode=preprocess, load_size=load_size, image_size=image_size, flip=flip,

@@ -29,13 +29,23 @@ class TranslationGAN(keras.Model):
       that `.keras` files restore their state;
     - `_update(tape, loss, variables, optimizer)`: one optimizer step with
       loss scaling (mixed float16) and replica scaling (tf.distribute);
+    - `trained_steps`: the number of `train_step` calls, saved with the model;
     - `metrics` from the trackers, and the compile config for saving.
     """
 
     def _track(self, train_names, val_names=()):
-        """Creates one `keras.metrics.Mean` per name: training logs and validation logs."""
+        """Creates one `keras.metrics.Mean` per name (training and validation logs) and the step counter."""
         self._trackers = {name: keras.metrics.Mean(name=name) for name in train_names}
         self._val_trackers = {name: keras.metrics.Mean(name=name) for name in val_names}
+        # Training steps run, saved with the model. Not the optimizers' `iterations`: with
+        # mixed_float16 the loss scaler skips the updates whose gradients overflow, and those do
+        # not count there, but they did read a batch (resume positions the data stream by this).
+        self.trained_steps = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False,
+                                             name="trained_steps", aggregation="only_first_replica")
+
+    def _count_step(self):
+        """Ends a `train_step`: one more step run."""
+        self.trained_steps.assign_add(1)
 
     @property
     def metrics(self):

@@ -164,6 +164,7 @@ class CycleGAN(TranslationGAN):
             d_b_loss = self._discriminator_loss(self.discriminator_b, real_b, fake_b, "d_b")
             d_loss = d_a_loss + d_b_loss  # one optimizer for both (their variables are disjoint)
         self._update(tape, d_loss, self.discriminator_variables, self.d_optimizer)
+        self._count_step()
         return self._results(self._trackers)
 
     def _generator_loss(self, real_a, real_b, fake_a, fake_b):
@@ -227,11 +228,11 @@ def cyclegan_from_config(config) -> CycleGAN:
 
     c_a, c_b = config.input_channels, config.output_channels
     common = dict(ngf=config.ngf, norm=config.norm, dropout=config.dropout, upsample=config.upsample,
-                  init_gain=config.init_gain)
+                  init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm)
     g = build_generator(config.netG, input_channels=c_a, output_channels=c_b, name="generator_g", **common)
     f = build_generator(config.netG, input_channels=c_b, output_channels=c_a, name="generator_f", **common)
     d_common = dict(n_layers_D=config.n_layers_D, condition_channels=0, ndf=config.ndf, norm=config.norm,
-                    init_gain=config.init_gain)
+                    init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm)
     d_a = build_discriminator(config.netD, input_channels=c_a, name="discriminator_a", **d_common)
     d_b = build_discriminator(config.netD, input_channels=c_b, name="discriminator_b", **d_common)
     return CycleGAN(g, f, d_a, d_b, gan_mode=config.gan_mode, lambda_cycle=config.lambda_cycle,

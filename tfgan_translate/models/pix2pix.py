@@ -142,6 +142,7 @@ class Pix2Pix(TranslationGAN):
                     self._train_discriminator(x, y, tf.stop_gradient(y_fake))  # 2.
             g_loss = self._generator_loss(x, y, y_fake)  # 3.
         self._update(g_tape, g_loss, self.generator_variables, self.g_optimizer)
+        self._count_step()
         return self._results(self._trackers)
 
     def _train_discriminator(self, x, y, y_fake):
@@ -208,14 +209,14 @@ def pix2pix_from_config(config) -> Pix2Pix:
     generator = build_generator(
         config.netG, input_channels=config.input_channels, output_channels=config.output_channels,
         ngf=config.ngf, norm=config.norm, dropout=config.dropout, upsample=config.upsample,
-        init_gain=config.init_gain,
+        init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
     )
     discriminator = None
     if config.uses_gan:
         discriminator = build_discriminator(
             config.netD, n_layers_D=config.n_layers_D, input_channels=config.output_channels,
             condition_channels=config.input_channels if config.conditional else 0,
-            ndf=config.ndf, norm=config.norm, init_gain=config.init_gain,
+            ndf=config.ndf, norm=config.norm, init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
         )
     return Pix2Pix(generator, discriminator, objective=config.objective, gan_mode=config.gan_mode,
                    lambda_l1=config.lambda_l1, lambda_gp=config.lambda_gp, name="pix2pix")

@@ -17,6 +17,8 @@ import json
 import logging
 import math
 import os
+import shutil
+import tempfile
 import typing
 from pathlib import Path
 
@@ -37,7 +39,10 @@ from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
+from tfgan_translate.training.custom_loop import fit_distributed
+from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
+from tfgan_translate.training.precision import precision_scope, resolve_jit, wrap_optimizer
 from tfgan_translate.training.previews import SampleGrid
 
 log = logging.getLogger("tfgan_translate")
@@ -91,9 +96,16 @@ def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
                                per_step=config.lr_decay_per_step)
 
 
-def _optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    return keras.optimizers.Adam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
+def _optimizer(config, steps_per_epoch: int, precision: str) -> keras.optimizers.Optimizer:
+    """Adam on the schedule; wrapped in a LossScaleOptimizer for mixed_float16."""
+    adam = keras.optimizers.Adam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
                                  beta_2=config.beta_2)
+    return wrap_optimizer(adam, precision)
+
+
+def _model_precision(model) -> str:
+    """The dtype policy the model's generator computes in (a checkpoint keeps the one it was built with)."""
+    return next(layer.dtype_policy.name for layer in model.generators[0].layers if layer.weights)
 
 
 def _swap(a, b):
@@ -113,10 +125,11 @@ def _paired_data(config: Pix2PixConfig, data, skip: int = 0) -> _Data:
     one_pass = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
                               flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed, **common)
     steps = config.steps_per_epoch or int(one_pass.cardinality())
-    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly.
+    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly. Its batches
+    # are all full; drop_remainder makes that static, so that a strategy can split them over replicas.
     train_ds = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
                               flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed,
-                              repeat=True, skip=skip, **common)
+                              repeat=True, skip=skip, drop_remainder=True, **common)
     try:
         val = paired_dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
                              batch_size=config.batch_size, shuffle=False, **common)
@@ -136,8 +149,8 @@ def _unpaired_data(config: CycleGANConfig, data, skip: int = 0) -> _Data:
     jitter = dict(load_size=config.load_size, preprocess=config.preprocess, flip=config.flip,
                   batch_size=config.batch_size, shuffle=True, seed=config.seed)
     steps = config.steps_per_epoch or int(unpaired_dataset(data, split="train", **jitter, **common).cardinality())
-    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly.
-    train_ds = unpaired_dataset(data, split="train", repeat=True, skip=skip, **jitter, **common)
+    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly; static full batches.
+    train_ds = unpaired_dataset(data, split="train", repeat=True, skip=skip, drop_remainder=True, **jitter, **common)
     try:
         val = unpaired_dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
                                batch_size=config.batch_size, shuffle=False, **common)
@@ -168,7 +181,8 @@ def build_model(config) -> keras.Model:
     return _MODELS[config.model][1](config)
 
 
-def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), verbose="auto") -> TrainResult:
+def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), verbose="auto",
+          strategy=None) -> TrainResult:
     """Trains the model that `config` describes and writes the run folder.
 
     Args:
@@ -184,6 +198,17 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
             Without a checkpoint a new run starts. Defaults to False.
         callbacks: extra keras callbacks for `fit`.
         verbose: forwarded to `fit`.
+        strategy: tf.distribute.Strategy or None. Where to train; None makes
+            the one `config.strategy` names (`distribute.make_strategy`).
+            `config.batch_size` is the GLOBAL batch, split over the replicas.
+            Under a multi-worker strategy only the chief writes `run_dir`
+            (the other workers write to a temporary folder, then delete it).
+
+    Precision and compilation: the networks are built under the policy
+    `config.precision` resolves to (`precision.set_precision`; the global
+    policy is restored afterwards), with a loss-scale optimizer for
+    mixed_float16; a resumed run keeps its checkpoint's precision.
+    `config.jit` asks for XLA.
 
     Returns:
         TrainResult(model, history, run_dir, metrics).
@@ -201,6 +226,9 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
         raise TypeError(f"Invalid value for `config`. Received: {type(config).__name__}. "
                         "Expected Pix2PixConfig or CycleGANConfig.")
     _, make_model, make_data = _MODELS[config.model]
+    # The strategy first: a multi-worker one must exist before any other TensorFlow work.
+    strategy = make_strategy(config.strategy) if strategy is None else strategy
+    check_global_batch(config.batch_size, strategy)
     run_dir = Path(run_dir)
     check_image_size(config.netG, config.image_size, config.image_size)
     checkpoint = latest_checkpoint(run_dir) if resume else None
@@ -212,64 +240,90 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
     data_root = resolve_data(config.data, config.model)
     steps_per_epoch = make_data(config, data_root, skip=0).steps_per_epoch
 
-    # 1. Model and optimizers: new, or everything restored from the checkpoint.
-    if checkpoint is not None:
-        model = keras.saving.load_model(checkpoint)
-        for optimizer in (model.g_optimizer, model.d_optimizer):
-            if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
-                optimizer.learning_rate = _schedule(config, steps_per_epoch)
-        log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, int(model.g_optimizer.iterations))
-    else:
-        model = make_model(config)
-        model.compile(g_optimizer=_optimizer(config, steps_per_epoch),
-                      d_optimizer=_optimizer(config, steps_per_epoch) if model.discriminators else None)
-    step = int(model.g_optimizer.iterations)
+    # 1. Model and optimizers, in the strategy's scope: new, or everything restored from the checkpoint.
+    jit = resolve_jit(config.jit)
+    with strategy.scope():
+        if checkpoint is not None:
+            model = keras.saving.load_model(checkpoint)
+            for optimizer in (model.g_optimizer, model.d_optimizer):
+                if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
+                    optimizer.learning_rate = _schedule(config, steps_per_epoch)
+            model.jit_compile = jit
+            log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, int(model.trained_steps.numpy()))
+        else:
+            with precision_scope(config.precision) as policy:
+                model = make_model(config)
+            model.compile(g_optimizer=_optimizer(config, steps_per_epoch, policy),
+                          d_optimizer=_optimizer(config, steps_per_epoch, policy) if model.discriminators else None,
+                          jit_compile=jit)
+    log.info("Training %s in %s on %d replica(s)%s.", config.model, _model_precision(model),
+             strategy.num_replicas_in_sync, " with XLA" if jit else "")
+    if checkpoint is not None and config.precision != "auto" and config.precision != _model_precision(model):
+        log.warning("precision=%s ignored: a resumed run keeps its checkpoint's precision (%s).",
+                    config.precision, _model_precision(model))
+    step = int(model.trained_steps.numpy())
     initial_epoch, step_in_epoch = divmod(step, steps_per_epoch)
     if initial_epoch >= config.epochs:
         log.info("Run %s already trained %d of %d epochs.", run_dir, initial_epoch, config.epochs)
 
-    # 2. The run folder and the callbacks that fill it.
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(run_dir)
+    # 2. The run folder and the callbacks that fill it (a scratch folder on non-chief workers:
+    #    they run the same callbacks, so that any collective op in them happens on every worker).
+    chief = is_chief(strategy)
+    out_dir = run_dir if chief else Path(tempfile.mkdtemp(prefix="tfgan_translate_worker_"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config.save(out_dir)
     data = make_data(config, data_root, skip=step * config.batch_size)
-    log_dir = run_dir / "logs"
+    log_dir = out_dir / "logs"
     guard = StopOnNonFinite()
     all_callbacks = [
         guard,
         TensorBoardLogger(log_dir, every_steps=config.log_every, hparams=config.to_dict()),
-        SampleGrid(*data.samples, run_dir / "samples", log_dir=log_dir, every_steps=config.sample_every),
-        RunCheckpoint(run_dir / "checkpoints", every_steps=config.checkpoint_every, keep=config.keep_checkpoints),
+        SampleGrid(*data.samples, out_dir / "samples", log_dir=log_dir, every_steps=config.sample_every),
+        RunCheckpoint(out_dir / "checkpoints", every_steps=config.checkpoint_every, keep=config.keep_checkpoints),
         ProgressLog(config.epochs, steps_per_epoch),
         *callbacks,
     ]
 
-    # 3. Train: first the rest of an interrupted epoch, then whole epochs. Each part reads the
-    #    data stream from the position the optimizer's step counter gives.
-    history: dict[str, list] = {}
-    parts = []
-    if step_in_epoch and initial_epoch < config.epochs:
-        parts.append((data, initial_epoch, steps_per_epoch - step_in_epoch))
-        initial_epoch += 1
-    if initial_epoch < config.epochs:
-        parts.append((None, initial_epoch, steps_per_epoch))
-    for part_data, first_epoch, steps in parts:
-        if part_data is None:
-            part_data = make_data(config, data_root, skip=first_epoch * steps_per_epoch * config.batch_size)
-        last_epoch = first_epoch + 1 if steps != steps_per_epoch else config.epochs
-        part = model.fit(part_data.train, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps,
-                         validation_data=part_data.validation, callbacks=all_callbacks, verbose=verbose,
-                         shuffle=False)  # the data stream is shuffled (and seeded) already
-        for name, values in part.history.items():
-            history.setdefault(name, []).extend(values)
-        if guard.message:
-            raise TrainingDiverged(guard.message)
+    try:
+        # 3. Train: first the rest of an interrupted epoch, then whole epochs. Each part reads the
+        #    data stream from the position the optimizer's step counter gives.
+        history: dict[str, list] = {}
+        parts = []
+        if step_in_epoch and initial_epoch < config.epochs:
+            parts.append((data, initial_epoch, steps_per_epoch - step_in_epoch))
+            initial_epoch += 1
+        if initial_epoch < config.epochs:
+            parts.append((None, initial_epoch, steps_per_epoch))
+        for part_data, first_epoch, steps in parts:
+            if part_data is None:
+                part_data = make_data(config, data_root, skip=first_epoch * steps_per_epoch * config.batch_size)
+            last_epoch = first_epoch + 1 if steps != steps_per_epoch else config.epochs
+            part = _fit(model, strategy, part_data.train, initial_epoch=first_epoch, epochs=last_epoch,
+                        steps_per_epoch=steps, validation_data=part_data.validation, callbacks=all_callbacks,
+                        verbose=verbose)
+            for name, values in part.items():
+                history.setdefault(name, []).extend(values)
+            if guard.message:
+                raise TrainingDiverged(guard.message)
 
-    # 4. Final figures.
-    metrics = {name: float(values[-1]) for name, values in history.items() if values}
-    metrics = {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
-    if metrics:
-        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        # 4. Final figures.
+        metrics = {name: float(values[-1]) for name, values in history.items() if values}
+        metrics = {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
+        if metrics:
+            (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    finally:
+        if not chief:
+            shutil.rmtree(out_dir, ignore_errors=True)
     return TrainResult(model=model, history=history, run_dir=run_dir, metrics=metrics)
+
+
+def _fit(model, strategy, dataset, *, verbose, **kwargs) -> dict:
+    """`model.fit(...).history`, or `fit_distributed` where Keras' fit cannot train (multi-worker)."""
+    if needs_custom_loop(strategy):
+        return fit_distributed(model, dataset, strategy=strategy, verbose=1 if verbose == "auto" else verbose,
+                               **kwargs)
+    # shuffle=False: the data stream is shuffled (and seeded) already.
+    return model.fit(dataset, verbose=verbose, shuffle=False, **kwargs).history
 
 
 def load_run(run_or_checkpoint: str | Path):
