@@ -168,9 +168,11 @@ def main() -> None:
                     cases.append(case)
                     print(f"built {case.name}: {case.flops / 1e9:.1f} GFLOP/step, peak RSS {peak_rss_mib():.0f} MiB",
                           flush=True)
-    for _ in range(args.rounds):
+    for round_ in range(args.rounds):
         for case in cases:
             case.run(args.steps)
+            print(f"round {round_ + 1}/{args.rounds} {case.name}: {statistics.median(case.times[-args.steps:]):.3f} s/step",
+                  flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         paired_root = write_synthetic_dataset(Path(tmp) / "paired", n_train=40, n_test=2, size=args.size)

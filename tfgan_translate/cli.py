@@ -345,8 +345,8 @@ def _cmd_demo(args) -> int:
 
     out = Path(args.out)
     data = write_synthetic_dataset(out / "data", n_train=args.n_train, n_test=8, size=64, seed=0)
-    # float32: at 64 px and ngf 32 the bfloat16 conversions cost more than they save (1.19x slower per step
-    # on an AVX512_BF16 CPU, where `auto` would pick bfloat16; at 256 px and ngf 64 it is 1.6x faster).
+    # float32: at 64 px and ngf 32 the bfloat16 casts cost more than they save, even where bfloat16 is
+    # fast for full-size networks (1.19x slower per step on an AVX512_BF16 CPU).
     config = Pix2PixConfig(data=str(data), image_size=64, load_size=72, netG="unet_64", ngf=32, ndf=32,
                            epochs=args.epochs, batch_size=4, lr=5e-4, sample_count=6, seed=0, precision="float32")
     print(f"Training pix2pix on the built-in synthetic facades: {config.epochs} epochs at 64x64 ...")

@@ -178,7 +178,7 @@ class _TrainingConfig(_Config):
 
     # --- hardware ---
     strategy: Strategy = "auto"  # tf.distribute: auto picks TPU / several GPUs / one device
-    precision: Precision = "auto"  # auto: mixed_bfloat16 where the CPU/GPU runs it fast, else float32
+    precision: Precision = "auto"  # auto: mixed_bfloat16 where the GPU/CPU runs it fast (measured), else float32
     jit: bool = False  # XLA compilation (3-5x slower on CPU; try it on GPU)
     sync_batch_norm: bool = False  # batch-norm statistics over all replicas
 

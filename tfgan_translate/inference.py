@@ -123,6 +123,30 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, ne
     Returns:
         The written paths, in input order.
     """
+    multiple = generator_size_multiple(netG)
+    written = translate_paths(lambda image: translate_array(generator, image, multiple, fit=fit), inputs, output_dir,
+                              input_channels=input_channels, aligned=aligned, left_half=direction == "AtoB")
+    log.info("Translated %d image(s) into %s", len(written), output_dir)
+    return written
+
+
+def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, input_channels: int,
+                    aligned: bool = False, left_half: bool = True) -> list[Path]:
+    """Reads an image file or every image of a folder, translates each, writes OUTPUT_DIR/<stem>.png.
+
+    Args:
+        translate: function from one (H, W, input_channels) float32 image in
+            [-1, 1] to the translated image of the same height and width.
+        inputs: str or Path. An image file or a folder of images.
+        output_dir: str or Path. Created if missing.
+        input_channels: int. Images are converted to this many channels.
+        aligned: bool. Inputs are A|B pairs side by side: translate one half.
+        left_half: bool. With `aligned`, the half to translate: the left (A)
+            or the right (B).
+
+    Returns:
+        The written paths, in input order.
+    """
     inputs = Path(inputs)
     if inputs.is_dir():
         paths = list_images(inputs)
@@ -130,7 +154,6 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, ne
         paths = [inputs]
     else:
         raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
-    multiple = generator_size_multiple(netG)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -138,8 +161,6 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, ne
         image = load_image(path, input_channels)
         if aligned:
             half = image.shape[1] // 2
-            image = image[:, :half] if direction == "AtoB" else image[:, half:2 * half]
-        result = translate_array(generator, image, multiple, fit=fit)
-        written.append(save_image(result, output_dir / f"{path.stem}.png"))
-    log.info("Translated %d image(s) into %s", len(written), output_dir)
+            image = image[:, :half] if left_half else image[:, half:2 * half]
+        written.append(save_image(translate(image), output_dir / f"{path.stem}.png"))
     return written

@@ -24,7 +24,7 @@ import tensorflow as tf
 from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
-from tfgan_translate.inference import FITS, translate_array
+from tfgan_translate.inference import FITS, translate_array, translate_paths
 
 log = logging.getLogger("tfgan_translate")
 
@@ -144,24 +144,9 @@ def translate_files_with_export(model: ExportedModel, inputs: str | Path, output
     Returns:
         The written paths, in input order; each image has its input's size.
     """
-    from tfgan_translate.data import list_images, load_image, save_image
-
-    inputs = Path(inputs)
-    if inputs.is_dir():
-        paths = list_images(inputs)
-    elif inputs.is_file():
-        paths = [inputs]
-    else:
-        raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in paths:
-        image = load_image(path, model.input_channels)
-        if aligned:
-            half = image.shape[1] // 2
-            image = image[:, :half] if model.input_domain == "A" else image[:, half:2 * half]
-        written.append(save_image(model.translate_array(image, fit=fit), output_dir / f"{path.stem}.png"))
+    written = translate_paths(lambda image: model.translate_array(image, fit=fit), inputs, output_dir,
+                              input_channels=model.input_channels, aligned=aligned,
+                              left_half=model.input_domain == "A")
     log.info("Translated %d image(s) into %s with %s", len(written), output_dir, model.path)
     return written
 
