@@ -42,6 +42,7 @@ from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E
 
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig  # noqa: E402
 from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset  # noqa: E402
+from tfgan_translate.training.precision import precision_scope, wrap_optimizer  # noqa: E402
 from tfgan_translate.training.run import build_model  # noqa: E402
 
 # The reference PyTorch implementation on this project's 2-core CPU (../shared/REFERENCE.md).
@@ -78,20 +79,14 @@ class Case:
     def __init__(self, model_name: str, batch: int, precision: str, size: int, jit: bool):
         self.name = f"{model_name} b{batch} {precision}{' xla' if jit else ''}"
         self.model_name, self.batch, self.precision = model_name, batch, precision
-        keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "mixed_bfloat16" else
-                                                "mixed_float16" if precision == "mixed_float16" else "float32")
-        try:
-            if model_name == "pix2pix":  # unet_256 (or unet_<size>) + 70x70 PatchGAN, batch norm
-                config = Pix2PixConfig(image_size=size, netG=f"unet_{size}", batch_size=batch)
-            else:  # resnet_9blocks, instance norm, image pool
-                config = CycleGANConfig(image_size=size, netG="resnet_9blocks", batch_size=batch)
+        if model_name == "pix2pix":  # unet_256 (or unet_<size>) + 70x70 PatchGAN, batch norm
+            config = Pix2PixConfig(image_size=size, netG=f"unet_{size}", batch_size=batch)
+        else:  # resnet_9blocks, instance norm, image pool
+            config = CycleGANConfig(image_size=size, netG="resnet_9blocks", batch_size=batch)
+        with precision_scope(precision):
             self.model = build_model(config)
-            optimizer = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
-            if precision == "mixed_float16":
-                optimizer = lambda: keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4, beta_1=0.5))  # noqa: E731
-            self.model.compile(g_optimizer=optimizer(), d_optimizer=optimizer())
-        finally:
-            keras.mixed_precision.set_global_policy("float32")
+        self.model.compile(g_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4, beta_1=0.5), precision),
+                           d_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4, beta_1=0.5), precision))
         rng = np.random.default_rng(0)
         self.x = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
         self.y = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))

@@ -286,7 +286,7 @@ def test_unpaired_samples_are_unjittered_and_fixed(tmp_path):
 
 
 def test_tfds_mock_source():
-    tfds = pytest.importorskip("tensorflow_datasets")
+    tfds = pytest.importorskip("tensorflow_datasets", reason="TFDS tests need the test extra: pip install -e '.[test]'")
     with tfds.testing.mock_data(num_examples=5):  # random images of random sizes (5-49 px a side)
         path = "tfds:cycle_gan/horse2zebra"
         assert resolve_unpaired_source(path, "train") == ("tfds", "trainA", "trainB", "cycle_gan/horse2zebra")
@@ -305,7 +305,7 @@ def test_tfds_mock_source():
 
 def test_tfds_source_reads_the_right_splits():
     """A mocked builder with constant images: trainA (3) and trainB (4) go to a and b."""
-    tfds = pytest.importorskip("tensorflow_datasets")
+    tfds = pytest.importorskip("tensorflow_datasets", reason="TFDS tests need the test extra: pip install -e '.[test]'")
     sizes = {"trainA": 3, "trainB": 4}
 
     def as_dataset(self, split, decoders=None, **kwargs):
@@ -322,7 +322,7 @@ def test_tfds_source_reads_the_right_splits():
 
 
 def test_tfds_errors(monkeypatch):
-    pytest.importorskip("tensorflow_datasets")
+    pytest.importorskip("tensorflow_datasets", reason="TFDS tests need the test extra: pip install -e '.[test]'")
     with pytest.raises(ValueError, match=r"Received: path='tfds:'"):
         unpaired_dataset("tfds:")
     with pytest.raises(DataError, match=r"TFDS data set 'no_such_dataset_xyz' .* could not be found"):

@@ -48,6 +48,11 @@ class TranslationGAN(keras.Model):
         self.trained_steps.assign_add(1)
 
     @property
+    def steps_run(self) -> int:
+        """`trained_steps` as a Python int (read on the host, also under a tf.distribute strategy)."""
+        return int(self.trained_steps.numpy())
+
+    @property
     def metrics(self):
         return list(self._trackers.values()) + list(self._val_trackers.values())
 

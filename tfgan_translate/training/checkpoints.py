@@ -91,7 +91,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if not self.every_steps or not _finite(logs) or self.model.stop_training:
             return
-        step = int(self.model.trained_steps.numpy())
+        step = self.model.steps_run
         if step % self.every_steps == 0:
             self._save(f"step_{step:08d}.keras")
 

@@ -79,7 +79,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
                 hp.hparams(hparam_values(self.hparams), trial_id=self.log_dir.parent.name)
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.trained_steps.numpy())
+        step = self.model.steps_run
         if step % self.every_steps:
             return
         with self._writer("train").as_default():
@@ -144,7 +144,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         for name, value in losses_first:
             value = _scalar_value(value)
             if value is not None and not math.isfinite(value):
-                step = int(self.model.trained_steps.numpy())
+                step = self.model.steps_run
                 self.message = (f"Training diverged: {name} = {value} at epoch {self._epoch + 1}, step {step}. "
                                 "Stopped; the last good checkpoint is kept. Try a lower --lr or another --gan-mode.")
                 self.model.diverged = self.message
@@ -164,11 +164,11 @@ class ProgressLog(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
-        self._first_step = int(self.model.trained_steps.numpy())
+        self._first_step = self.model.steps_run
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._start
-        steps = int(self.model.trained_steps.numpy()) - self._first_step
+        steps = self.model.steps_run - self._first_step
         rate = steps / seconds if seconds > 0 else float("inf")
         remaining = (self.total_epochs - epoch - 1) * self.steps_per_epoch / rate if rate > 0 else 0.0
         eta = time.strftime("%H:%M:%S", time.gmtime(remaining))

@@ -97,7 +97,7 @@ def resolve_precision(name: str = "auto") -> tuple[str, str]:
     CPU with AVX512_BF16 or AMX, when a probe convolution (about 0.1 s to
     measure, once per process) runs at least `CPU_SPEEDUP_NEEDED` times
     faster in bfloat16 than in float32. The flags alone are not enough: on
-    a 2-core Xeon with AVX512_BF16 but no AMX the probe ran 0.5x as fast in
+    a 2-core Xeon with AVX512_BF16 but no AMX the probe ran 0.63x as fast in
     bfloat16 and pix2pix steps 0.74x. float16 is never chosen automatically
     (it needs loss scaling).
 

@@ -103,7 +103,7 @@ class SampleGrid(keras.callbacks.Callback):
         return image_grid([np.asarray(c) for c in self.model.sample_columns(self.x, self.y)])
 
     def _step(self) -> int:
-        return int(self.model.trained_steps.numpy())
+        return self.model.steps_run
 
     def _to_tensorboard(self, grid, step):
         if self.log_dir is None:

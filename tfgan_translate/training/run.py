@@ -249,7 +249,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
                 if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
                     optimizer.learning_rate = _schedule(config, steps_per_epoch)
             model.jit_compile = jit
-            log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, int(model.trained_steps.numpy()))
+            log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, model.steps_run)
         else:
             with precision_scope(config.precision) as policy:
                 model = make_model(config)
@@ -261,7 +261,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
     if checkpoint is not None and config.precision != "auto" and config.precision != _model_precision(model):
         log.warning("precision=%s ignored: a resumed run keeps its checkpoint's precision (%s).",
                     config.precision, _model_precision(model))
-    step = int(model.trained_steps.numpy())
+    step = model.steps_run
     initial_epoch, step_in_epoch = divmod(step, steps_per_epoch)
     if initial_epoch >= config.epochs:
         log.info("Run %s already trained %d of %d epochs.", run_dir, initial_epoch, config.epochs)
