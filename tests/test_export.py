@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -25,6 +26,8 @@ from tfgan_translate.export import (
 from tfgan_translate.export import tflite as tflite_module
 from tfgan_translate.export.padding import pad_to_multiple
 from tfgan_translate.export.parity import max_abs_diff, psnr
+from tfgan_translate.export.subpixel import SubPixelConv2DTranspose, can_rewrite, subpixel_copy
+from tfgan_translate.export.subpixel import describe as subpixel_describe
 from tfgan_translate.networks import NoiseDropout, resnet_generator, unet_generator
 
 SIZE = 64  # unet_64: depth 6, one NoiseDropout layer (level 5)
@@ -116,6 +119,45 @@ def test_mirror_padding_matches_numpy_reflect_at_any_size():
         np.testing.assert_array_equal(padded, expected)
 
 
+@pytest.mark.parametrize("kernel_size, stride", [(4, 2), (3, 2), (2, 2), (5, 3)])
+def test_subpixel_conv_equals_the_transposed_conv_it_replaces(kernel_size, stride):
+    rng = np.random.default_rng(kernel_size)
+    up = keras.layers.Conv2DTranspose(5, kernel_size, strides=stride, padding="same", bias_initializer="random_normal")
+    sub = None
+    for height, width in ((5, 7), (4, 4), (1, 1)):  # odd, even and single-pixel maps
+        x = rng.normal(size=(2, height, width, 3)).astype(np.float32)
+        expected = np.asarray(up(x))
+        if sub is None:
+            sub = SubPixelConv2DTranspose.replacing(up)
+            sub.build(x.shape)
+            sub.set_weights(up.get_weights())  # the same weights, in the same order
+        actual = np.asarray(sub(x))
+        assert actual.shape == expected.shape == (2, stride * height, stride * width, 5)
+        assert max_abs_diff(expected, actual) <= 1e-5
+
+
+def test_subpixel_copy_rewrites_only_what_it_can_and_converts_faster_ops(tmp_path):
+    g = unet_generator(depth=3, ngf=4, dropout=0.0, image_size=16)
+    inputs = keras.Input((16, 16, 3))
+    odd = keras.Model(inputs, keras.layers.Conv2DTranspose(2, 3, strides=2, padding="valid")(inputs))
+    assert not can_rewrite(odd.layers[-1]) and subpixel_copy(odd) is odd  # "valid" padding stays as it is
+    assert subpixel_describe(odd, True) == "1 kept as TRANSPOSE_CONV"
+    assert subpixel_describe(g, True).startswith("3 converted") and subpixel_describe(g, False) == "3 kept as TRANSPOSE_CONV"
+    copy = subpixel_copy(g)
+    assert copy is not g and sum(isinstance(layer, SubPixelConv2DTranspose) for layer in copy.layers) == 3
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    assert max_abs_diff(g(x, training=False), copy(x, training=False)) <= 1e-5
+    flatbuffers = {subpixel: tflite_module.convert(g, "none", image_size=(16, 16), subpixel=subpixel)["none"]
+                   for subpixel in (True, False)}  # False: `export --keep-transpose-conv`
+    outputs = {}
+    for subpixel, content in flatbuffers.items():
+        path = tmp_path / f"subpixel_{subpixel}.tflite"
+        path.write_bytes(content)
+        outputs[subpixel], ops = _tflite_outputs(path, x, builtin_only=True)
+        assert ("TRANSPOSE_CONV" in ops) is not subpixel and ("DEPTH_TO_SPACE" in ops) is subpixel
+    assert max_abs_diff(outputs[True], outputs[False]) <= 1e-5
+
+
 def test_generator_for_picks_the_generator_of_a_direction():
     p2p = tiny_pix2pix(compile=False)
     assert generator_for(p2p) is p2p.generator and generator_for(p2p, "AtoB") is p2p.generator
@@ -176,6 +218,7 @@ def test_export_writes_every_artefact_with_metadata(exported, run_dir):
     assert meta["size_rule"]["multiple"] == 64
     assert meta["noise"]["policy"] == "off" and meta["noise"]["dropout_layers"] == 1
     assert meta["tflite"]["size"] == "fixed" and meta["tflite"]["image_size"] == [SIZE, SIZE]
+    assert meta["tflite"]["transposed_convolutions"].startswith("6 converted as sub-pixel")  # unet_64: 6 up-convs
     assert meta["training_config"]["netG"] == "unet_64" and meta["training_config"]["data"]
     assert meta["versions"]["tensorflow_runtime"] == tf.__version__
     assert meta["parity"]["images"]["source"].startswith("training data")
@@ -229,6 +272,7 @@ def test_tflite_files_match_keras_with_builtin_ops_only(exported, reference):
     for quantize, path in exported.tflite.items():
         outputs, ops = _tflite_outputs(path, x, builtin_only=True)
         assert not [op for op in ops if op.startswith("Flex") or op in ("CUSTOM", "DELEGATE")], ops
+        assert "TRANSPOSE_CONV" not in ops and "DEPTH_TO_SPACE" in ops  # the sub-pixel rewrite
         reference_kernels = _tflite_outputs(path, x)[0]  # XNNPACK and TFLite's own kernels agree (int8: 1 step)
         assert max_abs_diff(outputs, reference_kernels) <= (1e-2 if quantize == "int8" else 1e-5)
         figures[quantize] = (max_abs_diff(keras_output, outputs), psnr(keras_output, outputs))

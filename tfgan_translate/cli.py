@@ -211,7 +211,7 @@ def _cmd_export(args) -> int:
         args.run, args.out, direction=args.direction, saved_model=args.saved_model or both,
         tflite=args.tflite or both, quantize=quantize, representative_data=args.representative_data,
         representative_count=args.representative_count, noise=args.noise, image_size=args.image_size,
-        dynamic_size=args.dynamic_size,
+        dynamic_size=args.dynamic_size, subpixel=not args.keep_transpose_conv,
     )
     print(f"Export written to {result.out_dir}")
     if result.saved_model is not None:
@@ -439,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="fixed .tflite input size (default: the run's training size)")
     ex.add_argument("--dynamic-size", action="store_true",
                     help="convert the .tflite with a dynamic height and width instead of a fixed size")
+    ex.add_argument("--keep-transpose-conv", action="store_true",
+                    help="keep TRANSPOSE_CONV ops in the .tflite instead of the equivalent, faster sub-pixel "
+                         "convolutions (CONV_2D + DEPTH_TO_SPACE)")
     ex.set_defaults(func=_cmd_export)
 
     ev = commands.add_parser(

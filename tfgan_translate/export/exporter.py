@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from tfgan_translate.export import parity, representative, savedmodel
+from tfgan_translate.export import subpixel as subpixel_module  # `subpixel` is an argument of export_generator
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
 )
@@ -137,6 +138,7 @@ def export_generator(
     noise: str = "off",
     image_size: int | tuple[int, int] | None = None,
     dynamic_size: bool = False,
+    subpixel: bool = True,
 ) -> ExportResult:
     """Exports a trained generator as a SavedModel and/or TFLite files, with metadata.json.
 
@@ -168,6 +170,10 @@ def export_generator(
             any size either way.
         dynamic_size: bool. Convert the .tflite files with a dynamic height and
             width (resize the interpreter's input before use). Defaults to False.
+        subpixel: bool. Convert each transposed convolution of the .tflite
+            files into stride*stride convolutions + DEPTH_TO_SPACE (the same
+            output; 2.6x as fast for unet_256 on XNNPACK, see
+            `export.subpixel`). False keeps TRANSPOSE_CONV. Defaults to True.
 
     Returns:
         An `ExportResult(out_dir, saved_model, tflite, metadata)`.
@@ -223,7 +229,7 @@ def export_generator(
             log.info("SavedModel written (%s, %s)", savedmodel.FLOAT_SIGNATURE, savedmodel.IMAGE_SIGNATURE)
         if quantize:
             flatbuffers = tflite_module.convert(copy, quantize, image_size=None if dynamic_size else size,
-                                                representative=calibration)
+                                                representative=calibration, subpixel=subpixel)
             for name, content in flatbuffers.items():
                 (staging / tflite_module.FILE_NAMES[name]).write_bytes(content)
                 files[name] = content
@@ -258,7 +264,8 @@ def export_generator(
                                              "allocate_tensors()" if dynamic_size else
                                              f"fixed input of {size[0]}x{size[1]} (height x width)"),
                         "files": {tflite_module.FILE_NAMES[n]: tflite_module.describe(
-                            n, None if dynamic_size else size, c_in, c_out) for n in files}}
+                            n, None if dynamic_size else size, c_in, c_out) for n in files},
+                        "transposed_convolutions": subpixel_module.describe(copy, subpixel)}
                        if files else None),
             "parity": figures,
             "training_config": config.to_dict() if config is not None else None,

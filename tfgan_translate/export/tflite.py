@@ -10,6 +10,11 @@ Quantizations (file `generator_<name>.tflite`):
   output stay float32 in [-1, 1], with a QUANTIZE op after the input and a
   DEQUANTIZE op before the output, so every file has the same interface.
 
+Transposed convolutions ("same" padding, stride s) are converted as s*s
+convolutions + DEPTH_TO_SPACE (`subpixel.subpixel_copy`): the same output, and
+XNNPACK runs them 2.6x as fast for unet_256 as its TRANSPOSE_CONV.
+`subpixel=False` keeps TRANSPOSE_CONV.
+
 Every model takes one image, `(1, S, S, C_in)` float32 in [-1, 1], at the fixed
 size S (the training size by default), or, with `dynamic_size=True`,
 `(1, H, W, C_in)` for any H, W meeting the size rule; call
@@ -27,6 +32,8 @@ import tempfile
 import keras
 import numpy as np
 import tensorflow as tf
+
+from tfgan_translate.export.subpixel import subpixel_copy
 
 log = logging.getLogger("tfgan_translate")
 
@@ -49,7 +56,7 @@ def check_quantizations(quantize) -> tuple[str, ...]:
 
 
 def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int, int] | None,
-            representative: np.ndarray | None = None) -> dict[str, bytes]:
+            representative: np.ndarray | None = None, subpixel: bool = True) -> dict[str, bytes]:
     """Converts `generator` to one TFLite flatbuffer per quantization.
 
     Args:
@@ -60,6 +67,8 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
             height and width (batch 1 either way).
         representative: float32 array (n, h, w, C_in) in [-1, 1]: the
             calibration images for "int8" (required then), one at a time.
+        subpixel: bool. Convert transposed convolutions as sub-pixel
+            convolutions (same output, faster). Defaults to True.
 
     Returns:
         {quantization: flatbuffer bytes}, in the order asked.
@@ -70,6 +79,8 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
     quantize = check_quantizations(quantize)
     if "int8" in quantize and (representative is None or len(representative) == 0):
         raise ValueError("quantize='int8' needs representative images (`representative_data`) to calibrate on.")
+    if subpixel:
+        generator = subpixel_copy(generator)
     c_in = generator.input_shape[-1]
     height, width = image_size if image_size is not None else (None, None)
     with tempfile.TemporaryDirectory(prefix="tfgan_tflite_") as tmp:
