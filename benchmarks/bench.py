@@ -42,6 +42,7 @@ from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E
 
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig  # noqa: E402
 from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset  # noqa: E402
+from tfgan_translate.training.optimizers import FusedAdam  # noqa: E402
 from tfgan_translate.training.precision import precision_scope, wrap_optimizer  # noqa: E402
 from tfgan_translate.training.run import build_model  # noqa: E402
 
@@ -76,8 +77,8 @@ def matmul_flops_per_second(dtype: str, n: int = 2048, repeats: int = 10) -> flo
 class Case:
     """One model x batch x precision: a compiled model, a compiled step, a constant batch."""
 
-    def __init__(self, model_name: str, batch: int, precision: str, size: int, jit: bool):
-        self.name = f"{model_name} b{batch} {precision}{' xla' if jit else ''}"
+    def __init__(self, model_name: str, batch: int, precision: str, size: int, jit: bool, adam: str = "fused"):
+        self.name = f"{model_name} b{batch} {precision}{' xla' if jit else ''}{' keras-adam' if adam == 'keras' else ''}"
         self.model_name, self.batch, self.precision = model_name, batch, precision
         if model_name == "pix2pix":  # unet_256 (or unet_<size>) + 70x70 PatchGAN, batch norm
             config = Pix2PixConfig(image_size=size, netG=f"unet_{size}", batch_size=batch)
@@ -85,8 +86,9 @@ class Case:
             config = CycleGANConfig(image_size=size, netG="resnet_9blocks", batch_size=batch)
         with precision_scope(precision):
             self.model = build_model(config)
-        self.model.compile(g_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4, beta_1=0.5), precision),
-                           d_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4, beta_1=0.5), precision))
+        optimizer = FusedAdam if adam == "fused" else keras.optimizers.Adam  # training uses FusedAdam
+        self.model.compile(g_optimizer=wrap_optimizer(optimizer(2e-4, beta_1=0.5), precision),
+                           d_optimizer=wrap_optimizer(optimizer(2e-4, beta_1=0.5), precision))
         rng = np.random.default_rng(0)
         self.x = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
         self.y = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
@@ -137,6 +139,8 @@ def main() -> None:
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"],
                         choices=["float32", "mixed_bfloat16", "mixed_float16"])
     parser.add_argument("--jit", nargs="+", default=["off"], choices=["off", "on"])
+    parser.add_argument("--adam", nargs="+", default=["fused"], choices=["fused", "keras"],
+                        help="fused: FusedAdam, as training uses; keras: keras.optimizers.Adam, for comparison")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all cases")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per case per round")
@@ -158,11 +162,12 @@ def main() -> None:
         for batch in args.batches:
             for precision in args.precisions:
                 for jit in args.jit:
-                    case = Case(model_name, batch, precision, args.size, jit == "on")
-                    case.warm_up()
-                    cases.append(case)
-                    print(f"built {case.name}: {case.flops / 1e9:.1f} GFLOP/step, peak RSS {peak_rss_mib():.0f} MiB",
-                          flush=True)
+                    for adam in args.adam:
+                        case = Case(model_name, batch, precision, args.size, jit == "on", adam)
+                        case.warm_up()
+                        cases.append(case)
+                        print(f"built {case.name}: {case.flops / 1e9:.1f} GFLOP/step, "
+                              f"peak RSS {peak_rss_mib():.0f} MiB", flush=True)
     for round_ in range(args.rounds):
         for case in cases:
             case.run(args.steps)
@@ -179,7 +184,7 @@ def main() -> None:
                      "unpaired": pipeline_throughput("unpaired", unpaired_root, args.size)}
 
     rows = []
-    header = (f"{'case':<28}{'step s':>9}{'vs ref':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'util':>7}"
+    header = (f"{'case':<40}{'step s':>9}{'vs ref':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'util':>7}"
               f"{'img/s':>8}{'infer s':>9}")
     print("\n" + header + "\n" + "-" * len(header))
     for case in cases:
@@ -194,7 +199,7 @@ def main() -> None:
             "images_per_second": case.batch / step, "inference_seconds": statistics.median(case.infer_times),
         }
         rows.append(row)
-        print(f"{case.name:<28}{step:>9.3f}{row['speedup_vs_reference']:>7.2f}x{row['gflop_per_step']:>8.1f}"
+        print(f"{case.name:<40}{step:>9.3f}{row['speedup_vs_reference']:>7.2f}x{row['gflop_per_step']:>8.1f}"
               f"{row['gflops_per_second']:>9.1f}{row['utilisation']:>7.0%}{row['images_per_second']:>8.2f}"
               f"{row['inference_seconds']:>9.3f}")
     consumed = max(r["images_per_second"] for r in rows)

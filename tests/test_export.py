@@ -26,9 +26,10 @@ from tfgan_translate.export import (
 from tfgan_translate.export import tflite as tflite_module
 from tfgan_translate.export.padding import pad_to_multiple
 from tfgan_translate.export.parity import max_abs_diff, psnr
-from tfgan_translate.export.subpixel import SubPixelConv2DTranspose, can_rewrite, subpixel_copy
-from tfgan_translate.export.subpixel import describe as subpixel_describe
-from tfgan_translate.networks import NoiseDropout, resnet_generator, unet_generator
+from tfgan_translate.export.subpixel import SubPixelConv2DTranspose, can_rewrite
+from tfgan_translate.export.tflite_graph import SliceReflectionPadding2D, tflite_copy
+from tfgan_translate.export.tflite_graph import describe as subpixel_describe
+from tfgan_translate.networks import NoiseDropout, ReflectionPadding2D, resnet_generator, unet_generator
 
 SIZE = 64  # unet_64: depth 6, one NoiseDropout layer (level 5)
 
@@ -105,6 +106,15 @@ def _tflite_outputs(path, x, builtin_only=False):
     return np.stack(outputs), ops
 
 
+def _tflite_ops(path) -> set[str]:
+    """The builtin op names of a .tflite file (no delegate, no tensors allocated: any input size)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_path=str(path),
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    return {op["op_name"] for op in interpreter._get_ops_details()}
+
+
 # ---------------------------------------------------------------------------------------------- units
 def test_mirror_padding_matches_numpy_reflect_at_any_size():
     rng = np.random.default_rng(0)
@@ -136,14 +146,22 @@ def test_subpixel_conv_equals_the_transposed_conv_it_replaces(kernel_size, strid
         assert max_abs_diff(expected, actual) <= 1e-5
 
 
-def test_subpixel_copy_rewrites_only_what_it_can_and_converts_faster_ops(tmp_path):
+def test_slice_reflection_padding_equals_reflection_padding():
+    x = np.random.default_rng(0).normal(size=(2, 5, 7, 3)).astype(np.float32)
+    for padding in (1, 3):
+        expected = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)), mode="reflect")
+        np.testing.assert_array_equal(np.asarray(SliceReflectionPadding2D(padding)(x)), expected)
+        np.testing.assert_array_equal(np.asarray(ReflectionPadding2D(padding)(x)), expected)
+
+
+def test_tflite_copy_rewrites_only_what_it_can_and_converts_faster_ops(tmp_path):
     g = unet_generator(depth=3, ngf=4, dropout=0.0, image_size=16)
     inputs = keras.Input((16, 16, 3))
     odd = keras.Model(inputs, keras.layers.Conv2DTranspose(2, 3, strides=2, padding="valid")(inputs))
-    assert not can_rewrite(odd.layers[-1]) and subpixel_copy(odd) is odd  # "valid" padding stays as it is
+    assert not can_rewrite(odd.layers[-1]) and tflite_copy(odd) is odd  # "valid" padding stays as it is
     assert subpixel_describe(odd, True) == "1 kept as TRANSPOSE_CONV"
     assert subpixel_describe(g, True).startswith("3 converted") and subpixel_describe(g, False) == "3 kept as TRANSPOSE_CONV"
-    copy = subpixel_copy(g)
+    copy = tflite_copy(g)
     assert copy is not g and sum(isinstance(layer, SubPixelConv2DTranspose) for layer in copy.layers) == 3
     x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
     assert max_abs_diff(g(x, training=False), copy(x, training=False)) <= 1e-5
@@ -336,6 +354,8 @@ def test_dynamic_size_tflite_resnet_serves_several_sizes(tmp_path):
     assert result.saved_model is None and result.metadata["tflite"]["size"] == "dynamic"
     model = load_export(result.tflite["none"])
     assert model.image_size is None and model.multiple == 4 and model.input_channels == 1
+    ops = _tflite_ops(result.tflite["none"])
+    assert "MIRROR_PAD" not in ops and "TRANSPOSE_CONV" in ops  # reflection padding as slices; "valid" up-convs kept
     for height, width in ((32, 32), (48, 20)):
         x = rng.uniform(-1, 1, (1, height, width, 1)).astype(np.float32)
         assert max_abs_diff(g(x, training=False), model(x)) <= 1e-4

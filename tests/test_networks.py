@@ -15,6 +15,7 @@ from tfgan_translate.networks import (
     DISCRIMINATORS,
     GENERATORS,
     NORMS,
+    FusedBatchNormalization,
     InstanceNormalization,
     NoiseDropout,
     ReflectionPadding2D,
@@ -286,6 +287,56 @@ def test_instance_norm_matches_numpy():
     layer.build((None, None, None, 3))
     assert isinstance(layer, InstanceNormalization) and not layer.weights
     assert normalization("none") is None and NORMS == ("batch", "instance", "none")
+
+
+def _outputs_and_gradients(layer, x, training):
+    """(output, d loss / d x, d loss / d weights) for loss = sum(output ** 3), all as float32 numpy."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.cast(layer(x, training=training), tf.float32)
+        loss = tf.reduce_sum(y**3)
+    grads = tape.gradient(loss, [x, *layer.trainable_weights])
+    return y.numpy(), [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("batch, affine, policy", [(1, False, "float32"), (3, True, "float32"),
+                                                   (1, True, "mixed_bfloat16")])
+def test_instance_norm_fused_and_plain_paths_match_group_norm(batch, affine, policy):
+    # Training with batch 1 takes the fused kernel, the rest the 4-D moments: both are GroupNormalization's maths.
+    x = tf.constant(np.random.default_rng(2).normal(3.0, 2.0, (batch, 6, 5, 4)).astype("float32"))
+    group = layers.GroupNormalization(groups=-1, epsilon=1e-5, center=affine, scale=affine, dtype=policy,
+                                      gamma_initializer="random_normal", beta_initializer="random_normal")
+    instance = InstanceNormalization(center=affine, scale=affine, dtype=policy)
+    group.build(x.shape)
+    instance.build(x.shape)
+    instance.set_weights(group.get_weights())
+    for training in (True, False):
+        y_group, grads_group = _outputs_and_gradients(group, x, training)
+        y_instance, grads_instance = _outputs_and_gradients(instance, x, training)
+        np.testing.assert_allclose(y_instance, y_group, atol=1e-5 if policy == "float32" else 2e-2)
+        for expected, actual in zip(grads_group, grads_instance):
+            np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_fused_batch_norm_matches_keras_batch_norm(policy):
+    x = tf.constant(np.random.default_rng(3).normal(1.0, 3.0, (2, 6, 5, 4)).astype("float32"))
+    keras_bn = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer="random_normal",
+                                         beta_initializer="random_normal", dtype=policy)
+    fused_bn = FusedBatchNormalization(momentum=0.9, epsilon=1e-5, dtype=policy)
+    keras_bn.build(x.shape)
+    fused_bn.build(x.shape)
+    fused_bn.set_weights(keras_bn.get_weights())
+    for training in (True, True, False):  # two training calls move the moving statistics, then inference uses them
+        y_keras, grads_keras = _outputs_and_gradients(keras_bn, x, training)
+        y_fused, grads_fused = _outputs_and_gradients(fused_bn, x, training)
+        np.testing.assert_allclose(y_fused, y_keras, atol=1e-5 if policy == "float32" else 2e-2)
+        for expected, actual in zip(grads_keras, grads_fused):
+            np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
+        for expected, actual in zip(keras_bn.non_trainable_weights, fused_bn.non_trainable_weights):
+            np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+    assert abs(float(fused_bn.moving_variance.numpy().mean()) - 1.0) > 0.1  # the statistics did move
+    assert isinstance(normalization("batch"), FusedBatchNormalization)
 
 
 def test_batch_norm_settings_and_conv_init():

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from tfgan_translate.export import parity, representative, savedmodel
-from tfgan_translate.export import subpixel as subpixel_module  # `subpixel` is an argument of export_generator
+from tfgan_translate.export import tflite_graph
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
 )
@@ -265,7 +265,7 @@ def export_generator(
                                              f"fixed input of {size[0]}x{size[1]} (height x width)"),
                         "files": {tflite_module.FILE_NAMES[n]: tflite_module.describe(
                             n, None if dynamic_size else size, c_in, c_out) for n in files},
-                        "transposed_convolutions": subpixel_module.describe(copy, subpixel)}
+                        "transposed_convolutions": tflite_graph.describe(copy, subpixel)}
                        if files else None),
             "parity": figures,
             "training_config": config.to_dict() if config is not None else None,

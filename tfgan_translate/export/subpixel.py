@@ -17,7 +17,7 @@ is therefore a "valid" convolution over x padded by `max(d)` before and
 `-min(d)` after, with the taps in reverse order of d.
 
 TensorFlow on CPU (oneDNN) runs its own transposed convolution faster than
-this rewrite, so only the TFLite converter gets it (`tflite.convert`).
+this rewrite, so only the TFLite converter gets it (`tflite_graph.tflite_copy`).
 """
 
 from __future__ import annotations
@@ -151,41 +151,4 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
                 "stride": self.stride, "use_bias": self.use_bias}
 
 
-def subpixel_copy(model: keras.Model) -> keras.Model:
-    """A clone of the functional `model` with every rewritable Conv2DTranspose made sub-pixel.
-
-    Other layers (and transposed convolutions `can_rewrite` refuses) are cloned
-    as they are; the weights are copied, `model` is not modified.
-
-    Returns:
-        `model` itself when it has nothing to rewrite, else the clone.
-    """
-    if not any(can_rewrite(layer) for layer in model.layers):
-        return model
-
-    def clone_layer(layer):
-        if can_rewrite(layer):
-            return SubPixelConv2DTranspose.replacing(layer)
-        return layer.__class__.from_config(layer.get_config())
-
-    copy = keras.models.clone_model(model, clone_function=clone_layer)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def describe(model: keras.Model, subpixel: bool) -> str:
-    """What metadata.json says about the transposed convolutions of `model` as converted."""
-    transposed = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
-    if not transposed:
-        return "none in the model"
-    kept = len(transposed) if not subpixel else sum(not can_rewrite(layer) for layer in transposed)
-    rewritten = len(transposed) - kept
-    parts = []
-    if rewritten:
-        parts.append(f"{rewritten} converted as sub-pixel convolutions (stride*stride CONV_2D + DEPTH_TO_SPACE)")
-    if kept:
-        parts.append(f"{kept} kept as TRANSPOSE_CONV")
-    return "; ".join(parts)
-
-
-__all__ = ["SubPixelConv2DTranspose", "can_rewrite", "describe", "phase_taps", "subpixel_copy"]
+__all__ = ["SubPixelConv2DTranspose", "can_rewrite", "phase_taps"]

@@ -24,6 +24,7 @@ from tfgan_translate.config import parse_generator_name
 from tfgan_translate.networks.layers import (
     NORMS,
     UPSAMPLES,
+    FusedBatchNormalization,
     InstanceNormalization,
     NoiseDropout,
     ReflectionPadding2D,
@@ -165,6 +166,7 @@ __all__ = [
     "NORMS",
     "PATCH_KINDS",
     "UPSAMPLES",
+    "FusedBatchNormalization",
     "InstanceNormalization",
     "NoiseDropout",
     "ReflectionPadding2D",

@@ -41,6 +41,7 @@ from tfgan_translate.networks import check_image_size
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
 from tfgan_translate.training.custom_loop import fit_distributed
 from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
+from tfgan_translate.training.optimizers import FusedAdam
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
 from tfgan_translate.training.precision import precision_scope, resolve_jit, wrap_optimizer
 from tfgan_translate.training.previews import SampleGrid
@@ -97,8 +98,8 @@ def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
 
 
 def _optimizer(config, steps_per_epoch: int, precision: str) -> keras.optimizers.Optimizer:
-    """Adam on the schedule; wrapped in a LossScaleOptimizer for mixed_float16."""
-    adam = keras.optimizers.Adam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
+    """Adam (its fused TensorFlow kernel) on the schedule; wrapped in a LossScaleOptimizer for mixed_float16."""
+    adam = FusedAdam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
                                  beta_2=config.beta_2)
     return wrap_optimizer(adam, precision)
 
