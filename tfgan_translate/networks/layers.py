@@ -83,7 +83,8 @@ class FusedBatchNormalization(layers.BatchNormalization):
             x, ops.cast(self.gamma, "float32"), ops.cast(self.beta, "float32"), epsilon=self.epsilon,
             is_training=True, data_format="NHWC")
         count = ops.cast(ops.prod(ops.shape(x)[:3]), "float32")
-        variance = variance * (count - 1.0) / ops.maximum(count, 1.0)  # unbiased -> biased
+        # unbiased -> biased; one value per channel has a biased variance of 0 (the kernel's would be n / 0)
+        variance = ops.where(count > 1.0, variance * (count - 1.0) / ops.maximum(count, 1.0), 0.0)
         momentum = self.momentum
         self.moving_mean.assign(self.moving_mean * momentum + ops.cast(mean, self.moving_mean.dtype) * (1 - momentum))
         self.moving_variance.assign(self.moving_variance * momentum
