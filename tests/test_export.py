@@ -146,6 +146,22 @@ def test_subpixel_conv_equals_the_transposed_conv_it_replaces(kernel_size, strid
         assert max_abs_diff(expected, actual) <= 1e-5
 
 
+def test_subpixel_conv_equals_a_valid_transposed_conv_and_its_crop():
+    # The ResNet generator's up-convolution: PyTorch's ConvTranspose2d(3, stride=2, padding=1, output_padding=1).
+    up = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="valid", bias_initializer="random_normal")
+    crop = keras.layers.Cropping2D(((1, 0), (1, 0)))
+    x = np.random.default_rng(1).normal(size=(1, 5, 6, 3)).astype(np.float32)
+    expected = np.asarray(crop(up(x)))
+    assert can_rewrite(up, crop.cropping) and not can_rewrite(up) and not can_rewrite(up, ((0, 0), (1, 0)))
+    sub = SubPixelConv2DTranspose.replacing(up, crop.cropping)
+    sub.build(x.shape)
+    sub.set_weights(up.get_weights())
+    assert np.asarray(sub(x)).shape == expected.shape == (1, 10, 12, 4)
+    assert max_abs_diff(expected, sub(x)) <= 1e-5
+    with pytest.raises(ValueError, match="cannot be rewritten"):
+        SubPixelConv2DTranspose.replacing(up)
+
+
 def test_slice_reflection_padding_equals_reflection_padding():
     x = np.random.default_rng(0).normal(size=(2, 5, 7, 3)).astype(np.float32)
     for padding in (1, 3):
@@ -355,11 +371,34 @@ def test_dynamic_size_tflite_resnet_serves_several_sizes(tmp_path):
     model = load_export(result.tflite["none"])
     assert model.image_size is None and model.multiple == 4 and model.input_channels == 1
     ops = _tflite_ops(result.tflite["none"])
-    assert "MIRROR_PAD" not in ops and "TRANSPOSE_CONV" in ops  # reflection padding as slices; "valid" up-convs kept
+    assert not {"MIRROR_PAD", "TRANSPOSE_CONV"} & ops  # reflection padding as slices, up-convs (valid + crop) sub-pixel
     for height, width in ((32, 32), (48, 20)):
         x = rng.uniform(-1, 1, (1, height, width, 1)).astype(np.float32)
         assert max_abs_diff(g(x, training=False), model(x)) <= 1e-4
     assert model.translate_array(rng.uniform(-1, 1, (9, 13, 1))).shape == (9, 13, 3)
+
+
+def test_trained_cyclegan_resnet_exports_within_the_parity_targets(tmp_path):
+    """resnet_9blocks (instance norm, reflection padding, cropped up-convolutions) trained 100 steps, exported."""
+    from tfgan_translate.config import CycleGANConfig
+    from tfgan_translate.data import write_synthetic_unpaired_dataset
+    from tfgan_translate.training.run import train
+
+    root = write_synthetic_unpaired_dataset(tmp_path / "palette", n_train=64, n_test=8, size=32, kind="palette")
+    config = CycleGANConfig(data=str(root), image_size=32, load_size=32, netG="resnet_9blocks", ngf=8, ndf=8,
+                            epochs=1, steps_per_epoch=100, validation_steps=1, seed=0, precision="float32",
+                            strategy="none")
+    train(config, tmp_path / "run", verbose=0)
+    result = export_generator(tmp_path / "run", tmp_path / "export", quantize=("none", "float16", "int8"),
+                              representative_count=16)
+    parity = result.metadata["parity"]
+    print("parity:", {name: (figures["max_abs_diff"], figures["psnr_db"]) for name, figures in parity.items()
+                      if isinstance(figures, dict) and "psnr_db" in figures})
+    for name in ("saved_model", "tflite_float32", "tflite_float16", "tflite_int8"):
+        assert parity[name]["meets_target"], (name, parity[name])
+    assert result.metadata["tflite"]["transposed_convolutions"].startswith("2 converted as sub-pixel")
+    for path in result.tflite.values():
+        assert not {"MIRROR_PAD", "TRANSPOSE_CONV"} & _tflite_ops(path)
 
 
 def test_export_is_atomic_and_replaces_only_exports(tmp_path, monkeypatch):

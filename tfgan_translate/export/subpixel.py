@@ -27,11 +27,24 @@ import tensorflow as tf
 from keras import ops
 
 
-def phase_taps(kernel_size: int, stride: int) -> list[list[tuple[int, int]]]:
+def phase_taps(kernel_size: int, stride: int, pad: int | None = None) -> list[list[tuple[int, int]]]:
     """For each output phase r in 0..stride-1, its (kernel index, input offset d) pairs.
 
     Output `y[stride * m + r]` sums `w[t] * x[m - d]` over the pairs (t, d) of
-    phase r ("same" padding, as TensorFlow computes it).
+    phase r, with `t = stride * d + r + pad`.
+
+    Args:
+        kernel_size: int, >= `stride`.
+        stride: int.
+        pad: int or None. Rows the transposed convolution's output starts
+            after the "full" one: TensorFlow's "same" padding when None
+            (`max(kernel_size - stride, 0) // 2`), or e.g. the rows a
+            `Cropping2D` removes after a "valid" one (PyTorch's `padding=1,
+            output_padding=1` for a 3x3 kernel is pad 1).
+
+    Raises:
+        ValueError: if a phase would need input rows beyond one side only
+            (the output would not be `stride` times the input).
 
     Example:
 
@@ -41,30 +54,50 @@ def phase_taps(kernel_size: int, stride: int) -> list[list[tuple[int, int]]]:
     if kernel_size < stride:
         raise ValueError(f"A sub-pixel rewrite needs kernel_size >= stride, got kernel_size={kernel_size}, "
                          f"stride={stride}.")
-    pad = max(kernel_size - stride, 0) // 2
-    return [[(t, (t - r - pad) // stride) for t in range(kernel_size) if (t - r - pad) % stride == 0]
+    pad = max(kernel_size - stride, 0) // 2 if pad is None else pad
+    taps = [[(t, (t - r - pad) // stride) for t in range(kernel_size) if (t - r - pad) % stride == 0]
             for r in range(stride)]
+    for phase in taps:
+        offsets = [d for _, d in phase]
+        if not offsets or max(offsets) < 0 or min(offsets) > 0:
+            raise ValueError(f"No exact sub-pixel rewrite for kernel_size={kernel_size}, stride={stride}, "
+                             f"pad={pad}: phase offsets {offsets} do not straddle 0.")
+    return taps
 
 
-def can_rewrite(layer) -> bool:
-    """Whether `layer` is a Conv2DTranspose this module rewrites exactly.
+def can_rewrite(layer, crop=None) -> bool:
+    """Whether this module rewrites `layer` (followed by a `Cropping2D` of `crop`, if given) exactly.
 
-    That is: "same" padding, equal strides > 1 no larger than the kernel, no
-    dilation, no output padding, channels last.
+    That is a Conv2DTranspose with equal strides > 1 no larger than the
+    kernel, no dilation, no output padding, channels last, and either "same"
+    padding (`crop` None) or "valid" padding with `crop`
+    ((top, bottom), (left, right)) cutting the output to stride x the input,
+    like the ResNet generator's PyTorch-aligned up-convolutions.
     """
     if not isinstance(layer, keras.layers.Conv2DTranspose):
         return False
     config = layer.get_config()
     stride_h, stride_w = config["strides"]
-    return (config["padding"] == "same" and stride_h == stride_w > 1
-            and min(config["kernel_size"]) >= stride_h
+    if not (stride_h == stride_w > 1 and min(config["kernel_size"]) >= stride_h
             and tuple(config["dilation_rate"]) == (1, 1) and config.get("output_padding") is None
-            and config.get("data_format", "channels_last") == "channels_last")
+            and config.get("data_format", "channels_last") == "channels_last"):
+        return False
+    if crop is None:
+        return config["padding"] == "same"
+    if config["padding"] != "valid" or any(k - before - after != stride_h
+                                           for k, (before, after) in zip(config["kernel_size"], crop)):
+        return False
+    try:
+        for k, (before, _) in zip(config["kernel_size"], crop):
+            phase_taps(k, stride_h, before)
+    except ValueError:
+        return False
+    return True
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
 class SubPixelConv2DTranspose(keras.layers.Layer):
-    """A "same"-padded, stride-s Conv2DTranspose computed as s*s convolutions + depth-to-space.
+    """A stride-s Conv2DTranspose ("same", or "valid" + crop) computed as s*s convolutions + depth-to-space.
 
     It holds the same weights as the `Conv2DTranspose` it replaces (kernel
     `(kh, kw, filters, in_channels)`, then bias `(filters,)`), so
@@ -77,6 +110,8 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
         kernel_size: (int, int). Kernel height and width, each >= `stride`.
         stride: int. Upsampling factor, > 1.
         use_bias: bool. Whether a bias is added.
+        pad: (int, int) or None. Per axis, where the output starts (see
+            `phase_taps`); None is TensorFlow's "same". Defaults to None.
 
     Input shape:
         `(batch, height, width, in_channels)`.
@@ -96,24 +131,35 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
     True
     """
 
-    def __init__(self, filters: int, kernel_size, stride: int, use_bias: bool = True, **kwargs):
+    def __init__(self, filters: int, kernel_size, stride: int, use_bias: bool = True, pad=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = tuple(int(k) for k in kernel_size)
         self.stride = int(stride)
         self.use_bias = bool(use_bias)
-        self._taps = [phase_taps(k, self.stride) for k in self.kernel_size]
+        self.pad = None if pad is None else tuple(int(p) for p in pad)
+        self._taps = [phase_taps(k, self.stride, None if self.pad is None else p)
+                      for k, p in zip(self.kernel_size, self.pad or (None, None))]
 
     @classmethod
-    def replacing(cls, layer: keras.layers.Conv2DTranspose) -> SubPixelConv2DTranspose:
-        """The rewrite of `layer` (same name, dtype and configuration; weights still to be set)."""
-        if not can_rewrite(layer):
-            raise ValueError(f"Layer {layer.name!r} cannot be rewritten as a sub-pixel convolution: it needs "
-                             "'same' padding, equal strides > 1 no larger than the kernel, no dilation and no "
-                             f"output padding. Received: {layer.get_config()}.")
+    def replacing(cls, layer: keras.layers.Conv2DTranspose, crop=None) -> SubPixelConv2DTranspose:
+        """The rewrite of `layer` (same name, dtype and configuration; weights still to be set).
+
+        Args:
+            layer: a Conv2DTranspose that `can_rewrite` accepts, or, with
+                `crop`, a "valid" one.
+            crop: ((top, bottom), (left, right)) or None. The `Cropping2D`
+                that follows a "valid" `layer`; the pair is rewritten as one
+                layer, which must then give `stride` times the input size.
+        """
         config = layer.get_config()
+        if not can_rewrite(layer, crop):
+            raise ValueError(f"Layer {layer.name!r} cannot be rewritten as a sub-pixel convolution: it needs "
+                             "'same' padding (or 'valid' padding and a crop back to stride x the input), equal "
+                             "strides > 1 no larger than the kernel, no dilation and no output padding. "
+                             f"Received: {config}, crop={crop}.")
         return cls(config["filters"], config["kernel_size"], config["strides"][0], use_bias=config["use_bias"],
-                   name=layer.name, dtype=config.get("dtype"))
+                   pad=None if crop is None else (crop[0][0], crop[1][0]), name=layer.name, dtype=config.get("dtype"))
 
     def build(self, input_shape):
         kh, kw = self.kernel_size
@@ -148,7 +194,7 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "stride": self.stride, "use_bias": self.use_bias}
+                "stride": self.stride, "use_bias": self.use_bias, "pad": self.pad}
 
 
 __all__ = ["SubPixelConv2DTranspose", "can_rewrite", "phase_taps"]

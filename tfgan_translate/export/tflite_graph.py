@@ -4,9 +4,10 @@ XNNPACK, the CPU delegate LiteRT applies by default, runs most of a
 generator, but two of its layers convert to ops it runs slowly or not at all.
 Before conversion, `tflite_copy` rewrites them:
 
-- a "same"-padded stride-s `Conv2DTranspose` -> `SubPixelConv2DTranspose`:
-  s*s CONV_2D + DEPTH_TO_SPACE instead of TRANSPOSE_CONV (`subpixel.py`);
-  2.5x faster for unet_256;
+- a "same"-padded stride-s `Conv2DTranspose` (the U-Net's), or a "valid"
+  one and the `Cropping2D` after it (the ResNet's PyTorch-aligned ones) ->
+  `SubPixelConv2DTranspose`: s*s CONV_2D + DEPTH_TO_SPACE instead of
+  TRANSPOSE_CONV (`subpixel.py`); 2.5x faster for unet_256;
 - `ReflectionPadding2D` -> `SliceReflectionPadding2D`: one-row and
   one-column SLICEs + CONCATENATION instead of MIRROR_PAD, which XNNPACK
   does not take, so each one split the graph between XNNPACK and TFLite's
@@ -55,31 +56,48 @@ class SliceReflectionPadding2D(ReflectionPadding2D):
         return x
 
 
+def _cropped_up_convolutions(model: keras.Model) -> dict[str, keras.layers.Cropping2D]:
+    """{name of a "valid" Conv2DTranspose: the Cropping2D that alone consumes it}, for the pairs `can_rewrite` takes."""
+    pairs = {}
+    for layer in model.layers:
+        if not isinstance(layer, keras.layers.Cropping2D):
+            continue
+        producer = layer.input._keras_history.operation
+        if len(producer._outbound_nodes) == 1 and can_rewrite(producer, layer.cropping):
+            pairs[producer.name] = layer
+    return pairs
+
+
 def tflite_copy(model: keras.Model, subpixel: bool = True) -> keras.Model:
     """A clone of the functional `model` with the rewrites above (weights copied; `model` unchanged).
 
     Args:
         model: keras.Model. The inference copy of a generator.
         subpixel: bool. Rewrite the transposed convolutions `can_rewrite`
-            accepts. Defaults to True.
+            accepts ("same" ones, and "valid" ones cropped back to stride x
+            the input, the pair becoming one layer). Defaults to True.
 
     Returns:
         `model` itself when there is nothing to rewrite, else the clone.
     """
-    def rewritten(layer) -> bool:
-        return (subpixel and can_rewrite(layer)) or type(layer) is ReflectionPadding2D
+    pairs = _cropped_up_convolutions(model) if subpixel else {}
+    crops = {crop.name for crop in pairs.values()}
 
-    if not any(rewritten(layer) for layer in model.layers):
-        return model
-
-    def clone_layer(layer):
+    def replacement(layer):
         if subpixel and can_rewrite(layer):
             return SubPixelConv2DTranspose.replacing(layer)
+        if layer.name in pairs:
+            return SubPixelConv2DTranspose.replacing(layer, pairs[layer.name].cropping)
+        if layer.name in crops:
+            return keras.layers.Identity(name=layer.name)  # the crop is inside the sub-pixel layer now
         if type(layer) is ReflectionPadding2D:
             return SliceReflectionPadding2D.from_config(layer.get_config())
-        return layer.__class__.from_config(layer.get_config())
+        return None
 
-    copy = keras.models.clone_model(model, clone_function=clone_layer)
+    if all(replacement(layer) is None for layer in model.layers):
+        return model
+    copy = keras.models.clone_model(
+        model, clone_function=lambda layer: replacement(layer) or layer.__class__.from_config(layer.get_config()))
     copy.set_weights(model.get_weights())
     return copy
 
@@ -89,8 +107,9 @@ def describe(model: keras.Model, subpixel: bool) -> str:
     transposed = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
     if not transposed:
         return "none in the model"
-    kept = len(transposed) if not subpixel else sum(not can_rewrite(layer) for layer in transposed)
-    rewritten = len(transposed) - kept
+    pairs = _cropped_up_convolutions(model) if subpixel else {}
+    rewritten = sum(subpixel and (can_rewrite(layer) or layer.name in pairs) for layer in transposed)
+    kept = len(transposed) - rewritten
     parts = []
     if rewritten:
         parts.append(f"{rewritten} converted as sub-pixel convolutions (stride*stride CONV_2D + DEPTH_TO_SPACE)")
