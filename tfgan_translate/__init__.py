@@ -19,6 +19,7 @@ _EXPORTS = {
     "cyclegan_from_config": "tfgan_translate.models.cycle_gan",
     "ImagePool": "tfgan_translate.models.image_pool",
     "LinearDecaySchedule": "tfgan_translate.models.schedules",
+    "FusedAdam": "tfgan_translate.training.optimizers",
     "unet_generator": "tfgan_translate.networks",
     "resnet_generator": "tfgan_translate.networks",
     "patch_discriminator": "tfgan_translate.networks",
