@@ -172,7 +172,7 @@ def export_generator(
             width (resize the interpreter's input before use). Defaults to False.
         subpixel: bool. Convert each transposed convolution of the .tflite
             files into stride*stride convolutions + DEPTH_TO_SPACE (the same
-            output; 2.6x as fast for unet_256 on XNNPACK, see
+            output; 2.4x as fast for unet_256 on XNNPACK, see
             `export.subpixel`). False keeps TRANSPOSE_CONV. Defaults to True.
 
     Returns:

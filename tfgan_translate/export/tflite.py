@@ -13,7 +13,7 @@ Quantizations (file `generator_<name>.tflite`):
 Transposed convolutions ("same" padding, stride s) are converted as s*s
 convolutions + DEPTH_TO_SPACE, and reflection padding as slices + concatenation
 (`tflite_graph.tflite_copy`): the same output, in ops XNNPACK runs fast
-(unet_256 2.5x as fast as with TRANSPOSE_CONV). `subpixel=False` keeps
+(unet_256 2.4x as fast as with TRANSPOSE_CONV). `subpixel=False` keeps
 TRANSPOSE_CONV.
 
 Every model takes one image, `(1, S, S, C_in)` float32 in [-1, 1], at the fixed

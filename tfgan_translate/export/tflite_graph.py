@@ -7,7 +7,7 @@ Before conversion, `tflite_copy` rewrites them:
 - a "same"-padded stride-s `Conv2DTranspose` (the U-Net's), or a "valid"
   one and the `Cropping2D` after it (the ResNet's PyTorch-aligned ones) ->
   `SubPixelConv2DTranspose`: s*s CONV_2D + DEPTH_TO_SPACE instead of
-  TRANSPOSE_CONV (`subpixel.py`); 2.5x faster for unet_256;
+  TRANSPOSE_CONV (`subpixel.py`); 2.4x faster for unet_256;
 - `ReflectionPadding2D` -> `SliceReflectionPadding2D`: one-row and
   one-column SLICEs + CONCATENATION instead of MIRROR_PAD, which XNNPACK
   does not take, so each one split the graph between XNNPACK and TFLite's
@@ -94,10 +94,12 @@ def tflite_copy(model: keras.Model, subpixel: bool = True) -> keras.Model:
             return SliceReflectionPadding2D.from_config(layer.get_config())
         return None
 
-    if all(replacement(layer) is None for layer in model.layers):
+    replacements = {layer.name: replacement(layer) for layer in model.layers}
+    if all(new is None for new in replacements.values()):
         return model
     copy = keras.models.clone_model(
-        model, clone_function=lambda layer: replacement(layer) or layer.__class__.from_config(layer.get_config()))
+        model,
+        clone_function=lambda layer: replacements[layer.name] or layer.__class__.from_config(layer.get_config()))
     copy.set_weights(model.get_weights())
     return copy
 
