@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan_translate.inference import generator_for  # noqa: F401  (re-exported: which generator to export)
-from tfgan_translate.networks import NoiseDropout, generator_size_multiple
+from tfgan_translate.networks import NoiseDropout, WinogradConv2D, generator_size_multiple
 
 DIRECTIONS = ("AtoB", "BtoA")
 NOISE_POLICIES = ("off", "on")
@@ -75,7 +75,9 @@ def inference_copy(generator: keras.Model, noise: str = "off") -> keras.Model:
 
     Returns:
         A functional keras.Model with the same weights, input `(None, None, None, C)`,
-        every layer in float32 (a mixed-precision generator exports as float32).
+        every layer in float32 (a mixed-precision generator exports as float32)
+        and `WinogradConv2D` layers as plain convolutions (the runtimes that
+        load the files pick their own convolution algorithms).
         Batch norm uses its moving statistics when called with `training=False`,
         as the exporters do.
     """
@@ -85,6 +87,8 @@ def inference_copy(generator: keras.Model, noise: str = "off") -> keras.Model:
         config = layer.get_config()
         if "dtype" in config:
             config["dtype"] = "float32"
+        if isinstance(layer, WinogradConv2D):
+            config["winograd"] = False  # plain CONV_2D ops for the serving runtimes
         if isinstance(layer, NoiseDropout):
             config["at_inference"] = noise == "on"
             return _UnseededNoiseDropout.from_config(config)

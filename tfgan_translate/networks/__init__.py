@@ -41,6 +41,7 @@ from tfgan_translate.networks.patch_gan import (
 )
 from tfgan_translate.networks.resnet import resnet_generator
 from tfgan_translate.networks.unet import unet_dropout_levels, unet_generator
+from tfgan_translate.networks.winograd import WinogradConv2D, winograd_conv2d
 
 # The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
@@ -170,6 +171,7 @@ __all__ = [
     "InstanceNormalization",
     "NoiseDropout",
     "ReflectionPadding2D",
+    "WinogradConv2D",
     "build_discriminator",
     "build_generator",
     "check_image_size",
@@ -182,4 +184,5 @@ __all__ = [
     "resnet_generator",
     "unet_dropout_levels",
     "unet_generator",
+    "winograd_conv2d",
 ]
