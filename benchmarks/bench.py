@@ -44,7 +44,7 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E402
 
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig  # noqa: E402
-from tfgan_translate.networks import WinogradConv2D  # noqa: E402
+from tfgan_translate.networks.winograd import set_winograd  # noqa: E402
 from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset  # noqa: E402
 from tfgan_translate.training.optimizers import FusedAdam  # noqa: E402
 from tfgan_translate.training.precision import precision_scope, wrap_optimizer  # noqa: E402
@@ -76,13 +76,6 @@ def matmul_flops_per_second(dtype: str, n: int = 2048, repeats: int = 10) -> flo
         matmul(a).numpy()
         times.append(time.perf_counter() - start)
     return 2 * n**3 / statistics.median(times)
-
-
-def set_winograd(model: keras.Model, enabled: bool) -> None:
-    """Allow or forbid the Winograd path in every `WinogradConv2D` of `model` (takes effect at the next trace)."""
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, WinogradConv2D):
-            layer.winograd = enabled
 
 
 class Case:

@@ -398,7 +398,9 @@ def test_trained_cyclegan_resnet_exports_within_the_parity_targets(tmp_path):
         assert parity[name]["meets_target"], (name, parity[name])
     assert result.metadata["tflite"]["transposed_convolutions"].startswith("2 converted as sub-pixel")
     for path in result.tflite.values():
-        assert not {"MIRROR_PAD", "TRANSPOSE_CONV"} & _tflite_ops(path)
+        ops = _tflite_ops(path)
+        assert not {"MIRROR_PAD", "TRANSPOSE_CONV"} & ops
+        assert "CONV_2D" in ops and "BATCH_MATMUL" not in ops  # the Winograd convolutions export as plain ones
 
 
 def test_export_is_atomic_and_replaces_only_exports(tmp_path, monkeypatch):

@@ -233,4 +233,32 @@ class WinogradConv2D(layers.Conv2D):
         return {**super().get_config(), "winograd": self.winograd}
 
 
-__all__ = ["A_T", "B_T", "G", "WinogradConv2D", "winograd_conv2d"]
+def set_winograd(model: keras.Model, enabled: bool) -> int:
+    """Allow or forbid the Winograd path in every `WinogradConv2D` inside `model`.
+
+    Takes effect when a function calling the model is next traced (a fresh
+    `tf.function`, or a recompiled `fit`).
+
+    Args:
+        model: keras.Model (or Layer), searched recursively: a generator, or a
+            Pix2Pix / CycleGAN model holding generators.
+        enabled: bool. The new `winograd` attribute of each layer.
+
+    Returns:
+        int: how many layers were set.
+
+    Example:
+
+    >>> from tfgan_translate.networks import resnet_generator
+    >>> set_winograd(resnet_generator(n_blocks=2, ngf=8), False)  # 7x7, 3x3 stride 2 and block convs
+    8
+    """
+    count = 0
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, WinogradConv2D):
+            layer.winograd = bool(enabled)
+            count += 1
+    return count
+
+
+__all__ = ["A_T", "B_T", "G", "WinogradConv2D", "set_winograd", "winograd_conv2d"]

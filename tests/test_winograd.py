@@ -1,0 +1,111 @@
+"""Tests of the Winograd F(4x4, 3x3) convolution against TensorFlow's direct one."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+
+from tfgan_translate.networks import WinogradConv2D, resnet_generator, winograd_conv2d
+from tfgan_translate.networks.winograd import A_T, B_T, G, set_winograd
+
+
+def _relative(expected, actual) -> float:
+    expected, actual = np.asarray(expected, np.float64), np.asarray(actual, np.float64)
+    return float(np.abs(expected - actual).max() / np.abs(expected).max())
+
+
+def _conv_and_gradients(conv, x, w, dy):
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        y = conv(x, w)
+        loss = tf.reduce_sum(y * dy)
+    return [y, *tape.gradient(loss, [x, w])]
+
+
+def test_one_dimensional_transforms_compute_a_three_tap_correlation_exactly():
+    rng = np.random.default_rng(0)
+    d, g = rng.normal(size=6), rng.normal(size=3)
+    direct = np.array([d[i:i + 3] @ g for i in range(4)])
+    np.testing.assert_allclose(A_T @ ((G @ g) * (B_T @ d)), direct, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, padding, filters", [
+    ((1, 18, 18, 16), "valid", 8),    # whole tiles
+    ((2, 13, 9, 5), "valid", 6),      # batch 2, partial tiles, odd sizes
+    ((3, 7, 11, 4), "same", 3),
+    ((1, 3, 3, 2), "valid", 4),       # a single output pixel
+    ((1, 1, 1, 3), "same", 2),
+])
+def test_winograd_conv2d_matches_tf_conv2d_with_both_gradients(shape, padding, filters):
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    w = tf.constant(rng.normal(size=(3, 3, shape[-1], filters)).astype(np.float32))
+    direct = lambda x, w: tf.nn.conv2d(x, w, 1, padding.upper())  # noqa: E731
+    out_shape = direct(x, w).shape
+    dy = tf.constant(rng.normal(size=out_shape).astype(np.float32))
+    expected = _conv_and_gradients(direct, x, w, dy)
+    actual = _conv_and_gradients(lambda x, w: winograd_conv2d(x, w, padding), x, w, dy)
+    for name, e, a in zip(("output", "input gradient", "kernel gradient"), expected, actual):
+        assert a.shape == e.shape, name
+        assert _relative(e, a) < 1e-5, (name, _relative(e, a))
+
+
+def test_winograd_conv2d_rejects_what_it_cannot_compute():
+    x = tf.zeros((1, 8, 8, 2))
+    with pytest.raises(ValueError, match=r"kernel.*3x3.*\(5, 5, 2, 4\)"):
+        winograd_conv2d(x, tf.zeros((5, 5, 2, 4)))
+    with pytest.raises(ValueError, match="padding='causal'"):
+        winograd_conv2d(x, tf.zeros((3, 3, 2, 4)), "causal")
+    with pytest.raises(ValueError, match=r"inputs.*at least 3.*\(1, 2, 8, 2\)"):
+        winograd_conv2d(tf.zeros((1, 2, 8, 2)), tf.zeros((3, 3, 2, 4)))
+
+
+@pytest.mark.parametrize("kwargs, dtype, winograd", [
+    (dict(kernel_size=3, padding="same"), "float32", True),
+    (dict(kernel_size=3, padding="valid", use_bias=False), "float32", True),
+    (dict(kernel_size=3, strides=2), "float32", False),
+    (dict(kernel_size=7), "float32", False),
+    (dict(kernel_size=3, dilation_rate=2), "float32", False),
+    (dict(kernel_size=3, padding="same"), "mixed_bfloat16", False),
+])
+def test_layer_takes_the_winograd_path_only_where_it_applies_and_equals_conv2d(kwargs, dtype, winograd):
+    x = tf.constant(np.random.default_rng(2).normal(size=(2, 16, 12, 4)).astype(np.float32))
+    layer = WinogradConv2D(6, bias_initializer="random_normal", dtype=dtype, **kwargs)
+    reference = keras.layers.Conv2D(6, dtype=dtype, **kwargs)
+    reference.build(x.shape)
+    layer.build(x.shape)
+    layer.set_weights(reference.get_weights())
+    assert layer.uses_winograd(tuple(x.shape)) is winograd
+    assert layer.uses_winograd((None, None, None, 4)) is False  # dynamic sizes go to Conv2D
+    tolerance = 1e-5 if dtype == "float32" else 0.0  # the fallback is Conv2D itself
+    np.testing.assert_allclose(layer(x), reference(x), atol=tolerance)
+    layer.winograd = False
+    assert layer.uses_winograd(tuple(x.shape)) is False
+
+
+def test_layer_config_round_trip_keeps_the_switch():
+    layer = WinogradConv2D(4, 3, winograd=False, name="conv")
+    clone = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert type(clone) is WinogradConv2D and clone.winograd is False and clone.name == "conv"
+
+
+def test_resnet_generator_trains_alike_with_and_without_winograd():
+    keras.utils.set_random_seed(0)
+    g = resnet_generator(n_blocks=2, ngf=8, image_size=32)
+    x = tf.constant(np.random.default_rng(3).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32))
+
+    def step():
+        with tf.GradientTape() as tape:
+            y = g(x, training=True)
+            loss = tf.reduce_mean(tf.abs(y - x))
+        return [y, *tape.gradient(loss, g.trainable_weights)]
+
+    assert set_winograd(g, True) == 8  # 7x7, 3x3 stride 2 and the four block convolutions
+    assert sum(layer.uses_winograd((1, 64, 64, 1)) for layer in g.layers if isinstance(layer, WinogradConv2D)) == 4
+    fast = tf.function(step)()
+    set_winograd(g, False)
+    direct = tf.function(step)()
+    for i, (a, b) in enumerate(zip(direct, fast)):
+        # biases before instance norm have zero gradient: only rounding noise there, hence the absolute floor
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-4 * float(np.abs(a).max()) + 1e-6, err_msg=str(i))
