@@ -90,9 +90,10 @@ def test_train_cyclegan_on_aligned_folder_and_translate_both_ways(synth_dir, tmp
     run = tmp_path / "cyc"
     assert main(["-q", "train", "cyclegan", "--data", str(synth_dir), "--out", str(run), "--image-size", "32",
                  "--load-size", "36", "--netG", "resnet_2blocks", "--ngf", "8", "--ndf", "8", "--pool-size", "4",
-                 "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2"]) == 0
+                 "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2", "--winograd", "false"]) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["model"] == "cyclegan" and config["pool_size"] == 4 and config["gan_mode"] == "lsgan"
+    assert config["winograd"] is False
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"gen_loss", "cycle_a_loss", "cycle_b_loss", "identity_a_loss", "d_a_loss", "d_b_loss",
             "val_reconstruction_a_l1"} <= set(metrics)

@@ -109,3 +109,14 @@ def test_resnet_generator_trains_alike_with_and_without_winograd():
     for i, (a, b) in enumerate(zip(direct, fast)):
         # biases before instance norm have zero gradient: only rounding noise there, hence the absolute floor
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-4 * float(np.abs(a).max()) + 1e-6, err_msg=str(i))
+
+
+@pytest.mark.parametrize("winograd", [True, False])
+def test_config_switch_reaches_every_convolution(winograd):
+    from tfgan_translate.config import CycleGANConfig
+    from tfgan_translate.training.run import build_model
+
+    model = build_model(CycleGANConfig(netG="resnet_6blocks", ngf=4, ndf=4, image_size=32, winograd=winograd))
+    convolutions = [layer for layer in model._flatten_layers() if isinstance(layer, WinogradConv2D)]
+    assert len(convolutions) == 2 * 16  # per generator: 7x7 x2, 3x3 stride 2 x2, 12 block convolutions
+    assert all(layer.winograd is winograd for layer in convolutions)

@@ -93,6 +93,8 @@ COMMON_FLAGS = [
     ("--jit", "jit", dict(action="store_const", const=True, help="XLA-compile the train step (slow on CPU)")),
     ("--sync-batch-norm", "sync_batch_norm", dict(action="store_const", const=True,
                                                   help="batch-norm statistics across replicas")),
+    ("--winograd", "winograd", dict(type=_bool, help="3x3 stride-1 convs as Winograd F(4x4, 3x3) on CPU "
+                                                     "(true/false; false saves memory)")),
     ("--log-every", "log_every", dict(type=int, help="steps between per-step TensorBoard scalars")),
     ("--sample-every", "sample_every", dict(type=_optional_int, help="steps between TensorBoard preview grids")),
     ("--checkpoint-every", "checkpoint_every", dict(type=_optional_int,

@@ -181,6 +181,7 @@ class _TrainingConfig(_Config):
     precision: Precision = "auto"  # auto: mixed_bfloat16 where the GPU/CPU runs it fast (measured), else float32
     jit: bool = False  # XLA compilation (3-5x slower on CPU; try it on GPU)
     sync_batch_norm: bool = False  # batch-norm statistics over all replicas
+    winograd: bool = True  # ResNet 3x3 convs as Winograd F(4x4, 3x3) on CPU: ~2x faster, ~1.5x the memory
 
     # --- bookkeeping ---
     validation_steps: int | None = None  # None: the whole test/val split
@@ -296,7 +297,7 @@ CONFIG_CLASSES = {cls.model: cls for cls in (Pix2PixConfig, CycleGANConfig)}
 # Fields a resumed run may change: how long it trains, where and how it runs, what it logs.
 RESUMABLE_CHANGES = frozenset({
     "epochs", "validation_steps", "sample_count", "log_every", "sample_every", "checkpoint_every",
-    "keep_checkpoints", "strategy", "precision", "jit",
+    "keep_checkpoints", "strategy", "precision", "jit", "winograd",
 })
 
 

@@ -38,6 +38,7 @@ from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
+from tfgan_translate.networks.winograd import set_winograd
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
 from tfgan_translate.training.custom_loop import fit_distributed
 from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
@@ -179,7 +180,9 @@ _MODELS = {
 
 def build_model(config) -> keras.Model:
     """The compiled-ready (uncompiled) model a config describes: Pix2Pix or CycleGAN."""
-    return _MODELS[config.model][1](config)
+    model = _MODELS[config.model][1](config)
+    set_winograd(model, config.winograd)
+    return model
 
 
 def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), verbose="auto",
@@ -226,7 +229,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
     if not isinstance(config, (Pix2PixConfig, CycleGANConfig)):
         raise TypeError(f"Invalid value for `config`. Received: {type(config).__name__}. "
                         "Expected Pix2PixConfig or CycleGANConfig.")
-    _, make_model, make_data = _MODELS[config.model]
+    make_data = _MODELS[config.model][2]
     # The strategy first: a multi-worker one must exist before any other TensorFlow work.
     strategy = make_strategy(config.strategy) if strategy is None else strategy
     check_global_batch(config.batch_size, strategy)
@@ -250,10 +253,11 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
                 if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
                     optimizer.learning_rate = _schedule(config, steps_per_epoch)
             model.jit_compile = jit
+            set_winograd(model, config.winograd)
             log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, model.steps_run)
         else:
             with precision_scope(config.precision) as policy:
-                model = make_model(config)
+                model = build_model(config)
             model.compile(g_optimizer=_optimizer(config, steps_per_epoch, policy),
                           d_optimizer=_optimizer(config, steps_per_epoch, policy) if model.discriminators else None,
                           jit_compile=jit)
