@@ -1,4 +1,4 @@
-"""Tests of the Winograd F(4x4, 3x3) convolution against TensorFlow's direct one."""
+"""Tests of the Winograd convolutions (F(4x4, 3x3), F(3x3, 4x4)) against TensorFlow's direct one."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,14 @@ import tensorflow as tf
 import keras
 
 from tfgan_translate.networks import WinogradConv2D, resnet_generator, winograd_conv2d
-from tfgan_translate.networks.winograd import A_T, B_T, G, set_winograd
+from tfgan_translate.networks.winograd import MIN_CHANNELS, set_winograd, winograd_matrices
+
+# Lavin & Gray 2016, F(4x4, 3x3): the matrices winograd_matrices(4, 3) must reproduce.
+LAVIN_B_T = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                      [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]])
+LAVIN_G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                    [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+LAVIN_A_T = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]])
 
 
 def _relative(expected, actual) -> float:
@@ -23,24 +30,34 @@ def _conv_and_gradients(conv, x, w, dy):
     return [y, *tape.gradient(loss, [x, w])]
 
 
-def test_one_dimensional_transforms_compute_a_three_tap_correlation_exactly():
+def test_toom_cook_matrices_are_lavin_and_grays_for_f4_3():
+    for actual, expected in zip(winograd_matrices(4, 3), (LAVIN_B_T, LAVIN_G, LAVIN_A_T)):
+        np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("m, r", [(4, 3), (3, 4), (2, 3), (6, 3)])
+def test_one_dimensional_transforms_compute_a_correlation_exactly(m, r):
     rng = np.random.default_rng(0)
-    d, g = rng.normal(size=6), rng.normal(size=3)
-    direct = np.array([d[i:i + 3] @ g for i in range(4)])
-    np.testing.assert_allclose(A_T @ ((G @ g) * (B_T @ d)), direct, rtol=1e-12, atol=1e-12)
+    d, g = rng.normal(size=m + r - 1), rng.normal(size=r)
+    b_t, g_matrix, a_t = winograd_matrices(m, r)
+    direct = np.array([d[i:i + r] @ g for i in range(m)])
+    np.testing.assert_allclose(a_t @ ((g_matrix @ g) * (b_t @ d)), direct, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("shape, padding, filters", [
-    ((1, 18, 18, 16), "valid", 8),    # whole tiles
-    ((2, 13, 9, 5), "valid", 6),      # batch 2, partial tiles, odd sizes
-    ((3, 7, 11, 4), "same", 3),
-    ((1, 3, 3, 2), "valid", 4),       # a single output pixel
-    ((1, 1, 1, 3), "same", 2),
+@pytest.mark.parametrize("shape, r, padding, filters", [
+    ((1, 18, 18, 16), 3, "valid", 8),    # whole tiles
+    ((2, 13, 9, 5), 3, "valid", 6),      # batch 2, partial tiles, odd sizes
+    ((3, 7, 11, 4), 3, "same", 3),
+    ((1, 3, 3, 2), 3, "valid", 4),       # a single output pixel
+    ((1, 1, 1, 3), 3, "same", 2),
+    ((1, 12, 12, 8), 4, "valid", 8),     # F(3x3, 4x4): whole tiles
+    ((2, 10, 7, 5), 4, "valid", 3),      # the PatchGAN's 31x31-like partial tiles
+    ((1, 6, 9, 4), 4, "same", 6),        # TensorFlow's asymmetric "same" for an even kernel
 ])
-def test_winograd_conv2d_matches_tf_conv2d_with_both_gradients(shape, padding, filters):
+def test_winograd_conv2d_matches_tf_conv2d_with_both_gradients(shape, r, padding, filters):
     rng = np.random.default_rng(1)
     x = tf.constant(rng.normal(size=shape).astype(np.float32))
-    w = tf.constant(rng.normal(size=(3, 3, shape[-1], filters)).astype(np.float32))
+    w = tf.constant(rng.normal(size=(r, r, shape[-1], filters)).astype(np.float32))
     direct = lambda x, w: tf.nn.conv2d(x, w, 1, padding.upper())  # noqa: E731
     out_shape = direct(x, w).shape
     dy = tf.constant(rng.normal(size=out_shape).astype(np.float32))
@@ -53,33 +70,37 @@ def test_winograd_conv2d_matches_tf_conv2d_with_both_gradients(shape, padding, f
 
 def test_winograd_conv2d_rejects_what_it_cannot_compute():
     x = tf.zeros((1, 8, 8, 2))
-    with pytest.raises(ValueError, match=r"kernel.*3x3.*\(5, 5, 2, 4\)"):
+    with pytest.raises(ValueError, match=r"kernel.*3x3 or 4x4.*\(5, 5, 2, 4\)"):
         winograd_conv2d(x, tf.zeros((5, 5, 2, 4)))
     with pytest.raises(ValueError, match="padding='causal'"):
         winograd_conv2d(x, tf.zeros((3, 3, 2, 4)), "causal")
-    with pytest.raises(ValueError, match=r"inputs.*at least 3.*\(1, 2, 8, 2\)"):
-        winograd_conv2d(tf.zeros((1, 2, 8, 2)), tf.zeros((3, 3, 2, 4)))
+    with pytest.raises(ValueError, match=r"inputs.*at least 4.*\(1, 3, 8, 2\)"):
+        winograd_conv2d(tf.zeros((1, 3, 8, 2)), tf.zeros((4, 4, 2, 4)))
 
 
 @pytest.mark.parametrize("kwargs, dtype, winograd", [
     (dict(kernel_size=3, padding="same"), "float32", True),
     (dict(kernel_size=3, padding="valid", use_bias=False), "float32", True),
+    (dict(kernel_size=4), "float32", True),
     (dict(kernel_size=3, strides=2), "float32", False),
     (dict(kernel_size=7), "float32", False),
     (dict(kernel_size=3, dilation_rate=2), "float32", False),
+    (dict(kernel_size=3, filters=MIN_CHANNELS // 2), "float32", False),  # too few channels to pay
     (dict(kernel_size=3, padding="same"), "mixed_bfloat16", False),
 ])
 def test_layer_takes_the_winograd_path_only_where_it_applies_and_equals_conv2d(kwargs, dtype, winograd):
-    x = tf.constant(np.random.default_rng(2).normal(size=(2, 16, 12, 4)).astype(np.float32))
-    layer = WinogradConv2D(6, bias_initializer="random_normal", dtype=dtype, **kwargs)
-    reference = keras.layers.Conv2D(6, dtype=dtype, **kwargs)
+    x = tf.constant(np.random.default_rng(2).normal(size=(2, 16, 12, MIN_CHANNELS)).astype(np.float32))
+    kwargs = {"filters": MIN_CHANNELS, **kwargs}
+    layer = WinogradConv2D(bias_initializer="random_normal", dtype=dtype, **kwargs)
+    reference = keras.layers.Conv2D(dtype=dtype, **kwargs)
     reference.build(x.shape)
     layer.build(x.shape)
     layer.set_weights(reference.get_weights())
     assert layer.uses_winograd(tuple(x.shape)) is winograd
-    assert layer.uses_winograd((None, None, None, 4)) is False  # dynamic sizes go to Conv2D
-    tolerance = 1e-5 if dtype == "float32" else 0.0  # the fallback is Conv2D itself
-    np.testing.assert_allclose(layer(x), reference(x), atol=tolerance)
+    assert layer.uses_winograd((None, None, None, MIN_CHANNELS)) is False  # dynamic sizes go to Conv2D
+    expected = reference(x)
+    tolerance = 1e-5 * float(np.abs(expected).max()) if winograd else 0.0  # the fallback is Conv2D itself
+    np.testing.assert_allclose(layer(x), expected, rtol=0, atol=tolerance)
     layer.winograd = False
     assert layer.uses_winograd(tuple(x.shape)) is False
 
@@ -92,7 +113,7 @@ def test_layer_config_round_trip_keeps_the_switch():
 
 def test_resnet_generator_trains_alike_with_and_without_winograd():
     keras.utils.set_random_seed(0)
-    g = resnet_generator(n_blocks=2, ngf=8, image_size=32)
+    g = resnet_generator(n_blocks=2, ngf=MIN_CHANNELS // 4, image_size=32)  # blocks of 4 * ngf channels
     x = tf.constant(np.random.default_rng(3).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32))
 
     def step():
@@ -102,7 +123,7 @@ def test_resnet_generator_trains_alike_with_and_without_winograd():
         return [y, *tape.gradient(loss, g.trainable_weights)]
 
     assert set_winograd(g, True) == 8  # 7x7, 3x3 stride 2 and the four block convolutions
-    assert sum(layer.uses_winograd((1, 64, 64, 1)) for layer in g.layers if isinstance(layer, WinogradConv2D)) == 4
+    assert sum(layer.uses_winograd((1, 8, 8, MIN_CHANNELS)) for layer in g.layers if isinstance(layer, WinogradConv2D)) == 4
     fast = tf.function(step)()
     set_winograd(g, False)
     direct = tf.function(step)()
@@ -118,5 +139,28 @@ def test_config_switch_reaches_every_convolution(winograd):
 
     model = build_model(CycleGANConfig(netG="resnet_6blocks", ngf=4, ndf=4, image_size=32, winograd=winograd))
     convolutions = [layer for layer in model._flatten_layers() if isinstance(layer, WinogradConv2D)]
-    assert len(convolutions) == 2 * 16  # per generator: 7x7 x2, 3x3 stride 2 x2, 12 block convolutions
+    assert len(convolutions) == 2 * 16 + 2 * 5  # generators: 7x7 x2, stride 2 x2, 12 in blocks; 70x70 PatchGANs: 5
     assert all(layer.winograd is winograd for layer in convolutions)
+
+
+def test_patch_gan_trains_alike_with_and_without_winograd():
+    from tfgan_translate.networks import patch_discriminator
+
+    keras.utils.set_random_seed(0)
+    d = patch_discriminator(input_channels=3, condition_channels=3, ndf=MIN_CHANNELS // 4, image_size=32)
+    x = tf.constant(np.random.default_rng(4).uniform(-1, 1, (2, 32, 32, 6)).astype(np.float32))
+
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            logits = d(x, training=True)
+            loss = tf.reduce_mean(tf.square(logits - 1.0))
+        return [logits, *tape.gradient(loss, [x, *d.trainable_weights])]
+
+    convolutions = [layer for layer in d.layers if isinstance(layer, WinogradConv2D)]
+    assert [layer.name for layer in convolutions if layer.uses_winograd((2, 6, 6, MIN_CHANNELS))] == ["conv4"]
+    fast = tf.function(step)()
+    set_winograd(d, False)
+    direct = tf.function(step)()
+    for i, (a, b) in enumerate(zip(direct, fast)):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-4 * float(np.abs(a).max()) + 1e-6, err_msg=str(i))
