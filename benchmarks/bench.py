@@ -9,9 +9,10 @@ times it prints:
 - the FLOPs of one training step, counted from the step's graph (TF profiler)
   with direct convolutions, and utilisation = those FLOPs per second / the
   FLOP/s of a large matmul measured in the same run at the same precision (a
-  ratio that survives a noisy machine). The ResNet's Winograd convolutions do
-  about 4x fewer multiply-adds than they are counted for, so CycleGAN's
-  "utilisation" can pass 100 %: read it as direct-convolution-equivalent;
+  ratio that survives a noisy machine). The Winograd convolutions
+  (ResNet blocks, the PatchGAN's stride-1 4x4) do about 4x fewer
+  multiply-adds than they are counted for, so "utilisation" can pass 100 %:
+  read it as direct-convolution-equivalent (`--winograd on off` times both);
 - generator inference time per image;
 - tf.data throughput of the paired and unpaired pipelines with full
   preprocessing (decode, resize 286, random crop 256, flip), in images/s, next
@@ -176,8 +177,6 @@ def main() -> None:
                 for jit in args.jit:
                     for adam in args.adam:
                         for winograd in args.winograd:
-                            if winograd == "off" and model_name == "pix2pix":
-                                continue  # unet_256 and the PatchGAN have no 3x3 stride-1 convolutions
                             case = Case(model_name, batch, precision, args.size, jit == "on", adam, winograd == "on")
                             case.warm_up()
                             cases.append(case)
