@@ -31,8 +31,8 @@ largest error is about 2e-5 of the largest output (the transforms'
 coefficients reach 8, and each term is rounded). `WinogradConv2D` is a
 `keras.layers.Conv2D` with the same weights that uses it where it pays:
 float32, a 3x3 or 4x4 kernel, stride 1, no dilation, at least 128 input
-and output channels, static spatial sizes and no GPU (cuDNN picks its own
-Winograd kernels); everything else goes to `Conv2D`.
+and output channels, static spatial sizes and no GPU or TPU (cuDNN and XLA pick their own
+convolution algorithms); everything else goes to `Conv2D`.
 
 Reference: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
 Networks"; Winograd 1980, "Arithmetic Complexity of Computations".
@@ -231,8 +231,8 @@ class WinogradConv2D(layers.Conv2D):
     hold: `winograd=True`, a 3x3 or 4x4 kernel, stride 1, no dilation, one
     group, at least `MIN_CHANNELS` input and output channels, "valid" or
     "same" padding, channels last, float32 compute, static input height and
-    width, and no GPU visible to TensorFlow (cuDNN has its own Winograd
-    kernels). Otherwise it is `Conv2D`.
+    width, and no GPU or TPU visible to TensorFlow (cuDNN and XLA pick their
+    own convolution algorithms). Otherwise it is `Conv2D`.
 
     Args:
         *args: `keras.layers.Conv2D` arguments.
@@ -269,7 +269,8 @@ class WinogradConv2D(layers.Conv2D):
                 and None not in input_shape[1:]
                 and min(input_shape[-1], self.filters) >= MIN_CHANNELS
                 and min(input_shape[1:3]) >= (1 if self.padding == "same" else r)
-                and not tf.config.list_logical_devices("GPU"))
+                and not tf.config.list_logical_devices("GPU")
+                and not tf.config.list_logical_devices("TPU"))
 
     def convolution_op(self, inputs, kernel):
         if self.uses_winograd(tuple(inputs.shape)):
