@@ -25,6 +25,7 @@ _EXPORTS = {
     "patch_discriminator": "tfgan_translate.networks",
     "build_generator": "tfgan_translate.networks",
     "build_discriminator": "tfgan_translate.networks",
+    "set_winograd": "tfgan_translate.networks",
     "paired_dataset": "tfgan_translate.data",
     "unpaired_dataset": "tfgan_translate.data",
     "write_synthetic_dataset": "tfgan_translate.data",

@@ -41,7 +41,7 @@ from tfgan_translate.networks.patch_gan import (
 )
 from tfgan_translate.networks.resnet import resnet_generator
 from tfgan_translate.networks.unet import unet_dropout_levels, unet_generator
-from tfgan_translate.networks.winograd import WinogradConv2D, winograd_conv2d
+from tfgan_translate.networks.winograd import WinogradConv2D, set_winograd, winograd_conv2d
 
 # The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
@@ -182,6 +182,7 @@ __all__ = [
     "patch_output_size",
     "patch_receptive_field",
     "resnet_generator",
+    "set_winograd",
     "unet_dropout_levels",
     "unet_generator",
     "winograd_conv2d",
