@@ -181,7 +181,7 @@ class _TrainingConfig(_Config):
     precision: Precision = "auto"  # auto: mixed_bfloat16 where the GPU/CPU runs it fast (measured), else float32
     jit: bool = False  # XLA compilation (3-5x slower on CPU; try it on GPU)
     sync_batch_norm: bool = False  # batch-norm statistics over all replicas
-    winograd: bool = True  # 3x3 and 4x4 stride-1 convs (ResNet blocks, PatchGAN) as Winograd on CPU: faster, more memory
+    winograd: bool = True  # stride-1 3x3 / 4x4 convs as Winograd on CPU (ResNet blocks, PatchGAN): faster, more memory
 
     # --- bookkeeping ---
     validation_steps: int | None = None  # None: the whole test/val split

@@ -206,7 +206,8 @@ def winograd_conv2d(inputs, kernel, padding: str = "valid"):
     TensorShape([1, 8, 8, 8])
     """
     if padding not in ("valid", "same"):
-        raise ValueError(f"Invalid value for argument `padding`: expected 'valid' or 'same'. Received: padding={padding!r}")
+        raise ValueError("Invalid value for argument `padding`: expected 'valid' or 'same'. "
+                         f"Received: padding={padding!r}")
     kernel = tf.convert_to_tensor(kernel, dtype=inputs.dtype)
     r = kernel.shape[0]
     if r not in TILE_SIZES or kernel.shape[1] != r:
