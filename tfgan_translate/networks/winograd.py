@@ -168,7 +168,8 @@ def _winograd_valid(x, w):
     def grad(dy):
         r = w.shape[0]
         _, a, _, kernel_map, _ = _transforms(r)
-        flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2])
+        with tf.control_dependencies([dy]):  # else it runs at the step's start and is kept through the forward pass
+            flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2])
         full = r - 1
         dx, _, _ = _forward(tf.pad(dy, [[0, 0], [full, full], [full, full], [0, 0]]), flipped)
         du = tf.matmul(v, _untile_adjoint(dy, r, t, s), transpose_a=True)       # (a*a, C, K)
