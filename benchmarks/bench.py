@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--adam", nargs="+", default=["fused"], choices=["fused", "keras"],
                         help="fused: FusedAdam, as training uses; keras: keras.optimizers.Adam, for comparison")
     parser.add_argument("--winograd", nargs="+", default=["on"], choices=["on", "off"],
-                        help="on: 3x3 convolutions as Winograd F(4x4, 3x3), as training does on CPU; "
+                        help="on: stride-1 3x3 / 4x4 convolutions as Winograd, as training does on CPU; "
                              "off: direct convolutions, for comparison")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all cases")

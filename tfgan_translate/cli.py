@@ -93,7 +93,7 @@ COMMON_FLAGS = [
     ("--jit", "jit", dict(action="store_const", const=True, help="XLA-compile the train step (slow on CPU)")),
     ("--sync-batch-norm", "sync_batch_norm", dict(action="store_const", const=True,
                                                   help="batch-norm statistics across replicas")),
-    ("--winograd", "winograd", dict(type=_bool, help="3x3 stride-1 convs as Winograd F(4x4, 3x3) on CPU "
+    ("--winograd", "winograd", dict(type=_bool, help="stride-1 3x3 / 4x4 convs as Winograd on CPU "
                                                      "(true/false; false saves memory)")),
     ("--log-every", "log_every", dict(type=int, help="steps between per-step TensorBoard scalars")),
     ("--sample-every", "sample_every", dict(type=_optional_int, help="steps between TensorBoard preview grids")),

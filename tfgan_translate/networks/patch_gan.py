@@ -75,7 +75,8 @@ def patch_discriminator(
     "batch"; the first conv (and for "n_layers" the last) always has one, like
     the reference. They are `WinogradConv2D` layers: the 4x4 stride-1 one
     before the logits (ndf * 8 filters on ndf * 4 channels, 63 % of the
-    70x70 PatchGAN's multiply-adds) runs as Winograd F(3x3, 4x4) on CPU. There is no sigmoid: the losses take logits.
+    70x70 PatchGAN's multiply-adds) runs as Winograd F(3x3, 4x4) on CPU.
+    There is no sigmoid: the losses take logits.
 
     Args:
         input_channels: int. Channels of the judged image `y`. Defaults to `3`.
