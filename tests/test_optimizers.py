@@ -40,3 +40,31 @@ def test_fused_adam_saves_and_restores_like_adam(tmp_path):
     for a, b in zip(model.optimizer.variables, restored.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert int(restored.optimizer.iterations.numpy()) == 2
+
+
+def test_keras_still_has_the_private_adam_attributes_fused_adam_reads():
+    """Fails loudly, naming the attribute, when a Keras upgrade removes one (setup.cfg pins the minor version)."""
+    from tfgan_translate.training.optimizers import PRIVATE_KERAS_ATTRIBUTES, missing_private_attributes
+
+    adam = keras.optimizers.Adam()
+    adam.build([keras.Variable(np.zeros(3, "float32"))])
+    missing = missing_private_attributes(adam)
+    assert not missing, (f"keras {keras.__version__} has no keras.optimizers.Adam attribute(s) {missing} "
+                         f"(FusedAdam reads {list(PRIVATE_KERAS_ATTRIBUTES)}): update FusedAdam or pin Keras lower")
+    fused = FusedAdam()
+    fused.build([keras.Variable(np.zeros(3, "float32"))])
+    assert fused._fused_update  # the fused kernel, not the fallback, runs
+
+
+def test_fused_adam_falls_back_to_keras_adam_without_the_private_attributes(monkeypatch):
+    import tfgan_translate.training.optimizers as optimizers
+
+    monkeypatch.setattr(optimizers, "PRIVATE_KERAS_ATTRIBUTES", ("_no_such_attribute",))
+    w, reference = keras.Variable([1.0, 2.0]), keras.Variable([1.0, 2.0])
+    fused, adam = FusedAdam(0.1), keras.optimizers.Adam(0.1)
+    fused.build([w])
+    assert not fused._fused_update
+    grad = [keras.ops.convert_to_tensor([0.5, -0.5])]
+    fused.apply(grad, [w])
+    adam.apply(grad, [reference])
+    np.testing.assert_allclose(w.numpy(), reference.numpy(), rtol=1e-6)

@@ -21,16 +21,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_translate.choices import DIRECTIONS, FITS, check_choice
 from tfgan_translate.data import list_images, load_image, save_image
-from tfgan_translate.networks import generator_size_multiple
+from tfgan_translate.networks import size_multiple
 
 log = logging.getLogger("tfgan_translate")
-
-FITS = ("pad", "resize")
 
 
 def _next_multiple(n: int, multiple: int) -> int:
     return max(multiple, -(-n // multiple) * multiple)
+
+
+def reflect_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Mirror-pads an (H, W, C) image at the bottom and right to (height, width), as a (1, height, width, C) batch.
+
+    numpy's "reflect" mode reflects repeatedly, so pads larger than the image work too; a 1-pixel-wide image,
+    which has nothing to reflect, repeats its edge.
+    """
+    mode = "reflect" if min(image.shape[:2]) > 1 else "edge"
+    return np.pad(image, ((0, height - image.shape[0]), (0, width - image.shape[1]), (0, 0)), mode=mode)[None]
 
 
 def generator_for(model, direction: str | None = None, trained_direction: str = "AtoB") -> keras.Model:
@@ -52,10 +61,9 @@ def generator_for(model, direction: str | None = None, trained_direction: str = 
 
     >>> g = generator_for(cycle_gan, "BtoA")  # cycle_gan.generator_f for a run trained AtoB  # doctest: +SKIP
     """
-    for name, value in (("direction", direction), ("trained_direction", trained_direction)):
-        if value not in (None, "AtoB", "BtoA") or (name == "trained_direction" and value is None):
-            raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-                             "Expected 'AtoB' or 'BtoA'.")
+    if direction is not None:
+        check_choice("direction", direction, DIRECTIONS)
+    check_choice("trained_direction", trained_direction, DIRECTIONS)
     forward = direction is None or direction == trained_direction
     if hasattr(model, "generator_g") and hasattr(model, "generator_f"):
         return model.generator_g if forward else model.generator_f
@@ -72,29 +80,27 @@ def generator_for(model, direction: str | None = None, trained_direction: str = 
     return generator
 
 
-def translate_array(generator, image: np.ndarray, multiple: int, fit: str = "pad") -> np.ndarray:
+def translate_array(generator, image: np.ndarray, multiple: int | None = None, fit: str = "pad") -> np.ndarray:
     """Runs `generator` on one (H, W, C) image in [-1, 1] of any size.
 
     Args:
         generator: a Keras model (or callable) taking (1, H', W', C).
         image: (H, W, C) float array in [-1, 1], H and W >= 1.
-        multiple: int. Height and width the generator needs to be divisible by.
+        multiple: int or None. Height and width the generator needs to be divisible by; None asks the
+            generator (`UNetGenerator` / `ResNetGenerator` know it). Defaults to None.
         fit: str. "pad" or "resize" (see the module docstring). Defaults to "pad".
 
     Returns:
         (H, W, C_out) float32 array in [-1, 1].
     """
-    if fit not in FITS:
-        raise ValueError(f"Invalid value for argument `fit`. Received: fit={fit!r}. Expected one of {list(FITS)}.")
+    check_choice("fit", fit, FITS)
+    multiple = size_multiple(generator) if multiple is None else multiple
     image = np.asarray(image, np.float32)
     if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
     height, width = image.shape[:2]
     if fit == "pad":
-        padded_h, padded_w = _next_multiple(height, multiple), _next_multiple(width, multiple)
-        # numpy's reflect mode reflects repeatedly, so pads larger than the image work too.
-        mode = "reflect" if min(height, width) > 1 else "edge"
-        batch = np.pad(image, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode=mode)[None]
+        batch = reflect_pad(image, _next_multiple(height, multiple), _next_multiple(width, multiple))
         output = np.asarray(generator(batch, training=False))[0]
         return output[:height, :width]
     target_h = max(multiple, int(round(height / multiple)) * multiple)
@@ -105,16 +111,15 @@ def translate_array(generator, image: np.ndarray, multiple: int, fit: str = "pad
     return np.clip(np.asarray(output)[0], -1.0, 1.0)
 
 
-def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, netG: str, input_channels: int,
-                    fit: str = "pad", aligned: bool = False, direction: str = "AtoB") -> list[Path]:
+def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fit: str = "pad", aligned: bool = False,
+                    direction: str = "AtoB") -> list[Path]:
     """Translates one image file or every image in a folder; writes OUTPUT_DIR/<stem>.png.
 
     Args:
-        generator: the trained generator (Keras model).
+        generator: the trained generator (a `UNetGenerator` or `ResNetGenerator`: it knows its size rule
+            and input channels; images are converted to those channels).
         inputs: str or Path. An image file or a folder of images.
         output_dir: str or Path. Created if missing.
-        netG: str. The generator's name in the run config (gives the size rule).
-        input_channels: int. Channels the generator takes; images are converted.
         fit: "pad" or "resize".
         aligned: bool. Inputs are A|B pairs side by side: translate the half
             that `direction` takes as input (A, the left, for "AtoB").
@@ -123,9 +128,10 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, ne
     Returns:
         The written paths, in input order.
     """
-    multiple = generator_size_multiple(netG)
+    multiple = size_multiple(generator)
     written = translate_paths(lambda image: translate_array(generator, image, multiple, fit=fit), inputs, output_dir,
-                              input_channels=input_channels, aligned=aligned, left_half=direction == "AtoB")
+                              input_channels=int(generator.input_shape[-1]), aligned=aligned,
+                              left_half=direction == "AtoB")
     log.info("Translated %d image(s) into %s", len(written), output_dir)
     return written
 

@@ -29,14 +29,12 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-GAN_MODES = ("vanilla", "lsgan", "wgangp")
+from tfgan_translate.choices import GAN_MODES, check_choice
 
 
 def check_gan_mode(gan_mode: str) -> str:
-    if gan_mode not in GAN_MODES:
-        raise ValueError(
-            f"Invalid value for argument `gan_mode`. Received: gan_mode={gan_mode!r}. Expected one of {list(GAN_MODES)}."
-        )
+    """Returns `gan_mode`, or raises ValueError naming the allowed modes."""
+    check_choice("gan_mode", gan_mode, GAN_MODES)
     return gan_mode
 
 
@@ -67,12 +65,22 @@ def adversarial_loss(logits, target_is_real: bool, gan_mode: str) -> tf.Tensor:
 
 
 def discriminator_losses(real_logits, fake_logits, gan_mode: str) -> tuple[tf.Tensor, tf.Tensor]:
-    """D's two terms: (loss on real, loss on fake). The models halve their sum.
+    """D's two terms: (loss on real, loss on fake); `discriminator_loss` halves their sum.
 
     pix2pix Eq. (1) / CycleGAN Eq. (1): D is trained to call real pairs real
     and generated ones fake.
     """
     return adversarial_loss(real_logits, True, gan_mode), adversarial_loss(fake_logits, False, gan_mode)
+
+
+def discriminator_loss(real_logits, fake_logits, gan_mode: str) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """D's loss as both models train it: (0.5 * (loss_real + loss_fake), loss_real, loss_fake).
+
+    The reference halves D's objective so that D learns at half G's rate (pix2pix Sec. 3.3: "we divide
+    the objective by 2 while optimizing D"); CycleGAN does the same.
+    """
+    loss_real, loss_fake = discriminator_losses(real_logits, fake_logits, gan_mode)
+    return 0.5 * (loss_real + loss_fake), loss_real, loss_fake
 
 
 def generator_adversarial_loss(fake_logits, gan_mode: str) -> tf.Tensor:

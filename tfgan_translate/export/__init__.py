@@ -7,7 +7,7 @@
 
 One concept per file: `generator` (selection, noise policy, size rule),
 `padding` (in-graph mirror padding), `savedmodel`, `tflite`, `representative`
-(calibration images), `parity`, `metadata`, `atomic` (folder swap),
+(calibration images), `parity`, `metadata`,
 `exporter` (the steps in order), `runtime` (using an export).
 
 Example:
@@ -24,9 +24,8 @@ from tfgan_translate.export.exporter import (
     ExportResult,
     export_generator,
 )
+from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES
 from tfgan_translate.export.generator import (
-    DIRECTIONS,
-    NOISE_POLICIES,
     generator_for,
     inference_copy,
     size_rule,

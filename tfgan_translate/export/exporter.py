@@ -34,15 +34,15 @@ from tfgan_translate.export import tflite_graph
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
 )
-from tfgan_translate.export.atomic import staged_folder
+from tfgan_translate.choices import NOISE_POLICIES, check_choice
 from tfgan_translate.export.generator import (
-    NOISE_POLICIES,
     generator_for,
     inference_copy,
     model_kind,
     noise_layers,
     size_rule,
 )
+from tfgan_translate.io import PIXEL_SCALE, staged_folder
 from tfgan_translate.export.metadata import (
     METADATA_FILENAME,
     is_export,
@@ -192,9 +192,7 @@ def export_generator(
     # 1. Arguments and the generator.
     if not (saved_model or tflite):
         raise ValueError("Nothing to export: `saved_model` and `tflite` are both False.")
-    if noise not in NOISE_POLICIES:
-        raise ValueError(f"Invalid value for argument `noise`. Received: noise={noise!r}. "
-                         f"Expected one of {list(NOISE_POLICIES)}.")
+    check_choice("noise", noise, NOISE_POLICIES)
     quantize = tflite_module.check_quantizations(quantize) if tflite else ()
     if isinstance(representative_count, bool) or not isinstance(representative_count, int) or representative_count < 1:
         raise ValueError(f"Invalid value for argument `representative_count`. Received: "
@@ -210,7 +208,7 @@ def export_generator(
         out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
-    netG, multiple = size_rule(generator, getattr(config, "netG", None))
+    netG, multiple = size_rule(generator)
     size = _image_size(image_size, config, generator, multiple, netG)
     c_in, c_out = int(generator.input_shape[-1]), int(generator.output_shape[-1])
 
@@ -245,9 +243,9 @@ def export_generator(
                       "input_domain": direction[0],
                       "generator": netG, "name": generator.name},
             "input": {"channels": c_in, "layout": "NHWC", "range": [-1.0, 1.0],
-                      "normalisation": "x = pixel / 127.5 - 1 (uint8 [0, 255] -> [-1, 1])"},
+                      "normalisation": f"x = pixel / {PIXEL_SCALE} - 1 (uint8 [0, 255] -> [-1, 1])"},
             "output": {"channels": c_out, "layout": "NHWC", "range": [-1.0, 1.0],
-                       "denormalisation": "pixel = round((y + 1) * 127.5), clipped to [0, 255]"},
+                       "denormalisation": f"pixel = round((y + 1) * {PIXEL_SCALE}), clipped to [0, 255]"},
             "size_rule": {"multiple": multiple,
                           "description": f"height and width must be multiples of {multiple}"},
             "noise": {"policy": noise, "dropout_layers": len(dropout),

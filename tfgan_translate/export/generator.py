@@ -7,28 +7,18 @@
 - `inference_copy(generator, noise)`: a clone with the test-time noise policy
   applied, float32 everywhere and a dynamic `(None, None, C)` input, so that the
   trained model is never modified and one copy serves every image size.
-- `size_rule(generator, netG)`: what height and width must be a multiple of.
+- `size_rule(generator)`: the generator's name and what height and width must be a multiple of.
 """
 
 from __future__ import annotations
-
-import re
 
 import keras
 import tensorflow as tf
 from keras import ops
 
 from tfgan_translate.inference import generator_for  # noqa: F401  (re-exported: which generator to export)
-from tfgan_translate.networks import NoiseDropout, WinogradConv2D, generator_size_multiple
-
-DIRECTIONS = ("AtoB", "BtoA")
-NOISE_POLICIES = ("off", "on")
-
-
-def _check(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-                         f"Expected one of {list(allowed)}.")
+from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES, check_choice
+from tfgan_translate.networks import NoiseDropout, WinogradConv2D, size_multiple
 
 
 def model_kind(model) -> str:
@@ -81,7 +71,7 @@ def inference_copy(generator: keras.Model, noise: str = "off") -> keras.Model:
         Batch norm uses its moving statistics when called with `training=False`,
         as the exporters do.
     """
-    _check("noise", noise, NOISE_POLICIES)
+    check_choice("noise", noise, NOISE_POLICIES)
 
     def clone_layer(layer):
         config = layer.get_config()
@@ -101,37 +91,21 @@ def inference_copy(generator: keras.Model, noise: str = "off") -> keras.Model:
     return copy
 
 
-def infer_netG(generator: keras.Model) -> str:
-    """The reference name of a generator built by this package, read from its layer names.
+def size_rule(generator: keras.Model) -> tuple[str, int]:
+    """(reference name, multiple): what the generator is called and what its height and width must be a multiple of.
 
-    U-Nets have `down<l>_conv` layers (depth = the largest l), ResNet
-    generators `block<b>_add` layers (or none, with 0 blocks, and a
-    `stem_conv`).
+    Asked of the network (`UNetGenerator` / `ResNetGenerator` know their geometry).
+
+    Raises:
+        ValueError: `generator` is not one of this package's generator classes.
     """
-    names = [layer.name for layer in generator.layers]
-    downs = [int(m[1]) for m in (re.fullmatch(r"down(\d+)_conv", n) for n in names) if m]
-    if downs and "stem_conv" not in names:
-        return f"unet_{2 ** max(downs)}"
-    if "stem_conv" in names:
-        blocks = [int(m[1]) for m in (re.fullmatch(r"block(\d+)_add", n) for n in names) if m]
-        return f"resnet_{max(blocks, default=0)}blocks"
-    raise ValueError(f"Cannot tell the size rule of generator {generator.name!r}: it is neither a U-Net nor a ResNet "
-                     "generator of tfgan_translate. Export a run folder (its config.json names the generator).")
-
-
-def size_rule(generator: keras.Model, netG: str | None = None) -> tuple[str, int]:
-    """(netG, multiple): the generator's name and what its height and width must be a multiple of."""
-    netG = netG or infer_netG(generator)
-    if netG == "resnet_0blocks":
-        return netG, 4
-    return netG, generator_size_multiple(netG)
+    return getattr(generator, "reference_name", generator.name), size_multiple(generator)
 
 
 __all__ = [
     "DIRECTIONS",
     "NOISE_POLICIES",
     "generator_for",
-    "infer_netG",
     "inference_copy",
     "model_kind",
     "noise_layers",

@@ -8,25 +8,15 @@ staging folder that is only renamed into place once complete.
 from __future__ import annotations
 
 import json
-import math
 import platform
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from tfgan_translate.io import write_json
+
 METADATA_FILENAME = "metadata.json"
 FORMAT = "tfgan_translate.export"
 FORMAT_VERSION = 1
-
-
-def _finite(value):
-    """JSON has no inf/nan: they become None (a PSNR of None means the outputs were identical)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def versions() -> dict:
@@ -47,8 +37,7 @@ def write_metadata(folder: str | Path, values: dict) -> Path:
     """Writes `values` (plus the format tag) as folder/metadata.json and returns the path."""
     path = Path(folder) / METADATA_FILENAME
     document = {"format": FORMAT, "format_version": FORMAT_VERSION, **values}
-    path.write_text(json.dumps(_finite(document), indent=2, sort_keys=False) + "\n")
-    return path
+    return write_json(path, document)  # JSON has no inf/nan: a PSNR of None means the outputs were identical
 
 
 def read_metadata(folder: str | Path) -> dict | None:

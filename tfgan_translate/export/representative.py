@@ -26,6 +26,7 @@ from tfgan_translate.data import (
     paired_samples,
     random_label_map,
 )
+from tfgan_translate.io import from_uint8
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -109,7 +110,7 @@ def synthetic_images(count: int, image_size: tuple[int, int], channels: int, see
     side = max(16, *image_size)
     images = []
     for _ in range(count):
-        rgb = random_label_map(rng, side).astype(np.float32) / 127.5 - 1.0
+        rgb = from_uint8(random_label_map(rng, side))
         if channels == 1:
             image = rgb.mean(axis=-1, keepdims=True)
         else:

@@ -24,7 +24,8 @@ import tensorflow as tf
 from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
-from tfgan_translate.inference import FITS, translate_array, translate_paths
+from tfgan_translate.choices import FITS, check_choice
+from tfgan_translate.inference import reflect_pad, translate_array, translate_paths
 
 log = logging.getLogger("tfgan_translate")
 
@@ -81,17 +82,14 @@ class ExportedModel:
 
     def translate_array(self, image: np.ndarray, fit: str = "pad") -> np.ndarray:
         """(H, W, C_in) float image in [-1, 1], any size -> (H, W, C_out) float32 in [-1, 1]."""
-        if fit not in FITS:
-            raise ValueError(f"Invalid value for argument `fit`. Received: fit={fit!r}. Expected one of {list(FITS)}.")
+        check_choice("fit", fit, FITS)
         image = _check_image(image)
         if self.image_size is None:
             return translate_array(self, image, self.multiple, fit=fit)
         height, width = image.shape[:2]
         size_h, size_w = self.image_size
         if fit == "pad" and height <= size_h and width <= size_w:
-            mode = "reflect" if min(height, width) > 1 else "edge"
-            padded = np.pad(image, ((0, size_h - height), (0, size_w - width), (0, 0)), mode=mode)
-            return self(padded[None])[0, :height, :width]
+            return self(reflect_pad(image, size_h, size_w))[0, :height, :width]
         resized = tf.image.resize(image[None], (size_h, size_w), method="bicubic")
         output = self(np.clip(resized.numpy(), -1.0, 1.0))
         output = tf.image.resize(output, (height, width), method="bicubic")

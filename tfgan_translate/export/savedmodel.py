@@ -21,13 +21,10 @@ import keras
 import tensorflow as tf
 
 from tfgan_translate.export.padding import pad_to_multiple
+from tfgan_translate.io import tf_from_uint8, tf_to_uint8
 
 FLOAT_SIGNATURE = "serving_default"
 IMAGE_SIGNATURE = "translate_image"
-
-
-def _to_uint8(images):
-    return tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
 
 
 def image_function(generator: keras.Model, multiple: int):
@@ -38,9 +35,9 @@ def image_function(generator: keras.Model, multiple: int):
         checks = [tf.debugging.assert_positive(tf.stack([height, width]),
                                                message="translate_image: image height and width must be >= 1")]
         with tf.control_dependencies(checks):
-            x = tf.cast(image, tf.float32) / 127.5 - 1.0
+            x = tf_from_uint8(image)
         y = generator(pad_to_multiple(x, multiple), training=False)
-        return {"image": _to_uint8(y[:, :height, :width, :])}
+        return {"image": tf_to_uint8(y[:, :height, :width, :])}
 
     return translate_image
 

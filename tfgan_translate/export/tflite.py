@@ -34,11 +34,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_translate.choices import QUANTIZATIONS
 from tfgan_translate.export.tflite_graph import tflite_copy
 
 log = logging.getLogger("tfgan_translate")
 
-QUANTIZATIONS = ("none", "float16", "int8")
 FILE_NAMES = {"none": "generator_float32.tflite", "float16": "generator_float16.tflite",
               "int8": "generator_int8.tflite"}
 

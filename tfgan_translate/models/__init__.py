@@ -4,8 +4,8 @@ import tfgan_translate.networks  # noqa: F401  (registers the custom layers that
 from tfgan_translate.models.base import TranslationGAN
 from tfgan_translate.models.cycle_gan import CycleGAN, cyclegan_from_config
 from tfgan_translate.models.image_pool import ImagePool
-from tfgan_translate.models.pix2pix import OBJECTIVES, Pix2Pix, pix2pix_from_config
+from tfgan_translate.models.pix2pix import Pix2Pix, pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 
-__all__ = ["TranslationGAN", "CycleGAN", "cyclegan_from_config", "ImagePool", "OBJECTIVES", "Pix2Pix",
+__all__ = ["TranslationGAN", "CycleGAN", "cyclegan_from_config", "ImagePool", "Pix2Pix",
            "pix2pix_from_config", "LinearDecaySchedule"]

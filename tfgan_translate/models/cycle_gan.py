@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
+from tfgan_translate.choices import DIRECTIONS, check_choice
 from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
 from tfgan_translate.models.image_pool import ImagePool
 from tfgan_translate.rng import name_seed, step_key
@@ -119,9 +120,7 @@ class CycleGAN(TranslationGAN):
 
     def translate(self, images, direction: str = "AtoB", training: bool = False):
         """G(images) for "AtoB", F(images) for "BtoA"."""
-        if direction not in ("AtoB", "BtoA"):
-            raise ValueError(f"Invalid value for argument `direction`. Received: direction={direction!r}. "
-                             "Expected 'AtoB' or 'BtoA'.")
+        check_choice("direction", direction, DIRECTIONS)
         generator = self.generator_g if direction == "AtoB" else self.generator_f
         return generator(images, training=training)
 
@@ -186,9 +185,8 @@ class CycleGAN(TranslationGAN):
         return total
 
     def _discriminator_loss(self, discriminator, real, fake, prefix):
-        loss_real, loss_fake = losses.discriminator_losses(
+        loss, _, _ = losses.discriminator_loss(
             discriminator(real, training=True), discriminator(fake, training=True), self.gan_mode)
-        loss = 0.5 * (loss_real + loss_fake)
         if self.gan_mode == "wgangp":
             gp = losses.gradient_penalty(discriminator, real, fake,
                                          seed=step_key(name_seed(prefix), self.d_optimizer.iterations))

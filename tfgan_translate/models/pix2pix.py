@@ -6,11 +6,11 @@ import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
+from tfgan_translate.choices import objective_terms
 from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
 from tfgan_translate.models.metrics import image_quality
 from tfgan_translate.rng import name_seed, step_key
 
-OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -63,16 +63,12 @@ class Pix2Pix(TranslationGAN):
     def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None,
                  objective: str = "l1+cgan", gan_mode: str = "vanilla", lambda_l1: float = 100.0,
                  lambda_gp: float = 10.0, **kwargs):
-        if objective not in OBJECTIVES:
-            raise ValueError(
-                f"Invalid value for argument `objective`. Received: objective={objective!r}. "
-                f"Expected one of {list(OBJECTIVES)}."
-            )
+        terms = objective_terms(objective)
         losses.check_gan_mode(gan_mode)
-        uses_gan = objective != "l1"
+        uses_gan = terms.gan
         if uses_gan and discriminator is None:
             raise ValueError(f"objective={objective!r} trains a discriminator: pass `discriminator`.")
-        self.conditional = objective.endswith("cgan")
+        self.conditional = terms.conditional
         if uses_gan:
             g_in, g_out = generator.input_shape[-1], generator.output_shape[-1]
             expected = g_in + g_out if self.conditional else g_out
@@ -92,7 +88,7 @@ class Pix2Pix(TranslationGAN):
         # === Options ===
         self.objective = objective
         self.uses_gan = uses_gan
-        self.uses_l1 = objective.startswith("l1")
+        self.uses_l1 = terms.l1
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
         self.lambda_gp = float(lambda_gp)
@@ -149,8 +145,7 @@ class Pix2Pix(TranslationGAN):
         with tf.GradientTape() as tape:
             real_logits = self._judge(x, y)
             fake_logits = self._judge(x, y_fake)
-            loss_real, loss_fake = losses.discriminator_losses(real_logits, fake_logits, self.gan_mode)
-            d_loss = 0.5 * (loss_real + loss_fake)
+            d_loss, loss_real, loss_fake = losses.discriminator_loss(real_logits, fake_logits, self.gan_mode)
             if self.gan_mode == "wgangp":
                 gp = losses.gradient_penalty(self.discriminator, y, y_fake,
                                              seed=step_key(name_seed("d_gp"), self.d_optimizer.iterations),

@@ -1,8 +1,11 @@
-"""Generators and discriminators of pix2pix and CycleGAN, by the reference's names.
+"""Generators and discriminators of pix2pix and CycleGAN, as Keras classes and by the reference's names.
 
-Generators: "unet_256", "unet_128" (U-Net, pix2pix) and "resnet_9blocks",
-"resnet_6blocks" (ResNet, CycleGAN). Discriminators: "basic" (70x70
-PatchGAN), "n_layers" (PatchGAN of depth `n_layers_D`) and "pixel" (1x1).
+Classes (functional Keras models whose config holds every hyperparameter; a saved network rebuilds
+itself, and any caller asks it its geometry: `size_multiple`, `reference_name`):
+`UNetGenerator` (pix2pix), `ResNetGenerator` (CycleGAN), `PatchGANDiscriminator` (N x N PatchGAN,
+1 x 1 PixelGAN). By name: generators "unet_256", "unet_128" (any unet_<2**depth>) and "resnet_9blocks",
+"resnet_6blocks" (any resnet_<n>blocks); discriminators "basic" (70x70 PatchGAN), "n_layers" (PatchGAN of
+depth `n_layers_D`) and "pixel" (1x1).
 
 Example:
 
@@ -19,41 +22,42 @@ from __future__ import annotations
 
 import keras
 
+from tfgan_translate.choices import DISCRIMINATORS, NORMS, UPSAMPLES, check_choice
 from tfgan_translate.config import parse_generator_name
-
 from tfgan_translate.networks.layers import (
-    NORMS,
-    UPSAMPLES,
     FusedBatchNormalization,
     InstanceNormalization,
     NoiseDropout,
     ReflectionPadding2D,
-    check_choice,
     check_divisible,
     conv_init,
     normalization,
 )
 from tfgan_translate.networks.patch_gan import (
     PATCH_KINDS,
+    PatchGANDiscriminator,
     patch_discriminator,
     patch_output_size,
     patch_receptive_field,
 )
-from tfgan_translate.networks.resnet import resnet_generator
-from tfgan_translate.networks.unet import unet_dropout_levels, unet_generator
+from tfgan_translate.networks.resnet import ResNetGenerator, resnet_generator
+from tfgan_translate.networks.unet import UNetGenerator, unet_dropout_levels, unet_generator
 from tfgan_translate.networks.winograd import WinogradConv2D, set_winograd, winograd_conv2d
 
 # The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
 
 
-def _generator_builder(netG: str):
-    """(builder, the argument that sets its size) for a generator name."""
+GENERATOR_CLASSES = (UNetGenerator, ResNetGenerator)
+
+
+def _generator_class(netG: str):
+    """(class, the argument that sets its size) for a generator name."""
     family, size = parse_generator_name(netG)
     if family == "unet":
-        return unet_generator, {"depth": size}
-    return resnet_generator, {"n_blocks": size}
-DISCRIMINATORS = ("basic", "n_layers", "pixel")
+        return UNetGenerator, {"depth": size}
+    return ResNetGenerator, {"n_blocks": size}
+
 
 _GENERATOR_KWARGS = (
     "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size", "init_gain",
@@ -78,8 +82,8 @@ def generator_size_multiple(netG: str) -> int:
     >>> generator_size_multiple("unet_128")
     128
     """
-    builder, size_kwargs = _generator_builder(netG)
-    return 2 ** size_kwargs["depth"] if builder is unet_generator else 4
+    cls, size_kwargs = _generator_class(netG)
+    return 2 ** size_kwargs["depth"] if cls is UNetGenerator else 4
 
 
 def check_image_size(netG: str, height: int, width: int) -> None:
@@ -100,7 +104,26 @@ def check_image_size(netG: str, height: int, width: int) -> None:
     check_divisible(netG, generator_size_multiple(netG), height, width)
 
 
-def build_generator(netG: str, **kwargs) -> keras.Model:
+def size_multiple(generator) -> int:
+    """What height and width must be a multiple of for `generator`, asked of the network itself.
+
+    Args:
+        generator: a `UNetGenerator` or `ResNetGenerator` (anything with a `size_multiple`).
+
+    Raises:
+        ValueError: for a model of another kind, which cannot tell its geometry.
+    """
+    multiple = getattr(generator, "size_multiple", None)
+    if not isinstance(multiple, int):
+        raise ValueError(
+            f"Invalid value for argument `generator`. Received: a {type(generator).__name__} named "
+            f"{getattr(generator, 'name', '?')!r}. Expected a tfgan_translate generator (UNetGenerator or "
+            "ResNetGenerator), which knows its size rule."
+        )
+    return multiple
+
+
+def build_generator(netG: str, **kwargs) -> UNetGenerator | ResNetGenerator:
     """Builds generator `netG` by its reference name.
 
     Args:
@@ -114,7 +137,7 @@ def build_generator(netG: str, **kwargs) -> keras.Model:
             ResNet to instance norm and no dropout).
 
     Returns:
-        A functional `keras.Model` mapping `(batch, H, W, input_channels)` to
+        A `UNetGenerator` or `ResNetGenerator` mapping `(batch, H, W, input_channels)` to
         `(batch, H, W, output_channels)` in [-1, 1].
 
     Example:
@@ -122,11 +145,11 @@ def build_generator(netG: str, **kwargs) -> keras.Model:
     >>> g = build_generator("resnet_6blocks", ngf=32, image_size=128)
     """
     _check_kwargs("build_generator", kwargs, _GENERATOR_KWARGS)
-    builder, size_kwargs = _generator_builder(netG)
-    return builder(**size_kwargs, **kwargs)
+    cls, size_kwargs = _generator_class(netG)
+    return cls(**size_kwargs, **kwargs)
 
 
-def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> keras.Model:
+def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> PatchGANDiscriminator:
     """Builds discriminator `netD` by its reference name.
 
     Args:
@@ -140,7 +163,7 @@ def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> keras.Model
             `sync_batch_norm`, `name`.
 
     Returns:
-        A functional `keras.Model` mapping the `[x, y]` channel concatenation
+        A `PatchGANDiscriminator` mapping the `[x, y]` channel concatenation
         to `(batch, h, w, 1)` float32 logits.
 
     Example:
@@ -150,9 +173,9 @@ def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> keras.Model
     check_choice("netD", netD, DISCRIMINATORS)
     _check_kwargs("build_discriminator", kwargs, _DISCRIMINATOR_KWARGS)
     if netD == "pixel":
-        return patch_discriminator(kind="pixel", **kwargs)
+        return PatchGANDiscriminator(kind="pixel", **kwargs)
     n_layers = 3 if netD == "basic" else n_layers_D
-    return patch_discriminator(kind="n_layers", n_layers=n_layers, **kwargs)
+    return PatchGANDiscriminator(kind="n_layers", n_layers=n_layers, **kwargs)
 
 
 def _check_kwargs(function: str, kwargs: dict, allowed: tuple) -> None:
@@ -164,8 +187,14 @@ def _check_kwargs(function: str, kwargs: dict, allowed: tuple) -> None:
 __all__ = [
     "DISCRIMINATORS",
     "GENERATORS",
+    "GENERATOR_CLASSES",
+    "PatchGANDiscriminator",
+    "ResNetGenerator",
+    "UNetGenerator",
+    "size_multiple",
     "NORMS",
     "PATCH_KINDS",
+    "check_choice",
     "UPSAMPLES",
     "FusedBatchNormalization",
     "InstanceNormalization",

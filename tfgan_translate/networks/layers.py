@@ -16,10 +16,8 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
 from tfgan_translate.rng import counted_uniform, draw_counter, name_seed
-
-NORMS = ("batch", "instance", "none")
-UPSAMPLES = ("transpose", "resize")
 
 _PACKAGE = "tfgan_translate"
 
@@ -345,14 +343,6 @@ class NoiseDropout(layers.Layer):
 
 
 # === Argument checks shared by the network builders ===
-
-
-def check_choice(name: str, value, allowed) -> None:
-    """Raises ValueError unless `value` is one of `allowed`."""
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected one of {list(allowed)}."
-        )
 
 
 def check_positive(name: str, value, *, number: bool = False, minimum: int = 1) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from tfgan_translate.choices import NORMS, check_choice
+from tfgan_translate.networks.base import Network
 from tfgan_translate.networks.layers import (
-    NORMS,
-    check_choice,
     check_positive,
     conv_init,
     normalization,
@@ -38,19 +38,9 @@ def patch_output_size(size: int, n_layers: int) -> int:
     return size - 2  # two 4x4, stride 1, padding 1 convs
 
 
-def patch_discriminator(
-    input_channels: int = 3,
-    condition_channels: int = 3,
-    ndf: int = 64,
-    n_layers: int = 3,
-    norm: str = "batch",
-    kind: str = "n_layers",
-    image_size: int | tuple[int, int] | None = None,
-    init_gain: float = 0.02,
-    sync_batch_norm: bool = False,
-    name: str = "patch_discriminator",
-) -> keras.Model:
-    """Builds a PatchGAN discriminator that returns one logit per patch.
+@keras.saving.register_keras_serializable(package="tfgan_translate")
+class PatchGANDiscriminator(Network):
+    """A PatchGAN discriminator that returns one logit per patch: a functional Keras model.
 
     The model takes ONE tensor: the condition `x` (the first
     `condition_channels` channels) concatenated with the image `y` (the last
@@ -95,6 +85,13 @@ def patch_discriminator(
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
         name: str. Model name. Defaults to `"patch_discriminator"`.
+        layer_settings: dict or None. Switches flipped after building, {layer name: {attribute: value}}
+            (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`); saved in the config. Defaults to `None`.
+        **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
+
+    Attributes:
+        receptive_field: int. Side of the input patch one logit sees (70 for n_layers=3).
+        reference_name: str. The reference implementation's `--netD`: "basic", "n_layers" or "pixel".
 
     Input shape:
         `(batch, height, width, condition_channels + input_channels)`.
@@ -110,62 +107,119 @@ def patch_discriminator(
 
     Example:
 
-    >>> d = patch_discriminator(ndf=16, image_size=256)  # 70x70 PatchGAN, cGAN
+    >>> d = PatchGANDiscriminator(ndf=16, image_size=256)  # 70x70 PatchGAN, cGAN
     >>> x = keras.random.uniform((1, 256, 256, 3), -1, 1)  # condition (input image)
     >>> y = keras.random.uniform((1, 256, 256, 3), -1, 1)  # real or generated image
     >>> d(keras.ops.concatenate([x, y], axis=-1)).shape
     TensorShape([1, 30, 30, 1])
+    >>> d.reference_name, d.receptive_field
+    ('basic', 70)
 
     Reference: Isola et al. 2017, Sec. 3.2.2 (Markovian discriminator),
     Appendix 6.1.2 and Table 3 (patch sizes); Li & Wand 2016 (Markovian GANs).
     """
-    check_positive("input_channels", input_channels)
-    check_positive("condition_channels", condition_channels, minimum=0)
-    check_positive("ndf", ndf)
-    check_positive("n_layers", n_layers)
-    check_choice("norm", norm, NORMS)
-    check_choice("kind", kind, PATCH_KINDS)
-    check_positive("init_gain", init_gain, number=True)
-    height, width = spatial_shape(image_size)
-    if kind == "n_layers":
-        for size in (height, width):
-            if size is not None and patch_output_size(size, n_layers) < 1:
-                raise ValueError(
-                    f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
-                    f"A PatchGAN with n_layers={n_layers} needs height and width of at least "
-                    f"{3 * 2 ** n_layers} to give one logit."
-                )
 
-    use_bias = norm != "batch"
+    CONFIG_KEYS = (
+        "input_channels", "condition_channels", "ndf", "n_layers", "norm", "kind", "image_size", "init_gain",
+        "sync_batch_norm",
+    )
 
-    def conv(x, filters, kernel, strides, layer_name, bias, **kwargs):
-        if kernel > 1:
-            x = layers.ZeroPadding2D(1, name=f"{layer_name}_pad")(x)
-        return WinogradConv2D(
-            filters, kernel, strides=strides, padding="valid", use_bias=bias,
-            kernel_initializer=conv_init(init_gain), name=layer_name, **kwargs,
-        )(x)
+    def __init__(
+        self,
+        input_channels: int = 3,
+        condition_channels: int = 3,
+        ndf: int = 64,
+        n_layers: int = 3,
+        norm: str = "batch",
+        kind: str = "n_layers",
+        image_size: int | tuple[int, int] | None = None,
+        init_gain: float = 0.02,
+        sync_batch_norm: bool = False,
+        name: str = "patch_discriminator",
+        layer_settings: dict | None = None,
+        **kwargs,
+    ):
+        check_positive("input_channels", input_channels)
+        check_positive("condition_channels", condition_channels, minimum=0)
+        check_positive("ndf", ndf)
+        check_positive("n_layers", n_layers)
+        check_choice("norm", norm, NORMS)
+        check_choice("kind", kind, PATCH_KINDS)
+        check_positive("init_gain", init_gain, number=True)
+        height, width = spatial_shape(image_size)
+        if kind == "n_layers":
+            for size in (height, width):
+                if size is not None and patch_output_size(size, n_layers) < 1:
+                    raise ValueError(
+                        f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                        f"A PatchGAN with n_layers={n_layers} needs height and width of at least "
+                        f"{3 * 2 ** n_layers} to give one logit."
+                    )
 
-    def norm_lrelu(x, prefix):
-        if norm != "none":
-            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
-                              synchronized=sync_batch_norm)(x)
-        return layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
+        use_bias = norm != "batch"
 
-    # === Functional Model ===
-    inputs = keras.Input(shape=(height, width, condition_channels + input_channels), name="condition_and_image")
+        def conv(x, filters, kernel, strides, layer_name, bias, **conv_kwargs):
+            if kernel > 1:
+                x = layers.ZeroPadding2D(1, name=f"{layer_name}_pad")(x)
+            return WinogradConv2D(
+                filters, kernel, strides=strides, padding="valid", use_bias=bias,
+                kernel_initializer=conv_init(init_gain), name=layer_name, **conv_kwargs,
+            )(x)
 
-    if kind == "pixel":
-        x = conv(inputs, ndf, 1, 1, "conv1", True)
-        x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
-        x = norm_lrelu(conv(x, 2 * ndf, 1, 1, "conv2", use_bias), "conv2")
-        outputs = conv(x, 1, 1, 1, "logits", use_bias, dtype="float32")
-        return keras.Model(inputs, outputs, name=name)
+        def norm_lrelu(x, prefix):
+            if norm != "none":
+                x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
+                                  synchronized=sync_batch_norm)(x)
+            return layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
 
-    x = conv(inputs, ndf, 4, 2, "conv1", True)
-    x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
-    for n in range(1, n_layers):
-        x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, 2, f"conv{n + 1}", use_bias), f"conv{n + 1}")
-    x = norm_lrelu(conv(x, ndf * min(2**n_layers, 8), 4, 1, f"conv{n_layers + 1}", use_bias), f"conv{n_layers + 1}")
-    outputs = conv(x, 1, 4, 1, "logits", True, dtype="float32")
-    return keras.Model(inputs, outputs, name=name)
+        # === Functional Model ===
+        inputs = keras.Input(shape=(height, width, condition_channels + input_channels), name="condition_and_image")
+
+        if kind == "pixel":
+            x = conv(inputs, ndf, 1, 1, "conv1", True)
+            x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
+            x = norm_lrelu(conv(x, 2 * ndf, 1, 1, "conv2", use_bias), "conv2")
+            outputs = conv(x, 1, 1, 1, "logits", use_bias, dtype="float32")
+        else:
+            x = conv(inputs, ndf, 4, 2, "conv1", True)
+            x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
+            for n in range(1, n_layers):
+                x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, 2, f"conv{n + 1}", use_bias), f"conv{n + 1}")
+            last = n_layers + 1
+            x = norm_lrelu(conv(x, ndf * min(2**n_layers, 8), 4, 1, f"conv{last}", use_bias), f"conv{last}")
+            outputs = conv(x, 1, 4, 1, "logits", True, dtype="float32")
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+        # === Config ===
+        self.input_channels = input_channels
+        self.condition_channels = condition_channels
+        self.ndf = ndf
+        self.n_layers = n_layers
+        self.norm = norm
+        self.kind = kind
+        self.image_size = None if height is None and width is None else [height, width]
+        self.init_gain = init_gain
+        self.sync_batch_norm = sync_batch_norm
+        self._apply_layer_settings(layer_settings)
+
+    @property
+    def receptive_field(self) -> int:
+        """Side of the input patch one logit sees: 1 (pixel), 16, 70 or 286 (n_layers 1, 3, 5)."""
+        return patch_receptive_field(None if self.kind == "pixel" else self.n_layers)
+
+    @property
+    def reference_name(self) -> str:
+        """The reference implementation's `--netD` name: "basic" (n_layers 3), "n_layers" or "pixel"."""
+        if self.kind == "pixel":
+            return "pixel"
+        return "basic" if self.n_layers == 3 else "n_layers"
+
+    def output_size(self, size: int) -> int:
+        """Logits per side for an input side `size` (256 -> 30 for the 70x70 PatchGAN)."""
+        return size if self.kind == "pixel" else patch_output_size(size, self.n_layers)
+
+
+
+def patch_discriminator(**kwargs) -> PatchGANDiscriminator:
+    """`PatchGANDiscriminator(**kwargs)`: the builder name the package has always had."""
+    return PatchGANDiscriminator(**kwargs)

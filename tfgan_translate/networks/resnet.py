@@ -5,12 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
+from tfgan_translate.networks.base import Network
 from tfgan_translate.networks.layers import (
-    NORMS,
-    UPSAMPLES,
     NoiseDropout,
     ReflectionPadding2D,
-    check_choice,
     check_divisible,
     check_positive,
     check_rate,
@@ -21,20 +20,9 @@ from tfgan_translate.networks.layers import (
 from tfgan_translate.networks.winograd import WinogradConv2D
 
 
-def resnet_generator(
-    n_blocks: int = 9,
-    input_channels: int = 3,
-    output_channels: int = 3,
-    ngf: int = 64,
-    norm: str = "instance",
-    dropout: float = 0.0,
-    upsample: str = "transpose",
-    image_size: int | tuple[int, int] | None = None,
-    init_gain: float = 0.02,
-    sync_batch_norm: bool = False,
-    name: str = "resnet_generator",
-) -> keras.Model:
-    """Builds the CycleGAN ResNet generator as a functional Keras model.
+@keras.saving.register_keras_serializable(package="tfgan_translate")
+class ResNetGenerator(Network):
+    """The CycleGAN ResNet generator: a functional Keras model that knows its geometry.
 
     Layout (Johnson et al.'s network as used by CycleGAN): reflection pad 3,
     7x7 conv `ngf`, norm, ReLU; two 3x3 stride-2 convs (`2 * ngf`, `4 * ngf`)
@@ -72,6 +60,13 @@ def resnet_generator(
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
         name: str. Model name. Defaults to `"resnet_generator"`.
+        layer_settings: dict or None. Switches flipped after building, {layer name: {attribute: value}}
+            (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`); saved in the config. Defaults to `None`.
+        **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
+
+    Attributes:
+        size_multiple: int. What height and width must be a multiple of (4).
+        reference_name: str. The reference implementation's name, e.g. "resnet_9blocks".
 
     Input shape:
         `(batch, height, width, input_channels)`, height and width multiples
@@ -87,74 +82,127 @@ def resnet_generator(
 
     Example:
 
-    >>> g = resnet_generator(n_blocks=6, ngf=16, image_size=128)
+    >>> g = ResNetGenerator(n_blocks=6, ngf=16, image_size=128)
     >>> g(keras.random.uniform((1, 128, 128, 3), -1, 1)).shape
     TensorShape([1, 128, 128, 3])
+    >>> g.reference_name, g.size_multiple
+    ('resnet_6blocks', 4)
 
     Reference: Zhu et al. 2017, Appendix 7.2 (CycleGAN generator); Johnson et
     al. 2016, "Perceptual Losses for Real-Time Style Transfer and
     Super-Resolution"; He et al. 2016 (residual blocks).
     """
-    check_positive("n_blocks", n_blocks, minimum=0)
-    check_positive("input_channels", input_channels)
-    check_positive("output_channels", output_channels)
-    check_positive("ngf", ngf)
-    check_choice("norm", norm, NORMS)
-    check_rate("dropout", dropout)
-    check_choice("upsample", upsample, UPSAMPLES)
-    check_positive("init_gain", init_gain, number=True)
-    height, width = spatial_shape(image_size)
-    check_divisible(f"resnet_{n_blocks}blocks", 4, height, width)
 
-    use_bias = norm != "batch"
+    CONFIG_KEYS = (
+        "n_blocks", "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size",
+        "init_gain", "sync_batch_norm",
+    )
 
-    def conv(x, filters, kernel, layer_name, strides=1, bias=use_bias):
-        return WinogradConv2D(
-            filters, kernel, strides=strides, padding="valid", use_bias=bias,
-            kernel_initializer=conv_init(init_gain), name=layer_name,
-        )(x)
+    def __init__(
+        self,
+        n_blocks: int = 9,
+        input_channels: int = 3,
+        output_channels: int = 3,
+        ngf: int = 64,
+        norm: str = "instance",
+        dropout: float = 0.0,
+        upsample: str = "transpose",
+        image_size: int | tuple[int, int] | None = None,
+        init_gain: float = 0.02,
+        sync_batch_norm: bool = False,
+        name: str = "resnet_generator",
+        layer_settings: dict | None = None,
+        **kwargs,
+    ):
+        check_positive("n_blocks", n_blocks, minimum=0)
+        check_positive("input_channels", input_channels)
+        check_positive("output_channels", output_channels)
+        check_positive("ngf", ngf)
+        check_choice("norm", norm, NORMS)
+        check_rate("dropout", dropout)
+        check_choice("upsample", upsample, UPSAMPLES)
+        check_positive("init_gain", init_gain, number=True)
+        height, width = spatial_shape(image_size)
+        check_divisible(f"resnet_{n_blocks}blocks", 4, height, width)
 
-    def norm_relu(x, prefix, relu=True):
-        if norm != "none":
-            x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
-                              synchronized=sync_batch_norm)(x)
-        return layers.ReLU(name=f"{prefix}_relu")(x) if relu else x
+        use_bias = norm != "batch"
 
-    # === Functional Model ===
-    inputs = keras.Input(shape=(height, width, input_channels), name="image")
-
-    x = ReflectionPadding2D(3, name="stem_pad")(inputs)
-    x = norm_relu(conv(x, ngf, 7, "stem_conv"), "stem")
-
-    for i in (1, 2):
-        x = layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
-        x = norm_relu(conv(x, ngf * 2**i, 3, f"down{i}_conv", strides=2), f"down{i}")
-
-    for b in range(1, n_blocks + 1):
-        y = ReflectionPadding2D(1, name=f"block{b}_pad1")(x)
-        y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
-        if dropout > 0:
-            y = NoiseDropout(dropout, at_inference=True, name=f"block{b}_dropout")(y)
-        y = ReflectionPadding2D(1, name=f"block{b}_pad2")(y)
-        y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2", relu=False)
-        x = layers.Add(name=f"block{b}_add")([x, y])
-
-    for i, filters in ((1, 2 * ngf), (2, ngf)):
-        if upsample == "transpose":
-            x = layers.Conv2DTranspose(
-                filters, 3, strides=2, padding="valid", use_bias=use_bias,
-                kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
-            )(x)  # 2H + 1 rows: crop the first to get PyTorch's alignment
-            x = layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
-        else:
-            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
-            x = WinogradConv2D(
-                filters, 3, padding="same", use_bias=use_bias,
-                kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
+        def conv(x, filters, kernel, layer_name, strides=1, bias=use_bias):
+            return WinogradConv2D(
+                filters, kernel, strides=strides, padding="valid", use_bias=bias,
+                kernel_initializer=conv_init(init_gain), name=layer_name,
             )(x)
-        x = norm_relu(x, f"up{i}")
 
-    x = ReflectionPadding2D(3, name="head_pad")(x)
-    x = conv(x, output_channels, 7, "head_conv", bias=True)
-    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(inputs, outputs, name=name)
+        def norm_relu(x, prefix, relu=True):
+            if norm != "none":
+                x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
+                                  synchronized=sync_batch_norm)(x)
+            return layers.ReLU(name=f"{prefix}_relu")(x) if relu else x
+
+        # === Functional Model ===
+        inputs = keras.Input(shape=(height, width, input_channels), name="image")
+
+        x = ReflectionPadding2D(3, name="stem_pad")(inputs)
+        x = norm_relu(conv(x, ngf, 7, "stem_conv"), "stem")
+
+        for i in (1, 2):
+            x = layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
+            x = norm_relu(conv(x, ngf * 2**i, 3, f"down{i}_conv", strides=2), f"down{i}")
+
+        for b in range(1, n_blocks + 1):
+            y = ReflectionPadding2D(1, name=f"block{b}_pad1")(x)
+            y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
+            if dropout > 0:
+                y = NoiseDropout(dropout, at_inference=True, name=f"block{b}_dropout")(y)
+            y = ReflectionPadding2D(1, name=f"block{b}_pad2")(y)
+            y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2", relu=False)
+            x = layers.Add(name=f"block{b}_add")([x, y])
+
+        for i, filters in ((1, 2 * ngf), (2, ngf)):
+            if upsample == "transpose":
+                x = layers.Conv2DTranspose(
+                    filters, 3, strides=2, padding="valid", use_bias=use_bias,
+                    kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
+                )(x)  # 2H + 1 rows: crop the first to get PyTorch's alignment
+                x = layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
+            else:
+                x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+                x = WinogradConv2D(
+                    filters, 3, padding="same", use_bias=use_bias,
+                    kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
+                )(x)
+            x = norm_relu(x, f"up{i}")
+
+        x = ReflectionPadding2D(3, name="head_pad")(x)
+        x = conv(x, output_channels, 7, "head_conv", bias=True)
+        outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+        # === Config ===
+        self.n_blocks = n_blocks
+        self.input_channels = input_channels
+        self.output_channels = output_channels
+        self.ngf = ngf
+        self.norm = norm
+        self.dropout = dropout
+        self.upsample = upsample
+        self.image_size = None if height is None and width is None else [height, width]
+        self.init_gain = init_gain
+        self.sync_batch_norm = sync_batch_norm
+        self._apply_layer_settings(layer_settings)
+
+    @property
+    def size_multiple(self) -> int:
+        """What image height and width must be a multiple of: 4 (two stride-2 downsamplings)."""
+        return 4
+
+    @property
+    def reference_name(self) -> str:
+        """The reference implementation's `--netG` name: "resnet_9blocks" for 9 blocks."""
+        return f"resnet_{self.n_blocks}blocks"
+
+
+
+def resnet_generator(n_blocks: int = 9, **kwargs) -> ResNetGenerator:
+    """`ResNetGenerator(n_blocks, **kwargs)`: the builder name the package has always had."""
+    return ResNetGenerator(n_blocks=n_blocks, **kwargs)

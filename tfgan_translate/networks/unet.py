@@ -5,11 +5,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
+from tfgan_translate.networks.base import Network
 from tfgan_translate.networks.layers import (
-    NORMS,
-    UPSAMPLES,
     NoiseDropout,
-    check_choice,
     check_divisible,
     check_positive,
     check_rate,
@@ -31,20 +30,9 @@ def unet_dropout_levels(depth: int) -> tuple[int, ...]:
     return tuple(range(5, depth))
 
 
-def unet_generator(
-    depth: int = 8,
-    input_channels: int = 3,
-    output_channels: int = 3,
-    ngf: int = 64,
-    norm: str = "batch",
-    dropout: float = 0.5,
-    upsample: str = "transpose",
-    image_size: int | tuple[int, int] | None = None,
-    init_gain: float = 0.02,
-    sync_batch_norm: bool = False,
-    name: str = "unet_generator",
-) -> keras.Model:
-    """Builds the pix2pix U-Net generator as a functional Keras model.
+@keras.saving.register_keras_serializable(package="tfgan_translate")
+class UNetGenerator(Network):
+    """The pix2pix U-Net generator: a functional Keras model that knows its geometry.
 
     Encoder level `l` (1 = outermost) is a 4x4 stride-2 convolution with
     `ngf * min(2 ** (l - 1), 8)` filters, preceded by LeakyReLU(0.2) (except at
@@ -79,6 +67,13 @@ def unet_generator(
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
         name: str. Model name. Defaults to `"unet_generator"`.
+        layer_settings: dict or None. Switches flipped after building, {layer name: {attribute: value}}
+            (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`); saved in the config. Defaults to `None`.
+        **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
+
+    Attributes:
+        size_multiple: int. What height and width must be a multiple of (`2 ** depth`).
+        reference_name: str. The reference implementation's name, e.g. "unet_256".
 
     Input shape:
         `(batch, height, width, input_channels)` with height and width
@@ -94,73 +89,126 @@ def unet_generator(
 
     Example:
 
-    >>> g = unet_generator(depth=7, ngf=16, image_size=128)
+    >>> g = UNetGenerator(depth=7, ngf=16, image_size=128)
     >>> g(keras.random.uniform((1, 128, 128, 3), -1, 1)).shape
     TensorShape([1, 128, 128, 3])
+    >>> g.reference_name, g.size_multiple
+    ('unet_128', 128)
 
     Reference: Isola et al. 2017, Sec. 3.2.1 and Appendix 6.1.1 (the U-Net
     "encoder-decoder with skips"); Ronneberger et al. 2015 (U-Net); Odena et
     al. 2016, "Deconvolution and Checkerboard Artifacts" (resize-conv).
     """
-    check_positive("depth", depth, minimum=2)
-    check_positive("input_channels", input_channels)
-    check_positive("output_channels", output_channels)
-    check_positive("ngf", ngf)
-    check_choice("norm", norm, NORMS)
-    check_rate("dropout", dropout)
-    check_choice("upsample", upsample, UPSAMPLES)
-    check_positive("init_gain", init_gain, number=True)
-    height, width = spatial_shape(image_size)
-    check_divisible(f"unet_{2 ** depth}", 2**depth, height, width)
 
-    use_bias = norm != "batch"
-    dropout_levels = unet_dropout_levels(depth) if dropout > 0 else ()
+    CONFIG_KEYS = (
+        "depth", "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size",
+        "init_gain", "sync_batch_norm",
+    )
 
-    def filters_at(level):
-        return ngf * min(2 ** (level - 1), 8)
+    def __init__(
+        self,
+        depth: int = 8,
+        input_channels: int = 3,
+        output_channels: int = 3,
+        ngf: int = 64,
+        norm: str = "batch",
+        dropout: float = 0.5,
+        upsample: str = "transpose",
+        image_size: int | tuple[int, int] | None = None,
+        init_gain: float = 0.02,
+        sync_batch_norm: bool = False,
+        name: str = "unet_generator",
+        layer_settings: dict | None = None,
+        **kwargs,
+    ):
+        check_positive("depth", depth, minimum=2)
+        check_positive("input_channels", input_channels)
+        check_positive("output_channels", output_channels)
+        check_positive("ngf", ngf)
+        check_choice("norm", norm, NORMS)
+        check_rate("dropout", dropout)
+        check_choice("upsample", upsample, UPSAMPLES)
+        check_positive("init_gain", init_gain, number=True)
+        height, width = spatial_shape(image_size)
+        check_divisible(f"unet_{2 ** depth}", 2**depth, height, width)
 
-    def up_conv(x, filters, level, bias):
-        if upsample == "transpose":
-            return layers.Conv2DTranspose(
-                filters, 4, strides=2, padding="same", use_bias=bias,
+        use_bias = norm != "batch"
+        dropout_levels = unet_dropout_levels(depth) if dropout > 0 else ()
+
+        def filters_at(level):
+            return ngf * min(2 ** (level - 1), 8)
+
+        def up_conv(x, filters, level, bias):
+            if upsample == "transpose":
+                return layers.Conv2DTranspose(
+                    filters, 4, strides=2, padding="same", use_bias=bias,
+                    kernel_initializer=conv_init(init_gain), name=f"up{level}_conv",
+                )(x)
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{level}_resize")(x)
+            return layers.Conv2D(
+                filters, 3, padding="same", use_bias=bias,
                 kernel_initializer=conv_init(init_gain), name=f"up{level}_conv",
             )(x)
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{level}_resize")(x)
-        return layers.Conv2D(
-            filters, 3, padding="same", use_bias=bias,
-            kernel_initializer=conv_init(init_gain), name=f"up{level}_conv",
-        )(x)
 
-    # === Functional Model ===
-    inputs = keras.Input(shape=(height, width, input_channels), name="image")
+        # === Functional Model ===
+        inputs = keras.Input(shape=(height, width, input_channels), name="image")
 
-    # Encoder: level 1 (outermost) .. depth (1x1 bottleneck at the design size).
-    encoded = []
-    x = inputs
-    for level in range(1, depth + 1):
-        if level > 1:
-            x = layers.LeakyReLU(0.2, name=f"down{level}_lrelu")(x)
-        x = layers.Conv2D(
-            filters_at(level), 4, strides=2, padding="same", use_bias=use_bias,
-            kernel_initializer=conv_init(init_gain), name=f"down{level}_conv",
-        )(x)
-        if 1 < level < depth and norm != "none":
-            x = normalization(norm, name=f"down{level}_norm", init_gain=init_gain,
-                              synchronized=sync_batch_norm)(x)
-        encoded.append(x)
+        # Encoder: level 1 (outermost) .. depth (1x1 bottleneck at the design size).
+        encoded = []
+        x = inputs
+        for level in range(1, depth + 1):
+            if level > 1:
+                x = layers.LeakyReLU(0.2, name=f"down{level}_lrelu")(x)
+            x = layers.Conv2D(
+                filters_at(level), 4, strides=2, padding="same", use_bias=use_bias,
+                kernel_initializer=conv_init(init_gain), name=f"down{level}_conv",
+            )(x)
+            if 1 < level < depth and norm != "none":
+                x = normalization(norm, name=f"down{level}_norm", init_gain=init_gain,
+                                  synchronized=sync_batch_norm)(x)
+            encoded.append(x)
 
-    # Decoder: level depth .. 2 end in a skip concatenation; level 1 is the output.
-    for level in range(depth, 1, -1):
-        x = layers.ReLU(name=f"up{level}_relu")(x)
-        x = up_conv(x, filters_at(level - 1), level, use_bias)
-        if norm != "none":
-            x = normalization(norm, name=f"up{level}_norm", init_gain=init_gain,
-                              synchronized=sync_batch_norm)(x)
-        if level in dropout_levels:
-            x = NoiseDropout(dropout, at_inference=True, name=f"up{level}_dropout")(x)
-        x = layers.Concatenate(name=f"up{level}_skip")([encoded[level - 2], x])
+        # Decoder: level depth .. 2 end in a skip concatenation; level 1 is the output.
+        for level in range(depth, 1, -1):
+            x = layers.ReLU(name=f"up{level}_relu")(x)
+            x = up_conv(x, filters_at(level - 1), level, use_bias)
+            if norm != "none":
+                x = normalization(norm, name=f"up{level}_norm", init_gain=init_gain,
+                                  synchronized=sync_batch_norm)(x)
+            if level in dropout_levels:
+                x = NoiseDropout(dropout, at_inference=True, name=f"up{level}_dropout")(x)
+            x = layers.Concatenate(name=f"up{level}_skip")([encoded[level - 2], x])
 
-    x = layers.ReLU(name="up1_relu")(x)
-    x = up_conv(x, output_channels, 1, True)
-    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(inputs, outputs, name=name)
+        x = layers.ReLU(name="up1_relu")(x)
+        x = up_conv(x, output_channels, 1, True)
+        outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+        # === Config ===
+        self.depth = depth
+        self.input_channels = input_channels
+        self.output_channels = output_channels
+        self.ngf = ngf
+        self.norm = norm
+        self.dropout = dropout
+        self.upsample = upsample
+        self.image_size = None if height is None and width is None else [height, width]
+        self.init_gain = init_gain
+        self.sync_batch_norm = sync_batch_norm
+        self._apply_layer_settings(layer_settings)
+
+    @property
+    def size_multiple(self) -> int:
+        """What image height and width must be a multiple of: `2 ** depth`."""
+        return 2**self.depth
+
+    @property
+    def reference_name(self) -> str:
+        """The reference implementation's `--netG` name: "unet_256" for depth 8."""
+        return f"unet_{2 ** self.depth}"
+
+
+
+def unet_generator(depth: int = 8, **kwargs) -> UNetGenerator:
+    """`UNetGenerator(depth, **kwargs)`: the builder name the package has always had."""
+    return UNetGenerator(depth=depth, **kwargs)

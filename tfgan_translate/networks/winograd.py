@@ -283,6 +283,13 @@ class WinogradConv2D(layers.Conv2D):
         return {**super().get_config(), "winograd": self.winograd}
 
 
+def _all_layers(layer):
+    """`layer` and every layer inside it, through the public `layers` attribute of models (depth first)."""
+    yield layer
+    for child in getattr(layer, "layers", ()):
+        yield from _all_layers(child)
+
+
 def set_winograd(model: keras.Model, enabled: bool) -> int:
     """Allow or forbid the Winograd path in every `WinogradConv2D` inside `model`.
 
@@ -304,7 +311,7 @@ def set_winograd(model: keras.Model, enabled: bool) -> int:
     8
     """
     count = 0
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in _all_layers(model):
         if isinstance(layer, WinogradConv2D):
             layer.winograd = bool(enabled)
             count += 1

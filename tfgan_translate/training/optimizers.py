@@ -17,12 +17,29 @@ form)::
 `FusedAdam` keeps Adam's variables, configuration and checkpoint layout,
 and falls back to Keras' update where the kernel does not apply (AMSGrad,
 sparse gradients, other backends).
+
+It reads three private attributes of `keras.optimizers.Adam` (`PRIVATE_KERAS_ATTRIBUTES`): the moment
+variables and the index of a variable among them. setup.cfg pins the Keras minor version this was tested
+with, `tests/test_optimizers.py` fails naming the attribute if a Keras release drops one, and should one be
+missing at run time anyway, `FusedAdam` runs Keras' own update (with a warning) instead of failing.
 """
 
 from __future__ import annotations
 
+import logging
+
 import keras
 import tensorflow as tf
+
+log = logging.getLogger("tfgan_translate")
+
+# Private attributes of keras.optimizers.Adam that the fused update reads (Keras 3.15).
+PRIVATE_KERAS_ATTRIBUTES = ("_momentums", "_velocities", "_get_variable_index")
+
+
+def missing_private_attributes(optimizer) -> list[str]:
+    """The names in `PRIVATE_KERAS_ATTRIBUTES` that a built Adam `optimizer` lacks (empty when all exist)."""
+    return [name for name in PRIVATE_KERAS_ATTRIBUTES if not hasattr(optimizer, name)]
 
 
 def _handle(variable):
@@ -48,8 +65,17 @@ class FusedAdam(keras.optimizers.Adam):
     [0.9998, 2.0002]
     """
 
+    def build(self, variables):
+        super().build(variables)
+        missing = missing_private_attributes(self)
+        if missing:
+            log.warning("FusedAdam: this Keras (%s) has no Adam attribute(s) %s; using Keras' own Adam update.",
+                        keras.__version__, missing)
+        self._fused_update = not missing
+
     def update_step(self, gradient, variable, learning_rate):
-        if self.amsgrad or isinstance(gradient, tf.IndexedSlices) or keras.backend.backend() != "tensorflow":
+        if (not getattr(self, "_fused_update", False) or self.amsgrad or isinstance(gradient, tf.IndexedSlices)
+                or keras.backend.backend() != "tensorflow"):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
@@ -63,4 +89,4 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-__all__ = ["FusedAdam"]
+__all__ = ["PRIVATE_KERAS_ATTRIBUTES", "FusedAdam", "missing_private_attributes"]

@@ -38,6 +38,7 @@ from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
+from tfgan_translate.training.legacy import load_checkpoint
 from tfgan_translate.networks.winograd import set_winograd
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
 from tfgan_translate.training.custom_loop import fit_distributed
@@ -248,7 +249,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
     jit = resolve_jit(config.jit)
     with strategy.scope():
         if checkpoint is not None:
-            model = keras.saving.load_model(checkpoint)
+            model = load_checkpoint(checkpoint, load_config(run_dir))
             for optimizer in (model.g_optimizer, model.d_optimizer):
                 if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
                     optimizer.learning_rate = _schedule(config, steps_per_epoch)
@@ -337,14 +338,14 @@ def load_run(run_or_checkpoint: str | Path):
     if path.suffix == ".keras":
         if not path.is_file():
             raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} does not exist.")
-        return None, keras.saving.load_model(path)
+        return None, load_checkpoint(path)
     if not path.is_dir():
         raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} is neither a run folder nor a .keras file.")
     config = load_config(path)
     checkpoint = latest_checkpoint(path)
     if checkpoint is None:
         raise FileNotFoundError(f"Run {path} has no checkpoints/latest.keras: was it trained for an epoch?")
-    return config, keras.saving.load_model(checkpoint)
+    return config, load_checkpoint(checkpoint, config)
 
 
 __all__ = ["train", "build_model", "load_run", "resolve_data", "TrainResult", "default_data_home"]
