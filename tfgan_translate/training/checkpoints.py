@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import shutil
 from pathlib import Path
 
 import keras
+
+from tfgan_translate.io import atomic_file
 
 log = logging.getLogger("tfgan_translate")
 
@@ -32,19 +33,15 @@ LATEST = "latest.keras"
 
 
 def save_model_atomic(model: keras.Model, path: str | Path) -> Path:
-    """`model.save(path)` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-    return path
+    """`model.save(path)` through a temporary file and an atomic rename (`io.atomic_file`)."""
+    with atomic_file(path, suffix=".keras") as tmp:
+        model.save(tmp)
+    return Path(path)
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.stem}.tmp.keras")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    with atomic_file(target, suffix=".keras") as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def _finite(logs) -> bool:

@@ -11,6 +11,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfgan_translate.io import atomic_file, to_uint8, write_text
+
 
 def to_rgb_uint8(images) -> np.ndarray:
     """(B, H, W, C) in [-1, 1] with C in {1, 3, 4, N} -> (B, H, W, 3) uint8 for display.
@@ -24,7 +26,7 @@ def to_rgb_uint8(images) -> np.ndarray:
         images = images[..., :3]
     else:
         images = np.repeat(images[..., :1], 3, axis=-1)
-    return np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return to_uint8(images)
 
 
 def image_grid(columns: list, gap: int = 2) -> np.ndarray:
@@ -53,9 +55,8 @@ def save_png_atomic(array: np.ndarray, path: str | Path) -> Path:
     """Writes a uint8 image so that `path` is either absent, the old file, or complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")
     return path
 
 
@@ -149,8 +150,4 @@ img{{image-rendering:pixelated;max-width:100%}} figcaption{{font-weight:bold;mar
 {items}
 </body></html>
 """
-    path = folder / "index.html"
-    tmp = folder / ".index.html.tmp"
-    tmp.write_text(page)
-    os.replace(tmp, path)
-    return path
+    return write_text(folder / "index.html", page)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import keras
 
+from tfgan_translate.io import write_json
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
 from tfgan_translate.data import (
     DataError,
@@ -38,10 +39,10 @@ from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
-from tfgan_translate.training.legacy import load_checkpoint
 from tfgan_translate.networks.winograd import set_winograd
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
 from tfgan_translate.training.custom_loop import fit_distributed
+from tfgan_translate.training.legacy import load_checkpoint
 from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
 from tfgan_translate.training.optimizers import FusedAdam
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
@@ -316,7 +317,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
         metrics = {name: float(values[-1]) for name, values in history.items() if values}
         metrics = {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
         if metrics:
-            (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+            write_json(out_dir / "metrics.json", metrics, sort_keys=True)
     finally:
         if not chief:
             shutil.rmtree(out_dir, ignore_errors=True)
