@@ -46,17 +46,7 @@ import keras
 import numpy as np
 
 from tfgan_translate.networks import build_discriminator, build_generator, resnet_generator
-
-try:
-    from tfgan_translate.reference.pth import CheckpointError, read_state_dict
-except ImportError:  # pth.py is being written concurrently; until it lands:
-
-    class CheckpointError(ValueError):
-        """A reference checkpoint that cannot be read or does not fit the network asked for."""
-
-    def read_state_dict(path):
-        raise NotImplementedError("tfgan_translate.reference.pth is not available yet: pass a dict of arrays.")
-
+from tfgan_translate.reference.pth import CheckpointError, read_state_dict
 
 _LIST_LIMIT = 12  # keys listed per kind of problem in an error; the rest are counted
 
