@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfgan_translate.reference import CheckpointError, UnsafeCheckpointError, read_state_dict
-from tfgan_translate.reference import pth
+from tfgan_translate.reference import CheckpointError, UnsafeCheckpointError, pth, read_state_dict
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference" / "pth"
 ZIP = FIXTURES / "state_dict_zip.pth"
@@ -54,9 +53,15 @@ def op_tuple(*items):
     return b"(" + b"".join(items) + b"t"
 
 
-def op_tensor(key, storage="FloatStorage", numel=4, offset=0, size=(4,), stride=(1,)):
-    """`torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`."""
-    pid = op_tuple(op_str("storage"), op_global("torch", storage), op_str(key), op_str("cpu"), op_int(numel))
+def op_tensor(key, storage="FloatStorage", numel=4, offset=0, size=(4,), stride=(1,), view=None):
+    """`torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`.
+
+    `view` (legacy files of torch < 1.0): (view key, element offset, element count) of a view of the storage.
+    """
+    pid = [op_str("storage"), op_global("torch", storage), op_str(key), op_str("cpu"), op_int(numel)]
+    if view is not None:
+        pid.append(op_tuple(op_str(view[0]), op_int(view[1]), op_int(view[2])))
+    pid = op_tuple(*pid)
     hooks = op_global("collections", "OrderedDict") + b")R"
     args = op_tuple(pid + b"Q", op_int(offset), op_tuple(*map(op_int, size)), op_tuple(*map(op_int, stride)),
                     b"\x89", hooks)
@@ -195,6 +200,25 @@ def test_unknown_byteorder_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="byteorder") as err:
         read_state_dict(path)
     assert_names_file(err, path)
+
+
+def test_legacy_storage_views(tmp_path):
+    values = np.arange(8, dtype=np.float32)
+    body = op_dict({
+        "view": op_tensor("0", numel=8, size=(3,), view=("v", 2, 3)),  # elements 2..4 of storage 0
+        "again": op_tensor("0", numel=8, offset=1, size=(2,), view=("v", 2, 3)),  # the same view, offset 1
+        "whole": op_tensor("0", numel=8, size=(2, 4), stride=(4, 1)),
+    })
+    path = write_legacy(tmp_path / "views.pth", pickled(body), [("0", 8, values.tobytes())])
+    state = read_state_dict(path)
+    assert state["view"].tolist() == [2, 3, 4] and state["again"].tolist() == [3, 4]
+    np.testing.assert_array_equal(state["whole"], values.reshape(2, 4))
+    body = pickled(op_dict({"w": op_tensor("0", numel=8, size=(4,), view=("v", 2, 3))}))
+    with pytest.raises(CheckpointError, match="reaches past the end of its storage of 3"):
+        read_state_dict(write_legacy(tmp_path / "past_view.pth", body, [("0", 8, values.tobytes())]))
+    body = pickled(op_dict({"w": op_tensor("0", numel=8, size=(1,), view=("v", 6, 3))}))
+    with pytest.raises(CheckpointError, match="has the view"):
+        read_state_dict(write_legacy(tmp_path / "bad_view.pth", body, [("0", 8, values.tobytes())]))
 
 
 def test_nested_state_dict_under_a_known_key_is_unwrapped(tmp_path, expected):

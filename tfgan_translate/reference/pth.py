@@ -501,7 +501,8 @@ def _build(path, name, tensor, storages, byteorder):
     for n in shape:
         count *= n
     first = (storage.start * storage_itemsize) + tensor.offset * itemsize
-    end = first + (sum((n - 1) * s for n, s in zip(shape, tensor.stride)) + 1) * itemsize if count else first
+    last = sum((n - 1) * s for n, s in zip(shape, tensor.stride, strict=True))  # the last element's index
+    end = first + (last + 1) * itemsize if count else first
     if end > (storage.start + storage.numel) * storage_itemsize:
         raise _error(path, f"its tensor `{name}` (offset {tensor.offset}, size {shape}, stride {tensor.stride}, "
                      f"{tensor.dtype}) reaches past the end of its storage of {storage.numel} {storage.dtype}")
@@ -514,7 +515,7 @@ def _build(path, name, tensor, storages, byteorder):
             contiguous.insert(0, step)
             step *= n
         whole = first == 0 and end == data.size and all(n == 1 or s == c for n, s, c in
-                                                            zip(shape, tensor.stride, contiguous))
+                                                            zip(shape, tensor.stride, contiguous, strict=True))
         if whole and only_user:
             array = data.view(stored).reshape(shape)  # the tensor is all of its storage: no copy
             if stored != native:
@@ -549,7 +550,7 @@ class _Storages:
         return data, self._uses[key] == 1
 
 
-def read_state_dict(path):
+def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Reads a PyTorch state dict (`.pth`) into numpy arrays, without torch and without running its pickle.
 
     Reads both layouts `torch.save` writes (the zip archive of torch >= 1.6 and the legacy stream) and refuses
