@@ -355,6 +355,10 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         fields["n_epochs_decay"] = int(decay)
 
     if package_model == "pix2pix":
+        if "lambda_L1" not in opts and "lambda_A" in opts:  # before 2018 the reference's pix2pix weighed L1 by it
+            opts["lambda_L1"] = opts["lambda_A"]
+            notes.append(f"lambda_A={opts['lambda_A']} -> lambda_l1: older reference versions weighed pix2pix's L1 "
+                         "term by lambda_A.")
         if "lambda_L1" in opts:
             fields["lambda_l1"] = float(opts["lambda_L1"])
             if fields["lambda_l1"] == 0:
