@@ -1,6 +1,8 @@
 """Importing the PyTorch reference's checkpoints (pytorch-CycleGAN-and-pix2pix) without torch.
 
 `read_state_dict` reads a `.pth` state dict into numpy arrays through an allow-listed unpickler.
+`load_generator` / `load_discriminator` build this package's network and set every weight from one
+(`infer_architecture` says what a file holds).
 
 Example:
 
@@ -11,3 +13,21 @@ Example:
 from tfgan_translate.reference.pth import CheckpointError, UnsafeCheckpointError, read_state_dict
 
 __all__ = ["CheckpointError", "UnsafeCheckpointError", "read_state_dict"]
+
+from tfgan_translate.reference.mapping import (  # noqa: E402
+    ReferenceArchitecture,
+    assign_discriminator_weights,
+    assign_generator_weights,
+    infer_architecture,
+    load_discriminator,
+    load_generator,
+)
+
+__all__ += [
+    "ReferenceArchitecture",
+    "assign_discriminator_weights",
+    "assign_generator_weights",
+    "infer_architecture",
+    "load_discriminator",
+    "load_generator",
+]
