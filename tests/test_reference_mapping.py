@@ -206,7 +206,7 @@ def damaged(name):
 def test_missing_key():
     state, args = damaged("resnet2_instance")
     del state["model.11.conv_block.5.weight"]
-    with pytest.raises(CheckpointError, match=r"(?s)missing \(1\):\n    model\.11\.conv_block\.5\.weight \[8, 8, 3, 3\]"):
+    with pytest.raises(CheckpointError, match=r"missing \(1\):\n    model\.11\.conv_block\.5\.weight \[8, 8, 3, 3\]"):
         load(state, args)
 
 

@@ -14,7 +14,7 @@ from tfgan_translate.reference.pth import CheckpointError, UnsafeCheckpointError
 
 __all__ = ["CheckpointError", "UnsafeCheckpointError", "read_state_dict"]
 
-from tfgan_translate.reference.mapping import (  # noqa: E402
+from tfgan_translate.reference.mapping import (
     ReferenceArchitecture,
     assign_discriminator_weights,
     assign_generator_weights,
