@@ -87,11 +87,14 @@ def pretrained_cache_dir() -> Path:
 
 
 def _human(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    """A byte count in decimal units: 512 B, 45.5 MB."""
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB", "GB"):
         n /= 1000
-    return f"{n:.1f} GB"  # unreachable; keeps type checkers quiet
+        if n < 1000 or unit == "GB":
+            break
+    return f"{n:.1f} {unit}"
 
 
 class _Progress:
@@ -103,24 +106,25 @@ class _Progress:
         self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.label = label
         self.total: int | None = None
-        self.done = 0
-        self.start_done = 0
+        self.done = 0  # bytes of the file on disk
+        self.received = 0  # bytes received by this call (for the rate)
         self.start = time.monotonic()
         self.last = 0.0
 
     def begin(self, done: int, total: int | None) -> None:
-        self.done, self.start_done, self.total = done, done, total
-        self.start = time.monotonic()
+        """A (re)started transfer: `done` bytes are on disk, of `total` (None: unknown)."""
+        self.done, self.total = done, total
 
     def update(self, n: int) -> None:
         self.done += n
+        self.received += n
         now = time.monotonic()
         if self.tty and now - self.last >= 0.1:
             self.last = now
             self._draw(now)
 
     def _rate(self, now: float) -> float:
-        return (self.done - self.start_done) / max(now - self.start, 1e-6)
+        return self.received / max(now - self.start, 1e-6)
 
     def _draw(self, now: float) -> None:
         if self.total:

@@ -247,7 +247,8 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
     - no_dropout -> dropout (0.0, else the reference's fixed 0.5);
     - input_nc / output_nc -> input_channels / output_channels;
     - load_size / crop_size -> load_size / image_size; preprocess; no_flip -> flip = not no_flip;
-    - lambda_L1 -> lambda_l1 (0 -> objective "cgan"); lambda_identity; pool_size;
+    - lambda_L1 (in old pix2pix runs lambda_A) -> lambda_l1 (0 -> objective "cgan"); lambda_identity
+      (old files: identity); pool_size;
     - lambda_A / lambda_B -> lambda_cycle: equal weights map exactly; different ones become their mean
       (this package weighs both cycle terms, and both identity terms, by one value) and a note says so;
     - lr, beta1 -> lr, beta_1 (the reference's beta2 is fixed at 0.999, this package's default);
@@ -283,9 +284,7 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
     opts = dict(options)
     for old, new in LEGACY_OPTION_NAMES.items():
         if old in opts:
-            opts.setdefault(new, opts.pop(old))
-            if old in opts:  # both spellings present: the current one wins
-                opts.pop(old)
+            opts.setdefault(new, opts.pop(old))  # with both spellings present, the current one wins
     notes: list[str] = []
     fields: dict[str, Any] = {}
 
@@ -296,7 +295,7 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
     if chosen == "test" or chosen not in _MODELS:
         if chosen == "test":
             raise ValueError(
-                "Invalid value for argument `model`. Received: model=None with options of the reference's "
+                f"Invalid value for argument `model`. Received: model={model!r} with options of the reference's "
                 "`--model test` (a test_opt.txt, which does not say how the generator was trained). Expected "
                 "model='pix2pix' or 'cyclegan', or the run's train_opt.txt."
             )
