@@ -31,3 +31,23 @@ __all__ += [
     "load_discriminator",
     "load_generator",
 ]
+
+from tfgan_translate.reference.download import DownloadError, cached_pretrained, download  # noqa: E402
+from tfgan_translate.reference.options import (  # noqa: E402
+    find_checkpoints,
+    options_to_config_fields,
+    read_options,
+)
+from tfgan_translate.reference.pretrained import PretrainedSpec, pretrained_names, pretrained_spec  # noqa: E402
+
+__all__ += [
+    "DownloadError",
+    "PretrainedSpec",
+    "cached_pretrained",
+    "download",
+    "find_checkpoints",
+    "options_to_config_fields",
+    "pretrained_names",
+    "pretrained_spec",
+    "read_options",
+]
