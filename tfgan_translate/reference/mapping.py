@@ -324,10 +324,11 @@ def infer_architecture(state_dict: dict) -> ReferenceArchitecture:
 
     Example:
 
-    >>> arch = infer_architecture(read_state_dict("checkpoints/horse2zebra_pretrained/latest_net_G.pth"))
-    >>> arch.describe()
+    >>> path = "checkpoints/horse2zebra_pretrained/latest_net_G.pth"
+    >>> arch = infer_architecture(read_state_dict(path))  # doctest: +SKIP
+    >>> arch.describe()  # doctest: +SKIP
     'resnet_9blocks generator, ngf 64, 3 -> 3 channels, instance norm, no dropout'
-    >>> g = load_generator("checkpoints/horse2zebra_pretrained/latest_net_G.pth", **arch.kwargs())
+    >>> g = load_generator(path, **arch.kwargs())  # doctest: +SKIP
 
     Reference: the module trees of ResnetGenerator, UnetGenerator, NLayerDiscriminator and
     PixelDiscriminator in junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py.
@@ -619,7 +620,7 @@ def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: 
     Example:
 
     >>> g = build_generator("resnet_9blocks", norm="instance", dropout=0.0)
-    >>> assign_generator_weights(g, read_state_dict("latest_net_G.pth"), source="latest_net_G.pth")
+    >>> assign_generator_weights(g, read_state_dict("latest_net_G.pth"), source="latest_net_G.pth")  # doctest: +SKIP
 
     Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (ResnetGenerator, UnetGenerator).
     """
@@ -661,7 +662,7 @@ def assign_discriminator_weights(network: keras.Model, state_dict: dict, *, sour
     Example:
 
     >>> d = build_discriminator("basic", norm="batch", input_channels=3, condition_channels=3)
-    >>> assign_discriminator_weights(d, read_state_dict("latest_net_D.pth"))
+    >>> assign_discriminator_weights(d, read_state_dict("latest_net_D.pth"))  # doctest: +SKIP
 
     Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (NLayerDiscriminator,
     PixelDiscriminator).
@@ -715,10 +716,10 @@ def load_generator(source, *, netG: str, norm: str, dropout: float | None = None
 
     Example:
 
-    >>> g = load_generator("checkpoints/horse2zebra_pretrained/latest_net_G.pth", netG="resnet_9blocks",
-    ...                    norm="instance", dropout=0.0)
-    >>> g = load_generator("checkpoints/facades_label2photo_pretrained/latest_net_G.pth", netG="unet_256",
-    ...                    norm="batch")
+    >>> g = load_generator("checkpoints/horse2zebra_pretrained/latest_net_G.pth",  # doctest: +SKIP
+    ...                    netG="resnet_9blocks", norm="instance", dropout=0.0)
+    >>> g = load_generator("checkpoints/facades_label2photo_pretrained/latest_net_G.pth",  # doctest: +SKIP
+    ...                    netG="unet_256", norm="batch")
 
     Reference: Isola et al. 2017; Zhu et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix,
     models/networks.py (define_G) and models/base_model.py (load_networks).
@@ -772,7 +773,7 @@ def load_discriminator(source, *, netD: str, n_layers_D: int = 3, norm: str, ndf
 
     Example:
 
-    >>> d = load_discriminator("checkpoints/facades/latest_net_D.pth", netD="basic", norm="batch",
+    >>> d = load_discriminator("checkpoints/facades/latest_net_D.pth", netD="basic", norm="batch",  # doctest: +SKIP
     ...                        input_channels=3, condition_channels=3)
 
     Reference: Isola et al. 2017, Sec. 3.2.2; junyanz/pytorch-CycleGAN-and-pix2pix,
