@@ -32,7 +32,8 @@ __all__ += [
     "load_generator",
 ]
 
-from tfgan_translate.reference.download import DownloadError, cached_pretrained, download  # noqa: E402
+# `download` (the function) stays in its module: re-exported here it would hide the module `reference.download`.
+from tfgan_translate.reference.download import DownloadError, cached_pretrained  # noqa: E402
 from tfgan_translate.reference.options import (  # noqa: E402
     find_checkpoints,
     options_to_config_fields,
@@ -44,7 +45,6 @@ __all__ += [
     "DownloadError",
     "PretrainedSpec",
     "cached_pretrained",
-    "download",
     "find_checkpoints",
     "options_to_config_fields",
     "pretrained_names",
