@@ -1,9 +1,13 @@
 """Run configurations: one frozen dataclass per model, saved as JSON in every run.
 
-The command line only parses flags into a config and hands it to
-`tfgan_translate.training.run`; notebooks build the same object in Python.
-A config is the single record of how a run was made: `translate`, `export`
+The command line only parses flags into a config and hands it to `tfgan_translate.training.run`; notebooks
+build the same object in Python. A config is the single record of how a run was made: `translate`, `export`
 and `--resume` read it back from `RUN_DIR/config.json`.
+
+Each field is declared once, with `option(default, help, ...)`: its type (the choice lists are the `Literal`
+types of `choices.py`), its default, its help text and its valid range. The command line's `train` flags
+are generated from these fields (`--` + the name with `_` as `-`, unless `flag=` says otherwise), so a new
+field is a new flag, and its checks apply to notebooks and flags alike.
 
 Example:
 
@@ -12,59 +16,187 @@ Example:
 5
 >>> Pix2PixConfig.from_json(cfg.to_json()) == cfg
 True
+>>> Pix2PixConfig(lr=float("nan"))
+Traceback (most recent call last):
+ValueError: Invalid value for `lr`. Received: lr=nan. Expected a finite number > 0.
 """
 
+# ruff: noqa: RUF009  (`option(...)` and `_override(...)` return a `dataclasses.field`, as a default must)
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 import re
+import types
 import typing
 from pathlib import Path
-from typing import Literal
+
+from tfgan_translate import io
+from tfgan_translate.choices import (  # the Literal types (callers may import them from here too)
+    Direction,
+    DiscriminatorName,
+    Fit,
+    GanMode,
+    NoisePolicy,
+    Norm,
+    Objective,
+    Precision,
+    Preprocess,
+    Quantization,
+    Strategy,
+    Upsample,
+    check_choice,
+    literal_values,
+    objective_terms,
+)
 
 CONFIG_FILENAME = "config.json"
 
-Direction = Literal["AtoB", "BtoA"]
-Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"]
-DiscriminatorName = Literal["basic", "n_layers", "pixel"]
-Norm = Literal["batch", "instance", "none"]
-Upsample = Literal["transpose", "resize"]
-GanMode = Literal["vanilla", "lsgan", "wgangp"]
-Objective = Literal["l1", "gan", "cgan", "l1+gan", "l1+cgan"]
-Strategy = Literal["auto", "none", "mirrored", "multiworker", "tpu"]
-Precision = Literal["auto", "float32", "mixed_bfloat16", "mixed_float16"]
+
+def option(default, help: str, *, flag: str | None = None, metavar: str | None = None, switch: bool = False,
+           group: str | None = None, positional: bool = False, required: bool = False, cli: bool = True,
+           gt: float | None = None, ge: float | None = None, lt: float | None = None):
+    """A field with its help text, its command-line flag and its valid range, declared once.
+
+    The command line derives the rest from the field's type: a `Literal` gives the flag's choices, `bool`
+    a `--flag true|false` value (or no value with `switch=True`), `int | None` an integer or "none", and
+    `tuple[Literal[...], ...]` a comma-separated, repeatable list.
+
+    Args:
+        default: the field's default value.
+        help: str. One line for `--help` (and for the reader of the class). "(default: ...)" is appended
+            unless the text already speaks of the default or the flag is required.
+        flag: str or None. The flag's name when it is not `--` + the field's name with `_` as `-`
+            (e.g. "--beta1" for `beta_1`). Defaults to None.
+        metavar: str or None. The value's name in `--help` (default: the field's name in capitals).
+        switch: bool. A flag that takes no value and sets True (`--jit`). Defaults to False.
+        group: str or None. Fields of the same group are mutually exclusive and one is required
+            (`--checkpoint` or `--model`). Defaults to None.
+        positional: bool. A positional argument instead of a flag. Defaults to False.
+        required: bool. The command line needs the flag (`train`: unless it resumes a run). Defaults to False.
+        cli: bool. False for fields the command line does not expose. Defaults to True.
+        gt, ge, lt: float or None. A number must be finite and `> gt`, `>= ge`, `< lt` (None, for an
+            `int | None` field, is always allowed). Defaults to None: any finite number.
+
+    Returns:
+        A `dataclasses.field` whose metadata holds these settings.
+
+    Example:
+
+    >>> lr = Pix2PixConfig.__dataclass_fields__["lr"]  # declared as option(2e-4, "Adam learning rate", gt=0)
+    >>> lr.default, lr.metadata["help"], lr.metadata["bounds"]
+    (0.0002, 'Adam learning rate', {'gt': 0})
+    """
+    bounds = {key: value for key, value in (("gt", gt), ("ge", ge), ("lt", lt)) if value is not None}
+    metadata = dict(help=help, flag=flag, metavar=metavar, switch=switch, group=group, positional=positional,
+                    required=required, cli=cli, bounds=bounds)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
-def _choices(field_type) -> tuple | None:
-    """The allowed values of a `Literal[...]` annotation, else None."""
-    if typing.get_origin(field_type) is Literal:
-        return typing.get_args(field_type)
-    return None
+def flag_name(field: dataclasses.Field) -> str:
+    """A field's command-line flag: its `flag=`, else `--` + the name with `_` as `-` (`n_layers_D`: `--n-layers-D`)."""
+    return field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+
+
+def _override(base, name: str, default):
+    """The field `name` of config class `base` (help, flag, range) with another default, for a subclass."""
+    return dataclasses.field(default=default, metadata=base.__dataclass_fields__[name].metadata)
+
+
+_BOUND_SIGNS = (("gt", ">"), ("ge", ">="), ("lt", "<"))
+
+
+def _check_range(name: str, value, bounds: dict, *, integer: bool, optional: bool) -> None:
+    """Raises ValueError unless `value` is a finite number within `bounds`."""
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if number and value > bounds.get("gt", -math.inf) and value >= bounds.get("ge", -math.inf) \
+            and value < bounds.get("lt", math.inf):
+        return
+    limits = " and ".join(f"{sign} {bounds[key]:g}" for key, sign in _BOUND_SIGNS if key in bounds)
+    expected = " ".join(filter(None, ["an integer" if integer else "a finite number", limits]))
+    raise ValueError(f"Invalid value for `{name}`. Received: {name}={value!r}. "
+                     f"Expected {expected}{' or None' if optional else ''}.")
+
+
+def unwrap_optional(annotation) -> tuple[typing.Any, bool]:
+    """(the annotation without None, whether None is allowed): `int | None` -> (int, True)."""
+    members = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(members) == 2 and type(None) in members:
+        return next(arg for arg in members if arg is not type(None)), True
+    return annotation, False
+
+
+def optional_int(text: str) -> int | None:
+    """An `int | None` field's text: an integer, or "none"/"auto" for None (a literal 0 is 0)."""
+    return None if text.lower() in ("none", "auto") else int(text)
+
+
+def boolean(text: str) -> bool:
+    """A `bool` field's text: true/false, yes/no, on/off or 1/0."""
+    if text.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"expected true/false, got {text!r}")
+    return text.lower() in ("1", "true", "yes", "on")
+
+
+def names(text: str) -> list[str]:
+    """A `tuple[Literal[...], ...]` field's text: one name or a comma-separated list (checked by the class)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def text_parser(annotation):
+    """How a field of type `annotation` is read from text (the command line): a callable str -> value.
+
+    Example:
+
+    >>> text_parser(int | None)("0"), text_parser(int | None)("none"), text_parser(bool)("false")
+    (0, None, False)
+    """
+    annotation, optional = unwrap_optional(annotation)
+    if literal_values(annotation) is not None:
+        return type(literal_values(annotation)[0])
+    if typing.get_origin(annotation) is tuple:
+        return names
+    return {bool: boolean, int: optional_int if optional else int}.get(annotation, annotation)
+
+
+def _check_field(name: str, value, annotation, bounds: dict) -> None:
+    """Checks one value against its field's type: a Literal's choices, a number's range."""
+    annotation, optional = unwrap_optional(annotation)
+    if value is None and optional:
+        return
+    allowed = literal_values(annotation)
+    if allowed is not None:
+        check_choice(name, value, allowed)
+    elif typing.get_origin(annotation) is tuple and literal_values(typing.get_args(annotation)[0]) is not None:
+        for item in value:
+            check_choice(name, item, literal_values(typing.get_args(annotation)[0]))
+    elif annotation in (int, float):
+        _check_range(name, value, bounds, integer=annotation is int, optional=optional)
 
 
 @dataclasses.dataclass(frozen=True)
-class _Config:
-    """Shared behaviour: validation, JSON round trip, `replace`."""
+class _Checked:
+    """Validation on construction (choices, ranges, then `_validate`) and `replace`."""
 
     def __post_init__(self):
         hints = typing.get_type_hints(type(self))
         for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            allowed = _choices(hints[field.name])
-            if allowed is not None and value not in allowed:
-                raise ValueError(
-                    f"Invalid value for `{field.name}`. Received: {field.name}={value!r}. "
-                    f"Expected one of {list(allowed)}."
-                )
+            _check_field(field.name, getattr(self, field.name), hints[field.name], field.metadata.get("bounds", {}))
         self._validate()
 
     def _validate(self) -> None:
-        """Cross-field checks of a concrete config; overridden by subclasses."""
+        """Cross-field checks of a concrete class; overridden by subclasses."""
 
     def replace(self, **changes):
         """A copy with `changes` applied (and validated)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Config(_Checked):
+    """A run's configuration: the JSON round trip and the run folder's config.json."""
 
     def to_dict(self) -> dict:
         return {"model": self.model, **dataclasses.asdict(self)}
@@ -90,12 +222,7 @@ class _Config:
 
     def save(self, run_dir: str | Path) -> Path:
         """Writes `run_dir/config.json` atomically and returns its path."""
-        path = Path(run_dir) / CONFIG_FILENAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(self.to_json() + "\n")
-        tmp.replace(path)
-        return path
+        return io.write_text(Path(run_dir) / CONFIG_FILENAME, self.to_json() + "\n")
 
 
 _GENERATOR_PATTERN = re.compile(r"^(unet_(?P<size>\d+)|resnet_(?P<blocks>\d+)blocks)$")
@@ -124,13 +251,6 @@ def parse_generator_name(netG: str) -> tuple[str, int]:
     )
 
 
-def _positive(cfg, *names):
-    for name in names:
-        value = getattr(cfg, name)
-        if value is None or value <= 0:
-            raise ValueError(f"Invalid value for `{name}`. Received: {name}={value!r}. Expected a positive number.")
-
-
 @dataclasses.dataclass(frozen=True)
 class _TrainingConfig(_Config):
     """Fields both models share: data, networks, adversarial loss, optimisation.
@@ -139,57 +259,58 @@ class _TrainingConfig(_Config):
     """
 
     # --- data ---
-    data: str = ""  # dataset folder, "synth" (built-in data) or, for CycleGAN, "tfds:cycle_gan/NAME"
-    direction: Direction = "AtoB"  # AtoB: translate A (left half / A folder) into B; BtoA swaps them
-    image_size: int = 256  # training crop, square (the papers' 256)
-    load_size: int = 286  # resize before the random crop (resize_and_crop)
-    preprocess: Preprocess = "resize_and_crop"  # the reference's jitter modes
-    flip: bool = True  # random horizontal flip
-    input_channels: int = 3  # channels of the input domain (1 grayscale, 3 RGB, 4 RGBA)
-    output_channels: int = 3  # channels of the output domain
-    skip_bad_files: bool = False  # skip (and count) unreadable files instead of failing
+    data: str = option("", "dataset folder, 'synth' (built-in data) or, for CycleGAN, 'tfds:cycle_gan/NAME'",
+                       required=True)
+    direction: Direction = option("AtoB", "translate A into B, or B into A")  # A: left half / A folder
+    image_size: int = option(256, "training crop size", gt=0)  # square (the papers' 256)
+    load_size: int = option(286, "resize before the random crop", gt=0)  # for resize_and_crop
+    preprocess: Preprocess = option("resize_and_crop", "jitter mode")  # the reference's modes
+    flip: bool = option(True, "random horizontal flip (true/false)")
+    input_channels: int = option(3, "channels of the input images", gt=0)  # 1 grayscale, 3 RGB, 4 RGBA
+    output_channels: int = option(3, "channels of the output images", gt=0)
+    skip_bad_files: bool = option(False, "skip and count unreadable images instead of failing", switch=True)
 
     # --- networks ---
-    netG: str = "unet_256"  # unet_<2**depth> (unet_256, unet_128, unet_64, ...) or resnet_<n>blocks
-    netD: DiscriminatorName = "basic"  # basic = 70x70 PatchGAN; n_layers uses n_layers_D; pixel = 1x1
-    n_layers_D: int = 3  # PatchGAN depth for netD="n_layers": 1 -> 16x16, 3 -> 70x70, 5 -> 286x286
-    ngf: int = 64  # generator filters in the first/last conv layer
-    ndf: int = 64  # discriminator filters in the first conv layer
-    norm: Norm = "batch"  # batch (pix2pix) | instance (no affine; CycleGAN) | none
-    dropout: float = 0.5  # generator dropout, kept on at test time (pix2pix's only noise source)
-    upsample: Upsample = "transpose"  # transposed conv (papers) or resize-conv (no checkerboard)
-    init_gain: float = 0.02  # weights ~ N(0, init_gain)
+    netG: str = option("unet_256", "unet_256 | unet_128 | unet_<2**depth> | resnet_9blocks | resnet_6blocks")
+    netD: DiscriminatorName = option("basic", "basic = 70x70 PatchGAN; pixel = 1x1")  # n_layers: n_layers_D
+    n_layers_D: int = option(3, "PatchGAN depth for --netD n_layers (1: 16x16, 3: 70x70, 5: 286x286)", gt=0)
+    ngf: int = option(64, "generator filters in the first conv", gt=0)  # and in the last
+    ndf: int = option(64, "discriminator filters in the first conv", gt=0)
+    norm: Norm = option("batch", "normalisation layers")  # batch (pix2pix) | instance (no affine; CycleGAN)
+    dropout: float = option(0.5, "U-Net decoder dropout (kept on at test time)", ge=0, lt=1)  # pix2pix's noise
+    upsample: Upsample = option("transpose", "transposed conv or resize-conv")  # resize: no checkerboard
+    init_gain: float = option(0.02, "initial weights ~ N(0, init_gain)", cli=False, ge=0)
 
     # --- adversarial loss ---
-    gan_mode: GanMode = "vanilla"  # vanilla (BCE), lsgan (MSE), wgangp
-    lambda_gp: float = 10.0  # gradient-penalty weight for gan_mode="wgangp"
+    gan_mode: GanMode = option("vanilla", "adversarial loss")  # vanilla (BCE), lsgan (MSE), wgangp
+    lambda_gp: float = option(10.0, "gradient-penalty weight for --gan-mode wgangp", ge=0)
 
     # --- optimisation (reference: 100 epochs at lr, then 100 decaying linearly to 0) ---
-    epochs: int = 200  # total epochs, constant phase + decay phase
-    n_epochs_decay: int | None = None  # final epochs of linear decay to 0; None: half of `epochs`
-    steps_per_epoch: int | None = None  # None: one pass over the training set
-    batch_size: int = 1
-    lr: float = 2e-4  # Adam learning rate of every optimizer
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    seed: int = 0  # initialisation, data order and jitter
-
-    lr_decay_per_step: bool = False  # decay the rate every step instead of once per epoch (reference)
+    epochs: int = option(200, "epochs in total", gt=0)  # constant phase + decay phase
+    n_epochs_decay: int | None = option(None, "final epochs with linear lr decay to 0 (none: half of --epochs)",
+                                        ge=0)
+    steps_per_epoch: int | None = option(None, "steps per epoch (none: one pass)", gt=0)
+    batch_size: int = option(1, "batch size", gt=0)
+    lr: float = option(2e-4, "Adam learning rate", gt=0)  # of every optimizer
+    beta_1: float = option(0.5, "Adam beta_1", flag="--beta1", ge=0, lt=1)
+    beta_2: float = option(0.999, "Adam beta_2", cli=False, ge=0, lt=1)
+    seed: int = option(0, "random seed (weights, data order, jitter)")
+    lr_decay_per_step: bool = option(False, "decay the lr every step, not every epoch")  # the reference: per epoch
 
     # --- hardware ---
-    strategy: Strategy = "auto"  # tf.distribute: auto picks TPU / several GPUs / one device
-    precision: Precision = "auto"  # auto: mixed_bfloat16 where the GPU/CPU runs it fast (measured), else float32
-    jit: bool = False  # XLA compilation (3-5x slower on CPU; try it on GPU)
-    sync_batch_norm: bool = False  # batch-norm statistics over all replicas
-    winograd: bool = True  # stride-1 3x3 / 4x4 convs as Winograd on CPU (ResNet blocks, PatchGAN): faster, more memory
+    strategy: Strategy = option("auto", "tf.distribute strategy (multiworker reads TF_CONFIG)")  # auto: TPU, GPUs
+    precision: Precision = option("auto", "compute precision; auto picks bfloat16 where the hardware runs it fast")
+    jit: bool = option(False, "XLA-compile the train step (slow on CPU)", switch=True)  # try it on GPU
+    sync_batch_norm: bool = option(False, "batch-norm statistics across replicas", switch=True)
+    winograd: bool = option(True, "stride-1 3x3 / 4x4 convs as Winograd on CPU (true/false; false saves memory)")
 
     # --- bookkeeping ---
-    validation_steps: int | None = None  # None: the whole test/val split
-    sample_count: int = 4  # rows in each preview grid
-    log_every: int = 10  # steps between per-step TensorBoard scalars
-    sample_every: int | None = None  # steps between TensorBoard preview grids (None: epoch ends only)
-    checkpoint_every: int | None = None  # steps between extra checkpoints (epoch ends always save)
-    keep_checkpoints: int = 3  # epoch/step checkpoints kept besides latest.keras
+    validation_steps: int | None = option(None, "validation batches (none: all)", gt=0)  # of the test/val split
+    sample_count: int = option(4, "rows in each preview grid", cli=False, gt=0)
+    log_every: int = option(10, "steps between per-step TensorBoard scalars", gt=0)
+    sample_every: int | None = option(None, "steps between TensorBoard preview grids", gt=0)  # None: epoch ends
+    checkpoint_every: int | None = option(None, "steps between extra checkpoints (epoch ends always save)", gt=0)
+    keep_checkpoints: int = option(3, "epoch/step checkpoints kept besides latest", gt=0)  # latest.keras
 
     @property
     def decay_epochs(self) -> int:
@@ -203,21 +324,11 @@ class _TrainingConfig(_Config):
 
     def _validate(self) -> None:
         parse_generator_name(self.netG)
-        _positive(self, "image_size", "load_size", "input_channels", "output_channels", "ngf", "ndf",
-                  "epochs", "batch_size", "lr", "n_layers_D", "sample_count", "log_every", "keep_checkpoints")
-        if self.n_epochs_decay is not None and not 0 <= self.n_epochs_decay <= self.epochs:
+        if self.n_epochs_decay is not None and self.n_epochs_decay > self.epochs:
             raise ValueError(
                 f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
                 f"Expected 0 <= n_epochs_decay <= epochs ({self.epochs})."
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"Invalid value for `dropout`. Received: dropout={self.dropout}. Expected 0 <= dropout < 1.")
-        for name in ("steps_per_epoch", "validation_steps", "sample_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(
-                    f"Invalid value for `{name}`. Received: {name}={value}. Expected a positive integer or None."
-                )
         if self.preprocess in ("resize_and_crop", "scale_width_and_crop") and self.load_size < self.image_size:
             raise ValueError(
                 f"Invalid value for `load_size`. Received: load_size={self.load_size}. "
@@ -235,24 +346,31 @@ class Pix2PixConfig(_TrainingConfig):
     100 + 100 epochs.
     """
 
-    model = "pix2pix"  # class attribute, not a field: names the model in JSON
+    model = "pix2pix"  # class attributes, not fields: the model's name in JSON, its `train` subcommand's texts
+    cli_help = "pix2pix training"
+    cli_description = "Train pix2pix (cGAN + L1, Isola et al. 2017) on paired images."
+
+    data: str = option("", "aligned A|B folder (train/ and test/ or val/ inside, or images directly), a folder "
+                           "with A/ and B/, or 'synth' for the built-in data", required=True)
 
     # --- objective (paper Sec. 3.1, ablation Table 1) ---
-    objective: Objective = "l1+cgan"  # which terms G minimises
-    lambda_l1: float = 100.0  # weight of ||y - G(x)||_1
+    objective: Objective = option("l1+cgan", "loss terms (the paper's ablation)")  # which terms G minimises
+    lambda_l1: float = option(100.0, "weight of the L1 term", ge=0)  # weight of ||y - G(x)||_1
 
     @property
     def conditional(self) -> bool:
         """Whether D sees the input x too (cGAN) or only the image (GAN)."""
-        return self.objective.endswith("cgan")
+        return objective_terms(self.objective).conditional
 
     @property
     def uses_gan(self) -> bool:
-        return self.objective != "l1"
+        """Whether G has an adversarial term (every objective but "l1")."""
+        return objective_terms(self.objective).gan
 
     @property
     def uses_l1(self) -> bool:
-        return self.objective.startswith("l1")
+        """Whether G has the L1 term."""
+        return objective_terms(self.objective).l1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,24 +384,24 @@ class CycleGANConfig(_TrainingConfig):
     """
 
     model = "cyclegan"
+    cli_help = "CycleGAN training"
+    cli_description = "Train CycleGAN (Zhu et al. 2017) on unpaired images of two domains."
 
-    netG: str = "resnet_9blocks"  # resnet_9blocks at 256, resnet_6blocks at 128
-    norm: Norm = "instance"
-    dropout: float = 0.0
-    gan_mode: GanMode = "lsgan"
+    data: str = option("", "CycleGAN folder (trainA/ trainB/ testA/ testB/), an aligned A|B folder used unpaired, "
+                           "'tfds:cycle_gan/NAME', or 'synth' / 'synth:palette' for the built-in unpaired data",
+                       required=True)
+    netG: str = _override(_TrainingConfig, "netG", "resnet_9blocks")  # resnet_9blocks at 256, resnet_6blocks at 128
+    norm: Norm = _override(_TrainingConfig, "norm", "instance")
+    dropout: float = _override(_TrainingConfig, "dropout", 0.0)
+    gan_mode: GanMode = _override(_TrainingConfig, "gan_mode", "lsgan")
 
     # --- objective (paper Sec. 3, Eq. 3 and Sec. 5.2 identity loss) ---
-    lambda_cycle: float = 10.0  # weight of ||F(G(a)) - a||_1 and ||G(F(b)) - b||_1
-    lambda_identity: float = 0.5  # identity weight as a fraction of lambda_cycle (0 disables it)
-    pool_size: int = 50  # generated images kept per discriminator (0: no pool)
+    lambda_cycle: float = option(10.0, "cycle-consistency weight", ge=0)  # of ||F(G(a)) - a||_1, ||G(F(b)) - b||_1
+    lambda_identity: float = option(0.5, "identity weight relative to --lambda-cycle (0: off)", ge=0)
+    pool_size: int = option(50, "generated images kept per discriminator (0: no pool)", ge=0)
 
     def _validate(self) -> None:
         super()._validate()
-        for name in ("lambda_cycle", "lambda_identity", "pool_size"):
-            if getattr(self, name) < 0:
-                raise ValueError(
-                    f"Invalid value for `{name}`. Received: {name}={getattr(self, name)}. Expected a value >= 0."
-                )
         if self.lambda_identity > 0 and self.input_channels != self.output_channels:
             raise ValueError(
                 f"Invalid value for `lambda_identity`. Received: lambda_identity={self.lambda_identity} with "
@@ -325,3 +443,199 @@ def load_config(run_dir: str | Path):
     if model not in CONFIG_CLASSES:
         raise ValueError(f"{path}: unknown model {model!r}; expected one of {sorted(CONFIG_CLASSES)}.")
     return CONFIG_CLASSES[model].from_dict(values)
+
+
+def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = None, resume: bool = False,
+                     n_epochs: int | None = None):
+    """The config a `train` request describes: defaults (or, resuming, the run's saved config) with `changes`.
+
+    Args:
+        config_cls: `Pix2PixConfig` or `CycleGANConfig`.
+        changes: dict. The fields given (e.g. by flags); the others keep their default or saved value.
+        run_dir: str, Path or None. The run folder; with `resume`, its config.json is the base when present.
+        resume: bool. Start from the saved config of `run_dir`. Defaults to False.
+        n_epochs: int or None. The reference's way to give the length: `n_epochs` at the initial rate,
+            then `changes["n_epochs_decay"]` (default: as many) decaying; instead of `epochs`.
+
+    Returns:
+        A config of class `config_cls`.
+
+    Raises:
+        ValueError: a required field (`data`) is missing without a run to resume, the saved run is of
+            another model, both `epochs` and `n_epochs` are given, or a value is invalid.
+
+    Example:
+
+    >>> requested_config(Pix2PixConfig, {"data": "synth", "n_epochs_decay": 0}, n_epochs=1).epochs
+    1
+    """
+    changes = dict(changes)
+    base = None
+    if resume and run_dir is not None and (Path(run_dir) / CONFIG_FILENAME).is_file():
+        base = load_config(run_dir)
+        if not isinstance(base, config_cls):
+            raise ValueError(f"--resume: {run_dir} holds a {base.model} run, not {config_cls.model}.")
+    else:
+        missing = [flag_name(f) for f in dataclasses.fields(config_cls)
+                   if f.metadata.get("required") and not changes.get(f.name)]
+        if missing:
+            raise ValueError(f"the following argument is required: {', '.join(missing)} "
+                             "(unless --resume finds a run in --out)")
+    if n_epochs is not None:
+        if changes.get("epochs") is not None:
+            raise ValueError("Pass either --epochs (total) or --n-epochs (constant phase), not both.")
+        decay = n_epochs if changes.get("n_epochs_decay") is None else changes["n_epochs_decay"]
+        changes.update(epochs=n_epochs + decay, n_epochs_decay=decay)
+    return base.replace(**changes) if base is not None else config_cls(**changes)
+
+
+# ------------------------------------------------------------------ the other subcommands' options
+# Declared like the configs (one `option` per flag); `cli.py` builds each subcommand's parser from its
+# class, and `cli_help` / `cli_description` are the subcommand's texts.
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions(_Checked):
+    """`tfgan-translate train MODEL`'s flags besides the model's config: where the run goes, resuming."""
+
+    out: str = option("", "run folder (config, checkpoints, logs, samples)", required=True)
+    resume: bool = option(False, "continue the run in --out from its latest checkpoint (weights, optimizers, lr "
+                                 "schedule, pools, data position); only flags given here change its saved config",
+                          switch=True)
+    n_epochs: int | None = option(None, "epochs at the initial learning rate (the reference's n_epochs); total = "
+                                        "n_epochs + n_epochs_decay, with n_epochs_decay defaulting to n_epochs; "
+                                        "instead of --epochs", ge=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateOptions(_Checked):
+    """`tfgan-translate translate`: a run's generator, or an export, over an image or a folder."""
+
+    cli_help = "translate images with a trained run"
+    cli_description = "Translate an image or a folder; writes OUTPUT/<stem>.png at the input's size."
+
+    checkpoint: str | None = option(None, "run folder written by `train`", group="source")
+    model: str | None = option(
+        None, "an export written by `export`: a .tflite file, or the export (or saved_model/) folder; its "
+              "metadata.json gives channels and size rule. A fixed-size .tflite pads images that fit inside its "
+              "size (--fit pad) and resizes the others", group="source", metavar="PATH.tflite|SAVED_MODEL_DIR")
+    input: str = option("", "an image file or a folder of images", required=True)
+    output: str = option("", "output folder", required=True)
+    fit: Fit = option("pad", "meet the generator's size rule by reflect-padding (and cropping back) or by resizing")
+    direction: Direction | None = option(None, "AtoB or BtoA, named after the data folders; default: the run's "
+                                               "training direction (a CycleGAN run translates both ways: G one way, "
+                                               "F the other)")
+    aligned: bool = option(False, "inputs are A|B pairs: translate the half the run's direction takes as input",
+                           switch=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportOptions(_Checked):
+    """`tfgan-translate export`: a run's generator as SavedModel and TFLite files."""
+
+    cli_help = "export a trained generator as SavedModel and TFLite"
+    cli_description = ("Write OUT/saved_model/ (signatures serving_default and translate_image), "
+                       "OUT/generator_<float32|float16|int8>.tflite (builtin ops only) and OUT/metadata.json, "
+                       "replacing OUT atomically. Without --saved-model or --tflite, both are written.")
+
+    run: str = option("", "run folder (config.json + checkpoints/) or a .keras file", positional=True,
+                      metavar="RUN_OR_CHECKPOINT")
+    out: str | None = option(None, "export folder (default: exports/<run-name>/)")
+    direction: Direction | None = option(None, "which way to translate, named after the data folders (default: "
+                                               "the run's; the other way needs a CycleGAN)")
+    saved_model: bool = option(False, "write the SavedModel", switch=True)
+    tflite: bool = option(False, "write .tflite files", switch=True)
+    quantize: tuple[Quantization, ...] = option(
+        ("none",), "which .tflite files: none (float32), float16, int8 (full integer, float I/O); repeat or "
+                   "comma-separate for several", metavar="none|float16|int8")
+    representative_data: str | None = option(None, "folder of input images for int8 calibration and the parity "
+                                                   "check (default: the run's training data)", metavar="DIR")
+    representative_count: int = option(32, "calibration images at most", gt=0)
+    noise: NoisePolicy = option("off", "test-time dropout: off = deterministic; on = pix2pix's noise kept at "
+                                       "inference")
+    image_size: int | None = option(None, "fixed .tflite input size (default: the run's training size)", gt=0)
+    dynamic_size: bool = option(False, "convert the .tflite with a dynamic height and width instead of a fixed "
+                                       "size", switch=True)
+    keep_transpose_conv: bool = option(False, "keep TRANSPOSE_CONV ops in the .tflite instead of the equivalent, "
+                                              "faster sub-pixel convolutions (CONV_2D + DEPTH_TO_SPACE)", switch=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateOptions(_Checked):
+    """`tfgan-translate evaluate`: folders of translations and truths, or a run (or export) on a test split."""
+
+    cli_help = "measure translations against ground truth (L1, PSNR, SSIM, sharpness, KID, FID)"
+    cli_description = (
+        "Paired metrics per image and on average: L1 (pixels in [-1, 1]), PSNR (dB, capped at 100), SSIM, "
+        "sharpness (high-frequency energy of pred / truth: ~1 realistic, <1 blurred); KID and FID from "
+        "Inception-v3 features on request. Files are matched by name without extension; a prediction of another "
+        "size is resized (bicubic) to its truth's size. With --checkpoint or --model, the --split of --data is "
+        "translated first (the run's direction).")
+
+    pred: str | None = option(None, "folder of translated images (with --truth)", group="source", metavar="DIR")
+    checkpoint: str | None = option(None, "run folder: translate --data's split first", group="source",
+                                    metavar="RUN_DIR")
+    model: str | None = option(None, "an export: translate --data's split first", group="source",
+                               metavar="PATH.tflite|SAVED_MODEL_DIR")
+    truth: str | None = option(None, "folder of ground-truth images (with --pred)", metavar="DIR")
+    data: str | None = option(None, "paired data set (aligned A|B or A/ + B/) for --checkpoint/--model",
+                              metavar="DIR")
+    split: str = option("test", "split of --data to translate; test falls back to val")
+    size: int | None = option(None, "resize inputs and truths of --data to SIZE x SIZE first (e.g. the training "
+                                    "size); default: the files' size", gt=0)
+    fit: Fit = option("pad", "meet the generator's size rule by reflect-padding or resizing, as translate")
+    channels: typing.Literal[1, 3, 4] = option(3, "channels --pred and --truth are read with")
+    json: str | None = option(None, "write the per-image and mean figures as JSON", metavar="OUT")
+    report: str | None = option(None, "write DIR/report.md, DIR/metrics.json and DIR/samples.png ([input |] pred | "
+                                      "truth); with --checkpoint/--model also the translations (DIR/input, "
+                                      "DIR/pred, DIR/truth)", metavar="DIR")
+    grid_rows: int = option(8, "rows in the report's sample grid", ge=0)
+    kid: bool = option(False, "KID (Inception-v3 features)", switch=True)
+    fid: bool = option(False, "FID (Inception-v3 features)", switch=True)
+    feature_weights: str = option("imagenet", "Inception-v3 weights for KID/FID: 'imagenet' (Keras cache or "
+                                              "download) or a local .h5 file (include_top=False) for offline "
+                                              "machines", metavar="PATH")
+    kid_subsets: int = option(100, "KID subsets", gt=0)
+    kid_subset_size: int = option(1000, "images per KID subset at most", gt=1)
+
+    def _validate(self) -> None:
+        source = "--pred" if self.pred else "--checkpoint" if self.checkpoint else "--model"
+        if self.pred and (not self.truth or self.data):
+            raise ValueError("--pred DIR needs --truth DIR (the ground truth, matched by file name) and no --data.")
+        if not self.pred and (not self.data or self.truth):
+            raise ValueError(f"{source} needs --data DIR (a paired data set whose --split is translated and "
+                             "evaluated) and no --truth.")
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthOptions(_Checked):
+    """`tfgan-translate datasets synth`: the built-in synthetic facades, written as files."""
+
+    cli_help = "the built-in synthetic facades (label map | photo)"
+    cli_description = None
+
+    out: str = option("", "output folder (train/ and test/ are written inside)", required=True)
+    n_train: int = option(200, "training pairs", gt=0)
+    n_test: int = option(20, "test pairs", gt=0)
+    size: int = option(256, "height of each half; files are size x 2*size", gt=0)
+    seed: int = option(0, "random seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoOptions(_Checked):
+    """`tfgan-translate demo`: built-in data -> a short pix2pix run -> translations."""
+
+    cli_help = "the main job: synthetic data -> pix2pix -> translations"
+    cli_description = ("Generate the built-in data, train pix2pix for a few minutes on CPU, and translate the "
+                       "held-out label maps.")
+
+    out: str = option("runs/demo", "folder for data, run and translations")
+    epochs: int = option(30, "epochs to train", gt=0)
+    n_train: int = option(200, "training pairs", gt=0)
+
+    def run_config(self, data: str | Path) -> Pix2PixConfig:
+        """The demo's pix2pix run on `data` (the built-in set at 64 px): a small U-Net, batch 4, a higher rate."""
+        # float32: at 64 px and ngf 32 the bfloat16 casts cost more than they save, even where bfloat16 is
+        # fast for full-size networks (1.19x slower per step on an AVX512_BF16 CPU).
+        return Pix2PixConfig(data=str(data), image_size=64, load_size=72, netG="unet_64", ngf=32, ndf=32,
+                             epochs=self.epochs, batch_size=4, lr=5e-4, sample_count=6, seed=0, precision="float32")

@@ -5,12 +5,14 @@
 - `features.py`: Inception-v3 pool features, with `--feature-weights` for offline use.
 - `evaluate.py`: folders matched by name, arrays, translating a test split first.
 - `report.py`: JSON, a Markdown summary and sample grids.
+- `run.py`: `evaluate_run`, a run (or an export) translating a data set's split, then scored.
 
 Example:
 
->>> from tfgan_translate.evaluation import evaluate_folders, write_report
->>> result = evaluate_folders("out/pred", "out/truth")          # doctest: +SKIP
->>> write_report(result, "out/report", pred_dir="out/pred", truth_dir="out/truth")  # doctest: +SKIP
+>>> from tfgan_translate.evaluation import evaluate_folders, evaluate_run
+>>> result = evaluate_folders("out/pred", "out/truth", report_dir="out/report")  # doctest: +SKIP
+>>> result = evaluate_run("runs/facades", "datasets/facades", json_path="facades.json")  # doctest: +SKIP
+>>> print(result.summary())  # doctest: +SKIP
 """
 
 from tfgan_translate.evaluation.distribution import (
@@ -26,6 +28,7 @@ from tfgan_translate.evaluation.evaluate import (
     evaluate_arrays,
     evaluate_folders,
     evaluate_pairs,
+    feature_extractor,
     match_files,
     resize_to,
     translate_split,
@@ -38,6 +41,7 @@ from tfgan_translate.evaluation.metrics import (
     sharpness_ratio,
 )
 from tfgan_translate.evaluation.report import image_grid, write_json, write_report
+from tfgan_translate.evaluation.run import evaluate_run, source_kind
 
 __all__ = [
     "PSNR_CAP_DB",
@@ -47,6 +51,8 @@ __all__ = [
     "evaluate_arrays",
     "evaluate_folders",
     "evaluate_pairs",
+    "evaluate_run",
+    "feature_extractor",
     "fid_from_features",
     "frechet_distance",
     "high_frequency_energy",
@@ -58,6 +64,7 @@ __all__ = [
     "polynomial_kernel",
     "resize_to",
     "sharpness_ratio",
+    "source_kind",
     "sqrtm_psd",
     "translate_split",
     "write_json",

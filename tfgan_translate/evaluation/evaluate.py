@@ -62,6 +62,28 @@ class EvaluationResult:
     kid: dict | None = None
     fid: float | None = None
     info: dict = dataclasses.field(default_factory=dict)
+    written: dict[str, Path] = dataclasses.field(default_factory=dict)  # "json", "report": files written
+
+    def summary(self) -> str:
+        """The figures in a few lines of text (what `tfgan-translate evaluate` prints).
+
+        Example:
+
+        >>> print(EvaluationResult([{}], {"l1": 0.5, "psnr": 12.0, "ssim": 0.25, "sharpness": 0.8}).summary())
+        Evaluated 1 image pair(s): L1 0.5000  PSNR 12.00 dB  SSIM 0.2500  sharpness 0.800
+        """
+        mean = self.mean
+        lines = [f"Evaluated {len(self.per_image)} image pair(s): L1 {mean['l1']:.4f}  PSNR {mean['psnr']:.2f} dB  "
+                 f"SSIM {mean['ssim']:.4f}  sharpness {mean['sharpness']:.3f}"]
+        if self.info.get("resized"):
+            lines.append(f"  {len(self.info['resized'])} prediction(s) resized to their truth's size")
+        if self.kid is not None:
+            lines.append(f"  KID {self.kid['mean']:.5f} +- {self.kid['std']:.5f}")
+        if self.fid is not None:
+            lines.append(f"  FID {self.fid:.3f}")
+        lines += [f"{label}: {self.written[key]}" for key, label in (("json", "JSON"), ("report", "Report"))
+                  if key in self.written]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: info, count, mean, kid/fid when computed, units, per_image."""
@@ -135,7 +157,12 @@ def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- evaluating
 
 
-def _feature_extractor(kid: bool, fid: bool, feature_weights, extractor):
+def feature_extractor(kid: bool, fid: bool, feature_weights="imagenet", extractor=None):
+    """The extractor KID/FID use: `extractor` if given, else Inception-v3 with `feature_weights`; None without KID/FID.
+
+    Raises:
+        FeatureWeightsUnavailable: "imagenet" weights neither cached nor downloadable.
+    """
     if not (kid or fid):
         return None
     if extractor is not None:
@@ -184,7 +211,7 @@ def evaluate_pairs(
             before any image is read).
         ValueError: no pairs, images smaller than 11x11, or fewer than 2 for KID/FID.
     """
-    features = _feature_extractor(kid, fid, feature_weights, extractor)
+    features = feature_extractor(kid, fid, feature_weights, extractor)
     per_image, resized = [], []
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     pred_features, truth_features = [], []
@@ -244,17 +271,25 @@ def evaluate_arrays(predictions, truths, names: Sequence[str] | None = None, **k
     return evaluate_pairs(zip(names, predictions, truths), **kwargs)
 
 
-def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: int = 3, **kwargs) -> EvaluationResult:
+def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: int = 3,
+                     json_path: str | Path | None = None, report_dir: str | Path | None = None, grid_rows: int = 8,
+                     input_dir: str | Path | None = None, info: dict | None = None, **kwargs) -> EvaluationResult:
     """Evaluates a folder of translations against a folder of targets, matched by file name.
 
     Args:
         pred_dir: str or Path. Translated images.
         truth_dir: str or Path. Ground truth; its image sizes are the reference.
         channels: int. Both are read as 1, 3 or 4 channels. Defaults to 3.
+        json_path: str, Path or None. Write the figures there as JSON (`write_json`). Defaults to None.
+        report_dir: str, Path or None. Write report.md, metrics.json and samples.png there (`write_report`).
+            Defaults to None.
+        grid_rows: int. Rows of the report's sample grid. Defaults to 8.
+        input_dir: str, Path or None. The inputs, matched by name: a first column of the grid. Defaults to None.
+        info: dict or None. Entries added to ``result.info`` (before anything is written). Defaults to None.
         **kwargs: forwarded to `evaluate_pairs` (kid, fid, feature_weights, extractor, ...).
 
     Returns:
-        EvaluationResult; ``info`` holds the two folders.
+        EvaluationResult; ``info`` holds the two folders, ``written`` the files written.
 
     Raises:
         DataError: unmatched names (listed), missing folders or unreadable files.
@@ -267,7 +302,15 @@ def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: i
     matched = match_files(pred_dir, truth_dir)
     pairs = ((name, load_image(p, channels), load_image(t, channels)) for name, p, t in matched)
     result = evaluate_pairs(pairs, **kwargs)
-    result.info = {"pred": str(pred_dir), "truth": str(truth_dir), **result.info}
+    result.info = {"pred": str(pred_dir), "truth": str(truth_dir), **result.info, **(info or {})}
+    if json_path is not None or report_dir is not None:
+        from tfgan_translate.evaluation.report import write_json, write_report  # report.py imports this module
+
+        if json_path is not None:
+            result.written["json"] = write_json(result, json_path)
+        if report_dir is not None:
+            result.written["report"] = write_report(result, report_dir, pred_dir=pred_dir, truth_dir=truth_dir,
+                                                    input_dir=input_dir, rows=grid_rows)
     return result
 
 
@@ -350,6 +393,7 @@ __all__ = [
     "evaluate_arrays",
     "evaluate_folders",
     "evaluate_pairs",
+    "feature_extractor",
     "match_files",
     "resize_to",
     "translate_split",

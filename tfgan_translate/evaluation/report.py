@@ -8,17 +8,14 @@
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tfgan_translate.data.files import load_image, save_image, to_uint8
+from tfgan_translate import io
+from tfgan_translate.data.files import list_images, load_image, save_image
 from tfgan_translate.evaluation.evaluate import UNITS, EvaluationResult, match_files
 
 _BACKGROUND = 255
@@ -26,36 +23,20 @@ _LABEL_HEIGHT = 14
 _GAP = 2
 
 
-def _json_value(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_value(v) for v in value]
-    return value
-
-
 def write_json(result: EvaluationResult | dict, path: str | Path) -> Path:
-    """Writes the result as indented JSON (non-finite numbers as null), atomically; creates parent folders."""
-    data = result.to_dict() if isinstance(result, EvaluationResult) else result
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(_json_value(data), handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Writes the result as indented JSON (non-finite numbers as null, `io.write_json`), atomically.
+
+    Example:
+
+    >>> write_json(evaluate_folders("out/pred", "out/truth"), "out/metrics.json")  # doctest: +SKIP
+    PosixPath('out/metrics.json')
+    """
+    return io.write_json(path, result.to_dict() if isinstance(result, EvaluationResult) else result)
 
 
 def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
     """An image in [-1, 1] scaled to fit a cell x cell RGB square (aspect kept), centred on white."""
-    pixels = to_uint8(image)
+    pixels = io.to_uint8(image)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
     picture = Image.fromarray(pixels).convert("RGB")
@@ -133,8 +114,6 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     by_name = {name: (p, t) for name, p, t in match_files(pred_dir, truth_dir)}
     inputs = {}
     if input_dir is not None and Path(input_dir).is_dir():
-        from tfgan_translate.data.files import list_images
-
         inputs = {p.stem: p for p in list_images(input_dir)}
     labels = (["input"] if inputs else []) + ["pred", "truth"]
     grid_rows = []
@@ -145,8 +124,7 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
             row.insert(0, load_image(inputs[name], 3) if name in inputs else np.ones_like(row[-1]))
         grid_rows.append(row)
     if grid_rows:
-        save_image(image_grid(grid_rows, labels, cell=cell).astype(np.float32) / 127.5 - 1.0,
-                   report_dir / "samples.png")
+        save_image(io.from_uint8(image_grid(grid_rows, labels, cell=cell)), report_dir / "samples.png")
 
     mean = result.mean
     lines = [f"# {title}", ""]
@@ -173,9 +151,7 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     for row in result.per_image:
         lines.append(f"| {row['name']} | {row['l1']:.4f} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
                      f"{row['sharpness']:.3f} |")
-    path = report_dir / "report.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return io.write_text(report_dir / "report.md", "\n".join(lines) + "\n")
 
 
 __all__ = ["image_grid", "write_json", "write_report"]
