@@ -10,6 +10,10 @@ reference's pretrained generators (`tfgan_translate.reference.pretrained`) into 
 Plain `urllib` (no third-party client): the proxy variables (`http_proxy`, `https_proxy`, `no_proxy`)
 and redirects work as urllib handles them.
 
+The HTTP transfer itself (Range requests, the body loop, `DownloadError`) lives in
+`tfgan_translate.reference.http_transfer` and the progress bar in `tfgan_translate.reference.progress`;
+the public names of both are importable from this module.
+
 Example:
 
 >>> from tfgan_translate.reference.download import cached_pretrained
@@ -22,52 +26,37 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
-import json
 import os
 import re
 import sys
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
+from tfgan_translate.reference.http_transfer import (
+    CHUNK_SIZE,
+    PARTIAL_SUFFIX,
+    DownloadError,
+    TransferInterrupted,
+    transfer,
+)
 from tfgan_translate.reference.pretrained import PretrainedSpec, pretrained_spec
+from tfgan_translate.reference.progress import ProgressBar
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DEFAULT_TIMEOUT",
+    "GENERATOR_FILENAME",
+    "PARTIAL_SUFFIX",
+    "DownloadError",
+    "cached_pretrained",
+    "download",
+    "pretrained_cache_dir",
+]
 
 DEFAULT_TIMEOUT = 10.0  # seconds to wait for the connection and for each read
-CHUNK_SIZE = 1 << 16
-PARTIAL_SUFFIX = ".partial"
 GENERATOR_FILENAME = "latest_net_G.pth"  # the file name the reference's download scripts save under
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*$")
-
-
-class DownloadError(OSError):
-    """A download failed: the server is unreachable, answered with an HTTP error, the connection dropped,
-    or the file failed its size, SHA-256 or format check.
-
-    A subclass of OSError, so `except OSError` catches it. The message is one line that names the
-    address or file and says what to do. After a dropped connection the partial file is kept (the next
-    call resumes it); after a failed check nothing is left behind.
-
-    Attributes:
-        url: str or None. The address being downloaded.
-        path: Path or None. The destination file.
-    """
-
-    def __init__(self, message: str, *, url: str | None = None, path: Path | None = None):
-        super().__init__(message)
-        self.url = url
-        self.path = path
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class _Interrupted(Exception):
-    """The connection dropped after part of the body arrived (the caller may resume)."""
 
 
 def pretrained_cache_dir() -> Path:
@@ -84,71 +73,6 @@ def pretrained_cache_dir() -> Path:
     """
     root = os.environ.get("TFGAN_TRANSLATE_DATA")
     return (Path(root) if root else Path.home() / ".cache" / "tfgan_translate") / "pretrained"
-
-
-def _human(n: float) -> str:
-    """A byte count in decimal units: 512 B, 45.5 MB."""
-    if n < 1000:
-        return f"{n:.0f} B"
-    for unit in ("kB", "MB", "GB"):
-        n /= 1000
-        if n < 1000 or unit == "GB":
-            break
-    return f"{n:.1f} {unit}"
-
-
-class _Progress:
-    """A one-line progress bar on stderr when it is a terminal; otherwise one line once done."""
-
-    def __init__(self, label: str, enabled: bool, stream=None):
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled
-        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.label = label
-        self.total: int | None = None
-        self.done = 0  # bytes of the file on disk
-        self.received = 0  # bytes received by this call (for the rate)
-        self.start = time.monotonic()
-        self.last = 0.0
-
-    def begin(self, done: int, total: int | None) -> None:
-        """A (re)started transfer: `done` bytes are on disk, of `total` (None: unknown)."""
-        self.done, self.total = done, total
-
-    def update(self, n: int) -> None:
-        self.done += n
-        self.received += n
-        now = time.monotonic()
-        if self.tty and now - self.last >= 0.1:
-            self.last = now
-            self._draw(now)
-
-    def _rate(self, now: float) -> float:
-        return self.received / max(now - self.start, 1e-6)
-
-    def _draw(self, now: float) -> None:
-        if self.total:
-            width = 30
-            filled = min(width, int(width * self.done / self.total))
-            bar = "#" * filled + "-" * (width - filled)
-            text = f"{self.label} [{bar}] {100 * self.done / self.total:5.1f}% {_human(self.done)}/{_human(self.total)}"
-        else:
-            text = f"{self.label} {_human(self.done)}"
-        self.stream.write(f"\r{text} {_human(self._rate(now))}/s\x1b[K")
-        self.stream.flush()
-
-    def finish(self, ok: bool) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if self.tty:
-            self._draw(now)
-            self.stream.write("\n")
-        elif ok:
-            self.stream.write(
-                f"{self.label}: {_human(self.done)} in {now - self.start:.1f} s ({_human(self._rate(now))}/s)\n"
-            )
-        self.stream.flush()
 
 
 def _check_arguments(url, expected_size, sha256, timeout, retries) -> str | None:
@@ -201,13 +125,6 @@ def _verify(path: Path, expected_size: int | None, sha256: str | None, check) ->
     return None
 
 
-def _unreachable(url: str, reason, hint: str) -> str:
-    host = urllib.parse.urlsplit(url).netloc
-    if isinstance(reason, BaseException):
-        reason = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-    return f"Cannot download {url}: {host} is unreachable ({reason}). {hint}"
-
-
 @contextlib.contextmanager
 def _locked(f, path: Path, url: str):
     """Holds an exclusive lock on the open partial file (POSIX), so two processes never write it at once."""
@@ -229,24 +146,6 @@ def _locked(f, path: Path, url: str):
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _read_meta(meta_path: Path, url: str) -> dict:
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) and meta.get("url") == url else {}
-
-
-def _content_range(value: str | None):
-    """(start, end, total) from a Content-Range header; None where a part is '*' or the header is odd."""
-    match = _CONTENT_RANGE.match(value or "")
-    if match is None:
-        return None, None, None
-    start, end, total = match.groups()
-    to_int = lambda v: None if v in (None, "*") else int(v)  # noqa: E731
-    return to_int(start), to_int(end), to_int(total)
-
-
 def _fetch(url: str, dest: Path, *, expected_size: int | None, sha256: str | None, progress: bool, timeout: float,
            retries: int, check=None, hint: str, label: str | None = None) -> Path:
     """`download`, with a format `check(path) -> problem or None` and the offline `hint` to print."""
@@ -265,16 +164,16 @@ def _fetch(url: str, dest: Path, *, expected_size: int | None, sha256: str | Non
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + PARTIAL_SUFFIX)
     meta_path = dest.with_name(dest.name + PARTIAL_SUFFIX + ".json")
-    bar = _Progress(label or dest.name, progress)
+    bar = ProgressBar(label or dest.name, progress)
 
     with open(partial, "a+b") as f, _locked(f, partial, url):
         attempts = 0
         while True:
             try:
-                received_sha256 = _transfer(url, f, partial, meta_path, sha256 is not None, expected_size, timeout,
-                                            bar, hint)
+                received_sha256 = transfer(url, f, partial, meta_path, sha256 is not None, expected_size, timeout,
+                                           bar, hint)
                 break
-            except _Interrupted as e:
+            except TransferInterrupted as e:
                 attempts += 1
                 if attempts > retries:
                     bar.finish(ok=False)
@@ -311,107 +210,6 @@ def _fetch(url: str, dest: Path, *, expected_size: int | None, sha256: str | Non
     meta_path.unlink(missing_ok=True)
     bar.finish(ok=True)
     return dest
-
-
-def _transfer(url, f, partial, meta_path, want_sha256, expected_size, timeout, bar, hint) -> str | None:
-    """Brings `f` (the open partial file) up to the complete file, resuming it or restarting it from byte 0.
-
-    Returns the SHA-256 (hex) of the complete file when `want_sha256`, else None.
-    """
-    new_hash = lambda: hashlib.sha256() if want_sha256 else None  # noqa: E731
-    f.seek(0, os.SEEK_END)
-    have = f.tell()
-    if expected_size is not None and have > expected_size:
-        f.truncate(0)
-        have = 0
-    state = new_hash()
-    if have and state is not None:  # hash what an earlier attempt already wrote
-        f.seek(0)
-        for block in iter(lambda: f.read(1 << 20), b""):
-            state.update(block)
-        f.seek(0, os.SEEK_END)
-    done = lambda: state.hexdigest() if state is not None else None  # noqa: E731
-    if expected_size is not None and have == expected_size and have:
-        return done()  # the partial file is already complete (a previous call stopped before renaming it)
-
-    for _ in range(3):  # a resume request may turn into a restart (server ignored Range, file changed)
-        meta = _read_meta(meta_path, url) if have else {}
-        headers = {"User-Agent": "tfgan_translate (python urllib)", "Accept-Encoding": "identity"}
-        if have:
-            headers["Range"] = f"bytes={have}-"
-            validator = meta.get("etag") or meta.get("last_modified")
-            if validator:
-                headers["If-Range"] = validator
-        request = urllib.request.Request(url, headers=headers)
-        try:
-            response = urllib.request.urlopen(request, timeout=timeout)
-        except urllib.error.HTTPError as e:
-            with e:
-                if e.code == 416 and have:  # Range Not Satisfiable: the partial is at, or past, the end
-                    _, _, total = _content_range(e.headers.get("Content-Range"))
-                    if total == have:
-                        return done()
-                    f.truncate(0)
-                    have, state = 0, new_hash()
-                    continue
-                raise DownloadError(
-                    f"Cannot download {url}: the server answered HTTP {e.code} {e.reason}.", url=url, path=partial,
-                ) from None
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-            reason = e.reason if isinstance(e, urllib.error.URLError) else e
-            raise DownloadError(_unreachable(url, reason, hint), url=url, path=partial) from None
-
-        with response:
-            status = response.status
-            length = response.headers.get("Content-Length")
-            length = int(length) if length and length.isdigit() else None
-            if status == 206:
-                start, _, total = _content_range(response.headers.get("Content-Range"))
-                if start != have:  # not the range asked for: start over without Range
-                    f.truncate(0)
-                    have, state = 0, new_hash()
-                    continue
-            elif status == 200:
-                if have:  # the server ignored Range (or the file changed): restart from byte 0
-                    f.truncate(0)
-                    have, state = 0, new_hash()
-                total = length
-            else:
-                raise DownloadError(
-                    f"Cannot download {url}: unexpected HTTP status {status}.", url=url, path=partial,
-                )
-            if expected_size is not None and total is not None and total != expected_size:
-                f.truncate(0)
-                raise DownloadError(
-                    f"Size mismatch for {partial.name[: -len(PARTIAL_SUFFIX)]} from {url}: expected {expected_size} "
-                    f"bytes, the server offers {total} bytes. Nothing was kept.", url=url, path=partial,
-                )
-            meta_path.write_text(json.dumps({
-                "url": url, "etag": response.headers.get("ETag"),
-                "last_modified": response.headers.get("Last-Modified"),
-            }))
-            bar.begin(have, total)
-            try:
-                while True:
-                    block = response.read(CHUNK_SIZE)
-                    if not block:
-                        break
-                    f.write(block)
-                    if state is not None:
-                        state.update(block)
-                    have += len(block)
-                    bar.update(len(block))
-                    if expected_size is not None and have > expected_size:
-                        break  # more than expected: the size check after the loop reports it
-            except (http.client.HTTPException, OSError) as e:  # IncompleteRead, reset, read timeout
-                f.flush()
-                raise _Interrupted(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from None
-            f.flush()
-            if total is not None and have < total:
-                raise _Interrupted(f"the connection closed after {have} of {total} bytes")
-        return done()
-    raise DownloadError(f"Cannot download {url}: the server keeps answering with the wrong range.", url=url,
-                        path=partial)
 
 
 def download(url: str, dest: str | os.PathLike, *, expected_size: int | None = None, sha256: str | None = None,
