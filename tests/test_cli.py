@@ -113,3 +113,52 @@ def test_n_epochs_and_epochs_are_exclusive(synth_dir, tmp_path, capsys):
     assert main(["train", "cyclegan", "--data", str(synth_dir), "--out", str(tmp_path / "r"), "--epochs", "3",
                  "--n-epochs", "2"]) == 2
     assert "either --epochs" in capsys.readouterr().err
+
+
+def test_a_literal_zero_is_zero(synth_dir, tmp_path):
+    """--n-epochs-decay 0 is no decay (it was read as "not set": epochs/2, and --n-epochs 1 trained 2 epochs)."""
+    run = tmp_path / "run"
+    at = TINY.index("--epochs")
+    tiny = TINY[:at] + TINY[at + 2:]
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *tiny,
+                 "--n-epochs", "1", "--n-epochs-decay", "0"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["epochs"], config["n_epochs_decay"]) == (1, 0)
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == ["epoch_0001.png"]
+
+    from tfgan_translate import config as cfg
+    from tfgan_translate.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(["train", "pix2pix", "--data", "x", "--out", str(tmp_path / "new"),
+                                      "--epochs", "4", "--n-epochs-decay", "0"])
+    assert config_from_args(cfg.Pix2PixConfig, args).decay_epochs == 0
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--lr", "nan", "Received: lr=nan. Expected a finite number > 0."),
+    ("--lr", "inf", "Received: lr=inf"),
+    ("--beta1", "5", "Received: beta_1=5.0. Expected a finite number >= 0 and < 1."),
+    ("--lambda-l1", "-100", "Received: lambda_l1=-100.0. Expected a finite number >= 0."),
+])
+def test_non_finite_and_out_of_range_flags_are_refused(synth_dir, tmp_path, capsys, flag, value, message):
+    assert main(["train", "pix2pix", "--data", str(synth_dir), "--out", str(tmp_path / "r"), *TINY, flag, value]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_flags_are_the_config_fields():
+    import dataclasses
+
+    from tfgan_translate import config as cfg
+    from tfgan_translate.cli import build_parser
+
+    for model, config_cls in cfg.CONFIG_CLASSES.items():
+        help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["train"]._subparsers
+                             ._group_actions[0].choices[model].format_help().split())
+        for field in dataclasses.fields(config_cls):
+            if field.metadata["cli"]:
+                flag = cfg.flag_name(field)
+                assert f"{flag} " in help_text and " ".join(field.metadata["help"].split()) in help_text, flag
+                if not field.metadata["required"]:
+                    assert f"(default: {field.default})" in help_text, flag
+        assert "--beta1 BETA_1" in help_text and "--n-layers-D N_LAYERS_D" in help_text and "--netG NETG" in help_text

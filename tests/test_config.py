@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tfgan_translate.config import Pix2PixConfig, load_config
+from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, load_config
 
 
 def test_json_round_trip_through_run_folder(tmp_path):
@@ -50,3 +50,39 @@ def test_unknown_fields_and_missing_run_are_clear(tmp_path):
         Pix2PixConfig.from_dict({"model": "pix2pix", "lamda_l1": 3})
     with pytest.raises(FileNotFoundError, match="No run config"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize("cls, changes, message", [
+    (Pix2PixConfig, dict(lr=float("nan")), r"Invalid value for `lr`. Received: lr=nan. Expected a finite number > 0."),
+    (Pix2PixConfig, dict(lr=float("inf")), r"lr=inf"),
+    (Pix2PixConfig, dict(lambda_l1=-100.0), r"lambda_l1=-100.0. Expected a finite number >= 0"),
+    (Pix2PixConfig, dict(beta_1=5.0), r"beta_1=5.0. Expected a finite number >= 0 and < 1"),
+    (Pix2PixConfig, dict(lambda_gp=float("nan")), r"lambda_gp=nan"),
+    (Pix2PixConfig, dict(dropout=float("nan")), r"dropout=nan"),
+    (Pix2PixConfig, dict(steps_per_epoch=0), r"steps_per_epoch=0. Expected an integer > 0 or None"),
+    (CycleGANConfig, dict(lambda_cycle=-1.0), r"lambda_cycle=-1.0"),
+    (CycleGANConfig, dict(lambda_identity=float("nan")), r"lambda_identity=nan"),
+])
+def test_non_finite_and_out_of_range_numbers_are_refused(cls, changes, message):
+    with pytest.raises(ValueError, match=message):
+        cls(**changes)
+
+
+def test_zero_is_a_value_not_unset():
+    from tfgan_translate.config import requested_config, text_parser
+
+    assert text_parser(int | None)("0") == 0 and text_parser(int | None)("none") is None
+    assert Pix2PixConfig(epochs=4, n_epochs_decay=0).decay_epochs == 0
+    cfg = requested_config(Pix2PixConfig, {"data": "synth", "n_epochs_decay": 0}, n_epochs=1)
+    assert (cfg.epochs, cfg.decay_epochs) == (1, 0)
+    cfg = requested_config(CycleGANConfig, {"data": "synth"}, n_epochs=3)  # the reference: as many decaying
+    assert (cfg.epochs, cfg.decay_epochs) == (6, 3)
+
+
+def test_every_field_declares_its_help():
+    import dataclasses
+
+    for cls in (Pix2PixConfig, CycleGANConfig):
+        for field in dataclasses.fields(cls):
+            assert field.metadata.get("help"), f"{cls.__name__}.{field.name} has no help text"
+    assert CycleGANConfig.__dataclass_fields__["netG"].metadata["help"].startswith("unet_256 |")  # override keeps it

@@ -323,3 +323,26 @@ def test_cli_evaluate_model_export(tiny_run, synth_dir, tmp_path):
     assert by_model["count"] == 4 and by_model["model"] == str(tflite)
     # unet_32 has no dropout levels and the export matches Keras: the same translations up to 8-bit rounding
     assert by_model["mean"]["l1"] == pytest.approx(by_checkpoint["mean"]["l1"], abs=0.005)
+
+
+def test_evaluate_run_is_the_command_as_a_function(tiny_run, synth_dir, tmp_path):
+    from tfgan_translate.evaluation import evaluate_run, source_kind
+
+    assert source_kind(tiny_run) == "checkpoint" and source_kind(tmp_path / "g.tflite") == "model"
+    result = evaluate_run(tiny_run, synth_dir, report_dir=tmp_path / "report", json_path=tmp_path / "e.json",
+                          grid_rows=2)
+    assert len(result.per_image) == 4 and result.info["direction"] == "AtoB" and result.info["split"] == "test"
+    assert json.loads((tmp_path / "e.json").read_text())["count"] == 4
+    assert result.written == {"json": tmp_path / "e.json", "report": tmp_path / "report" / "report.md"}
+    assert (tmp_path / "report" / "samples.png").is_file() and len(list((tmp_path / "report" / "pred").glob("*"))) == 4
+    assert result.summary().startswith("Evaluated 4 image pair(s): L1 ") and "Report: " in result.summary()
+    with pytest.raises(ValueError, match="fit='crop'"):
+        evaluate_run(tiny_run, synth_dir, fit="crop")
+
+
+def test_json_is_written_through_io(tmp_path):
+    from tfgan_translate.evaluation import write_json
+
+    path = write_json({"psnr": np.float32(np.inf), "l1": [np.float64(0.5), float("nan")]}, tmp_path / "m.json")
+    assert json.loads(path.read_text()) == {"psnr": None, "l1": [0.5, None]}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary left behind

@@ -1,13 +1,15 @@
-"""Run configurations: one frozen dataclass per model, saved as JSON in every run.
+"""Configurations: one frozen dataclass per model, saved as JSON in every run, and one per subcommand.
 
 The command line only parses flags into a config and hands it to `tfgan_translate.training.run`; notebooks
 build the same object in Python. A config is the single record of how a run was made: `translate`, `export`
 and `--resume` read it back from `RUN_DIR/config.json`.
 
 Each field is declared once, with `option(default, help, ...)`: its type (the choice lists are the `Literal`
-types of `choices.py`), its default, its help text and its valid range. The command line's `train` flags
-are generated from these fields (`--` + the name with `_` as `-`, unless `flag=` says otherwise), so a new
-field is a new flag, and its checks apply to notebooks and flags alike.
+types of `choices.py`), its default, its help text and its valid range, checked on construction. The
+command line's flags are generated from these fields (`--` + the name with `_` as `-`, unless `flag=` says
+otherwise): `train`'s from `Pix2PixConfig` / `CycleGANConfig` and `TrainOptions`, the other subcommands'
+from `TranslateOptions`, `ExportOptions`, `EvaluateOptions`, `SynthOptions` and `DemoOptions`. A new field
+is a new flag, and its checks apply to notebooks and flags alike.
 
 Example:
 
@@ -177,8 +179,13 @@ def _check_field(name: str, value, annotation, bounds: dict) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Checked:
-    """Validation on construction (choices, ranges, then `_validate`) and `replace`."""
+class Options:
+    """Base of the dataclasses of `option` fields: validation on construction, and `replace`.
+
+    Construction checks each field's choices and range, then `_validate` (cross-field checks). The run
+    configs build on it, and so does each subcommand's options class, wherever it is declared
+    (`cli.COMMANDS` takes any).
+    """
 
     def __post_init__(self):
         hints = typing.get_type_hints(type(self))
@@ -195,7 +202,7 @@ class _Checked:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Config(_Checked):
+class _Config(Options):
     """A run's configuration: the JSON round trip and the run folder's config.json."""
 
     def to_dict(self) -> dict:
@@ -495,7 +502,7 @@ def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = 
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainOptions(_Checked):
+class TrainOptions(Options):
     """`tfgan-translate train MODEL`'s flags besides the model's config: where the run goes, resuming."""
 
     out: str = option("", "run folder (config, checkpoints, logs, samples)", required=True)
@@ -508,7 +515,7 @@ class TrainOptions(_Checked):
 
 
 @dataclasses.dataclass(frozen=True)
-class TranslateOptions(_Checked):
+class TranslateOptions(Options):
     """`tfgan-translate translate`: a run's generator, or an export, over an image or a folder."""
 
     cli_help = "translate images with a trained run"
@@ -530,7 +537,7 @@ class TranslateOptions(_Checked):
 
 
 @dataclasses.dataclass(frozen=True)
-class ExportOptions(_Checked):
+class ExportOptions(Options):
     """`tfgan-translate export`: a run's generator as SavedModel and TFLite files."""
 
     cli_help = "export a trained generator as SavedModel and TFLite"
@@ -561,7 +568,7 @@ class ExportOptions(_Checked):
 
 
 @dataclasses.dataclass(frozen=True)
-class EvaluateOptions(_Checked):
+class EvaluateOptions(Options):
     """`tfgan-translate evaluate`: folders of translations and truths, or a run (or export) on a test split."""
 
     cli_help = "measure translations against ground truth (L1, PSNR, SSIM, sharpness, KID, FID)"
@@ -608,7 +615,7 @@ class EvaluateOptions(_Checked):
 
 
 @dataclasses.dataclass(frozen=True)
-class SynthOptions(_Checked):
+class SynthOptions(Options):
     """`tfgan-translate datasets synth`: the built-in synthetic facades, written as files."""
 
     cli_help = "the built-in synthetic facades (label map | photo)"
@@ -622,7 +629,7 @@ class SynthOptions(_Checked):
 
 
 @dataclasses.dataclass(frozen=True)
-class DemoOptions(_Checked):
+class DemoOptions(Options):
     """`tfgan-translate demo`: built-in data -> a short pix2pix run -> translations."""
 
     cli_help = "the main job: synthetic data -> pix2pix -> translations"
