@@ -42,6 +42,12 @@ _EXPORTS = {
     "SampleGrid": "tfgan_translate.training.callbacks",
     "translate_files": "tfgan_translate.inference",
     "export_generator": "tfgan_translate.export",
+    "import_generator": "tfgan_translate.reference",
+    "import_pretrained": "tfgan_translate.reference",
+    "import_reference_run": "tfgan_translate.reference",
+    "load_reference_generator": "tfgan_translate.reference",
+    "reference_pix2pix": "tfgan_translate.reference",
+    "reference_cyclegan": "tfgan_translate.reference",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -51,3 +51,26 @@ __all__ += [
     "pretrained_spec",
     "read_options",
 ]
+
+# Importing into run folders (`tfgan-translate import`).
+from tfgan_translate.reference.importer import (  # noqa: E402
+    import_generator,
+    import_pretrained,
+    load_reference_generator,
+    reference_cyclegan,
+    reference_pix2pix,
+)
+from tfgan_translate.reference.inverse import state_dict_from_network  # noqa: E402
+from tfgan_translate.reference.reference_run import import_reference_run  # noqa: E402
+from tfgan_translate.reference.run_folder import ImportResult  # noqa: E402
+
+__all__ += [
+    "ImportResult",
+    "import_generator",
+    "import_pretrained",
+    "import_reference_run",
+    "load_reference_generator",
+    "reference_cyclegan",
+    "reference_pix2pix",
+    "state_dict_from_network",
+]
