@@ -4,9 +4,10 @@
     tfgan-translate translate|export|evaluate|datasets synth|demo ...   (each with --help)
 
 No flag is declared here: each is a field of a dataclass in `config.py` (`Pix2PixConfig`, `TranslateOptions`,
-...) declared with `config.option`, and `add_flags` makes the arguments. A subcommand is a row of `COMMANDS`
-(its words, its dataclasses, a `_cmd_NAME(args)` that calls one function). `main` is the error boundary:
-expected failures become one line on stderr and exit code 2 (bad input) or 3 (training diverged).
+...) declared with `config.option`, and `add_flags` makes the arguments. To add a subcommand, declare its
+options (a `config.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args) -> int`
+calling one function, and add a row to `COMMANDS`. `main` is the error boundary: expected failures become
+one line on stderr and exit code 2 (bad input) or 3 (training diverged).
 """
 
 from __future__ import annotations
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Runs `tfgan-translate ARGV...` and returns its exit code."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s")

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from tfgan_translate.evaluation.evaluate import (
     translate_split,
 )
 
-SourceKind = Literal["auto", "checkpoint", "model"]
+SourceKind = typing.Literal["auto", "checkpoint", "model"]  # what `evaluate_run`'s source is
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +127,7 @@ def evaluate_run(
     Evaluated 106 image pair(s): L1 0.3121  PSNR 12.87 dB  SSIM 0.2617  sharpness 0.811
     """
     check_choice("fit", fit, FITS)
-    check_choice("kind", kind, ("auto", "checkpoint", "model"))
+    check_choice("kind", kind, typing.get_args(SourceKind))
     extractor = feature_extractor(kid, fid, feature_weights, extractor)  # before translating: fail fast
     kind = source_kind(source) if kind == "auto" else kind
     translator = (_run_translator if kind == "checkpoint" else _export_translator)(source, fit)
