@@ -24,7 +24,7 @@ Nothing is unpickled beyond the reader's allow-list (`tfgan_translate.reference.
 
 Example:
 
->>> from tfgan_translate.reference import import_pretrained, load_run
+>>> from tfgan_translate import import_pretrained, load_run
 >>> result = import_pretrained("horse2zebra", "runs/horse2zebra")  # doctest: +SKIP
 >>> config, model = load_run("runs/horse2zebra")  # doctest: +SKIP
 """
@@ -36,6 +36,8 @@ import os
 import keras
 
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
+from tfgan_translate.models.cycle_gan import CycleGAN
+from tfgan_translate.models.pix2pix import Pix2Pix
 from tfgan_translate.networks import generator_size_multiple
 from tfgan_translate.reference.download import cached_pretrained
 from tfgan_translate.reference.mapping import load_generator
@@ -65,7 +67,7 @@ def _pix2pix_config(fields: dict, state: dict, config_fields: dict | None) -> Pi
     return Pix2PixConfig(**{"data": "", **fields, **extra})
 
 
-def reference_pix2pix(g_path, d_path=None, **arch) -> keras.Model:
+def reference_pix2pix(g_path, d_path=None, **arch) -> Pix2Pix:
     """Assembles an uncompiled `Pix2Pix` from the reference's `net_G.pth` (and `net_D.pth`).
 
     Args:
@@ -94,7 +96,7 @@ def reference_pix2pix(g_path, d_path=None, **arch) -> keras.Model:
     return _assemble(config, sources)[0]
 
 
-def reference_cyclegan(g_a, g_b, d_a=None, d_b=None, **arch) -> keras.Model:
+def reference_cyclegan(g_a, g_b, d_a=None, d_b=None, **arch) -> CycleGAN:
     """Assembles an uncompiled `CycleGAN` from the reference's `net_G_A`, `net_G_B` (, `net_D_A`, `net_D_B`).
 
     The reference's names map onto this package's as its `cycle_gan_model.py` defines them: G_A (A -> B) is
@@ -131,8 +133,7 @@ def reference_cyclegan(g_a, g_b, d_a=None, d_b=None, **arch) -> keras.Model:
 def import_generator(source, out_dir, *, netG: str, norm: str, dropout: float | None = None, ngf: int = 64,
                      input_channels: int = 3, output_channels: int = 3, direction: str = "AtoB",
                      discriminator=None, netD: str = "basic", n_layers_D: int = 3, ndf: int = 64,
-                     overwrite: bool = False, config_fields: dict | None = None, url: str | None = None,
-                     extra_provenance: dict | None = None) -> ImportResult:
+                     overwrite: bool = False, config_fields: dict | None = None) -> ImportResult:
     """Writes a pix2pix-style run folder around one reference generator (`tfgan-translate import PATH.pth`).
 
     The run holds the generator and a discriminator (imported from `discriminator`, else fresh), its config
@@ -160,8 +161,6 @@ def import_generator(source, out_dir, *, netG: str, norm: str, dropout: float | 
             checkpoints/latest.keras there, deletes nothing else. Defaults to False.
         config_fields: dict or None. Other `Pix2PixConfig` fields of the run (data, image_size, epochs, lr,
             ...), for `train --resume` to fine-tune with: a resumed run may not change them. Defaults to None.
-        url: str or None. Where the file was downloaded from, for the provenance. Defaults to None.
-        extra_provenance: dict or None. More entries for imported.json. Defaults to None.
 
     Returns:
         An `ImportResult`.
@@ -178,10 +177,17 @@ def import_generator(source, out_dir, *, netG: str, norm: str, dropout: float | 
     ...                           direction="BtoA")
     >>> print(result.summary())  # doctest: +SKIP
     """
-    check_out_dir(out_dir, overwrite)
-    g = _read(source)
     fields = {"netG": netG, "norm": norm, "dropout": dropout, "ngf": ngf, "input_channels": input_channels,
               "output_channels": output_channels, "netD": netD, "n_layers_D": n_layers_D, "ndf": ndf}
+    return _import_generator(source, out_dir, fields, direction=direction, discriminator=discriminator,
+                             overwrite=overwrite, config_fields=config_fields)
+
+
+def _import_generator(source, out_dir, fields: dict, *, direction: str, discriminator, overwrite: bool,
+                      config_fields: dict | None, url: str | None = None, extra: dict | None = None) -> ImportResult:
+    """`import_generator`, with the address a file came from (`url`) and more provenance (`extra`)."""
+    check_out_dir(out_dir, overwrite)
+    g = _read(source)
     config = _pix2pix_config(fields, g[0], config_fields).replace(direction=direction)
     sources = {"generator": g}
     if discriminator is not None:
@@ -189,15 +195,16 @@ def import_generator(source, out_dir, *, netG: str, norm: str, dropout: float | 
     model, networks = _assemble(config, sources, urls={"generator": url} if url else None)
     notes = []
     if discriminator is None:
-        notes.append(f"No discriminator given: a fresh {netD} discriminator; fine-tuning trains it from scratch.")
-    if netG.startswith("resnet_"):
+        notes.append(f"No discriminator given: a fresh {config.netD} discriminator; fine-tuning trains it from "
+                     "scratch.")
+    if config.netG.startswith("resnet_"):
         notes.append("A ResNet (CycleGAN) generator in a pix2pix run: fine-tuning trains it pix2pix-style, on paired "
                      "data.")
     if not config.data:
         notes.append("config.json has data='': translate and export need none; to fine-tune with train --resume, "
                      "import with config_fields={'data': ...} (a resumed run may not change data).")
-    return _finish(config, model, networks, out_dir, kind="generator", notes=notes, overwrite=overwrite,
-                   extra=extra_provenance)
+    return _finish(config, model, networks, out_dir, kind="pretrained" if url else "generator", notes=notes,
+                   overwrite=overwrite, extra=extra)
 
 
 def import_pretrained(name: str, out_dir, *, overwrite: bool = False, cache_dir=None, progress: bool = True,
@@ -237,10 +244,11 @@ def import_pretrained(name: str, out_dir, *, overwrite: bool = False, cache_dir=
     path = cached_pretrained(spec.name, cache_dir=cache_dir, progress=progress)
     pretrained = {"name": spec.name, "family": spec.family, "reference_name": spec.reference_name,
                   "dataset": spec.dataset, "description": spec.description, "url": spec.url}
-    return import_generator(path, out_dir, netG=spec.netG, norm=spec.norm, dropout=spec.dropout, ngf=spec.ngf,
-                            input_channels=spec.input_channels, output_channels=spec.output_channels,
-                            direction=spec.direction or "AtoB", overwrite=overwrite, config_fields=config_fields,
-                            url=spec.url, extra_provenance={"pretrained": pretrained})
+    fields = {"netG": spec.netG, "norm": spec.norm, "dropout": spec.dropout, "ngf": spec.ngf,
+              "input_channels": spec.input_channels, "output_channels": spec.output_channels}
+    return _import_generator(path, out_dir, fields, direction=spec.direction or "AtoB", discriminator=None,
+                             overwrite=overwrite, config_fields=config_fields, url=spec.url,
+                             extra={"pretrained": pretrained})
 
 
 def load_reference_generator(source_or_name, *, cache_dir=None, progress: bool = True, **architecture) -> keras.Model:
