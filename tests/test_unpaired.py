@@ -298,7 +298,7 @@ def test_tfds_mock_source():
         assert [a.shape[0] for a, _ in batches] == [2, 2, 1]
         for a, b in batches:
             assert a.shape[1:] == (32, 32, 3) and b.shape[1:] == (32, 32, 1)
-            assert -1 <= a.min() and a.max() <= 1 and a.std() > 0.1  # random noise images
+            assert -1 <= a.min() and a.max() <= 1 and a.std() > 0.1  # random noise images  # noqa: SIM300
         a, b = unpaired_samples(path, split="test", count=3, image_size=16)
         assert a.shape == b.shape == (3, 16, 16, 3)
 

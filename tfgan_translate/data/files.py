@@ -1,20 +1,20 @@
-"""Listing, validating, decoding and saving image files.
+"""Image files: listing, validating (every error names the file), loading and saving.
 
 Shared by the paired (pix2pix) and unpaired (CycleGAN) pipelines. Every file is
-checked with PIL when a dataset is built (`validate_images`), so a broken file
-fails with a message naming it before training starts instead of deep inside a
-TensorFlow op. Decoding in the input pipeline (`decode_image`) and eager loading
-for inference (`load_image`) share one channel conversion, so a model sees the
+checked with PIL when a dataset is built (`validate_images`, `check_in_chunks`), so
+a broken file fails with a message naming it before training starts instead of deep
+inside a TensorFlow op. Eager loading for inference (`load_image`) decodes with the
+input pipeline's functions (`tfgan_translate.data.decoding`), so a model sees the
 same pixels in training and in `translate`.
 
-Pixel conventions: decoded images are float32 in [0, 1]; images handed to and
-returned by models are float32 in [-1, 1] (`load_image`, `save_image`).
+Pixels handed to and returned by models are float32 in [-1, 1] (`load_image`,
+`save_image`), converted by the pixel convention of `tfgan_translate.io`.
 
 Example:
 
 >>> paths = list_images("data/facades/train")          # doctest: +SKIP
 >>> good, skipped = validate_images(paths, aligned=True)  # doctest: +SKIP
->>> image = load_image(good[0], channels=3)             # (H, W, 3) in [-1, 1]
+>>> image = load_image(good[0], channels=3)             # (H, W, 3) in [-1, 1]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import concurrent.futures
 import logging
 import os
 import re
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,15 +31,15 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfgan_translate.data.decoding import check_channels, decode_image, from_unit
+from tfgan_translate.io import atomic_file, to_uint8
+
 logger = logging.getLogger("tfgan_translate")
 
 # Extensions of still-image formats that `tf.io.decode_image` reads (case-insensitive).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
-# Channel counts an image file can be converted to (gray, RGB, RGBA).
-FILE_CHANNELS = (1, 3, 4)
 # PIL format names matching IMAGE_EXTENSIONS.
 _TF_FORMATS = {"JPEG", "PNG", "BMP", "GIF", "WEBP"}
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class DataError(ValueError):
@@ -166,14 +165,13 @@ def _check(path: Path, inspection: _Inspection, aligned: bool, min_size: int) ->
     return None
 
 
-def inspect_images(paths: Sequence[str | Path]) -> list[tuple[int, int, str | None]]:
-    """(width, height, problem or None) for each path, decoding files in parallel threads."""
-    paths = [Path(p) for p in paths]
+def _inspect_all(paths: Sequence[Path]) -> list[_Inspection]:
+    """`_inspect` of each path, decoding files in parallel threads."""
     if len(paths) < 8:
-        return [tuple(_inspect(p)) for p in paths]
+        return [_inspect(p) for p in paths]
     workers = min(8, 2 * (os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        return [tuple(i) for i in pool.map(_inspect, paths)]
+        return list(pool.map(_inspect, paths))
 
 
 def report_skipped(skipped: Sequence[tuple[Path, str]], total: int, note: str = "") -> None:
@@ -230,8 +228,8 @@ def validate_images(
 def check_images(paths: Sequence[Path], *, aligned: bool, skip_bad: bool, min_size: int):
     """`validate_images` without the warning (callers report skipped files themselves)."""
     good, skipped = [], []
-    for path, (width, height, problem) in zip(paths, inspect_images(paths), strict=True):
-        reason = _check(path, _Inspection(width, height, problem), aligned, min_size)
+    for path, inspection in zip(paths, _inspect_all(paths), strict=True):
+        reason = _check(path, inspection, aligned, min_size)
         if reason is None:
             good.append(path)
         elif skip_bad:
@@ -241,121 +239,43 @@ def check_images(paths: Sequence[Path], *, aligned: bool, skip_bad: bool, min_si
     return good, skipped
 
 
+def check_in_chunks(candidates: Sequence, check: Callable[[Sequence], tuple[list, list]], *,
+                    limit: int | None = None) -> tuple[list, list]:
+    """Validates `candidates` with `check`: all at once, or with `limit`, chunk by chunk until that many are good.
+
+    The one validation loop of both pipelines: a dataset validates every file, a preview
+    (`limit`) only as many as it needs from the start of the list.
+
+    Args:
+        candidates: sequence of what `check` takes: file paths, or (A file, B file) pairs.
+        check: function of a slice of `candidates` returning `(good, skipped)` like `check_images`;
+            it raises `DataError` for a bad file unless it skips bad files.
+        limit: int or None. Stop once this many are good and return only those. Defaults to None.
+
+    Returns:
+        `(good, skipped)`: the good candidates in input order (at most `limit`) and the
+        `(path, reason)` of the skipped files.
+
+    Example:
+
+    >>> check = functools.partial(check_images, aligned=True, skip_bad=False, min_size=1)  # doctest: +SKIP
+    >>> first_four, _ = check_in_chunks(list_images("data/facades/test"), check, limit=4)  # doctest: +SKIP
+    """
+    chunk = max(1, len(candidates)) if limit is None else max(limit, 8)
+    good, skipped = [], []
+    for start in range(0, len(candidates), chunk):
+        ok, bad = check(candidates[start:start + chunk])
+        good += ok
+        skipped += bad
+        if limit is not None and len(good) >= limit:
+            return good[:limit], skipped
+    return good, skipped
+
+
 def image_size_of(path: str | Path) -> tuple[int, int]:
     """(width, height) of an image file, from the validation cache when possible."""
     inspection = _inspect(Path(path))
     return inspection.width, inspection.height
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-def _check_channels(channels, argument: str = "channels") -> int:
-    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels not in FILE_CHANNELS:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Received: {argument}={channels!r}. "
-            "Expected 1 (grayscale), 3 (RGB) or 4 (RGBA): image files hold at most 4 channels."
-        )
-    return int(channels)
-
-
-def check_positive_int(value, argument: str) -> int:
-    """`value` as an int; ValueError naming `argument` unless it is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Received: {argument}={value!r}. Expected a positive int."
-        )
-    return int(value)
-
-
-def split_halves(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Splits an aligned A|B image (H, W, C) at width / 2 into (A, B), each (H, W // 2, C).
-
-    An odd last column is dropped (validation rejects odd widths beforehand).
-    """
-    half = tf.shape(image)[1] // 2
-    return image[:, :half], image[:, half:2 * half]
-
-
-def decode_raw(contents: tf.Tensor) -> tf.Tensor:
-    """Decodes encoded image bytes to float32 in [0, 1], keeping the file's channels.
-
-    8-bit images are divided by 255 and 16-bit PNGs by 65535. Animated GIFs give
-    their first frame.
-
-    Args:
-        contents: scalar string tensor, the bytes of a JPEG, PNG, BMP, GIF or WebP file.
-
-    Returns:
-        float32 tensor of shape (H, W, n), n in {1, 2, 3, 4} known only at run time.
-    """
-    is_png = tf.equal(tf.strings.substr(contents, 0, len(_PNG_SIGNATURE)), _PNG_SIGNATURE)
-
-    def png():  # decode_png keeps 16 bits; 8-bit files are scaled by 257 exactly
-        return tf.cast(tf.io.decode_png(contents, dtype=tf.uint16), tf.float32) / 65535.0
-
-    def other():  # WebP decodes only to uint8
-        image = tf.io.decode_image(contents, dtype=tf.uint8, expand_animations=False)
-        return tf.cast(image, tf.float32) / 255.0
-
-    image = tf.cond(is_png, png, other)
-    image.set_shape([None, None, None])
-    return image
-
-
-def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
-    """Converts an (H, W, n) image with n in {1, 2, 3, 4} to `channels` in {1, 3, 4}.
-
-    Conversions: gray(+alpha) -> RGB by repeating the gray plane; RGB(A) -> gray
-    with `tf.image.rgb_to_grayscale` (ITU-R 601 weights); alpha is dropped for 1
-    and 3 channels, kept for 4 and set to 1 (opaque) when the file has none.
-
-    Args:
-        image: float tensor (H, W, n) in [0, 1].
-        channels: int. 1, 3 or 4.
-
-    Returns:
-        float32 tensor (H, W, channels) with static channels.
-    """
-    channels = _check_channels(channels)
-    n = tf.shape(image)[-1]
-    has_color = n >= 3
-
-    def gray():
-        return tf.cond(has_color, lambda: tf.image.rgb_to_grayscale(image[..., :3]), lambda: image[..., :1])
-
-    def rgb():
-        return tf.cond(has_color, lambda: image[..., :3], lambda: tf.tile(image[..., :1], [1, 1, 3]))
-
-    if channels == 1:
-        out = gray()
-    elif channels == 3:
-        out = rgb()
-    else:
-        alpha = tf.case(
-            [(tf.equal(n, 4), lambda: image[..., 3:4]), (tf.equal(n, 2), lambda: image[..., 1:2])],
-            default=lambda: tf.ones_like(image[..., :1]),
-        )
-        out = tf.concat([rgb(), alpha], axis=-1)
-    out.set_shape([None, None, channels])
-    return out
-
-
-def decode_image(contents: tf.Tensor, channels: int) -> tf.Tensor:
-    """Decodes image bytes inside a graph to float32 in [0, 1] with `channels` channels.
-
-    Args:
-        contents: scalar string tensor (e.g. from `tf.io.read_file`).
-        channels: int. 1 (gray), 3 (RGB) or 4 (RGBA); see `convert_channels`.
-
-    Returns:
-        float32 tensor of shape (H, W, channels), channels static.
-
-    Example:
-
-    >>> image = decode_image(tf.io.read_file("a.png"), channels=3)  # doctest: +SKIP
-    """
-    return convert_channels(decode_raw(contents), channels)
 
 
 # --------------------------------------------------------------------------- eager I/O
@@ -380,26 +300,20 @@ def load_image(path: str | Path, channels: int = 3) -> np.ndarray:
 
     >>> x = load_image("photo.jpg", channels=3)  # doctest: +SKIP
     """
-    channels = _check_channels(channels)
+    channels = check_channels(channels)
     path = Path(path)
     if not path.is_file():
         raise DataError(f"Image file {path} does not exist.")
     validate_images([path])
     image = decode_image(tf.constant(path.read_bytes()), channels)
-    return image.numpy() * 2.0 - 1.0
+    return from_unit(image.numpy())
 
 
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".webp": "WEBP"}
 
 
-def to_uint8(image) -> np.ndarray:
-    """float values in [-1, 1] -> uint8 in [0, 255] (rounded, clipped)."""
-    image = np.asarray(image, dtype=np.float32)
-    return np.clip(np.rint((image + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
 def save_image(image, path: str | Path) -> Path:
-    """Writes an image in [-1, 1] to an 8-bit file, atomically (temporary file, then rename).
+    """Writes an image in [-1, 1] to an 8-bit file, atomically (`io.atomic_file`).
 
     The format follows the suffix: .png (default choice, lossless), .jpg/.jpeg
     (lossy, quality 95, no alpha), .bmp, .webp (lossless). Missing parent folders
@@ -436,14 +350,23 @@ def save_image(image, path: str | Path) -> Path:
         )
     if fmt == "JPEG" and pixels.ndim == 3 and pixels.shape[-1] == 4:
         raise ValueError(f"Cannot save a 4-channel (RGBA) image as JPEG: {path}. Use .png.")
-    path.parent.mkdir(parents=True, exist_ok=True)
     options = {"JPEG": {"quality": 95}, "PNG": {"compress_level": 4}, "WEBP": {"lossless": True}}.get(fmt, {})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(pixels).save(handle, format=fmt, **options)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp:
+        Image.fromarray(pixels).save(tmp, format=fmt, **options)
     return path
+
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "DataError",
+    "check_images",
+    "check_in_chunks",
+    "has_images",
+    "image_size_of",
+    "list_images",
+    "load_image",
+    "report_skipped",
+    "save_image",
+    "to_uint8",
+    "validate_images",
+]

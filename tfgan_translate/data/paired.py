@@ -1,18 +1,12 @@
 """Paired (pix2pix) data: `(x, y)` batches of an input image and its target.
 
-Two layouts are read (checked in this order for each split name):
+The data is found by `tfgan_translate.data.layout.resolve_paired_split`: aligned A|B files (split at
+width / 2, A left, as the reference's aligned dataset does) or two folders ``A/`` + ``B/`` whose files
+are paired by name without extension (``A/1.jpg`` with ``B/1.png``). The examples stream through
+`tfgan_translate.data.stream.build_stream` (one source of (A file, B file) pairs); the same crop and
+flip are applied to x and y (`transforms.preprocess`).
 
-1. two folders ``PATH/SPLIT/A/`` + ``PATH/SPLIT/B/``, or ``PATH/A/SPLIT/`` +
-   ``PATH/B/SPLIT/`` (the reference's combine_A_and_B input layout): A and B
-   files are paired by file name without extension (``A/1.jpg`` with ``B/1.png``);
-2. aligned ``PATH/SPLIT/``: each file holds A and B side by side (A left,
-   B right), split at width / 2 as the reference's aligned dataset does.
-
-For split "test" the names "test" then "val" are tried, for "val" the reverse.
-When no split folder exists, ``PATH/A/`` + ``PATH/B/`` holding images directly
-(two folders) or images directly in ``PATH`` (aligned) are used for any split.
-
-Every file is validated when the dataset is built (`validate_images`), so a bad
+Every file is validated when the dataset is built (`files.check_in_chunks`), so a bad
 file fails with its name before training, or is skipped and counted with
 ``skip_bad_files=True``.
 
@@ -28,122 +22,26 @@ Adversarial Networks", CVPR 2017 (Sec. 6.1 for the jitter).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
+from tfgan_translate.choices import DIRECTIONS
+from tfgan_translate.data.decoding import convert_channels, decode_raw, split_halves
 from tfgan_translate.data.files import (
     DataError,
-    _check_channels,
     check_images,
-    check_positive_int,
-    convert_channels,
-    decode_raw,
-    has_images,
+    check_in_chunks,
     image_size_of,
     list_images,
     report_skipped,
-    split_halves,
 )
-from tfgan_translate.data.replay import replayable
-from tfgan_translate.data.transforms import check_preprocess_args
+from tfgan_translate.data.layout import PairedSplit, resolve_paired_split
+from tfgan_translate.data.stream import Source, build_stream, check_positive_int, check_stream_args
+from tfgan_translate.data.transforms import min_image_size
 from tfgan_translate.data.transforms import preprocess as jitter
-
-DIRECTIONS = ("AtoB", "BtoA")
-_SPLIT_FALLBACKS = {"test": ("test", "val"), "val": ("val", "test")}
-
-
-class PairedSplit(NamedTuple):
-    """Where one split of a paired data set lives.
-
-    layout: "aligned" (folder_a holds A|B files, folder_b is None) or
-        "two_folder" (folder_a holds the A images, folder_b the B images).
-    """
-
-    layout: str
-    folder_a: Path
-    folder_b: Path | None
-
-
-def _check_split(split) -> None:
-    if split is not None and (not isinstance(split, str) or not split or "/" in split or split in (".", "..")):
-        raise ValueError(
-            f"Invalid value for argument `split`. Received: split={split!r}. "
-            "Expected a folder name such as 'train', 'test' or 'val', or None."
-        )
-
-
-def split_names(split: str | None) -> tuple[str, ...]:
-    """The split folder names tried for `split`, in order: "test" -> ("test", "val"), None -> ()."""
-    if split is None:
-        return ()
-    return _SPLIT_FALLBACKS.get(split, (split,))
-
-
-def find_paired_split(root: Path, split: str | None, looked: list[str]) -> PairedSplit | None:
-    """The paired layout of `split` in the existing folder `root`, or None.
-
-    Appends a description of every place looked at to `looked` (for error messages).
-    """
-    for name in split_names(split):
-        a, b = root / name / "A", root / name / "B"
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return PairedSplit("two_folder", a, b)
-        a, b = root / "A" / name, root / "B" / name
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return PairedSplit("two_folder", a, b)
-        looked.append(f"{root / name}/ (aligned A|B images)")
-        if (root / name).is_dir():
-            return PairedSplit("aligned", root / name, None)
-    a, b = root / "A", root / "B"
-    looked.append(f"images in {a}/ + {b}/")
-    if has_images(a) and has_images(b):
-        return PairedSplit("two_folder", a, b)
-    looked.append(f"aligned A|B images directly in {root}/")
-    if has_images(root):
-        return PairedSplit("aligned", root, None)
-    return None
-
-
-def resolve_paired_split(path: str | Path, split: str | None = "train") -> PairedSplit:
-    """Finds the folder(s) holding one split of a paired data set.
-
-    Args:
-        path: str or Path. The data set root (or directly a folder of images).
-        split: str or None. "train", "test", "val"...; "test" falls back to "val"
-            and vice versa. None: use ``PATH/A`` + ``PATH/B`` or ``PATH`` itself.
-            Defaults to "train".
-
-    Returns:
-        A `PairedSplit(layout, folder_a, folder_b)`.
-
-    Raises:
-        DataError: when `path` does not exist or none of the layouts is found;
-            the message lists every place looked at.
-
-    Example:
-
-    >>> resolve_paired_split("data/facades", "test")  # doctest: +SKIP
-    PairedSplit(layout='aligned', folder_a=PosixPath('data/facades/test'), folder_b=None)
-    """
-    _check_split(split)
-    root = Path(path)
-    if not root.exists():
-        raise DataError(f"Data folder {root} does not exist.")
-    if not root.is_dir():
-        raise DataError(f"{root} is not a folder; expected a folder of A|B images or one with A/ and B/ folders.")
-    looked: list[str] = []
-    found = find_paired_split(root, split, looked)
-    if found is not None:
-        return found
-    raise DataError(
-        f"No paired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
-        "Expected a folder of aligned A|B images or A/ and B/ folders with matching file names."
-    )
 
 
 def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[tuple[Path, Path]], list]:
@@ -178,45 +76,43 @@ def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[t
     return pairs, skipped
 
 
+def _check_pair_files(pairs: list[tuple[Path, Path]], *, skip_bad: bool, min_size: int):
+    """`check_images` for (A file, B file) pairs: both files good and of the same size; returns (good, skipped)."""
+    good_a, bad_a = check_images([a for a, _ in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
+    good_b, bad_b = check_images([b for _, b in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
+    good, skipped = [], bad_a + bad_b
+    ok_a, ok_b = set(good_a), set(good_b)
+    for a, b in pairs:
+        if a not in ok_a or b not in ok_b:
+            continue
+        size_a, size_b = image_size_of(a), image_size_of(b)
+        if size_a != size_b:
+            reason = (f"size {size_a[0]}x{size_a[1]} differs from {b} ({size_b[0]}x{size_b[1]}); "
+                      "the A and B images of a pair must have the same width and height")
+            if not skip_bad:
+                raise DataError(f"{a}: {reason}. (Set skip_bad_files=True to skip bad files.)")
+            skipped.append((a, reason))
+            continue
+        good.append((a, b))
+    return good, skipped
+
+
 def _validated_pairs(
     where: PairedSplit, *, skip_bad: bool, min_size: int, limit: int | None = None
 ) -> list[tuple[Path, Path | None]]:
     """The usable (A file, B file or None) of a split, validated; `limit` stops after that many."""
     if where.layout == "aligned":
-        candidates = [(p, None) for p in list_images(where.folder_a)]
-        skipped = []
+        candidates, skipped = list_images(where.folder_a), []
         total = len(candidates)
+        check = functools.partial(check_images, aligned=True, skip_bad=skip_bad, min_size=min_size)
     else:
         candidates, skipped = _match_names(where.folder_a, where.folder_b, skip_bad)
         total = 2 * len(candidates) + len(skipped)
-    good: list[tuple[Path, Path | None]] = []
-    chunk = max(1, len(candidates)) if limit is None else max(limit, 8)
-    for start in range(0, len(candidates), chunk):
-        batch = candidates[start:start + chunk]
-        if where.layout == "aligned":
-            ok, bad = check_images([a for a, _ in batch], aligned=True, skip_bad=skip_bad, min_size=min_size)
-            ok = set(ok)
-            good += [(a, b) for a, b in batch if a in ok]
-            skipped += bad
-        else:
-            good_a, bad_a = check_images([a for a, _ in batch], aligned=False, skip_bad=skip_bad, min_size=min_size)
-            good_b, bad_b = check_images([b for _, b in batch], aligned=False, skip_bad=skip_bad, min_size=min_size)
-            skipped += bad_a + bad_b
-            ok_a, ok_b = set(good_a), set(good_b)
-            for a, b in batch:
-                if a not in ok_a or b not in ok_b:
-                    continue
-                size_a, size_b = image_size_of(a), image_size_of(b)
-                if size_a != size_b:
-                    reason = (f"size {size_a[0]}x{size_a[1]} differs from {b} ({size_b[0]}x{size_b[1]}); "
-                              "the A and B images of a pair must have the same width and height")
-                    if not skip_bad:
-                        raise DataError(f"{a}: {reason}. (Set skip_bad_files=True to skip bad files.)")
-                    skipped.append((a, reason))
-                    continue
-                good.append((a, b))
-        if limit is not None and len(good) >= limit:
-            return good[:limit]
+        check = functools.partial(_check_pair_files, skip_bad=skip_bad, min_size=min_size)
+    good, bad = check_in_chunks(candidates, check, limit=limit)
+    skipped += bad
+    if where.layout == "aligned":
+        good = [(a, None) for a in good]
     if limit is None:
         report_skipped(skipped, total, note=f"; {len(good)} pairs remain")
     if not good:
@@ -227,13 +123,10 @@ def _validated_pairs(
 
 def _check_arguments(direction, image_size, load_size, preprocess, input_channels, output_channels, batch_size=1):
     if direction not in DIRECTIONS:
-        raise ValueError(
-            f"Invalid value for argument `direction`. Received: direction={direction!r}. Expected 'AtoB' or 'BtoA'."
-        )
-    check_preprocess_args(preprocess, load_size, image_size)
-    _check_channels(input_channels, "input_channels")
-    _check_channels(output_channels, "output_channels")
-    check_positive_int(batch_size, "batch_size")
+        raise ValueError(f"Invalid value for argument `direction`. Received: direction={direction!r}. "
+                         f"Expected {' or '.join(map(repr, DIRECTIONS))}.")
+    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
+                      input_channels=input_channels, output_channels=output_channels)
 
 
 def _file_channels(direction: str, input_channels: int, output_channels: int) -> tuple[int, int]:
@@ -243,8 +136,16 @@ def _file_channels(direction: str, input_channels: int, output_channels: int) ->
     return output_channels, input_channels
 
 
-def _min_size(preprocess: str, image_size: int) -> int:
-    return image_size if preprocess == "crop" else 1
+def _pair(a_contents, b_contents, *, a_channels: int, b_channels: int, direction: str, **jitter_args):
+    """`(x, y)` in [-1, 1] from an encoded A|B file (`b_contents` None) or encoded A and B files."""
+    a = decode_raw(a_contents)
+    if b_contents is None:
+        a, b = split_halves(a)
+    else:
+        b = decode_raw(b_contents)
+    a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
+    a, b = jitter([a, b], **jitter_args)
+    return (a, b) if direction == "AtoB" else (b, a)
 
 
 def paired_file_count(
@@ -260,12 +161,18 @@ def paired_file_count(
     Validation results are cached, so calling this before `paired_dataset`
     does not decode the files twice. Args as `paired_dataset`.
 
+    Returns:
+        int > 0: the number of (x, y) examples in one epoch.
+
+    Raises:
+        DataError: as `paired_dataset`.
+
     Example:
 
     >>> steps = math.ceil(paired_file_count("data/facades", "train") / batch_size)  # doctest: +SKIP
     """
     where = resolve_paired_split(path, split)
-    return len(_validated_pairs(where, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size)))
+    return len(_validated_pairs(where, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size)))
 
 
 def paired_dataset(
@@ -296,10 +203,11 @@ def paired_dataset(
     `seed`: two datasets built alike yield the same batches, while each new
     pass over one dataset (each Keras epoch) gets a new order and new jitter.
     Without `repeat` (and with `skip_bad_files=False`), `dataset.cardinality()`
-    is the number of batches per epoch.
+    is the number of batches per epoch; `paired_file_count` counts the examples
+    in every case.
 
     Args:
-        path: str or Path. Data set root; see the module docstring for layouts.
+        path: str or Path. Data set root; see `tfgan_translate.data.layout` for layouts.
         split: str or None. Split folder name; "test" and "val" stand in for
             each other; None uses images directly in `path` (or `path/A`,
             `path/B`). Defaults to "train".
@@ -341,49 +249,22 @@ def paired_dataset(
     """
     _check_arguments(direction, image_size, load_size, preprocess, input_channels, output_channels, batch_size)
     where = resolve_paired_split(path, split)
-    pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size))
-
+    pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
     a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
     aligned = where.layout == "aligned"
 
-    def load(a_path, b_path, element_seed):
-        a = decode_raw(tf.io.read_file(a_path))
-        if aligned:
-            a, b = split_halves(a)
-        else:
-            b = decode_raw(tf.io.read_file(b_path))
-        a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
-        a, b = jitter([a, b], mode=preprocess, load_size=load_size, image_size=image_size, flip=flip, seed=element_seed)
-        return (a, b) if direction == "AtoB" else (b, a)
+    def load(names, seed):
+        a_contents = tf.io.read_file(names[0])
+        b_contents = None if aligned else tf.io.read_file(names[1])
+        return _pair(a_contents, b_contents, a_channels=a_channels, b_channels=b_channels, direction=direction,
+                     mode=preprocess, load_size=load_size, image_size=image_size, flip=flip, seed=seed)
 
-    a_files = [str(a) for a, _ in pairs]
-    b_files = [str(b) if b is not None else "" for _, b in pairs]
-
-    def file_stream():
-        files = tf.data.Dataset.from_tensor_slices((a_files, b_files))
-        if shuffle:
-            files = files.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            files = files.repeat()
-        # One stateless seed (2 int64) per example, re-drawn on every pass.
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        stream = tf.data.Dataset.zip(files, seeds)
-        if skip:  # resume: advance the (file, seed) stream before any image is read
-            stream = stream.skip(skip)
-        return stream
-
-    # The endless stream replays on every iteration (a pure function of the seed); a finite one
-    # reshuffles for every new pass, as `fit` expects of one epoch.
-    stream = replayable(file_stream) if repeat else file_stream()
-    dataset = stream.map(
-        lambda names, element_seed: load(names[0], names[1], element_seed),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
-    )
-    if skip_bad_files:  # backstop for files PIL reads but TensorFlow does not
-        dataset = dataset.ignore_errors(log_warning=True)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    files = tf.data.Dataset.from_tensor_slices(
+        ([str(a) for a, _ in pairs], [str(b) if b is not None else "" for _, b in pairs]))
+    # skip_bad_files: ignore_errors is the backstop for files PIL reads but TensorFlow does not.
+    source = Source(files, len(pairs), load, shuffle_seed=seed, jitter_seed=seed, ignore_errors=skip_bad_files)
+    return build_stream([source], shuffle=shuffle, repeat=repeat, batch_size=batch_size, skip=skip,
+                        drop_remainder=drop_remainder)
 
 
 def paired_samples(
@@ -424,14 +305,9 @@ def paired_samples(
     a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
     xs, ys = [], []
     for a_path, b_path in pairs:
-        a = decode_raw(tf.constant(a_path.read_bytes()))
-        if b_path is None:
-            a, b = split_halves(a)
-        else:
-            b = decode_raw(tf.constant(b_path.read_bytes()))
-        a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
-        a, b = jitter([a, b], mode="none", image_size=image_size, load_size=image_size, flip=False, seed=[0, 0])
-        x, y = (a, b) if direction == "AtoB" else (b, a)
+        x, y = _pair(tf.constant(a_path.read_bytes()), None if b_path is None else tf.constant(b_path.read_bytes()),
+                     a_channels=a_channels, b_channels=b_channels, direction=direction, mode="none",
+                     image_size=image_size, load_size=image_size, flip=False, seed=[0, 0])
         xs.append(x.numpy())
         ys.append(y.numpy())
     return np.stack(xs), np.stack(ys)

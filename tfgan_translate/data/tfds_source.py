@@ -1,4 +1,7 @@
-"""TensorFlow Datasets (TFDS) as a source of unpaired images: ``"tfds:cycle_gan/NAME"``.
+"""Reading TensorFlow Datasets (TFDS) as a source of unpaired images: ``"tfds:cycle_gan/NAME"``.
+
+`tfgan_translate.data.layout` decides that a path is a TFDS one and which split pair it names; this
+module loads the builder and reads the images.
 
 The unpaired pipeline reads a TFDS data set whose splits come in domain pairs
 (``trainA``/``trainB``, ``testA``/``testB``, as ``cycle_gan/*`` has) and whose
@@ -30,29 +33,8 @@ import tensorflow as tf
 
 from tfgan_translate.data.files import DataError
 
-TFDS_PREFIX = "tfds:"
 IMAGE_FEATURE = "image"
 _INSTALL_HINT = 'pip install "tfgan_translate[tfds]"'
-
-
-def tfds_name(path) -> str | None:
-    """The TFDS name in a ``"tfds:NAME"`` path (e.g. "cycle_gan/horse2zebra"), else None.
-
-    Raises:
-        ValueError: for ``"tfds:"`` with no name.
-    """
-    if not isinstance(path, (str, os.PathLike)):
-        return None
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text.startswith(TFDS_PREFIX):
-        return None
-    name = text[len(TFDS_PREFIX):].strip()
-    if not name:
-        raise ValueError(
-            f"Invalid value for argument `path`. Received: path={text!r}. "
-            "Expected 'tfds:NAME', e.g. 'tfds:cycle_gan/horse2zebra'."
-        )
-    return name
 
 
 def import_tfds():
@@ -103,28 +85,6 @@ def load_builder(name: str) -> Any:
     return builder
 
 
-def tfds_split_pair(builder: Any, names: tuple[str, ...], path: str) -> tuple[str, str]:
-    """The first ``(NAME + "A", NAME + "B")`` split pair of `names` that the builder has.
-
-    When the builder declares no splits (as under `tfds.testing.mock_data`),
-    the first name is used.
-
-    Raises:
-        DataError: listing the splits the data set has when none of `names` fits.
-    """
-    available = set(builder.info.splits.keys())
-    if not available:
-        return f"{names[0]}A", f"{names[0]}B"
-    for name in names:
-        if f"{name}A" in available and f"{name}B" in available:
-            return f"{name}A", f"{name}B"
-    wanted = ", ".join(f"{n}A + {n}B" for n in names)
-    raise DataError(
-        f"TFDS data set {path!r} has no split pair {wanted}; its splits are {sorted(available)}. "
-        "Unpaired TFDS data needs splits named like trainA/trainB and testA/testB (as cycle_gan/* has)."
-    )
-
-
 def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
     """The still-encoded images of one split, in the data set's order, and their number.
 
@@ -137,7 +97,7 @@ def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
     """
     tfds = import_tfds()
     features = builder.info.features
-    if IMAGE_FEATURE not in features.keys():
+    if IMAGE_FEATURE not in features:
         raise DataError(
             f"TFDS data set {builder.info.full_name} has no {IMAGE_FEATURE!r} feature "
             f"(features: {sorted(features.keys())}); unpaired data reads images from 'image'."
@@ -158,6 +118,4 @@ def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
     return dataset, count
 
 
-def describe(name: str, split: str) -> str:
-    """A readable name of one TFDS split for messages: "tfds:cycle_gan/horse2zebra[trainA]"."""
-    return f"{TFDS_PREFIX}{name}[{split}]"
+__all__ = ["encoded_images", "import_tfds", "load_builder", "tfds_data_dir"]

@@ -25,7 +25,12 @@ Every mode returns `image_size x image_size` images, so batches always stack:
 
 Resizing is bicubic with antialiasing (like PIL's BICUBIC, which the reference
 uses) and clipped to [0, 1] because bicubic overshoots. After the optional
-horizontal flip, pixels are mapped to [-1, 1].
+horizontal flip, pixels are mapped to [-1, 1] (`decoding.from_unit`).
+
+Example:
+
+>>> x, y = preprocess([a, b], mode="resize_and_crop", load_size=286, image_size=256,
+...                   seed=tf.constant([0, 1]))     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -34,17 +39,15 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+from tfgan_translate.choices import PREPROCESS_MODES, check_choice
+from tfgan_translate.data.decoding import from_unit
+
 _MODES_WITH_LOAD_SIZE = ("resize_and_crop", "scale_width_and_crop")
 
 
 def check_preprocess_args(mode: str, load_size: int, image_size: int) -> None:
     """Validates the preprocess arguments; raises ValueError naming the bad one."""
-    if mode not in PREPROCESS_MODES:
-        raise ValueError(
-            f"Invalid value for argument `preprocess`. Received: preprocess={mode!r}. "
-            f"Expected one of {list(PREPROCESS_MODES)}."
-        )
+    check_choice("preprocess", mode, PREPROCESS_MODES)
     for name, value in (("image_size", image_size), ("load_size", load_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(
@@ -55,6 +58,11 @@ def check_preprocess_args(mode: str, load_size: int, image_size: int) -> None:
             f"Invalid value for argument `load_size`. Received: load_size={load_size}. "
             f"Expected load_size >= image_size ({image_size}) for preprocess={mode!r}."
         )
+
+
+def min_image_size(mode: str, image_size: int) -> int:
+    """The smallest side an image (each half of an aligned one) needs for `mode`: image_size for "crop", else 1."""
+    return image_size if mode == "crop" else 1
 
 
 def _resize(image: tf.Tensor, height, width) -> tf.Tensor:
@@ -143,7 +151,10 @@ def preprocess(
 
     outputs = []
     for image in images:
-        out = image * 2.0 - 1.0
+        out = from_unit(image)
         out.set_shape([image_size, image_size, image.shape[-1]])
         outputs.append(out)
     return outputs
+
+
+__all__ = ["PREPROCESS_MODES", "check_preprocess_args", "min_image_size", "preprocess"]

@@ -1,16 +1,12 @@
 """Unpaired (CycleGAN) data: `(a, b)` batches of an image of domain A and an unrelated one of domain B.
 
-Sources, tried in this order for each split name ("test" falls back to "val"
-and "val" to "test", as for paired data):
-
-1. ``"tfds:NAME"`` (e.g. ``"tfds:cycle_gan/horse2zebra"``): TFDS splits
-   ``SPLITA`` / ``SPLITB``, feature "image" (see `tfgan_translate.data.tfds_source`).
-2. The CycleGAN layout ``PATH/SPLITA/`` + ``PATH/SPLITB/`` (trainA, trainB,
-   testA, testB; valA, valB); the domains may hold different numbers of images.
-3. A paired data set used unpaired, found as `resolve_paired_split` finds it:
-   aligned A|B files (``PATH/SPLIT/`` or images directly in ``PATH``; every file
-   is split at width / 2 and its A and B halves are shuffled apart, so the pairs
-   are broken), or two folders ``A/`` + ``B/`` (file names need not match).
+Sources (found by `tfgan_translate.data.layout.resolve_unpaired_source`): TFDS
+``"tfds:NAME"`` (feature "image", read by `tfgan_translate.data.tfds_source`), the
+CycleGAN layout ``PATH/SPLITA/`` + ``PATH/SPLITB/`` (the domains may hold different
+numbers of images), or a paired data set used unpaired: aligned A|B files (every file
+is split at width / 2 and its A and B halves are shuffled apart, so the pairs are
+broken), or two folders ``A/`` + ``B/`` (file names need not match). Each domain is
+one source of `tfgan_translate.data.stream.build_stream`.
 
 Epoch rule. An epoch has ``N = max(|A|, |B|)`` examples. Each domain is read as
 a stream of passes over its files, every pass in a new random order (a new
@@ -41,6 +37,7 @@ unaligned_dataset.py for the epoch length.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import NamedTuple
@@ -49,41 +46,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.data import tfds_source
-from tfgan_translate.data.files import (
-    DataError,
-    _check_channels,
-    check_images,
-    check_positive_int,
-    convert_channels,
-    decode_raw,
-    list_images,
-    report_skipped,
-    split_halves,
-)
-from tfgan_translate.data.paired import _check_split, _min_size, find_paired_split, split_names
-from tfgan_translate.data.replay import replayable
-from tfgan_translate.data.transforms import check_preprocess_args
+from tfgan_translate.data.decoding import convert_channels, decode_raw, split_halves
+from tfgan_translate.data.files import DataError, check_images, check_in_chunks, list_images, report_skipped
+from tfgan_translate.data.layout import UnpairedSource, resolve_unpaired_source
+from tfgan_translate.data.stream import Source, build_stream, check_positive_int, check_stream_args
+from tfgan_translate.data.transforms import min_image_size
 from tfgan_translate.data.transforms import preprocess as jitter
-
-UNPAIRED_LAYOUTS = ("tfds", "unaligned", "aligned", "two_folder")
-
-
-class UnpairedSource(NamedTuple):
-    """Where one split of an unpaired data set lives.
-
-    layout: "unaligned" (CycleGAN trainA/ + trainB/), "aligned" (A|B files used
-        unpaired), "two_folder" (A/ + B/ used unpaired) or "tfds".
-    source_a: the folder of the A images (for "aligned": of the A|B files), or
-        the TFDS split name of domain A (e.g. "trainA").
-    source_b: the folder of the B images, None for "aligned", or the TFDS split
-        name of domain B.
-    tfds_name: the TFDS data set name (e.g. "cycle_gan/horse2zebra") for "tfds", else None.
-    """
-
-    layout: str
-    source_a: Path | str
-    source_b: Path | str | None
-    tfds_name: str | None = None
 
 
 class _Domain(NamedTuple):
@@ -95,103 +63,21 @@ class _Domain(NamedTuple):
     part: str  # "full" image, or the "left" / "right" half of an aligned file
 
 
-# --------------------------------------------------------------------------- finding the data
-
-
-def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> UnpairedSource:
-    """Finds one split of an unpaired data set: TFDS, CycleGAN folders, or a paired set.
-
-    Args:
-        path: str or Path. ``"tfds:NAME"``, or a data set root (see the module
-            docstring for the layouts and their order).
-        split: str or None. "train", "test", "val"...; "test" falls back to
-            "val" and vice versa. None: a paired root's ``A/`` + ``B/`` or its
-            images directly (not for TFDS). Defaults to "train".
-
-    Returns:
-        An `UnpairedSource(layout, source_a, source_b, tfds_name)`.
-
-    Raises:
-        DataError: when `path` does not exist, only one of ``SPLITA/`` and
-            ``SPLITB/`` exists, or no layout is found; the message lists every
-            place looked at.
-        ImportError: for a ``tfds:`` path without tensorflow-datasets installed.
-
-    Example:
-
-    >>> resolve_unpaired_source("data/horse2zebra", "test")  # doctest: +SKIP
-    UnpairedSource(layout='unaligned', source_a=PosixPath('data/horse2zebra/testA'), ...)
-    """
-    _check_split(split)
-    name = tfds_source.tfds_name(path)
-    if name is not None:
-        if split is None:
-            raise ValueError(
-                f"Invalid value for argument `split`. Received: split=None for path={path!r}. "
-                "Expected a split name such as 'train' or 'test' for TFDS data."
-            )
-        builder = tfds_source.load_builder(name)
-        split_a, split_b = tfds_source.tfds_split_pair(builder, split_names(split), str(path))
-        return UnpairedSource("tfds", split_a, split_b, name)
-
-    root = Path(path)
-    if not root.exists():
-        raise DataError(f"Data folder {root} does not exist.")
-    if not root.is_dir():
-        raise DataError(f"{root} is not a folder; expected a folder with trainA/ and trainB/ folders.")
-    looked = []
-    half_found = None
-    for name in split_names(split):
-        a, b = root / f"{name}A", root / f"{name}B"
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return UnpairedSource("unaligned", a, b)
-        if (a.is_dir() or b.is_dir()) and half_found is None:
-            half_found = (a, b) if a.is_dir() else (b, a)
-    if half_found is not None:
-        present, missing = half_found
-        raise DataError(
-            f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders "
-            f"(split={split!r})."
-        )
-    paired = find_paired_split(root, split, looked)
-    if paired is not None:
-        return UnpairedSource(paired.layout, paired.folder_a, paired.folder_b)
-    raise DataError(
-        f"No unpaired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
-        "Expected CycleGAN folders (trainA/ trainB/ testA/ testB/), a paired set to use unpaired "
-        "(aligned A|B images, or A/ and B/ folders), or path='tfds:cycle_gan/NAME'."
-    )
-
-
-def _good_files(paths: list[Path], *, aligned: bool, skip_bad: bool, min_size: int, limit: int | None):
-    """(good paths, skipped) of one folder; with `limit`, validates in chunks until that many are good."""
-    chunk = max(1, len(paths)) if limit is None else max(limit, 8)
-    good, skipped = [], []
-    for start in range(0, len(paths), chunk):
-        ok, bad = check_images(paths[start:start + chunk], aligned=aligned, skip_bad=skip_bad, min_size=min_size)
-        good += ok
-        skipped += bad
-        if limit is not None and len(good) >= limit:
-            return good[:limit], skipped
-    return good, skipped
-
-
 def _file_domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None):
     """The two validated file domains of a folder source."""
-    if source.layout == "aligned":
-        paths = list_images(source.source_a)
-        good, skipped = _good_files(paths, aligned=True, skip_bad=skip_bad, min_size=min_size, limit=limit)
-        checked = [(source.source_a, paths, good)]
-        files = [(good, "left"), (good, "right")]
+    aligned = source.layout == "aligned"
+    folders = [source.source_a] if aligned else [source.source_a, source.source_b]
+    check = functools.partial(check_images, aligned=aligned, skip_bad=skip_bad, min_size=min_size)
+    checked, skipped = [], []
+    for folder in folders:
+        paths = list_images(folder)
+        good, bad = check_in_chunks(paths, check, limit=limit)
+        checked.append((folder, paths, good))
+        skipped += bad
+    if aligned:  # both domains read the same files: the left and the right halves
+        files = [(checked[0][2], "left"), (checked[0][2], "right")]
     else:
-        checked, files, skipped = [], [], []
-        for folder in (source.source_a, source.source_b):
-            paths = list_images(folder)
-            good, bad = _good_files(paths, aligned=False, skip_bad=skip_bad, min_size=min_size, limit=limit)
-            checked.append((folder, paths, good))
-            files.append((good, "full"))
-            skipped += bad
+        files = [(good, "full") for _, _, good in checked]
     if limit is None:
         total = sum(len(paths) for _, paths, _ in checked)
         report_skipped(skipped, total, note=f"; {len(files[0][0])} A and {len(files[1][0])} B images remain")
@@ -233,34 +119,35 @@ def unpaired_file_counts(
     results are cached, so this costs little before `unpaired_dataset`.
     Args as `unpaired_dataset`.
 
+    Returns:
+        `(n_a, n_b)`, ints > 0.
+
+    Raises:
+        DataError: as `unpaired_dataset`.
+
     Example:
 
     >>> n_a, n_b = unpaired_file_counts("data/horse2zebra", "train")  # doctest: +SKIP
     >>> steps = math.ceil(max(n_a, n_b) / batch_size)                  # doctest: +SKIP
     """
     source = resolve_unpaired_source(path, split)
-    a, b = _open_domains(source, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size))
+    a, b = _open_domains(source, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
     return a.count, b.count
 
 
-# --------------------------------------------------------------------------- decoding
-
-
-def _load(item: tf.Tensor, domain: _Domain, channels: int, **jitter_args) -> tf.Tensor:
+def _load(item: tf.Tensor, seed, *, domain: _Domain, channels: int, **jitter_args) -> tf.Tensor:
     """One preprocessed image (image_size, image_size, channels) in [-1, 1] from a path or encoded bytes."""
     image = decode_raw(tf.io.read_file(item) if domain.is_path else item)
     if domain.part != "full":
         left, right = split_halves(image)
         image = left if domain.part == "left" else right
-    (image,) = jitter([convert_channels(image, channels)], **jitter_args)
+    (image,) = jitter([convert_channels(image, channels)], seed=seed, **jitter_args)
     return image
 
 
 def _check_arguments(image_size, load_size, preprocess, channels_a, channels_b, batch_size, seed):
-    check_preprocess_args(preprocess, load_size, image_size)
-    _check_channels(channels_a, "channels_a")
-    _check_channels(channels_b, "channels_b")
-    check_positive_int(batch_size, "batch_size")
+    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
+                      channels_a=channels_a, channels_b=channels_b)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"Invalid value for argument `seed`. Received: seed={seed!r}. Expected an int >= 0.")
 
@@ -302,7 +189,7 @@ def unpaired_dataset(
 
     Args:
         path: str or Path. Data set root (CycleGAN layout, or a paired set used
-            unpaired) or ``"tfds:cycle_gan/NAME"``; see the module docstring.
+            unpaired) or ``"tfds:cycle_gan/NAME"``; see `tfgan_translate.data.layout`.
         split: str or None. "train", "test" (falls back to "val") or "val"
             (falls back to "test"); None uses a paired root's images directly.
             Defaults to "train".
@@ -324,10 +211,10 @@ def unpaired_dataset(
             it); there, preprocess="crop" on an image smaller than image_size
             raises when the image is read. Defaults to False.
         drop_remainder: bool. Drop a last, smaller batch. Defaults to False.
-        skip: int. Examples to skip at the start of the stream, before any
-            file is read (to resume a run exactly: with `repeat=True` the
-            stream is a pure function of `seed`, so skipping the examples a
-            run already used continues it). Defaults to 0.
+        skip: int. Examples to skip at the start of both domains' streams,
+            before any file is read: with `repeat=True`, skipping the examples
+            a run already used continues it exactly (see
+            `tfgan_translate.data.stream`). Defaults to 0.
 
     Returns:
         A dataset of `(a, b)`: float32 tensors (B, image_size, image_size,
@@ -349,47 +236,20 @@ def unpaired_dataset(
     """
     _check_arguments(image_size, load_size, preprocess, channels_a, channels_b, batch_size, seed)
     source = resolve_unpaired_source(path, split)
-    domains = _open_domains(source, skip_bad=skip_bad_files, min_size=_min_size(preprocess, image_size))
-    epoch_length = max(domain.count for domain in domains)
-    seeds = _stream_seeds(seed)
-    shuffle_seeds, jitter_seeds = seeds[:2], seeds[2:]
-
-    streams = []
-    for domain, channels, shuffle_seed, jitter_seed in zip(
-        domains, (channels_a, channels_b), shuffle_seeds, jitter_seeds, strict=True
-    ):
-        def item_stream(domain=domain, shuffle_seed=shuffle_seed, jitter_seed=jitter_seed):
-            items = domain.items
-            if shuffle:
-                if not domain.is_path:  # TFDS: keep the encoded bytes (the shuffle buffer holds them anyway)
-                    items = items.cache()
-                items = items.shuffle(domain.count, seed=shuffle_seed, reshuffle_each_iteration=True)
-            # One stateless jitter seed (2 int64) per element, re-drawn on every pass.
-            element_seeds = tf.data.Dataset.random(seed=jitter_seed, rerandomize_each_iteration=True).batch(2)
-            stream = tf.data.Dataset.zip(items.repeat(), element_seeds)
-            if skip:  # resume: advance the (item, seed) stream before any image is read
-                stream = stream.skip(skip)
-            return stream
-
-        # The endless stream replays on every iteration; a finite one reshuffles for each pass.
-        stream = replayable(item_stream) if repeat else item_stream()
-        stream = stream.map(
-            lambda item, element_seed, domain=domain, channels=channels: _load(
-                item, domain, channels, mode=preprocess, load_size=load_size, image_size=image_size, flip=flip,
-                seed=element_seed),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
-        if skip_bad_files and domain.is_path:  # backstop for files PIL reads but TensorFlow does not
-            stream = stream.ignore_errors(log_warning=True)  # the stream goes on with the next file
-        streams.append(stream)
-
-    dataset = tf.data.Dataset.zip(*streams)
-    if not repeat:
-        # The streams are endless, so an epoch always has exactly epoch_length examples.
-        dataset = dataset.take(epoch_length).apply(tf.data.experimental.assert_cardinality(epoch_length))
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    domains = _open_domains(source, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
+    shuffle_a, shuffle_b, jitter_a, jitter_b = _stream_seeds(seed)
+    sources = [
+        Source(domain.items, domain.count,
+               functools.partial(_load, domain=domain, channels=channels, mode=preprocess, load_size=load_size,
+                                 image_size=image_size, flip=flip),
+               shuffle_seed=shuffle_seed, jitter_seed=jitter_seed, cache=not domain.is_path,
+               # skip_bad_files: the backstop for files PIL reads but TensorFlow does not (TFDS data is decoded)
+               ignore_errors=skip_bad_files and domain.is_path)
+        for domain, channels, shuffle_seed, jitter_seed in zip(
+            domains, (channels_a, channels_b), (shuffle_a, shuffle_b), (jitter_a, jitter_b), strict=True)
+    ]
+    return build_stream(sources, shuffle=shuffle, repeat=repeat, batch_size=batch_size, skip=skip,
+                        drop_remainder=drop_remainder, epoch_length=max(domain.count for domain in domains))
 
 
 def unpaired_steps_per_epoch(n_a: int, n_b: int, batch_size: int = 1, drop_remainder: bool = False) -> int:
@@ -441,8 +301,8 @@ def unpaired_samples(
     outputs = []
     for domain, channels in zip(domains, (channels_a, channels_b), strict=True):
         images = [
-            _load(item, domain, channels, mode="none", load_size=image_size, image_size=image_size, flip=False,
-                  seed=tf.constant([0, 0], tf.int64)).numpy()
+            _load(item, tf.constant([0, 0], tf.int64), domain=domain, channels=channels, mode="none",
+                  load_size=image_size, image_size=image_size, flip=False).numpy()
             for item in domain.items.take(count)
         ]
         outputs.append(np.stack(images))
@@ -450,7 +310,6 @@ def unpaired_samples(
 
 
 __all__ = [
-    "UNPAIRED_LAYOUTS",
     "UnpairedSource",
     "resolve_unpaired_source",
     "unpaired_dataset",
