@@ -1,0 +1,184 @@
+"""The one tf.data stream of both pipelines: shuffle, seeds, skip, replay, map, ignore_errors, batch, prefetch.
+
+A data set is one or more `Source`s (pix2pix: one source of (A file, B file) pairs; CycleGAN: one per
+domain). Each source becomes a stream of examples:
+
+    items -> [cache] -> shuffle (a new order each pass) -> [repeat] -> zip with one stateless seed (2 int64)
+    per example -> skip -> (endless: `replayable`) -> load(item, seed) in parallel, in order -> [ignore_errors]
+
+then the sources are zipped, cut to one epoch (`epoch_length`), batched and prefetched.
+
+Determinism and exact resume: the shuffles and the per-example seeds come from seeded ops, so a stream
+built with the same seeds yields the same examples; each new pass over a finite stream (each Keras epoch)
+gets a new order and new jitter. An endless stream (`repeat=True`) is a pure function of its seeds and
+replays on every iteration (`replayable`), so skipping the examples a run already used (`skip`, applied to
+(item, seed) before any file is read) continues that run exactly.
+
+Example:
+
+>>> files = tf.data.Dataset.from_tensor_slices(["0.png", "1.png"])
+>>> load = lambda path, seed: decode_image(tf.io.read_file(path), 3)        # doctest: +SKIP
+>>> ds = build_stream([Source(files, 2, load, shuffle_seed=0, jitter_seed=0)],
+...                   shuffle=True, repeat=True, batch_size=1)              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan_translate.data.decoding import check_channels
+from tfgan_translate.data.transforms import check_preprocess_args
+
+
+class Source(NamedTuple):
+    """One stream of examples.
+
+    items: dataset of what `load` reads (file names, a tuple of them, or encoded image bytes).
+    count: number of items (the shuffle buffer holds them all).
+    load: function (item, seed) -> the example's tensors; seed is an int64 tensor of shape (2,) for the
+        stateless random ops of the jitter.
+    shuffle_seed: op seed of the shuffle.
+    jitter_seed: op seed of the per-example seeds.
+    cache: keep the items in memory before shuffling (TFDS' encoded images). Defaults to False.
+    ignore_errors: drop an example whose `load` fails (files that PIL reads but TensorFlow does not);
+        the stream goes on with the next item. Defaults to False.
+    """
+
+    items: tf.data.Dataset
+    count: int
+    load: Callable
+    shuffle_seed: int
+    jitter_seed: int
+    cache: bool = False
+    ignore_errors: bool = False
+
+
+def replayable(make_stream: Callable[[], tf.data.Dataset]) -> tf.data.Dataset:
+    """The dataset `make_stream()` builds, re-built for each iterator so that every pass replays it.
+
+    `shuffle(..., reshuffle_each_iteration=True)` and `Dataset.random(..., rerandomize_each_iteration=True)`
+    draw new numbers for every new iterator of the same dataset object. An endless training stream must not
+    depend on how often it was iterated: Keras' `fit` under a tf.distribute strategy pulls one batch through a
+    first iterator to build the model, then trains from a second one. Built inside `replayable`, the random
+    datasets are created afresh for each iterator, so every iteration yields the stream the first one does.
+
+    Args:
+        make_stream: function of no arguments returning a `tf.data.Dataset`
+            (typically endless, with seeded shuffles and random draws).
+
+    Returns:
+        A `tf.data.Dataset` with the same elements as `make_stream()`'s
+        first iteration, on every iteration, and the same cardinality.
+
+    Example:
+
+    >>> ds = replayable(lambda: tf.data.Dataset.range(4).shuffle(4, seed=1).repeat())
+    >>> [int(x) for x in ds.take(8)] == [int(x) for x in ds.take(8)]
+    True
+    """
+    cardinality = int(make_stream().cardinality())  # built, not iterated
+    dataset = tf.data.Dataset.range(1).flat_map(tf.autograph.experimental.do_not_convert(lambda _: make_stream()))
+    if cardinality != tf.data.UNKNOWN_CARDINALITY:
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(cardinality))
+    return dataset
+
+
+def _example_stream(source: Source, *, shuffle: bool, cycle: bool, replay: bool, skip: int) -> tf.data.Dataset:
+    """The loaded examples of one source; `cycle`: its items repeat forever, `replay`: see `replayable`."""
+
+    def item_stream():
+        items = source.items
+        if shuffle:
+            if source.cache:  # the shuffle buffer holds the items anyway
+                items = items.cache()
+            items = items.shuffle(source.count, seed=source.shuffle_seed, reshuffle_each_iteration=True)
+        if cycle:
+            items = items.repeat()
+        # One stateless seed (2 int64) per example, re-drawn on every pass.
+        seeds = tf.data.Dataset.random(seed=source.jitter_seed, rerandomize_each_iteration=True).batch(2)
+        stream = tf.data.Dataset.zip(items, seeds)
+        if skip:  # resume: advance the (item, seed) stream before any image is read
+            stream = stream.skip(skip)
+        return stream
+
+    # The endless stream replays on every iteration; a finite one reshuffles for every new pass,
+    # as `fit` expects of one epoch.
+    stream = replayable(item_stream) if replay else item_stream()
+    stream = stream.map(source.load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if source.ignore_errors:
+        stream = stream.ignore_errors(log_warning=True)
+    return stream
+
+
+def build_stream(
+    sources: Sequence[Source],
+    *,
+    shuffle: bool,
+    repeat: bool,
+    batch_size: int,
+    skip: int = 0,
+    drop_remainder: bool = False,
+    epoch_length: int | None = None,
+) -> tf.data.Dataset:
+    """Batches of examples from one source, or of zipped examples from several (see the module docstring).
+
+    Args:
+        sources: one or more `Source`s. One: its `load` output is the element; several: the tuple of
+            theirs, one example of each source per element.
+        shuffle: bool. Shuffle each source's items on each pass (False: their order, cycling).
+        repeat: bool. Endless, and the same on every iteration (see `replayable`).
+        batch_size: int > 0.
+        skip: int >= 0. Examples to skip at the start of each source's stream, before any file is
+            read (to resume a run exactly). Defaults to 0.
+        drop_remainder: bool. Drop a last, smaller batch. Defaults to False.
+        epoch_length: int or None. None: an epoch is one pass over the items (one source).
+            An int: every source cycles through its items, each pass in a new order, and an epoch is
+            the first `epoch_length` examples (CycleGAN: the larger domain's size). Defaults to None.
+
+    Returns:
+        A `tf.data.Dataset` of batched elements. Without `repeat`, its cardinality is the number of
+        batches of one epoch when it is known (with `epoch_length`, always).
+
+    Example:
+
+    >>> ds = build_stream([source_a, source_b], shuffle=True, repeat=False, batch_size=1,
+    ...                   epoch_length=max(source_a.count, source_b.count))  # doctest: +SKIP
+    """
+    streams = [
+        _example_stream(source, shuffle=shuffle, cycle=repeat or epoch_length is not None, replay=repeat, skip=skip)
+        for source in sources
+    ]
+    dataset = streams[0] if len(streams) == 1 else tf.data.Dataset.zip(*streams)
+    if epoch_length is not None and not repeat:
+        # The streams are endless, so an epoch always has exactly epoch_length examples.
+        dataset = dataset.take(epoch_length).apply(tf.data.experimental.assert_cardinality(epoch_length))
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def check_positive_int(value, argument: str) -> int:
+    """`value` as an int; ValueError naming `argument` unless it is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{argument}`. Received: {argument}={value!r}. Expected a positive int."
+        )
+    return int(value)
+
+
+def check_stream_args(*, preprocess: str, load_size: int, image_size: int, batch_size: int, **channels) -> None:
+    """Validates what both pipelines take: the preprocess arguments, channel counts (by name), batch size.
+
+    Raises:
+        ValueError: naming the first bad argument and the value received.
+    """
+    check_preprocess_args(preprocess, load_size, image_size)
+    for argument, value in channels.items():
+        check_channels(value, argument)
+    check_positive_int(batch_size, "batch_size")
+
+
+__all__ = ["Source", "build_stream", "check_positive_int", "check_stream_args", "replayable"]
