@@ -60,7 +60,7 @@ def _pix2pix_config(fields: dict, state: dict, config_fields: dict | None) -> Pi
     if clash:
         raise ValueError(f"Invalid value for argument `config_fields`. Received: fields {clash}. Expected fields "
                          "other than the architecture and direction, which are arguments of their own.")
-    fields = _resolve_dropout(fields, state, default=Pix2PixConfig.dropout)
+    fields = _resolve_dropout(fields, state, Pix2PixConfig)
     multiple = generator_size_multiple(fields.get("netG", Pix2PixConfig.netG))
     if multiple > 256 and "image_size" not in extra:  # unet_512 and deeper: the smallest size it takes
         extra.update(image_size=multiple, load_size=multiple * 286 // 256)
@@ -122,7 +122,7 @@ def reference_cyclegan(g_a, g_b, d_a=None, d_b=None, **arch) -> CycleGAN:
     >>> zebras = model.translate(horses, "AtoB")  # doctest: +SKIP
     """
     g = _read(g_a)
-    config = CycleGANConfig(**_resolve_dropout(dict(arch), g[0], default=CycleGANConfig.dropout))
+    config = CycleGANConfig(**_resolve_dropout(dict(arch), g[0], CycleGANConfig))
     sources = {"generator_g": g, "generator_f": _read(g_b)}
     for attr, path in (("discriminator_b", d_a), ("discriminator_a", d_b)):
         if path is not None:

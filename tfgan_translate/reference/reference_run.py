@@ -82,8 +82,8 @@ def import_reference_run(checkpoint_dir: str | os.PathLike, out_dir: str | os.Pa
     options = read_options(found.options_file)
     family = "cyclegan" if found.layout == "cyclegan" else "pix2pix"
     # A lone generator is a pix2pix-style run; `--model test` options do not say the model: the files do.
-    model = "pix2pix" if found.layout == "single" else family if options.get("model") in (None, "test") else None
-    mapped = options_to_config_fields(options, model=model)
+    as_model = "pix2pix" if found.layout == "single" else family if options.get("model") in (None, "test") else None
+    mapped = options_to_config_fields(options, model=as_model)
     config_class = CONFIG_CLASSES[family]
     if mapped.config_class != config_class.__name__:
         raise ValueError(
@@ -93,8 +93,7 @@ def import_reference_run(checkpoint_dir: str | os.PathLike, out_dir: str | os.Pa
 
     sources = {_ATTRIBUTES[found.layout][role]: _read(path) for role, path in found.files.items()}
     first_generator = sources["generator_g" if family == "cyclegan" else "generator"][0]
-    fields = _resolve_dropout({**mapped.fields, **(config_fields or {})}, first_generator,
-                              default=config_class.dropout)
+    fields = _resolve_dropout({**mapped.fields, **(config_fields or {})}, first_generator, config_class)
     config = config_class(**fields)
     model, networks = _assemble(config, sources)
 
@@ -112,9 +111,9 @@ def import_reference_run(checkpoint_dir: str | os.PathLike, out_dir: str | os.Pa
     if "data" in mapped.fields and "data" not in (config_fields or {}):
         notes.append(f"data={config.data!r} is the reference's dataroot, relative to where it ran; pass "
                      "config_fields={'data': ...} to train on it from here (a resumed run may not change data).")
-    reached = f"; the reference run had reached epoch {found.epoch}" if str(found.epoch).isdigit() else ""
-    notes.append(f"The step counter is 0: train --resume runs epochs 1-{config.epochs} of the schedule "
-                 f"again{reached}.")
+    if str(found.epoch).isdigit():
+        notes.append(f"The reference run had reached epoch {found.epoch}; train --resume runs the schedule's epochs "
+                     f"1-{config.epochs} again.")
     extra = {"reference_run": {"folder": str(folder.resolve()), "epoch": found.epoch, "layout": found.layout,
                                "options_file": str(found.options_file.resolve()), "options": options}}
     return _finish(config, model, networks, out_dir, kind="reference_run", notes=notes, overwrite=overwrite,

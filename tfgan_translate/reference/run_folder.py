@@ -56,9 +56,7 @@ FORMAT = "tfgan_translate.imported/1"
 # What an import writes into the run folder (with overwrite=True only these are replaced; config.json last).
 RUN_FILES = (f"checkpoints/{LATEST}", IMPORTED_FILENAME, CONFIG_FILENAME)
 
-# This package's network (model attribute) -> the reference's name and what it is, per reference model.
-# Zhu et al.'s code names: G_A is the paper's G (A -> B), G_B its F; D_A judges B images (real B against
-# fake_B = G_A(A)): the paper's D_Y, this package's discriminator_b; D_B judges A images: discriminator_a.
+# Per model: this package's network (model attribute) -> (the reference's name, what it is there).
 NAMING = {
     "pix2pix": {"generator": ("G", "netG, saved as <epoch>_net_G.pth: A -> B"),
                 "discriminator": ("D", "netD, saved as <epoch>_net_D.pth: judges (A, B) pairs")},
@@ -118,12 +116,13 @@ def _read(source) -> tuple[dict, str, dict | None]:
     return state, repr(os.fspath(path)), record
 
 
-def _resolve_dropout(fields: dict, state: dict, default: float) -> dict:
-    """`fields` with dropout set: as given, else what a ResNet file shows, else `default` (U-Net files cannot tell)."""
+def _resolve_dropout(fields: dict, state: dict, config_class) -> dict:
+    """`fields` with dropout set: as given, else what a ResNet file shows, else the config's default (0.5 for
+    pix2pix: U-Net files cannot tell)."""
     if fields.get("dropout") is not None:
         return fields
-    dropout = default
-    if str(fields.get("netG", "")).startswith("resnet_"):
+    dropout = config_class.dropout
+    if str(fields.get("netG", config_class.netG)).startswith("resnet_"):
         with contextlib.suppress(CheckpointError):  # the mapping's check names the problem
             dropout = 0.5 if infer_architecture(state).dropout else 0.0
     return {**fields, "dropout": dropout}
