@@ -94,11 +94,11 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(seed, index, size, split)
 
-    monkeypatch.setattr(synthetic, "synthetic_pair", failing)
+    monkeypatch.setattr(synthetic.writer, "synthetic_pair", failing)  # where the writer looks it up
     with pytest.raises(KeyboardInterrupt):
         write_synthetic_dataset(tmp_path / "s", n_train=4, n_test=1, size=16)
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(synthetic, "synthetic_pair", real)
+    monkeypatch.setattr(synthetic.writer, "synthetic_pair", real)
     write_synthetic_dataset(tmp_path / "s", n_train=4, n_test=1, size=16)
     assert len(list((tmp_path / "s" / "train").iterdir())) == 4
 
