@@ -86,3 +86,36 @@ def test_every_field_declares_its_help():
         for field in dataclasses.fields(cls):
             assert field.metadata.get("help"), f"{cls.__name__}.{field.name} has no help text"
     assert CycleGANConfig.__dataclass_fields__["netG"].metadata["help"].startswith("unet_256 |")  # override keeps it
+
+
+def test_a_run_saved_without_data_may_be_given_its_data_at_resume():
+    from tfgan_translate.config import check_resumable
+
+    saved = Pix2PixConfig(data="a", netG="unet_64", image_size=64, load_size=72)
+    check_resumable(saved.replace(data=""), saved.replace(data="x"))  # an import (data "") being fine-tuned
+    check_resumable(saved.replace(data=""), saved.replace(data="x", epochs=5))
+    with pytest.raises(ValueError, match=r"data: 'a' -> 'b'"):
+        check_resumable(saved, saved.replace(data="b"))
+    with pytest.raises(ValueError, match=r"netG: 'unet_64' -> 'unet_32'"):  # only `data` is freed
+        check_resumable(saved.replace(data=""), saved.replace(data="x", netG="unet_32", image_size=32, load_size=36))
+    with pytest.raises(ValueError, match=r"data: 'a' -> ''"):
+        check_resumable(saved, saved.replace(data=""))
+
+
+def test_train_resume_data_on_a_run_saved_without_data(tmp_path):
+    from tfgan_translate.cli import build_parser, config_from_args
+    from tfgan_translate.config import check_resumable
+
+    def resumed(run_dir, *flags):
+        args = build_parser().parse_args(["train", "pix2pix", "--out", str(run_dir), "--resume", *flags])
+        return config_from_args(Pix2PixConfig, args)
+
+    imported = Pix2PixConfig(netG="unet_64", image_size=64, load_size=72, ngf=8)  # as an import writes it
+    imported.save(tmp_path / "imported")
+    requested = resumed(tmp_path / "imported", "--data", "data/facades", "--epochs", "5")
+    assert requested == imported.replace(data="data/facades", epochs=5)
+    check_resumable(load_config(tmp_path / "imported"), requested)  # what `train --resume` checks
+
+    imported.replace(data="data/facades").save(tmp_path / "trained")
+    with pytest.raises(ValueError, match=r"data: 'data/facades' -> 'data/other'"):
+        check_resumable(load_config(tmp_path / "trained"), resumed(tmp_path / "trained", "--data", "data/other"))

@@ -3,9 +3,10 @@
     tfgan-translate train pix2pix|cyclegan --data PATH --out RUN_DIR [flags]
     tfgan-translate translate|export|evaluate|datasets synth|demo ...   (each with --help)
 
-No flag is declared here: each is a field of a dataclass in `config.py` (`Pix2PixConfig`, `TranslateOptions`,
-...) declared with `config.option`, and `add_flags` makes the arguments. To add a subcommand, declare its
-options (a `config.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args) -> int`
+No flag is declared here: each is a field of a dataclass declared with `options.option`: the run configs of
+`config.py` (`Pix2PixConfig`, `CycleGANConfig`) and the subcommands' options of `command_options.py`
+(`TrainOptions`, `TranslateOptions`, ...); `add_flags` makes the arguments. To add a subcommand, declare its
+options (an `options.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args) -> int`
 calling one function, and add a row to `COMMANDS`. `main` is the error boundary: expected failures become
 one line on stderr and exit code 2 (bad input) or 3 (training diverged).
 """
@@ -20,24 +21,26 @@ import sys
 import typing
 from pathlib import Path
 
+from tfgan_translate import command_options as cmd
 from tfgan_translate import config as cfg
 from tfgan_translate.choices import literal_values
+from tfgan_translate.options import flag_name, names, text_parser, unwrap_optional
 
 
 # ------------------------------------------------------------------ flags from dataclass fields
 def _value_kwargs(field: dataclasses.Field, annotation) -> dict:
-    """argparse's type, choices, action and metavar for a field, from its annotation (`config.text_parser`)."""
-    values, parse = literal_values(cfg.unwrap_optional(annotation)[0]), cfg.text_parser(annotation)
+    """argparse's type, choices, action and metavar for a field, from its annotation (`options.text_parser`)."""
+    values, parse = literal_values(unwrap_optional(annotation)[0]), text_parser(annotation)
     if values is not None:
         return dict(choices=values, type=parse)
     if field.metadata["switch"]:
         return dict(action="store_const", const=True)
-    action = "extend" if parse is cfg.names else "store"  # tuple[Literal[...], ...]: repeatable, comma-separated
+    action = "extend" if parse is names else "store"  # tuple[Literal[...], ...]: repeatable, comma-separated
     return dict(action=action, type=parse, metavar=field.metadata["metavar"] or field.name.upper())
 
 
 def add_flags(parser: argparse.ArgumentParser, options_cls) -> None:
-    """Adds one argument per field of `options_cls` (declared with `config.option`); an unset flag is None.
+    """Adds one argument per field of `options_cls` (declared with `options.option`); an unset flag is None.
 
     For the run configs, `config.requested_config` checks the required fields (a resumed run has them).
     """
@@ -60,7 +63,7 @@ def add_flags(parser: argparse.ArgumentParser, options_cls) -> None:
         if meta["group"] and meta["group"] not in groups:
             groups[meta["group"]] = parser.add_mutually_exclusive_group(required=True)
         target = groups.get(meta["group"], parser)
-        target.add_argument(cfg.flag_name(field), dest=field.name, default=None, help=help_text,
+        target.add_argument(flag_name(field), dest=field.name, default=None, help=help_text,
                             required=meta["required"] and not resumable, **kwargs)
 
 
@@ -76,13 +79,13 @@ def from_args(options_cls, args: argparse.Namespace):
 
 def config_from_args(config_cls, args: argparse.Namespace):
     """The run config `train`'s flags describe (`config.requested_config`: defaults or the resumed run's)."""
-    o = from_args(cfg.TrainOptions, args)
+    o = from_args(cmd.TrainOptions, args)
     return cfg.requested_config(config_cls, _given(config_cls, args), run_dir=o.out, resume=o.resume,
                                 n_epochs=o.n_epochs)
 
 
 # ------------------------------------------------------------------ the subcommands: options -> one call
-def _cmd_train(o: cfg.TrainOptions, args) -> int:
+def _cmd_train(o: cmd.TrainOptions, args) -> int:
     from tfgan_translate.training.run import train
 
     _print_losses(train(config_from_args(cfg.CONFIG_CLASSES[args.model], args), o.out, resume=o.resume))
@@ -96,7 +99,7 @@ def _print_losses(result) -> None:
         print(f"  {name}: {value:.4f}" if value is not None else f"  {name}: n/a")
 
 
-def _cmd_translate(o: cfg.TranslateOptions, args) -> int:
+def _cmd_translate(o: cmd.TranslateOptions, args) -> int:
     if o.model is not None:  # an export: its metadata.json gives channels, size rule and direction
         from tfgan_translate.export import load_export, translate_files_with_export
 
@@ -121,7 +124,7 @@ def _cmd_translate(o: cfg.TranslateOptions, args) -> int:
     return 0
 
 
-def _cmd_export(o: cfg.ExportOptions, args) -> int:
+def _cmd_export(o: cmd.ExportOptions, args) -> int:
     from tfgan_translate.export import export_generator
 
     logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
@@ -145,7 +148,7 @@ def _cmd_export(o: cfg.ExportOptions, args) -> int:
     return 0
 
 
-def _cmd_evaluate(o: cfg.EvaluateOptions, args) -> int:
+def _cmd_evaluate(o: cmd.EvaluateOptions, args) -> int:
     from tfgan_translate.evaluation import evaluate_folders, evaluate_run
 
     common = dict(json_path=o.json, report_dir=o.report, grid_rows=o.grid_rows, kid=o.kid, fid=o.fid,
@@ -159,7 +162,7 @@ def _cmd_evaluate(o: cfg.EvaluateOptions, args) -> int:
     return 0
 
 
-def _cmd_datasets_synth(o: cfg.SynthOptions, args) -> int:
+def _cmd_datasets_synth(o: cmd.SynthOptions, args) -> int:
     from tfgan_translate.data import write_synthetic_dataset
 
     path = write_synthetic_dataset(o.out, n_train=o.n_train, n_test=o.n_test, size=o.size, seed=o.seed)
@@ -167,7 +170,7 @@ def _cmd_datasets_synth(o: cfg.SynthOptions, args) -> int:
     return 0
 
 
-def _cmd_demo(o: cfg.DemoOptions, args) -> int:
+def _cmd_demo(o: cmd.DemoOptions, args) -> int:
     from tfgan_translate.data import write_synthetic_dataset
     from tfgan_translate.inference import translate_files
     from tfgan_translate.training.run import train
@@ -190,12 +193,12 @@ def _cmd_demo(o: cfg.DemoOptions, args) -> int:
 # A subcommand: its words, the dataclasses holding its flags (the first is built and passed to the function
 # with the parsed arguments; the last gives the help texts), and its function.
 COMMANDS = (
-    *((("train", name), (cfg.TrainOptions, config_cls), _cmd_train) for name, config_cls in cfg.CONFIG_CLASSES.items()),
-    (("translate",), (cfg.TranslateOptions,), _cmd_translate),
-    (("export",), (cfg.ExportOptions,), _cmd_export),
-    (("evaluate",), (cfg.EvaluateOptions,), _cmd_evaluate),
-    (("datasets", "synth"), (cfg.SynthOptions,), _cmd_datasets_synth),
-    (("demo",), (cfg.DemoOptions,), _cmd_demo),
+    *((("train", name), (cmd.TrainOptions, config_cls), _cmd_train) for name, config_cls in cfg.CONFIG_CLASSES.items()),
+    (("translate",), (cmd.TranslateOptions,), _cmd_translate),
+    (("export",), (cmd.ExportOptions,), _cmd_export),
+    (("evaluate",), (cmd.EvaluateOptions,), _cmd_evaluate),
+    (("datasets", "synth"), (cmd.SynthOptions,), _cmd_datasets_synth),
+    (("demo",), (cmd.DemoOptions,), _cmd_demo),
 )
 # Commands with subcommands: their help, description and the name of what they choose.
 GROUPS = {"train": ("train a model", "Train pix2pix or CycleGAN.", "model"),

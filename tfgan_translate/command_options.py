@@ -1,0 +1,174 @@
+"""The subcommands' options: one frozen dataclass of `option` fields per subcommand, besides the run configs.
+
+`train`'s flags are those of `TrainOptions` (where the run goes, resuming) and of the model's config
+(`config.Pix2PixConfig` / `config.CycleGANConfig`); `translate`, `export`, `evaluate`, `datasets synth` and
+`demo` take those of `TranslateOptions`, `ExportOptions`, `EvaluateOptions`, `SynthOptions` and
+`DemoOptions`. `cli.py` builds each subcommand's parser from its class (`--` + the field's name with `_` as
+`-`, unless `flag=` says otherwise), and `cli_help` / `cli_description` are the subcommand's texts. A new
+field is a new flag; its checks apply to Python callers too. Nothing here imports TensorFlow.
+
+Example:
+
+>>> ExportOptions(run="runs/facades", quantize=("none", "int8")).representative_count
+32
+>>> EvaluateOptions(pred="out/pred")
+Traceback (most recent call last):
+ValueError: --pred DIR needs --truth DIR (the ground truth, matched by file name) and no --data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+
+from tfgan_translate.choices import Direction, Fit, NoisePolicy, Quantization
+from tfgan_translate.config import Pix2PixConfig
+from tfgan_translate.options import Options, option
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions(Options):
+    """`tfgan-translate train MODEL`'s flags besides the model's config: where the run goes, resuming."""
+
+    out: str = option("", "run folder (config, checkpoints, logs, samples)", required=True)
+    resume: bool = option(False, "continue the run in --out from its latest checkpoint (weights, optimizers, lr "
+                                 "schedule, pools, data position); only flags given here change its saved config",
+                          switch=True)
+    n_epochs: int | None = option(None, "epochs at the initial learning rate (the reference's n_epochs); total = "
+                                        "n_epochs + n_epochs_decay, with n_epochs_decay defaulting to n_epochs; "
+                                        "instead of --epochs", ge=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateOptions(Options):
+    """`tfgan-translate translate`: a run's generator, or an export, over an image or a folder."""
+
+    cli_help = "translate images with a trained run"
+    cli_description = "Translate an image or a folder; writes OUTPUT/<stem>.png at the input's size."
+
+    checkpoint: str | None = option(None, "run folder written by `train`", group="source")
+    model: str | None = option(
+        None, "an export written by `export`: a .tflite file, or the export (or saved_model/) folder; its "
+              "metadata.json gives channels and size rule. A fixed-size .tflite pads images that fit inside its "
+              "size (--fit pad) and resizes the others", group="source", metavar="PATH.tflite|SAVED_MODEL_DIR")
+    input: str = option("", "an image file or a folder of images", required=True)
+    output: str = option("", "output folder", required=True)
+    fit: Fit = option("pad", "meet the generator's size rule by reflect-padding (and cropping back) or by resizing")
+    direction: Direction | None = option(None, "AtoB or BtoA, named after the data folders; default: the run's "
+                                               "training direction (a CycleGAN run translates both ways: G one way, "
+                                               "F the other)")
+    aligned: bool = option(False, "inputs are A|B pairs: translate the half the run's direction takes as input",
+                           switch=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportOptions(Options):
+    """`tfgan-translate export`: a run's generator as SavedModel and TFLite files."""
+
+    cli_help = "export a trained generator as SavedModel and TFLite"
+    cli_description = ("Write OUT/saved_model/ (signatures serving_default and translate_image), "
+                       "OUT/generator_<float32|float16|int8>.tflite (builtin ops only) and OUT/metadata.json, "
+                       "replacing OUT atomically. Without --saved-model or --tflite, both are written.")
+
+    run: str = option("", "run folder (config.json + checkpoints/) or a .keras file", positional=True,
+                      metavar="RUN_OR_CHECKPOINT")
+    out: str | None = option(None, "export folder (default: exports/<run-name>/)")
+    direction: Direction | None = option(None, "which way to translate, named after the data folders (default: "
+                                               "the run's; the other way needs a CycleGAN)")
+    saved_model: bool = option(False, "write the SavedModel", switch=True)
+    tflite: bool = option(False, "write .tflite files", switch=True)
+    quantize: tuple[Quantization, ...] = option(
+        ("none",), "which .tflite files: none (float32), float16, int8 (full integer, float I/O); repeat or "
+                   "comma-separate for several", metavar="none|float16|int8")
+    representative_data: str | None = option(None, "folder of input images for int8 calibration and the parity "
+                                                   "check (default: the run's training data)", metavar="DIR")
+    representative_count: int = option(32, "calibration images at most", gt=0)
+    noise: NoisePolicy = option("off", "test-time dropout: off = deterministic; on = pix2pix's noise kept at "
+                                       "inference")
+    image_size: int | None = option(None, "fixed .tflite input size (default: the run's training size)", gt=0)
+    dynamic_size: bool = option(False, "convert the .tflite with a dynamic height and width instead of a fixed "
+                                       "size", switch=True)
+    keep_transpose_conv: bool = option(False, "keep TRANSPOSE_CONV ops in the .tflite instead of the equivalent, "
+                                              "faster sub-pixel convolutions (CONV_2D + DEPTH_TO_SPACE)", switch=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateOptions(Options):
+    """`tfgan-translate evaluate`: folders of translations and truths, or a run (or export) on a test split."""
+
+    cli_help = "measure translations against ground truth (L1, PSNR, SSIM, sharpness, KID, FID)"
+    cli_description = (
+        "Paired metrics per image and on average: L1 (pixels in [-1, 1]), PSNR (dB, capped at 100), SSIM, "
+        "sharpness (high-frequency energy of pred / truth: ~1 realistic, <1 blurred); KID and FID from "
+        "Inception-v3 features on request. Files are matched by name without extension; a prediction of another "
+        "size is resized (bicubic) to its truth's size. With --checkpoint or --model, the --split of --data is "
+        "translated first (the run's direction).")
+
+    pred: str | None = option(None, "folder of translated images (with --truth)", group="source", metavar="DIR")
+    checkpoint: str | None = option(None, "run folder: translate --data's split first", group="source",
+                                    metavar="RUN_DIR")
+    model: str | None = option(None, "an export: translate --data's split first", group="source",
+                               metavar="PATH.tflite|SAVED_MODEL_DIR")
+    truth: str | None = option(None, "folder of ground-truth images (with --pred)", metavar="DIR")
+    data: str | None = option(None, "paired data set (aligned A|B or A/ + B/) for --checkpoint/--model",
+                              metavar="DIR")
+    split: str = option("test", "split of --data to translate; test falls back to val")
+    size: int | None = option(None, "resize inputs and truths of --data to SIZE x SIZE first (e.g. the training "
+                                    "size); default: the files' size", gt=0)
+    fit: Fit = option("pad", "meet the generator's size rule by reflect-padding or resizing, as translate")
+    channels: typing.Literal[1, 3, 4] = option(3, "channels --pred and --truth are read with")
+    json: str | None = option(None, "write the per-image and mean figures as JSON", metavar="OUT")
+    report: str | None = option(None, "write DIR/report.md, DIR/metrics.json and DIR/samples.png ([input |] pred | "
+                                      "truth); with --checkpoint/--model also the translations (DIR/input, "
+                                      "DIR/pred, DIR/truth)", metavar="DIR")
+    grid_rows: int = option(8, "rows in the report's sample grid", ge=0)
+    kid: bool = option(False, "KID (Inception-v3 features)", switch=True)
+    fid: bool = option(False, "FID (Inception-v3 features)", switch=True)
+    feature_weights: str = option("imagenet", "Inception-v3 weights for KID/FID: 'imagenet' (Keras cache or "
+                                              "download) or a local .h5 file (include_top=False) for offline "
+                                              "machines", metavar="PATH")
+    kid_subsets: int = option(100, "KID subsets", gt=0)
+    kid_subset_size: int = option(1000, "images per KID subset at most", gt=1)
+
+    def _validate(self) -> None:
+        source = "--pred" if self.pred else "--checkpoint" if self.checkpoint else "--model"
+        if self.pred and (not self.truth or self.data):
+            raise ValueError("--pred DIR needs --truth DIR (the ground truth, matched by file name) and no --data.")
+        if not self.pred and (not self.data or self.truth):
+            raise ValueError(f"{source} needs --data DIR (a paired data set whose --split is translated and "
+                             "evaluated) and no --truth.")
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthOptions(Options):
+    """`tfgan-translate datasets synth`: the built-in synthetic facades, written as files."""
+
+    cli_help = "the built-in synthetic facades (label map | photo)"
+    cli_description = None
+
+    out: str = option("", "output folder (train/ and test/ are written inside)", required=True)
+    n_train: int = option(200, "training pairs", gt=0)
+    n_test: int = option(20, "test pairs", gt=0)
+    size: int = option(256, "height of each half; files are size x 2*size", gt=0)
+    seed: int = option(0, "random seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoOptions(Options):
+    """`tfgan-translate demo`: built-in data -> a short pix2pix run -> translations."""
+
+    cli_help = "the main job: synthetic data -> pix2pix -> translations"
+    cli_description = ("Generate the built-in data, train pix2pix for a few minutes on CPU, and translate the "
+                       "held-out label maps.")
+
+    out: str = option("runs/demo", "folder for data, run and translations")
+    epochs: int = option(30, "epochs to train", gt=0)
+    n_train: int = option(200, "training pairs", gt=0)
+
+    def run_config(self, data: str | Path) -> Pix2PixConfig:
+        """The demo's pix2pix run on `data` (the built-in set at 64 px): a small U-Net, batch 4, a higher rate."""
+        # float32: at 64 px and ngf 32 the bfloat16 casts cost more than they save, even where bfloat16 is
+        # fast for full-size networks (1.19x slower per step on an AVX512_BF16 CPU).
+        return Pix2PixConfig(data=str(data), image_size=64, load_size=72, netG="unet_64", ngf=32, ndf=32,
+                             epochs=self.epochs, batch_size=4, lr=5e-4, sample_count=6, seed=0, precision="float32")
