@@ -151,7 +151,7 @@ def test_channel_conversion(tmp_path, kind):
     }
     for channels, want in expected.items():
         got = load_image(path, channels=channels)
-        assert got.shape == want.shape[:2] + (channels,)
+        assert got.shape == want.shape[:2] + (channels,)  # noqa: RUF005
         np.testing.assert_allclose((got + 1) / 2, want, atol=2e-5 if kind == "gray16" else 1e-4)
     if kind == "gray16":  # 16-bit precision is kept, not rounded to 8 bits
         assert abs((load_image(path, 1)[0, 1, 0] + 1) / 2 - 1000 / 65535) < 1e-6
@@ -361,7 +361,7 @@ def test_skip_bad_files_counts_and_skips(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="tfgan_translate"):
         ds = paired_dataset(tmp_path, image_size=32, load_size=32, skip_bad_files=True, batch_size=2)
     assert "Skipped 3 of 6" in caplog.text and "garbage.jpg" in caplog.text
-    x, y = elements(ds)
+    x, _ = elements(ds)
     assert x.shape[0] == 3
     np.testing.assert_allclose(x, np.broadcast_to(unit(A_COLOUR), x.shape), atol=2e-3)
     assert paired_file_count(tmp_path, skip_bad_files=True) == 3
@@ -432,7 +432,7 @@ def test_facades_batches():
     assert int(ds.cardinality()) == -(-paired_file_count(FACADES, "train") // 4)
     for x, y in ds.take(3):
         assert x.shape == y.shape == (4, 64, 64, 3)
-        assert -1 <= float(tf.reduce_min(x)) and float(tf.reduce_max(y)) <= 1
+        assert -1 <= float(tf.reduce_min(x)) and float(tf.reduce_max(y)) <= 1  # noqa: SIM300
     x, y = paired_samples(FACADES, split="val", count=2, image_size=64, direction="BtoA")
     assert x.shape == (2, 64, 64, 3)
 
@@ -455,3 +455,14 @@ def test_endless_streams_replay_on_every_iteration_and_finite_ones_reshuffle(syn
     # The replayed stream is the one a single pass of the same seed starts with.
     np.testing.assert_array_equal(first_batches(endless, 6), first_batches(
         paired_dataset(synth_dir, image_size=32, load_size=36, batch_size=2, seed=3), 6))
+
+
+def test_train_with_skip_bad_files_counts_steps_from_the_files(synth_dir, tmp_path):
+    """skip_bad_files makes the dataset's cardinality unknown: train() counts its steps from the files."""
+    from tfgan_translate.config import Pix2PixConfig
+    from tfgan_translate.training.run import train
+
+    config = Pix2PixConfig(data=str(synth_dir), skip_bad_files=True, image_size=32, load_size=36, netG="unet_32",
+                           ngf=8, ndf=8, epochs=1)
+    result = train(config, tmp_path / "run", verbose=0)
+    assert int(result.model.g_optimizer.iterations) == paired_file_count(synth_dir, "train") == 12

@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import shutil
 import tempfile
 import typing
@@ -29,12 +28,15 @@ from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumabl
 from tfgan_translate.data import (
     DataError,
     paired_dataset,
+    paired_file_count,
     paired_samples,
     unpaired_dataset,
+    unpaired_file_counts,
     unpaired_samples,
-    write_synthetic_dataset,
-    write_synthetic_unpaired_dataset,
+    unpaired_steps_per_epoch,
 )
+from tfgan_translate.data import layout
+from tfgan_translate.data.layout import default_data_home
 from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
@@ -51,9 +53,6 @@ from tfgan_translate.training.previews import SampleGrid
 
 log = logging.getLogger("tfgan_translate")
 
-SYNTH = "synth"  # --data value for the built-in synthetic facades
-
-
 @dataclasses.dataclass
 class TrainResult:
     """What `train` returns: the trained model, Keras' history and the run's files."""
@@ -64,34 +63,15 @@ class TrainResult:
     metrics: dict
 
 
-def default_data_home() -> Path:
-    """Where built-in datasets are generated: $TFGAN_TRANSLATE_DATA or ~/.cache/tfgan_translate."""
-    return Path(os.environ.get("TFGAN_TRANSLATE_DATA", Path.home() / ".cache" / "tfgan_translate"))
-
-
 def resolve_data(data: str, model: str = "pix2pix"):
     """Turns `--data` into a folder (or a TFDS name), generating the built-in sets on request.
 
     "synth" is the synthetic facades: paired (label map | photo) for pix2pix,
     unpaired (label maps in trainA, photos of other label maps in trainB) for
     CycleGAN; "synth:palette" is CycleGAN's easy unpaired set whose hidden
-    mapping is a palette permutation.
+    mapping is a palette permutation. See `tfgan_translate.data.layout.resolve_data`.
     """
-    if not data:
-        raise ValueError("Invalid value for `data`. Received: data=''. Expected a dataset folder or 'synth'.")
-    if data.startswith("tfds:"):
-        return data
-    if data == SYNTH or data.startswith(SYNTH + ":"):
-        kind = data.partition(":")[2] or "facades"
-        if model == "pix2pix":
-            if kind != "facades":
-                raise ValueError(f"Invalid value for `data`. Received: data={data!r}. pix2pix's built-in set is 'synth'.")
-            return write_synthetic_dataset(default_data_home() / "synth_facades")
-        return write_synthetic_unpaired_dataset(default_data_home() / f"synth_unpaired_{kind}", kind=kind)
-    path = Path(data).expanduser()
-    if not path.exists():
-        raise DataError(f"Invalid value for `data`: {data} does not exist. Expected a dataset folder or 'synth'.")
-    return path
+    return layout.resolve_data(data, paired=model == "pix2pix")
 
 
 def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
@@ -117,23 +97,27 @@ def _swap(a, b):
 
 
 class _Data(typing.NamedTuple):
-    train: object  # tf.data.Dataset of (x, y) batches, repeated
-    steps_per_epoch: int
+    steps_per_epoch: int  # counted from the files (or config.steps_per_epoch)
+    train: typing.Callable  # skip -> tf.data.Dataset of (x, y) batches, endless, from example `skip` on
     validation: object  # tf.data.Dataset or None
     samples: tuple  # (x, y) numpy arrays for the preview grids
 
 
-def _paired_data(config: Pix2PixConfig, data, skip: int = 0) -> _Data:
+def _paired_data(config: Pix2PixConfig, data) -> _Data:
     common = dict(direction=config.direction, image_size=config.image_size, input_channels=config.input_channels,
                   output_channels=config.output_channels, skip_bad_files=config.skip_bad_files)
-    one_pass = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
-                              flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed, **common)
-    steps = config.steps_per_epoch or int(one_pass.cardinality())
-    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly. Its batches
-    # are all full; drop_remainder makes that static, so that a strategy can split them over replicas.
-    train_ds = paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
+    # Counting validates the training files, before the model is built (the dataset reuses the results).
+    n = paired_file_count(data, "train", skip_bad_files=config.skip_bad_files, preprocess=config.preprocess,
+                          image_size=config.image_size)
+    steps = config.steps_per_epoch or math.ceil(n / config.batch_size)
+
+    def train_stream(skip: int):
+        # The endless stream (a pure function of the seed) so that `skip` resumes it exactly. Its batches
+        # are all full; drop_remainder makes that static, so that a strategy can split them over replicas.
+        return paired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
                               flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed,
                               repeat=True, skip=skip, drop_remainder=True, **common)
+
     try:
         val = paired_dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
                              batch_size=config.batch_size, shuffle=False, **common)
@@ -141,20 +125,27 @@ def _paired_data(config: Pix2PixConfig, data, skip: int = 0) -> _Data:
     except DataError as error:
         log.warning("No validation split used: %s", error)
         val, samples = None, paired_samples(data, split="train", count=config.sample_count, **common)
-    return _Data(train_ds, steps, val, samples)
+    return _Data(steps, train_stream, val, samples)
 
 
-def _unpaired_data(config: CycleGANConfig, data, skip: int = 0) -> _Data:
+def _unpaired_data(config: CycleGANConfig, data) -> _Data:
     """Domain A feeds G; with direction BtoA the folders' B domain plays A."""
     swap = config.direction == "BtoA"
     c_a, c_b = config.input_channels, config.output_channels
     channels = dict(channels_a=c_b, channels_b=c_a) if swap else dict(channels_a=c_a, channels_b=c_b)
     common = dict(image_size=config.image_size, skip_bad_files=config.skip_bad_files, **channels)
-    jitter = dict(load_size=config.load_size, preprocess=config.preprocess, flip=config.flip,
-                  batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    steps = config.steps_per_epoch or int(unpaired_dataset(data, split="train", **jitter, **common).cardinality())
-    # The endless stream (a pure function of the seed) so that `skip` resumes it exactly; static full batches.
-    train_ds = unpaired_dataset(data, split="train", repeat=True, skip=skip, drop_remainder=True, **jitter, **common)
+    # Counting validates the training files, before the model is built (the dataset reuses the results).
+    n_a, n_b = unpaired_file_counts(data, "train", skip_bad_files=config.skip_bad_files,
+                                    preprocess=config.preprocess, image_size=config.image_size)
+    steps = config.steps_per_epoch or unpaired_steps_per_epoch(n_a, n_b, config.batch_size)
+
+    def train_stream(skip: int):
+        # The endless stream (a pure function of the seed) so that `skip` resumes it exactly; static full batches.
+        train_ds = unpaired_dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
+                                    flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed,
+                                    repeat=True, skip=skip, drop_remainder=True, **common)
+        return train_ds.map(_swap) if swap else train_ds
+
     try:
         val = unpaired_dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
                                batch_size=config.batch_size, shuffle=False, **common)
@@ -167,10 +158,9 @@ def _unpaired_data(config: CycleGANConfig, data, skip: int = 0) -> _Data:
     rows = min(len(samples[0]), len(samples[1]))
     samples = (samples[0][:rows], samples[1][:rows])
     if swap:
-        train_ds = train_ds.map(_swap)
         val = val.map(_swap) if val is not None else None
         samples = samples[::-1]
-    return _Data(train_ds, steps, val, tuple(samples))
+    return _Data(steps, train_stream, val, tuple(samples))
 
 
 # model name -> (config class, model builder, data builder)
@@ -244,7 +234,8 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
         log.info("No checkpoint in %s: starting a new run.", run_dir)
     keras.utils.set_random_seed(config.seed)
     data_root = resolve_data(config.data, config.model)
-    steps_per_epoch = make_data(config, data_root, skip=0).steps_per_epoch
+    data = make_data(config, data_root)  # validation data and samples; the training stream per part, below
+    steps_per_epoch = data.steps_per_epoch
 
     # 1. Model and optimizers, in the strategy's scope: new, or everything restored from the checkpoint.
     jit = resolve_jit(config.jit)
@@ -279,7 +270,6 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
     out_dir = run_dir if chief else Path(tempfile.mkdtemp(prefix="tfgan_translate_worker_"))
     out_dir.mkdir(parents=True, exist_ok=True)
     config.save(out_dir)
-    data = make_data(config, data_root, skip=step * config.batch_size)
     log_dir = out_dir / "logs"
     guard = StopOnNonFinite()
     all_callbacks = [
@@ -295,19 +285,17 @@ def train(config, run_dir: str | Path, *, resume: bool = False, callbacks=(), ve
         # 3. Train: first the rest of an interrupted epoch, then whole epochs. Each part reads the
         #    data stream from the position the optimizer's step counter gives.
         history: dict[str, list] = {}
-        parts = []
+        parts = []  # (first step, first epoch, steps per epoch)
         if step_in_epoch and initial_epoch < config.epochs:
-            parts.append((data, initial_epoch, steps_per_epoch - step_in_epoch))
+            parts.append((step, initial_epoch, steps_per_epoch - step_in_epoch))
             initial_epoch += 1
         if initial_epoch < config.epochs:
-            parts.append((None, initial_epoch, steps_per_epoch))
-        for part_data, first_epoch, steps in parts:
-            if part_data is None:
-                part_data = make_data(config, data_root, skip=first_epoch * steps_per_epoch * config.batch_size)
+            parts.append((initial_epoch * steps_per_epoch, initial_epoch, steps_per_epoch))
+        for first_step, first_epoch, steps in parts:
             last_epoch = first_epoch + 1 if steps != steps_per_epoch else config.epochs
-            part = _fit(model, strategy, part_data.train, initial_epoch=first_epoch, epochs=last_epoch,
-                        steps_per_epoch=steps, validation_data=part_data.validation, callbacks=all_callbacks,
-                        verbose=verbose)
+            part = _fit(model, strategy, data.train(first_step * config.batch_size), initial_epoch=first_epoch,
+                        epochs=last_epoch, steps_per_epoch=steps, validation_data=data.validation,
+                        callbacks=all_callbacks, verbose=verbose)
             for name, values in part.items():
                 history.setdefault(name, []).extend(values)
             if guard.message:
