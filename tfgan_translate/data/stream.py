@@ -87,8 +87,13 @@ def replayable(make_stream: Callable[[], tf.data.Dataset]) -> tf.data.Dataset:
     return dataset
 
 
-def _example_stream(source: Source, *, shuffle: bool, cycle: bool, replay: bool, skip: int) -> tf.data.Dataset:
-    """The loaded examples of one source; `cycle`: its items repeat forever, `replay`: see `replayable`."""
+def _example_stream(source: Source, *, shuffle: bool, cycle: bool, replay: bool, skip: int,
+                    limit: int | None = None) -> tf.data.Dataset:
+    """The loaded examples of one source; `cycle`: its items repeat forever, `replay`: see `replayable`.
+
+    `limit`: read at most this many items. Without it, the parallel map reads ahead of an epoch's end
+    into the next pass, which draws that pass's shuffle order early and so shifts the next epoch's.
+    """
 
     def item_stream():
         items = source.items
@@ -103,6 +108,8 @@ def _example_stream(source: Source, *, shuffle: bool, cycle: bool, replay: bool,
         stream = tf.data.Dataset.zip(items, seeds)
         if skip:  # resume: advance the (item, seed) stream before any image is read
             stream = stream.skip(skip)
+        if limit is not None:
+            stream = stream.take(limit)
         return stream
 
     # The endless stream replays on every iteration; a finite one reshuffles for every new pass,
@@ -148,13 +155,16 @@ def build_stream(
     >>> ds = build_stream([source_a, source_b], shuffle=True, repeat=False, batch_size=1,
     ...                   epoch_length=max(source_a.count, source_b.count))  # doctest: +SKIP
     """
+    one_epoch = epoch_length is not None and not repeat
     streams = [
-        _example_stream(source, shuffle=shuffle, cycle=repeat or epoch_length is not None, replay=repeat, skip=skip)
+        _example_stream(source, shuffle=shuffle, cycle=repeat or epoch_length is not None, replay=repeat, skip=skip,
+                        # a stream that drops failed examples may need more than epoch_length items
+                        limit=epoch_length if one_epoch and not source.ignore_errors else None)
         for source in sources
     ]
     dataset = streams[0] if len(streams) == 1 else tf.data.Dataset.zip(*streams)
-    if epoch_length is not None and not repeat:
-        # The streams are endless, so an epoch always has exactly epoch_length examples.
+    if one_epoch:
+        # The streams are endless (or cut at epoch_length), so an epoch has exactly epoch_length examples.
         dataset = dataset.take(epoch_length).apply(tf.data.experimental.assert_cardinality(epoch_length))
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)
