@@ -217,9 +217,6 @@ def test_fine_tuning_an_import_that_names_its_data(tmp_path, synth_dir):
     assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "config.check_resumable refuses any change of `data` (it is not in RESUMABLE_CHANGES), also from the '' an "
-    "import writes; import with config_fields={'data': ...} instead"))
 def test_fine_tuning_an_import_with_data_given_at_resume(tmp_path, synth_dir):
     run_dir = tmp_path / "run"
     import_generator(FIXTURES / "unet64_batch_dropout.pth", run_dir, **P2P)
@@ -471,3 +468,37 @@ def pretrained_table_markdown() -> str:
 def test_readme_lists_the_pretrained_table():
     assert pretrained_table_markdown() in (ROOT / "README.md").read_text(), (
         "README's pretrained table is out of date: paste tests/test_reference_import.py::pretrained_table_markdown()")
+
+
+# === The command line: tfgan-translate import ===
+
+
+def test_cli_import_of_a_pth_file_then_translate_and_refusals(tmp_path, capsys):
+    from tfgan_translate.cli import main
+
+    run_dir = tmp_path / "run"
+    flags = ["--netG", "resnet_2blocks", "--norm", "instance", "--ngf", "2"]
+    assert main(["-q", "import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(run_dir), *flags]) == 0
+    assert f"{run_dir}" in capsys.readouterr().out
+    _, x, y, _ = fixture("resnet2_instance")
+    assert max_diff(eval_output(load_run(run_dir)[1].generator, x), y) <= TOLERANCE
+    save_image(x[0], tmp_path / "in" / "a.png")
+    assert main(["-q", "translate", "--checkpoint", str(run_dir), "--input", str(tmp_path / "in"),
+                 "--output", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "a.png").is_file()
+    capsys.readouterr()
+    cases = [  # each: one line on stderr naming what is wrong, exit code 2, nothing written
+        (["import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(tmp_path / "r2")], "--netG and --norm"),
+        (["import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(run_dir), *flags], "overwrite"),
+        (["import", "--pretrained", "horse2zebar", "--out", str(tmp_path / "r3")], "horse2zebra"),
+        (["import", "--pretrained", "horse2zebra", "--netG", "unet_256", "--out", str(tmp_path / "r4")],
+         "pretrained table sets the architecture"),
+        (["import", "--out", str(tmp_path / "r5")], "neither"),
+        (["import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(tmp_path / "r6"), "--netG",
+          "resnet_6blocks", "--norm", "instance", "--ngf", "2"], "6"),
+    ]
+    for argv, expected in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("tfgan-translate: error:") and expected in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "run"]

@@ -58,7 +58,7 @@ def add_flags(parser: argparse.ArgumentParser, options_cls) -> None:
             shown = ",".join(field.default) if isinstance(field.default, tuple) else field.default
             help_text += f" (default: {shown})"
         if meta["positional"]:
-            parser.add_argument(field.name, help=help_text, **kwargs)
+            parser.add_argument(field.name, nargs="?" if field.default is None else None, help=help_text, **kwargs)
             continue
         if meta["group"] and meta["group"] not in groups:
             groups[meta["group"]] = parser.add_mutually_exclusive_group(required=True)
@@ -133,18 +133,7 @@ def _cmd_export(o: cmd.ExportOptions, args) -> int:
                               tflite=o.tflite or both, quantize=list(o.quantize), noise=o.noise,
                               representative_data=o.representative_data, representative_count=o.representative_count,
                               image_size=o.image_size, dynamic_size=o.dynamic_size, subpixel=not o.keep_transpose_conv)
-    print(f"Export written to {result.out_dir}")
-    if result.saved_model is not None:
-        print(f"  {result.saved_model}/  (signatures: serving_default float [-1, 1]; translate_image uint8, any size)")
-    for path in result.tflite.values():
-        print(f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)")
-    print(f"  {result.metadata_path}")
-    for name, figures in result.metadata["parity"].items():
-        if isinstance(figures, dict) and "max_abs_diff" in figures:
-            psnr = figures["psnr_db"]
-            print(f"  parity {name}: max abs diff {figures['max_abs_diff']:.2e}, "
-                  f"PSNR {'identical' if psnr is None else f'{psnr:.1f} dB'}"
-                  f"{'' if figures['meets_target'] else '  (misses its target)'}")
+    print(result.summary())
     return 0
 
 
@@ -158,6 +147,15 @@ def _cmd_evaluate(o: cmd.EvaluateOptions, args) -> int:
     else:
         result = evaluate_run(o.checkpoint or o.model, o.data, kind="checkpoint" if o.checkpoint else "model",
                               split=o.split, size=o.size, fit=o.fit, **common)
+    print(result.summary())
+    return 0
+
+
+def _cmd_import(o: cmd.ImportOptions, args) -> int:
+    from tfgan_translate.reference import import_into_run
+
+    result = import_into_run(o.out, source=o.source, pretrained=o.pretrained, epoch=o.epoch, overwrite=o.overwrite,
+                             **o.architecture())
     print(result.summary())
     return 0
 
@@ -197,6 +195,7 @@ COMMANDS = (
     (("translate",), (cmd.TranslateOptions,), _cmd_translate),
     (("export",), (cmd.ExportOptions,), _cmd_export),
     (("evaluate",), (cmd.EvaluateOptions,), _cmd_evaluate),
+    (("import",), (cmd.ImportOptions,), _cmd_import),
     (("datasets", "synth"), (cmd.SynthOptions,), _cmd_datasets_synth),
     (("demo",), (cmd.DemoOptions,), _cmd_demo),
 )
@@ -230,7 +229,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
     try:
         return args.func(from_args(args.options_cls, args), args)
-    except (ValueError, FileNotFoundError) as error:  # bad input: the message names the argument or file
+    except (ValueError, OSError) as error:  # bad input, a missing or unwritable file: the message names it
         print(f"tfgan-translate: error: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:

@@ -22,7 +22,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-from tfgan_translate.choices import Direction, Fit, NoisePolicy, Quantization
+from tfgan_translate.choices import DiscriminatorName, Direction, Fit, NoisePolicy, Norm, Quantization
 from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.options import Options, option
 
@@ -138,6 +138,47 @@ class EvaluateOptions(Options):
         if not self.pred and (not self.data or self.truth):
             raise ValueError(f"{source} needs --data DIR (a paired data set whose --split is translated and "
                              "evaluated) and no --truth.")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportOptions(Options):
+    """`tfgan-translate import`: the PyTorch reference's checkpoints as a run folder (`reference.import_into_run`)."""
+
+    cli_help = "import the PyTorch reference's generators (a .pth file, a checkpoint folder or a pretrained name)"
+    cli_description = ("Write a run folder (config.json, checkpoints/latest.keras, imported.json) from the PyTorch "
+                       "reference (pytorch-CycleGAN-and-pix2pix): one generator's .pth file (give the flags of the run "
+                       "that wrote it), a whole checkpoints/NAME/ folder (its options file gives them), or one of "
+                       "its 23 pretrained models (--pretrained NAME, downloaded once into a cache). translate, "
+                       "export, evaluate and train --resume accept the result. Nothing in the files is executed: "
+                       "the reader accepts only tensors.")
+
+    source: str | None = option(None, "a generator's .pth file, or a reference checkpoints/NAME/ folder",
+                                positional=True, metavar="CHECKPOINT")
+    pretrained: str | None = option(None, "one of the reference's pretrained models (e.g. horse2zebra, "
+                                          "pix2pix_facades_label2photo)", metavar="NAME")
+    out: str = option("", "run folder to write (new or empty)", required=True)
+    overwrite: bool = option(False, "write into a folder that holds files (replaces config.json, imported.json "
+                                    "and checkpoints/latest.keras; deletes nothing)", switch=True)
+    epoch: str = option("latest", "with a checkpoint folder: which epoch's files")
+    netG: str | None = option(None, "with a .pth file: the reference's --netG (unet_256, resnet_9blocks, ...)")
+    norm: Norm | None = option(None, "with a .pth file: the reference's --norm")
+    dropout: float | None = option(None, "generator dropout (default: read from a ResNet file; 0.5 for a U-Net, "
+                                         "0 for --no_dropout runs)", ge=0, lt=1)
+    ngf: int | None = option(None, "generator filters in the first conv (default: 64)", gt=0)
+    input_channels: int | None = option(None, "the reference's --input_nc (default: 3)", gt=0)
+    output_channels: int | None = option(None, "the reference's --output_nc (default: 3)", gt=0)
+    direction: Direction | None = option(None, "which way the generator maps the data folders (default: AtoB)")
+    discriminator: str | None = option(None, "the run's net_D.pth, imported too (default: a fresh one)",
+                                       metavar="PATH_D.pth")
+    netD: DiscriminatorName | None = option(None, "with --discriminator: the reference's --netD (default: basic)")
+    n_layers_D: int | None = option(None, "the reference's --n_layers_D (default: 3)", gt=0)
+    ndf: int | None = option(None, "discriminator filters in the first conv (default: 64)", gt=0)
+
+    def architecture(self) -> dict:
+        """The architecture flags, for `reference.import_into_run` (None: not given)."""
+        names = ("netG", "norm", "dropout", "ngf", "input_channels", "output_channels", "direction",
+                 "discriminator", "netD", "n_layers_D", "ndf")
+        return {name: getattr(self, name) for name in names}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,6 +71,22 @@ class ExportResult:
     def metadata_path(self) -> Path:
         return self.out_dir / METADATA_FILENAME
 
+    def summary(self) -> str:
+        """What was written, with file sizes and the parity figures, as `tfgan-translate export` prints it."""
+        lines = [f"Export written to {self.out_dir}"]
+        if self.saved_model is not None:
+            lines.append(f"  {self.saved_model}/  (signatures: serving_default float [-1, 1]; translate_image uint8, "
+                         "any size)")
+        lines += [f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)" for path in self.tflite.values()]
+        lines.append(f"  {self.metadata_path}")
+        for name, figures in self.metadata["parity"].items():
+            if isinstance(figures, dict) and "max_abs_diff" in figures:
+                psnr = figures["psnr_db"]
+                lines.append(f"  parity {name}: max abs diff {figures['max_abs_diff']:.2e}, "
+                             f"PSNR {'identical' if psnr is None else f'{psnr:.1f} dB'}"
+                             f"{'' if figures['meets_target'] else '  (misses its target)'}")
+        return "\n".join(lines)
+
 
 def _load(run_or_checkpoint):
     """(config, model, source, run name) from a run folder, a .keras file or a model object."""

@@ -1,8 +1,18 @@
 """Importing the PyTorch reference's checkpoints (pytorch-CycleGAN-and-pix2pix) without torch.
 
-`read_state_dict` reads a `.pth` state dict into numpy arrays through an allow-listed unpickler.
-`load_generator` / `load_discriminator` build this package's network and set every weight from one
-(`infer_architecture` says what a file holds).
+- Reading: `read_state_dict` reads a `.pth` state dict into numpy arrays through an allow-listed unpickler
+  (`pth`, `unpickler`, `tensors`, `errors`); nothing else in a file is ever run.
+- Mapping: `load_generator` / `load_discriminator` build this package's network and set every weight from
+  one (`mapping`, `layouts`); `infer_architecture` says what a file holds (`architecture`).
+- The reference's runs: `read_options` / `options_to_config_fields` (its train_opt.txt), `find_checkpoints`
+  (its `<epoch>_net_*.pth` files); the 23 pretrained generators (`pretrained`) and their download
+  (`download`, `http_transfer`, `progress`).
+- Run folders: `import_generator`, `import_pretrained`, `import_reference_run` and `import_into_run`
+  (what `tfgan-translate import` calls) write a run folder that translate, export, evaluate and
+  `train --resume` accept (`importer`, `reference_run`, `run_folder`, `inverse`).
+
+Names are imported lazily, so that the light modules (the reader, the table, the downloader) do not load
+TensorFlow.
 
 Example:
 
@@ -10,67 +20,49 @@ Example:
 >>> state = read_state_dict("checkpoints/facades_label2photo_pretrained/latest_net_G.pth")  # doctest: +SKIP
 """
 
-from tfgan_translate.reference.pth import CheckpointError, UnsafeCheckpointError, read_state_dict
+from __future__ import annotations
 
-__all__ = ["CheckpointError", "UnsafeCheckpointError", "read_state_dict"]
+import importlib
 
-from tfgan_translate.reference.mapping import (
-    ReferenceArchitecture,
-    assign_discriminator_weights,
-    assign_generator_weights,
-    infer_architecture,
-    load_discriminator,
-    load_generator,
-)
+_EXPORTS = {
+    "CheckpointError": "tfgan_translate.reference.pth",
+    "DownloadError": "tfgan_translate.reference.download",
+    "ImportResult": "tfgan_translate.reference.run_folder",
+    "PretrainedSpec": "tfgan_translate.reference.pretrained",
+    "ReferenceArchitecture": "tfgan_translate.reference.mapping",
+    "UnsafeCheckpointError": "tfgan_translate.reference.pth",
+    "assign_discriminator_weights": "tfgan_translate.reference.mapping",
+    "assign_generator_weights": "tfgan_translate.reference.mapping",
+    "cached_pretrained": "tfgan_translate.reference.download",
+    "find_checkpoints": "tfgan_translate.reference.options",
+    "import_generator": "tfgan_translate.reference.importer",
+    "import_into_run": "tfgan_translate.reference.importer",
+    "import_pretrained": "tfgan_translate.reference.importer",
+    "import_reference_run": "tfgan_translate.reference.reference_run",
+    "infer_architecture": "tfgan_translate.reference.mapping",
+    "load_discriminator": "tfgan_translate.reference.mapping",
+    "load_generator": "tfgan_translate.reference.mapping",
+    "load_reference_generator": "tfgan_translate.reference.importer",
+    "options_to_config_fields": "tfgan_translate.reference.options",
+    "pretrained_names": "tfgan_translate.reference.pretrained",
+    "pretrained_spec": "tfgan_translate.reference.pretrained",
+    "read_options": "tfgan_translate.reference.options",
+    "read_state_dict": "tfgan_translate.reference.pth",
+    "reference_cyclegan": "tfgan_translate.reference.importer",
+    "reference_pix2pix": "tfgan_translate.reference.importer",
+    "state_dict_from_network": "tfgan_translate.reference.inverse",
+}
 
-__all__ += [
-    "ReferenceArchitecture",
-    "assign_discriminator_weights",
-    "assign_generator_weights",
-    "infer_architecture",
-    "load_discriminator",
-    "load_generator",
-]
+__all__ = sorted(_EXPORTS)
 
-# `download` (the function) stays in its module: re-exported here it would hide the module `reference.download`.
-from tfgan_translate.reference.download import DownloadError, cached_pretrained  # noqa: E402
-from tfgan_translate.reference.options import (  # noqa: E402
-    find_checkpoints,
-    options_to_config_fields,
-    read_options,
-)
-from tfgan_translate.reference.pretrained import PretrainedSpec, pretrained_names, pretrained_spec  # noqa: E402
 
-__all__ += [
-    "DownloadError",
-    "PretrainedSpec",
-    "cached_pretrained",
-    "find_checkpoints",
-    "options_to_config_fields",
-    "pretrained_names",
-    "pretrained_spec",
-    "read_options",
-]
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tfgan_translate.reference' has no attribute {name!r}")
 
-# Importing into run folders (`tfgan-translate import`).
-from tfgan_translate.reference.importer import (  # noqa: E402
-    import_generator,
-    import_pretrained,
-    load_reference_generator,
-    reference_cyclegan,
-    reference_pix2pix,
-)
-from tfgan_translate.reference.inverse import state_dict_from_network  # noqa: E402
-from tfgan_translate.reference.reference_run import import_reference_run  # noqa: E402
-from tfgan_translate.reference.run_folder import ImportResult  # noqa: E402
 
-__all__ += [
-    "ImportResult",
-    "import_generator",
-    "import_pretrained",
-    "import_reference_run",
-    "load_reference_generator",
-    "reference_cyclegan",
-    "reference_pix2pix",
-    "state_dict_from_network",
-]
+def __dir__():
+    return sorted(list(globals()) + __all__)

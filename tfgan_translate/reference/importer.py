@@ -15,9 +15,9 @@ becomes one too: fine-tuning such a run trains it pix2pix-style, on paired data,
 discriminator. Whole reference runs (both CycleGAN generators and discriminators) go through
 `import_reference_run` (`reference_run.py`).
 
-The imported config has `data=""` unless `config_fields` names the data: a resumed run may not change
-`data` (`config.check_resumable`), so pass `config_fields={"data": ...}` (and the image size, epochs,
-learning rate of the fine-tuning) at import time to fine-tune with `train(..., resume=True)`.
+The imported config has `data=""` unless `config_fields` names the data. `train ... --resume --data DIR`
+fine-tunes it (a resumed run may set `data` where its config has none, `config.check_resumable`); the fields
+a resumed run may not change (image size, learning rate, ...) are set at import time with `config_fields`.
 
 The weights are computed in float32 (the reference's precision; a resumed run keeps its checkpoint's).
 Nothing is unpickled beyond the reader's allow-list (`tfgan_translate.reference.pth`).
@@ -42,6 +42,7 @@ from tfgan_translate.networks import generator_size_multiple
 from tfgan_translate.reference.download import cached_pretrained
 from tfgan_translate.reference.mapping import load_generator
 from tfgan_translate.reference.pretrained import pretrained_spec
+from tfgan_translate.reference.reference_run import import_reference_run
 from tfgan_translate.reference.run_folder import (
     ImportResult,
     _assemble,
@@ -251,6 +252,52 @@ def import_pretrained(name: str, out_dir, *, overwrite: bool = False, cache_dir=
                              extra={"pretrained": pretrained})
 
 
+def import_into_run(out_dir, *, source=None, pretrained: str | None = None, epoch: str | int = "latest",
+                    overwrite: bool = False, **architecture) -> ImportResult:
+    """`tfgan-translate import`: a pretrained name, a reference checkpoint folder or one `.pth` file as a run.
+
+    Args:
+        out_dir: str or path-like. The run folder to write (new or empty, see `import_generator`).
+        source: str, path-like or None. A reference `checkpoints/NAME/` folder (`import_reference_run`) or a
+            generator's `.pth` file (`import_generator`, which needs `netG` and `norm`). Defaults to None.
+        pretrained: str or None. A name of the pretrained table (`import_pretrained`). Defaults to None.
+        epoch: str or int. With a folder: which epoch's files. Defaults to "latest".
+        overwrite: bool. See `import_generator`. Defaults to False.
+        **architecture: `import_generator`'s architecture arguments (netG, norm, dropout, ngf, channels,
+            direction, discriminator, netD, n_layers_D, ndf); None values count as not given.
+
+    Returns:
+        An `ImportResult`.
+
+    Raises:
+        ValueError: neither or both of `source` and `pretrained`, architecture arguments where the table or
+            the folder's options decide it, or a `.pth` file without `netG` and `norm`.
+
+    Example:
+
+    >>> import_into_run("runs/h2z", pretrained="horse2zebra")  # doctest: +SKIP
+    >>> import_into_run("runs/f", source="latest_net_G.pth", netG="unet_256", norm="batch")  # doctest: +SKIP
+    """
+    given = {name: value for name, value in architecture.items() if value is not None}
+    if (source is None) == (pretrained is None):
+        raise ValueError(f"Invalid arguments: pass a checkpoint (a .pth file or a reference checkpoints/NAME/ "
+                         f"folder) or --pretrained NAME, not {'both' if source is not None else 'neither'}.")
+    decided_by = "the pretrained table" if pretrained is not None else "the folder's options file"
+    if given and (pretrained is not None or os.path.isdir(source)):
+        raise ValueError(f"Invalid arguments: {', '.join('--' + name for name in sorted(given))} given, but "
+                         f"{decided_by} sets the architecture. Received: {given}.")
+    if pretrained is not None:
+        return import_pretrained(pretrained, out_dir, overwrite=overwrite)
+    if os.path.isdir(source):
+        return import_reference_run(source, out_dir, epoch=epoch, overwrite=overwrite)
+    missing = [name for name in ("netG", "norm") if name not in given]
+    if missing:
+        raise ValueError(f"Invalid arguments for {source}: a .pth file needs {' and '.join('--' + m for m in missing)}"
+                         " (the reference's flags of the run that wrote it, e.g. --netG resnet_9blocks --norm "
+                         "instance for its CycleGAN models, --netG unet_256 --norm batch for pix2pix).")
+    return import_generator(source, out_dir, overwrite=overwrite, **given)
+
+
 def load_reference_generator(source_or_name, *, cache_dir=None, progress: bool = True, **architecture) -> keras.Model:
     """One reference generator as a Keras model: from a `.pth` file, or by pretrained name.
 
@@ -300,6 +347,7 @@ def load_reference_generator(source_or_name, *, cache_dir=None, progress: bool =
 
 __all__ = [
     "import_generator",
+    "import_into_run",
     "import_pretrained",
     "load_reference_generator",
     "reference_cyclegan",
