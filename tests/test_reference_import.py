@@ -502,3 +502,13 @@ def test_cli_import_of_a_pth_file_then_translate_and_refusals(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("tfgan-translate: error:") and expected in err and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "run"]
+
+
+def test_int8_export_of_an_imported_run_calibrates_on_built_in_images(pix2pix_run, tmp_path, caplog):
+    run_dir, _ = pix2pix_run
+    with caplog.at_level("WARNING", logger="tfgan_translate"):
+        result = export_generator(run_dir, tmp_path / "export", quantize=("int8",), saved_model=False, image_size=64,
+                                  representative_count=4)
+    assert result.tflite["int8"].is_file()
+    assert result.metadata["parity"]["images"]["source"] == "built-in synthetic label maps"
+    assert "--representative-data" in caplog.text

@@ -303,6 +303,13 @@ def _representative(config, folder, count, kind, direction, size, c_in, c_out, n
     if folder is not None:
         images = representative.folder_images(folder, image_size=size, channels=c_in, count=count)
         return images, f"folder {folder}"
+    if config is not None and not getattr(config, "data", ""):  # an imported run: no training data to draw on
+        if need:
+            log.warning("int8 calibrated on built-in synthetic label maps: the run names no training data (an "
+                        "imported run). Pass --representative-data DIR, images of the model's input domain, to "
+                        "calibrate on what it will translate.")
+        return (representative.synthetic_images(count if need else PARITY_IMAGES, size, c_in),
+                "built-in synthetic label maps")
     if config is not None:
         try:
             images = representative.training_images(config, direction=direction, image_size=size, input_channels=c_in, output_channels=c_out,
