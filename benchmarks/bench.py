@@ -39,17 +39,17 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.profiler import model_analyzer, option_builder
 
-from tfgan_translate.config import CycleGANConfig, Pix2PixConfig  # noqa: E402
-from tfgan_translate.networks.winograd import set_winograd  # noqa: E402
-from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset  # noqa: E402
-from tfgan_translate.training.optimizers import FusedAdam  # noqa: E402
-from tfgan_translate.training.precision import precision_scope, wrap_optimizer  # noqa: E402
-from tfgan_translate.training.run import build_model  # noqa: E402
+from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
+from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset
+from tfgan_translate.networks.winograd import set_winograd
+from tfgan_translate.training.optimizers import FusedAdam
+from tfgan_translate.training.precision import precision_scope, wrap_optimizer
+from tfgan_translate.training.run import build_model
 
 # The reference PyTorch implementation on this project's 2-core CPU (../shared/REFERENCE.md).
 REFERENCE_STEP_SECONDS = {"pix2pix": 0.785, "cyclegan": 11.2}
@@ -187,8 +187,8 @@ def main() -> None:
     for round_ in range(args.rounds):
         for case in cases:
             case.run(args.steps)
-            print(f"round {round_ + 1}/{args.rounds} {case.name}: {statistics.median(case.times[-args.steps:]):.3f} s/step",
-                  flush=True)
+            median = statistics.median(case.times[-args.steps:])
+            print(f"round {round_ + 1}/{args.rounds} {case.name}: {median:.3f} s/step", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         paired_root = write_synthetic_dataset(Path(tmp) / "paired", n_train=40, n_test=2, size=args.size)

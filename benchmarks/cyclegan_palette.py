@@ -18,11 +18,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+import keras
 
-from tfgan_translate.config import CycleGANConfig  # noqa: E402
-from tfgan_translate.data import known_mapping_errors, write_synthetic_unpaired_dataset  # noqa: E402
-from tfgan_translate.training.run import train  # noqa: E402
+from tfgan_translate.config import CycleGANConfig
+from tfgan_translate.data import known_mapping_errors, write_synthetic_unpaired_dataset
+from tfgan_translate.training.run import train
 
 
 class _Probe(keras.callbacks.Callback):

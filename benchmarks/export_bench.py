@@ -31,15 +31,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import tensorflow as tf
 
-from tfgan_translate.data import paired_samples  # noqa: E402
-from tfgan_translate.export import TFLiteRunner, export_generator, inference_copy  # noqa: E402
-from tfgan_translate.export.parity import compare  # noqa: E402
-from tfgan_translate.export.tflite import convert  # noqa: E402
-from tfgan_translate.export.representative import synthetic_images  # noqa: E402
-from tfgan_translate.networks import build_generator  # noqa: E402
+from tfgan_translate.data import paired_samples
+from tfgan_translate.export import TFLiteRunner, export_generator, inference_copy
+from tfgan_translate.export.parity import compare
+from tfgan_translate.export.representative import synthetic_images
+from tfgan_translate.export.tflite import convert
+from tfgan_translate.networks import build_generator
 
 SIZE = 256
 FACADES = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "facades"
@@ -167,9 +167,11 @@ def main(argv=None) -> int:
             print(f"| {netG} | {name} | {row['latency_s'] * 1000:.1f} | {base / row['latency_s']:.2f}x | "
                   f"{row['size_mb']:.2f} | {psnr_text} |")
     document = {
-        "image_size": SIZE, "warmup": args.warmup, "repeats": args.repeats, "rounds": args.rounds, "tflite_threads": args.threads,
+        "image_size": SIZE, "warmup": args.warmup, "repeats": args.repeats, "rounds": args.rounds,
+        "tflite_threads": args.threads,
         "cpu_count": os.cpu_count(), "machine": platform.machine(), "python": sys.version.split()[0],
-        "images": str(data or "synthetic"), "tensorflow": tf.__version__, "keras": keras.__version__, "results": results,
+        "images": str(data or "synthetic"), "tensorflow": tf.__version__, "keras": keras.__version__,
+        "results": results,
     }
     path = Path(args.json) if args.json else out_root / "export_bench.json"
     path.write_text(json.dumps(document, indent=2) + "\n")

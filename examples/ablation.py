@@ -33,20 +33,20 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from tfgan_translate.config import Pix2PixConfig  # noqa: E402
-from tfgan_translate.data import list_images, paired_dataset, save_image  # noqa: E402
-from tfgan_translate.data.paired import resolve_paired_split  # noqa: E402
-from tfgan_translate.evaluation import (  # noqa: E402
+from tfgan_translate.config import Pix2PixConfig
+from tfgan_translate.data import list_images, paired_dataset, save_image
+from tfgan_translate.data.paired import resolve_paired_split
+from tfgan_translate.evaluation import (
     FeatureWeightsUnavailable,
     InceptionFeatures,
     evaluate_arrays,
     image_grid,
 )
-from tfgan_translate.training.precision import precision_scope  # noqa: E402
-from tfgan_translate.training.run import load_run, train  # noqa: E402
+from tfgan_translate.training.precision import precision_scope
+from tfgan_translate.training.run import load_run, train
 
 log = logging.getLogger("tfgan_translate")
 

@@ -98,7 +98,7 @@ def norm_cancelled(model):
 
     def feeds_instance_norm(layer):  # directly or through a crop (which keeps a per-channel constant)
         return any(isinstance(node.operation, InstanceNormalization)
-                   or isinstance(node.operation, keras.layers.Cropping2D) and feeds_instance_norm(node.operation)
+                   or (isinstance(node.operation, keras.layers.Cropping2D) and feeds_instance_norm(node.operation))
                    for node in layer._outbound_nodes)
 
     cancelled = set()

@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import facades_or_skip
 from PIL import Image
 
-from conftest import facades_or_skip
 from tfgan_translate.cli import main
 
 TINY = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf", "8", "--ndf", "8",

@@ -151,7 +151,7 @@ def test_channel_conversion(tmp_path, kind):
     }
     for channels, want in expected.items():
         got = load_image(path, channels=channels)
-        assert got.shape == want.shape[:2] + (channels,)  # noqa: RUF005
+        assert got.shape == want.shape[:2] + (channels,)
         np.testing.assert_allclose((got + 1) / 2, want, atol=2e-5 if kind == "gray16" else 1e-4)
     if kind == "gray16":  # 16-bit precision is kept, not rounded to 8 bits
         assert abs((load_image(path, 1)[0, 1, 0] + 1) / 2 - 1000 / 65535) < 1e-6

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import FACADES, tiny_pix2pix
 from PIL import Image
 
-from conftest import FACADES, tiny_pix2pix
 from tfgan_translate.cli import main
 from tfgan_translate.export import (
     export_generator,
@@ -176,7 +176,8 @@ def test_tflite_copy_rewrites_only_what_it_can_and_converts_faster_ops(tmp_path)
     odd = keras.Model(inputs, keras.layers.Conv2DTranspose(2, 3, strides=2, padding="valid")(inputs))
     assert not can_rewrite(odd.layers[-1]) and tflite_copy(odd) is odd  # "valid" padding stays as it is
     assert subpixel_describe(odd, True) == "1 kept as TRANSPOSE_CONV"
-    assert subpixel_describe(g, True).startswith("3 converted") and subpixel_describe(g, False) == "3 kept as TRANSPOSE_CONV"
+    assert subpixel_describe(g, True).startswith("3 converted")
+    assert subpixel_describe(g, False) == "3 kept as TRANSPOSE_CONV"
     copy = tflite_copy(g)
     assert copy is not g and sum(isinstance(layer, SubPixelConv2DTranspose) for layer in copy.layers) == 3
     x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
@@ -281,7 +282,8 @@ def test_saved_model_serves_in_a_fresh_process_with_only_tensorflow(exported, re
         np.save({str(tmp_path / "float.npy")!r}, out["output"].numpy())
         for name in ("small", "odd"):
             image = tf.constant(np.load({str(tmp_path)!r} + f"/{{name}}.npy"))
-            np.save({str(tmp_path)!r} + f"/{{name}}_out.npy", model.signatures["translate_image"](image=image)["image"].numpy())
+            out = model.signatures["translate_image"](image=image)["image"].numpy()
+            np.save({str(tmp_path)!r} + f"/{{name}}_out.npy", out)
         assert not any(m.startswith("tfgan_translate") for m in sys.modules), "tfgan_translate was imported"
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

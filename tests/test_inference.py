@@ -59,9 +59,9 @@ def test_grid_layout_and_channel_display():
 def test_generator_for_picks_g_or_f_by_data_direction():
     from types import SimpleNamespace
 
-    from tfgan_translate.inference import generator_for
-
     import keras
+
+    from tfgan_translate.inference import generator_for
 
     g, f = (keras.Sequential([keras.Input((None, None, 3)), keras.layers.Identity()]) for _ in range(2))
     cyc = SimpleNamespace(generator_g=g, generator_f=f)

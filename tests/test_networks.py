@@ -4,11 +4,10 @@ Everything is tiny (few filters, 8-64 px) except the parameter-count check
 against the reference implementation, which only builds the full networks.
 """
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
-import keras
 from keras import layers
 
 from tfgan_translate.networks import (

@@ -1,9 +1,8 @@
 """FusedAdam: Keras' Adam updates through TensorFlow's fused kernel."""
 
+import keras
 import numpy as np
 import tensorflow as tf
-
-import keras
 
 from tfgan_translate.training.optimizers import FusedAdam
 

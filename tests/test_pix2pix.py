@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import random_pairs, tiny_pix2pix
+
 from tfgan_translate import Pix2Pix, patch_discriminator, unet_generator
 
 

@@ -118,7 +118,8 @@ def _pix2pix():
 
 def _cyclegan():
     nets = [resnet_generator(n_blocks=1, ngf=8, name=n) for n in ("g", "f")]
-    nets += [patch_discriminator(condition_channels=0, ndf=8, n_layers=2, norm="instance", name=n) for n in ("da", "db")]
+    nets += [patch_discriminator(condition_channels=0, ndf=8, n_layers=2, norm="instance", name=n)
+             for n in ("da", "db")]
     return CycleGAN(*nets, pool_size=0, image_size=32), nets[0], nets[3], "down1_conv"
 
 

@@ -37,7 +37,7 @@ def reference_opt_text(values: dict, defaults: dict) -> str:
     for key in sorted(values):
         value, default = values[key], defaults.get(key, values[key])
         comment = f"\t[default: {default}]" if value != default else ""
-        lines.append(f"{key:>25}: {str(value):<30}{comment}")
+        lines.append(f"{key:>25}: {value!s:<30}{comment}")
     lines.append("----------------- End -------------------")
     return "\n".join(lines) + "\n"
 

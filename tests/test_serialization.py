@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-import tfgan_translate.export.tflite_graph  # noqa: F401  (registers the export-only layers)
-import tfgan_translate.models  # noqa: F401  (registers the models and networks)
+import tfgan_translate.export.tflite_graph
+import tfgan_translate.models
 import tfgan_translate.training.optimizers  # noqa: F401
 from tfgan_translate.export.subpixel import SubPixelConv2DTranspose
 from tfgan_translate.export.tflite_graph import SliceReflectionPadding2D

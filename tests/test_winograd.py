@@ -1,10 +1,9 @@
 """Tests of the Winograd convolutions (F(4x4, 3x3), F(3x3, 4x4)) against TensorFlow's direct one."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
-import keras
 
 from tfgan_translate.networks import WinogradConv2D, resnet_generator, winograd_conv2d
 from tfgan_translate.networks.winograd import MIN_CHANNELS, set_winograd, winograd_matrices

@@ -22,7 +22,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-from tfgan_translate.choices import DiscriminatorName, Direction, Fit, NoisePolicy, Norm, Quantization
+from tfgan_translate.choices import Direction, DiscriminatorName, Fit, NoisePolicy, Norm, Quantization
 from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.options import Options, option
 

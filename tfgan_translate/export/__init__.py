@@ -18,13 +18,13 @@ Example:
 ['generator_float16.tflite', 'generator_float32.tflite', 'generator_int8.tflite', 'metadata.json', 'saved_model']
 """
 
+from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES
 from tfgan_translate.export.exporter import (
     EXPORTS_ROOT,
     SAVED_MODEL_DIR,
     ExportResult,
     export_generator,
 )
-from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES
 from tfgan_translate.export.generator import (
     generator_for,
     inference_copy,

@@ -29,12 +29,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tfgan_translate.export import parity, representative, savedmodel
-from tfgan_translate.export import tflite_graph
+from tfgan_translate.choices import NOISE_POLICIES, check_choice
+from tfgan_translate.export import parity, representative, savedmodel, tflite_graph
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
 )
-from tfgan_translate.choices import NOISE_POLICIES, check_choice
 from tfgan_translate.export.generator import (
     generator_for,
     inference_copy,
@@ -42,7 +41,6 @@ from tfgan_translate.export.generator import (
     noise_layers,
     size_rule,
 )
-from tfgan_translate.io import PIXEL_SCALE, staged_folder
 from tfgan_translate.export.metadata import (
     METADATA_FILENAME,
     is_export,
@@ -50,6 +48,7 @@ from tfgan_translate.export.metadata import (
     versions,
     write_metadata,
 )
+from tfgan_translate.io import PIXEL_SCALE, staged_folder
 
 log = logging.getLogger("tfgan_translate")
 
@@ -312,8 +311,8 @@ def _representative(config, folder, count, kind, direction, size, c_in, c_out, n
                 "built-in synthetic label maps")
     if config is not None:
         try:
-            images = representative.training_images(config, direction=direction, image_size=size, input_channels=c_in, output_channels=c_out,
-                                                     count=count if need else PARITY_IMAGES)
+            images = representative.training_images(config, direction=direction, image_size=size, input_channels=c_in,
+                                                     output_channels=c_out, count=count if need else PARITY_IMAGES)
             return images, f"training data {getattr(config, 'data', '')}"
         except ValueError as error:
             if need:

@@ -16,8 +16,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfgan_translate.inference import generator_for  # noqa: F401  (re-exported: which generator to export)
 from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES, check_choice
+from tfgan_translate.inference import generator_for
 from tfgan_translate.networks import NoiseDropout, WinogradConv2D, size_multiple
 
 

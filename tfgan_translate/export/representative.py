@@ -46,7 +46,8 @@ def folder_images(folder: str | Path, *, image_size: tuple[int, int], channels: 
     """
     folder = Path(folder)
     if not folder.exists():
-        raise FileNotFoundError(f"Invalid value for `{argument}`: {folder} does not exist. Expected a folder of images.")
+        raise FileNotFoundError(
+            f"Invalid value for `{argument}`: {folder} does not exist. Expected a folder of images.")
     try:
         paths = list_images(folder)
     except DataError as error:

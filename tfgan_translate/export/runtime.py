@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from tfgan_translate.choices import FITS, check_choice
 from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
-from tfgan_translate.choices import FITS, check_choice
 from tfgan_translate.inference import reflect_pad, translate_array, translate_paths
 
 log = logging.getLogger("tfgan_translate")

@@ -45,7 +45,7 @@ class SliceReflectionPadding2D(ReflectionPadding2D):
         x = inputs
         p = self.padding
         for axis in (1, 2):
-            def rows(start, stop, axis=axis):
+            def rows(start, stop, axis=axis, x=x):
                 index = [slice(None)] * 4
                 index[axis] = slice(start, stop)
                 return x[tuple(index)]

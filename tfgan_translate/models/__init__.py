@@ -7,5 +7,12 @@ from tfgan_translate.models.image_pool import ImagePool
 from tfgan_translate.models.pix2pix import Pix2Pix, pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 
-__all__ = ["TranslationGAN", "CycleGAN", "cyclegan_from_config", "ImagePool", "Pix2Pix",
-           "pix2pix_from_config", "LinearDecaySchedule"]
+__all__ = [
+           "CycleGAN",
+           "ImagePool",
+           "LinearDecaySchedule",
+           "Pix2Pix",
+           "TranslationGAN",
+           "cyclegan_from_config",
+           "pix2pix_from_config",
+]

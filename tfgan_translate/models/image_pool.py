@@ -107,7 +107,8 @@ class ImagePool(keras.layers.Layer):
         #    rows and the count in one update each: a variable update inside control flow
         #    cannot synchronise the replicas of a tf.distribute strategy.
         stored = tf.gather(self.images.value, tf.maximum(source, 0))
-        outputs = tf.where(tf.reshape(source >= 0, [-1, 1, 1, 1]), stored, tf.gather(images, tf.maximum(-1 - source, 0)))
+        fresh = tf.gather(images, tf.maximum(-1 - source, 0))
+        outputs = tf.where(tf.reshape(source >= 0, [-1, 1, 1, 1]), stored, fresh)
         rows = tf.where(writer >= 0)[:, 0]
         with tf.control_dependencies([outputs]):
             self.images.value.scatter_update(tf.IndexedSlices(tf.gather(images, tf.gather(writer, rows)), rows))

@@ -12,7 +12,6 @@ from tfgan_translate.models.metrics import image_quality
 from tfgan_translate.rng import name_seed, step_key
 
 
-
 @keras.saving.register_keras_serializable(package="tfgan_translate")
 class Pix2Pix(TranslationGAN):
     """pix2pix: a generator G: x -> y trained against a PatchGAN discriminator D.

@@ -20,8 +20,6 @@ Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 
 from __future__ import annotations
 
-import keras
-
 from tfgan_translate.choices import DISCRIMINATORS, NORMS, UPSAMPLES, check_choice
 from tfgan_translate.config import parse_generator_name
 from tfgan_translate.networks.layers import (
@@ -127,8 +125,8 @@ def build_generator(netG: str, **kwargs) -> UNetGenerator | ResNetGenerator:
     """Builds generator `netG` by its reference name.
 
     Args:
-        netG: str. One of `GENERATORS` (or any unet_<2**depth> / resnet_<n>blocks): "unet_256" (`unet_generator(depth=8)`),
-            "unet_128" (depth 7), "resnet_9blocks" (`resnet_generator(n_blocks=9)`),
+        netG: str. One of `GENERATORS` (or any unet_<2**depth> / resnet_<n>blocks): "unet_256"
+            (`unet_generator(depth=8)`), "unet_128" (depth 7), "resnet_9blocks" (`resnet_generator(n_blocks=9)`),
             "resnet_6blocks" (6 blocks).
         **kwargs: passed to the builder: `input_channels`, `output_channels`,
             `ngf`, `norm`, `dropout`, `upsample`, `image_size`, `init_gain`,
@@ -188,21 +186,20 @@ __all__ = [
     "DISCRIMINATORS",
     "GENERATORS",
     "GENERATOR_CLASSES",
-    "PatchGANDiscriminator",
-    "ResNetGenerator",
-    "UNetGenerator",
-    "size_multiple",
     "NORMS",
     "PATCH_KINDS",
-    "check_choice",
     "UPSAMPLES",
     "FusedBatchNormalization",
     "InstanceNormalization",
     "NoiseDropout",
+    "PatchGANDiscriminator",
     "ReflectionPadding2D",
+    "ResNetGenerator",
+    "UNetGenerator",
     "WinogradConv2D",
     "build_discriminator",
     "build_generator",
+    "check_choice",
     "check_image_size",
     "conv_init",
     "generator_size_multiple",
@@ -212,6 +209,7 @@ __all__ = [
     "patch_receptive_field",
     "resnet_generator",
     "set_winograd",
+    "size_multiple",
     "unet_dropout_levels",
     "unet_generator",
     "winograd_conv2d",

@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
+from tfgan_translate.choices import NORMS, check_choice
 from tfgan_translate.rng import counted_uniform, draw_counter, name_seed
 
 _PACKAGE = "tfgan_translate"

@@ -91,13 +91,13 @@ def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     a_t[m - 1, a - 1] = g[a - 1, r - 1] = 1.0  # the point at infinity: leading coefficients
     # y_i = sum_k g_k d_(i+k) for all d, g <=> sum_j A^T[i, j] G[j, k] B^T[j, l] = [l == i + k]
     system = np.einsum("ij,jk->ikj", a_t, g).reshape(m * r, a)
-    targets = np.array([[float(l == i + k) for l in range(a)] for i in range(m) for k in range(r)])
+    targets = np.array([[float(j == i + k) for j in range(a)] for i in range(m) for k in range(r)])
     b_t = np.linalg.lstsq(system, targets, rcond=None)[0]
     b_t = np.vectorize(lambda x: float(Fraction(x).limit_denominator(1000)))(b_t)
     return b_t, g, a_t
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _transforms(r: int):
     """(m, a, input (a*a, a*a), kernel (a*a, r*r), output (m*m, a*a)) for a kernel of size r, float32."""
     m = TILE_SIZES[r]

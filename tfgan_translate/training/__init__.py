@@ -12,5 +12,17 @@ from tfgan_translate.training.callbacks import (
 )
 from tfgan_translate.training.run import TrainResult, build_model, load_run, train
 
-__all__ = ["ProgressLog", "RunCheckpoint", "SampleGrid", "StopOnNonFinite", "TensorBoardLogger", "TrainingDiverged",
-           "image_grid", "save_model_atomic", "TrainResult", "build_model", "load_run", "train"]
+__all__ = [
+    "ProgressLog",
+    "RunCheckpoint",
+    "SampleGrid",
+    "StopOnNonFinite",
+    "TensorBoardLogger",
+    "TrainResult",
+    "TrainingDiverged",
+    "build_model",
+    "image_grid",
+    "load_run",
+    "save_model_atomic",
+    "train",
+]

@@ -14,6 +14,17 @@ from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoin
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
 from tfgan_translate.training.previews import SampleGrid, image_grid, save_png_atomic, to_rgb_uint8, write_gallery
 
-__all__ = ["RunCheckpoint", "latest_checkpoint", "save_model_atomic", "ProgressLog", "StopOnNonFinite",
-           "TensorBoardLogger", "TrainingDiverged", "SampleGrid", "image_grid", "save_png_atomic", "to_rgb_uint8",
-           "write_gallery"]
+__all__ = [
+           "ProgressLog",
+           "RunCheckpoint",
+           "SampleGrid",
+           "StopOnNonFinite",
+           "TensorBoardLogger",
+           "TrainingDiverged",
+           "image_grid",
+           "latest_checkpoint",
+           "save_model_atomic",
+           "save_png_atomic",
+           "to_rgb_uint8",
+           "write_gallery",
+]

@@ -98,7 +98,8 @@ def make_strategy(name: str = "auto", *, devices=None) -> tf.distribute.Strategy
     if devices is not None:
         devices = [str(d) for d in ([devices] if isinstance(devices, str) else devices)]
         if not devices:
-            raise ValueError("Invalid value for argument `devices`. Received: devices=[]. Expected at least one device.")
+            raise ValueError(
+                "Invalid value for argument `devices`. Received: devices=[]. Expected at least one device.")
     if name == "auto":
         name, reason = _auto_choice(devices)
         log.info("strategy auto -> %s (%s)", name, reason)

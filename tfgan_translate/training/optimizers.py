@@ -76,7 +76,8 @@ class FusedAdam(keras.optimizers.Adam):
     def update_step(self, gradient, variable, learning_rate):
         if (not getattr(self, "_fused_update", False) or self.amsgrad or isinstance(gradient, tf.IndexedSlices)
                 or keras.backend.backend() != "tensorflow"):
-            return super().update_step(gradient, variable, learning_rate)
+            super().update_step(gradient, variable, learning_rate)
+            return
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
         index = self._get_variable_index(variable)

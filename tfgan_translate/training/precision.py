@@ -78,7 +78,7 @@ def conv_seconds(dtype: str, repeats: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cpu_bfloat16_speedup() -> float:
     """float32 time / bfloat16 time of the probe convolution on this CPU (measured once per process)."""
     return conv_seconds("float32") / conv_seconds("bfloat16")

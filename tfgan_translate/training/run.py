@@ -13,7 +13,6 @@ A run folder holds everything about one training run::
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import shutil
@@ -23,10 +22,10 @@ from pathlib import Path
 
 import keras
 
-from tfgan_translate.io import write_json
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
 from tfgan_translate.data import (
     DataError,
+    layout,
     paired_dataset,
     paired_file_count,
     paired_samples,
@@ -35,8 +34,8 @@ from tfgan_translate.data import (
     unpaired_samples,
     unpaired_steps_per_epoch,
 )
-from tfgan_translate.data import layout
 from tfgan_translate.data.layout import default_data_home
+from tfgan_translate.io import write_json
 from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
@@ -44,10 +43,10 @@ from tfgan_translate.networks import check_image_size
 from tfgan_translate.networks.winograd import set_winograd
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint
 from tfgan_translate.training.custom_loop import fit_distributed
-from tfgan_translate.training.legacy import load_checkpoint
 from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
-from tfgan_translate.training.optimizers import FusedAdam
+from tfgan_translate.training.legacy import load_checkpoint
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
+from tfgan_translate.training.optimizers import FusedAdam
 from tfgan_translate.training.precision import precision_scope, resolve_jit, wrap_optimizer
 from tfgan_translate.training.previews import SampleGrid
 
@@ -337,4 +336,4 @@ def load_run(run_or_checkpoint: str | Path):
     return config, load_checkpoint(checkpoint, config)
 
 
-__all__ = ["train", "build_model", "load_run", "resolve_data", "TrainResult", "default_data_home"]
+__all__ = ["TrainResult", "build_model", "default_data_home", "load_run", "resolve_data", "train"]

@@ -57,8 +57,8 @@ def _box(classes: np.ndarray, cls: int, top: float, bottom: float, left: float, 
     """Paints [top, bottom) x [left, right) (rounded, at least 1 pixel) with `cls`."""
     size_h, size_w = classes.shape
     # int(): under numpy < 2, round() of a numpy float gives a float
-    y0, x0 = int(round(top)), int(round(left))  # noqa: RUF046
-    y1, x1 = max(int(round(bottom)), y0 + 1), max(int(round(right)), x0 + 1)  # noqa: RUF046
+    y0, x0 = int(round(top)), int(round(left))
+    y1, x1 = max(int(round(bottom)), y0 + 1), max(int(round(right)), x0 + 1)
     classes[max(y0, 0):min(y1, size_h), max(x0, 0):min(x1, size_w)] = cls
 
 
