@@ -155,3 +155,16 @@ def test_checkpoint_from_0_1_is_refused_alone_and_upgraded_with_its_config(tmp_p
         for a, b in zip(model.g_optimizer.variables + model.d_optimizer.variables,
                         current.g_optimizer.variables + current.d_optimizer.variables):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_network_reloads_under_the_dtype_policy_it_was_built_with(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        g = ResNetGenerator(n_blocks=1, ngf=4)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    g.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras")  # under the float32 global policy
+    assert loaded.get_layer("stem_conv").compute_dtype == "bfloat16"
+    assert loaded.compute_policy == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored

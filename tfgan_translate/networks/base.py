@@ -51,8 +51,23 @@ class Network(keras.Model):
         config = {"name": self.name, "trainable": self.trainable}
         config.update({key: getattr(self, key) for key in self.CONFIG_KEYS})
         config["layer_settings"] = self.layer_settings()
+        config["dtype_policy"] = self.compute_policy
         return config
+
+    @property
+    def compute_policy(self) -> str:
+        """The dtype policy the layers were built under ("float32", "mixed_bfloat16", ...); saved in the config."""
+        return next(layer.dtype_policy.name for layer in self.layers if layer.weights)
 
     @classmethod
     def from_config(cls, config: dict):
-        return cls(**config)
+        """Rebuilds the network under the dtype policy it was saved with (a mixed-precision run stays one)."""
+        config = dict(config)
+        policy = config.pop("dtype_policy", None)
+        previous = keras.mixed_precision.global_policy()
+        if policy is not None:
+            keras.mixed_precision.set_global_policy(policy)
+        try:
+            return cls(**config)
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
