@@ -1,4 +1,12 @@
-"""Shared test helpers: tiny models, tiny datasets, the real facades set when present."""
+"""Shared test harness: tiny models, tiny datasets, one tiny trained run, the real facades set when present.
+
+- `tiny_pix2pix(...)` / `tiny_cyclegan(...)`: compiled models small enough for CPU tests (32 px, 8 filters).
+- `synth_dir`: the built-in synthetic facades at 32 px (session-scoped).
+- `tiny_run`: one pix2pix run folder trained once per session through the command line, with per-step
+  logging, preview grids and extra checkpoints, shared by the CLI, monitoring and evaluate tests. Tests read
+  it and never write into it.
+- `facades_or_skip()`: the real facades set, or a skip saying why.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +47,21 @@ def tiny_pix2pix(objective="l1+cgan", gan_mode="vanilla", norm="batch", dropout=
     return model
 
 
+def tiny_cyclegan(pool_size=4, lambda_identity=0.5, channels=(3, 3), size=32, lr=2e-4):
+    """A compiled CycleGAN small enough for CPU tests (1 residual block, ngf=ndf=8)."""
+    from tfgan_translate import CycleGAN, patch_discriminator, resnet_generator
+
+    c_a, c_b = channels
+    kw = dict(n_blocks=1, ngf=8)
+    g = resnet_generator(input_channels=c_a, output_channels=c_b, **kw)
+    f = resnet_generator(input_channels=c_b, output_channels=c_a, **kw)
+    d_a = patch_discriminator(input_channels=c_a, condition_channels=0, ndf=8, n_layers=2, norm="instance")
+    d_b = patch_discriminator(input_channels=c_b, condition_channels=0, ndf=8, n_layers=2, norm="instance")
+    model = CycleGAN(g, f, d_a, d_b, pool_size=pool_size, lambda_identity=lambda_identity, image_size=size)
+    model.compile(g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5), d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5))
+    return model
+
+
 def random_pairs(n=2, size=32, channels=(3, 3), seed=0):
     """x in [-1, 1] and a target y that is a fixed smooth function of x."""
     rng = np.random.default_rng(seed)
@@ -56,6 +79,23 @@ def synth_dir(tmp_path_factory) -> Path:
 
     return write_synthetic_dataset(tmp_path_factory.mktemp("synth") / "facades", n_train=12, n_test=4, size=32,
                                    seed=0)
+
+
+# The shared run: `tfgan-translate train pix2pix` on `synth_dir`, 2 epochs x 3 steps of batch 2 at 32 px.
+TINY_RUN_FLAGS = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf", "8", "--ndf", "8",
+                  "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--seed", "0",
+                  "--validation-steps", "1", "--precision", "float32", "--strategy", "none",
+                  "--log-every", "1", "--sample-every", "2", "--checkpoint-every", "2", "--keep-checkpoints", "2"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(synth_dir, tmp_path_factory) -> Path:
+    """The session's one tiny trained pix2pix run folder (read-only for the tests that share it)."""
+    from tfgan_translate.cli import main
+
+    run = tmp_path_factory.mktemp("tiny_run") / "run"
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *TINY_RUN_FLAGS]) == 0
+    return run
 
 
 @pytest.fixture(autouse=True)

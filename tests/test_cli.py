@@ -15,11 +15,10 @@ TINY = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf",
         "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--seed", "0"]
 
 
-@pytest.fixture(scope="module")
-def p2p_run(synth_dir, tmp_path_factory):
-    run = tmp_path_factory.mktemp("cli") / "run"
-    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *TINY]) == 0
-    return run
+@pytest.fixture
+def p2p_run(tiny_run):
+    """The session's shared run (conftest.tiny_run), trained through this command line."""
+    return tiny_run
 
 
 def test_train_writes_run_folder(p2p_run):

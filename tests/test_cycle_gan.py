@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import tiny_cyclegan
 
 from tfgan_translate import CycleGAN, ImagePool, patch_discriminator, resnet_generator
 from tfgan_translate.models.schedules import LinearDecaySchedule
@@ -98,16 +99,7 @@ def test_discriminator_loss_is_halved_lsgan():
 
 
 # --------------------------------------------------------------------------- the model
-def tiny_cyclegan(pool_size=4, lambda_identity=0.5, channels=(3, 3), size=32, lr=2e-4):
-    c_a, c_b = channels
-    kw = dict(n_blocks=1, ngf=8)
-    g = resnet_generator(input_channels=c_a, output_channels=c_b, **kw)
-    f = resnet_generator(input_channels=c_b, output_channels=c_a, **kw)
-    d_a = patch_discriminator(input_channels=c_a, condition_channels=0, ndf=8, n_layers=2, norm="instance")
-    d_b = patch_discriminator(input_channels=c_b, condition_channels=0, ndf=8, n_layers=2, norm="instance")
-    model = CycleGAN(g, f, d_a, d_b, pool_size=pool_size, lambda_identity=lambda_identity, image_size=size)
-    model.compile(g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5), d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5))
-    return model
+
 
 
 def _unpaired(n=4, size=32, seed=0, channels=(3, 3)):

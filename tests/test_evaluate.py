@@ -280,18 +280,6 @@ def test_cli_evaluate_argument_errors(folders, capsys):
     assert "--truth" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, synth_dir):
-    from tfgan_translate.config import Pix2PixConfig
-    from tfgan_translate.training.run import train
-
-    config = Pix2PixConfig(data=str(synth_dir), image_size=32, load_size=36, netG="unet_32", ngf=4, ndf=4,
-                           epochs=1, steps_per_epoch=2, precision="float32", strategy="none", sample_count=2)
-    run_dir = tmp_path_factory.mktemp("evaluate") / "run"
-    train(config, run_dir, verbose=0)
-    return run_dir
-
-
 def test_cli_evaluate_checkpoint(tiny_run, synth_dir, tmp_path):
     report = tmp_path / "report"
     out = tmp_path / "eval.json"

@@ -26,15 +26,14 @@ def _plugin(accumulator, tag):
     return accumulator.SummaryMetadata(tag).plugin_data.plugin_name
 
 
-@pytest.fixture(scope="module")
-def p2p_run(synth_dir, tmp_path_factory):
-    config = Pix2PixConfig(data=str(synth_dir), log_every=1, sample_every=2, checkpoint_every=2, keep_checkpoints=2,
-                           **TINY)
-    return train(config, tmp_path_factory.mktemp("mon") / "run", verbose=0)
+@pytest.fixture
+def p2p_run(tiny_run):
+    """The session's shared run (conftest.tiny_run: log_every=1, sample_every=2, checkpoint_every=2, keep 2)."""
+    return tiny_run
 
 
 def test_tensorboard_has_every_loss_per_step_and_epoch_lrs_and_validation(p2p_run):
-    logs = p2p_run.run_dir / "logs"
+    logs = p2p_run / "logs"
     train_events = _events(logs / "train")
     tags = set(train_events.Tags()["tensors"])
     for term in ("g_loss", "g_l1_loss", "g_gan_loss", "d_loss", "d_real_loss", "d_fake_loss", "d_real", "d_fake"):
@@ -52,7 +51,7 @@ def test_tensorboard_has_every_loss_per_step_and_epoch_lrs_and_validation(p2p_ru
 
 
 def test_tensorboard_images_and_hparams(p2p_run):
-    logs = p2p_run.run_dir / "logs"
+    logs = p2p_run / "logs"
     samples = _events(logs / "samples")
     assert _plugin(samples, "samples") == "images"
     # every 2 steps (2, 4, 6) and at each epoch end (3, 6)
@@ -63,7 +62,7 @@ def test_tensorboard_images_and_hparams(p2p_run):
 
 
 def test_png_gallery_newest_first(p2p_run):
-    samples = p2p_run.run_dir / "samples"
+    samples = p2p_run / "samples"
     assert sorted(p.name for p in samples.glob("*.png")) == ["epoch_0001.png", "epoch_0002.png"]
     page = (samples / "index.html").read_text()
     assert page.index("epoch_0002.png") < page.index("epoch_0001.png")
@@ -71,12 +70,12 @@ def test_png_gallery_newest_first(p2p_run):
 
 
 def test_checkpoints_keep_k_and_latest(p2p_run):
-    folder = p2p_run.run_dir / "checkpoints"
+    folder = p2p_run / "checkpoints"
     kept = sorted(p.name for p in folder.glob("*.keras") if p.name != LATEST)
     assert len(kept) == 2 and "epoch_0002.keras" in kept, kept
     latest = keras.saving.load_model(folder / LATEST)
     assert int(latest.g_optimizer.iterations) == 6
-    assert json.loads((p2p_run.run_dir / "config.json").read_text())["keep_checkpoints"] == 2
+    assert json.loads((p2p_run / "config.json").read_text())["keep_checkpoints"] == 2
 
 
 class _Poison(keras.callbacks.Callback):
