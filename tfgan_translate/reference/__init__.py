@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
+from tfgan_translate.lazy import lazy_exports
 
 _EXPORTS = {
     "CheckpointError": "tfgan_translate.reference.pth",
@@ -55,14 +55,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tfgan_translate.reference' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
