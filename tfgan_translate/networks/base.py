@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import keras
 
-from tfgan_translate.networks.layers import NoiseDropout
+from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
+from tfgan_translate.networks.layers import NoiseDropout, check_positive, check_rate
 from tfgan_translate.networks.winograd import WinogradConv2D
 
 # Layer attributes that may change after building, with the value every layer is built with.
 _SWITCHES = ((NoiseDropout, "at_inference", True), (WinogradConv2D, "winograd", True))
+
+
+def check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain) -> None:
+    """The checks both generators run on the arguments they share, before building a layer."""
+    check_positive("input_channels", input_channels)
+    check_positive("output_channels", output_channels)
+    check_positive("ngf", ngf)
+    check_choice("norm", norm, NORMS)
+    check_rate("dropout", dropout)
+    check_choice("upsample", upsample, UPSAMPLES)
+    check_positive("init_gain", init_gain, number=True)
 
 
 class Network(keras.Model):

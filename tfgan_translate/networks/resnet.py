@@ -5,14 +5,12 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
-from tfgan_translate.networks.base import Network
+from tfgan_translate.networks.base import Network, check_generator_arguments
 from tfgan_translate.networks.layers import (
     NoiseDropout,
     ReflectionPadding2D,
     check_divisible,
     check_positive,
-    check_rate,
     conv_init,
     normalization,
     spatial_shape,
@@ -115,13 +113,7 @@ class ResNetGenerator(Network):
         **kwargs,
     ):
         check_positive("n_blocks", n_blocks, minimum=0)
-        check_positive("input_channels", input_channels)
-        check_positive("output_channels", output_channels)
-        check_positive("ngf", ngf)
-        check_choice("norm", norm, NORMS)
-        check_rate("dropout", dropout)
-        check_choice("upsample", upsample, UPSAMPLES)
-        check_positive("init_gain", init_gain, number=True)
+        check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain)
         height, width = spatial_shape(image_size)
         check_divisible(f"resnet_{n_blocks}blocks", 4, height, width)
 

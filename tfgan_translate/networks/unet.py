@@ -5,13 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
-from tfgan_translate.networks.base import Network
+from tfgan_translate.networks.base import Network, check_generator_arguments
 from tfgan_translate.networks.layers import (
     NoiseDropout,
     check_divisible,
     check_positive,
-    check_rate,
     conv_init,
     normalization,
     spatial_shape,
@@ -122,13 +120,7 @@ class UNetGenerator(Network):
         **kwargs,
     ):
         check_positive("depth", depth, minimum=2)
-        check_positive("input_channels", input_channels)
-        check_positive("output_channels", output_channels)
-        check_positive("ngf", ngf)
-        check_choice("norm", norm, NORMS)
-        check_rate("dropout", dropout)
-        check_choice("upsample", upsample, UPSAMPLES)
-        check_positive("init_gain", init_gain, number=True)
+        check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain)
         height, width = spatial_shape(image_size)
         check_divisible(f"unet_{2 ** depth}", 2**depth, height, width)
 
