@@ -211,6 +211,14 @@ class _TrainingConfig(_Config):
                 f"Invalid value for `load_size`. Received: load_size={self.load_size}. "
                 f"Expected load_size >= image_size ({self.image_size}) for preprocess={self.preprocess!r}."
             )
+        depth = {"basic": 3, "n_layers": self.n_layers_D}.get(self.netD)  # the PixelGAN takes any size
+        if depth is not None and getattr(self, "uses_gan", True) and self.image_size < 3 * 2**depth:
+            # Each of the `depth` stride-2 convolutions halves the map, the two 4x4 stride-1 ones take 2 off.
+            raise ValueError(
+                f"Invalid value for `n_layers_D`. Received: n_layers_D={depth} (netD={self.netD!r}) with "
+                f"image_size={self.image_size}. Expected image_size >= {3 * 2**depth} for that PatchGAN to give "
+                f"one logit, or n_layers_D <= {max(1, (self.image_size // 3).bit_length() - 1)}."
+            )
 
 
 @dataclasses.dataclass(frozen=True)
