@@ -6,7 +6,8 @@ An export folder::
       saved_model/               TensorFlow SavedModel: serving_default (float) and translate_image (uint8)
       generator_float32.tflite   TFLite, builtin ops only (also _float16, _int8 when asked)
       metadata.json              model, channels, normalisation, size rule, noise policy, training config,
-                                 versions, parity figures measured at export (written last)
+                                 versions, parity figures measured at export, the files written (written last)
+      anything else              the user's (notes, samples): kept when the folder is exported again
 
 What `export_generator` does:
 
@@ -15,8 +16,16 @@ What `export_generator` does:
    (the trained model is left as it is); batch norm runs on its moving statistics.
 3. Gather representative images (int8 calibration, parity check).
 4. In a staging folder beside OUT: write the SavedModel, convert the .tflite
-   files, measure parity against the Keras copy, write metadata.json.
+   files, measure parity against the Keras copy, write metadata.json (which
+   lists the files written); hard-link (or copy) into it every file of an
+   earlier export in OUT that that export did not write.
 5. Swap the staging folder in for OUT (an earlier export there is replaced only now).
+
+Before any of this, OUT is checked and its parent tidied: an earlier export that a killed export left
+renamed aside (`.OUT.old-PID-x`, the process gone) is put back, and the staging and old folders of
+processes that are gone are deleted (`io.remove_stale_temporaries`). A folder holding files but no
+export is refused, and so is an earlier export holding a file of the user's under a name this export
+writes.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import os
+import shutil
 from pathlib import Path
 
 import keras
@@ -42,13 +53,16 @@ from tfgan_translate.export.generator import (
     size_rule,
 )
 from tfgan_translate.export.metadata import (
+    FILES_KEY,
     METADATA_FILENAME,
     is_export,
+    list_entries,
     read_metadata,
     versions,
     write_metadata,
+    written_by_export,
 )
-from tfgan_translate.io import PIXEL_SCALE, staged_folder
+from tfgan_translate.io import PIXEL_SCALE, _pid_alive, remove_stale_temporaries, staged_folder
 
 log = logging.getLogger("tfgan_translate")
 
@@ -59,12 +73,17 @@ PARITY_IMAGES = 4
 
 @dataclasses.dataclass
 class ExportResult:
-    """What `export_generator` wrote: the folder, its files and the metadata (parity figures included)."""
+    """What `export_generator` wrote: the folder, its files and the metadata (parity figures included).
+
+    `kept` lists the entries of an earlier export in the folder that it had not written (the user's
+    files, relative paths, folders ending with "/"): they are in the new export too.
+    """
 
     out_dir: Path
     saved_model: Path | None
     tflite: dict[str, Path]
     metadata: dict
+    kept: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def metadata_path(self) -> Path:
@@ -78,6 +97,8 @@ class ExportResult:
                          "any size)")
         lines += [f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)" for path in self.tflite.values()]
         lines.append(f"  {self.metadata_path}")
+        if self.kept:
+            lines.append(f"  kept from the earlier export (files it did not write): {_listing(self.kept)}")
         for name, figures in self.metadata["parity"].items():
             if isinstance(figures, dict) and "max_abs_diff" in figures:
                 psnr = figures["psnr_db"]
@@ -129,15 +150,110 @@ def _image_size(image_size, config, generator, multiple: int, netG: str) -> tupl
     return int(size[0]), int(size[1])
 
 
+def _listing(entries: list[str], limit: int = 5) -> str:
+    return ", ".join(entries[:limit]) + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
+
+
 def _check_out_dir(out_dir: Path) -> None:
-    """Refuses to replace a folder that is neither empty nor an earlier export (it would be deleted)."""
+    """Refuses a folder that is neither new, empty nor an earlier export (an export is a folder of its own)."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder.")
+        raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder. Expected a new, "
+                         "empty or earlier export folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not is_export(out_dir):
         raise ValueError(
             f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an earlier export; "
-            "an export replaces its whole folder, so choose a new or empty folder."
+            "an export is written into a folder of its own, so choose a new or empty folder."
         )
+
+
+def _dead_process_folder(entry: Path, prefix: str) -> bool:
+    """Whether `entry` is named PREFIX + PID-... (as `io.staged_folder` names them) with PID no longer running."""
+    pid = entry.name[len(prefix):].split("-", 1)[0]
+    return entry.name.startswith(prefix) and pid.isdigit() and not _pid_alive(int(pid))
+
+
+def _restore_interrupted_swap(out_dir: Path) -> None:
+    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-x`."""
+    if out_dir.exists() or out_dir.is_symlink() or not out_dir.parent.is_dir():
+        return
+    prefix = f".{out_dir.name}.old-"
+    aside = []
+    for entry in out_dir.parent.iterdir():
+        if _dead_process_folder(entry, prefix) and entry.is_dir() and not entry.is_symlink():
+            try:
+                if is_export(entry):
+                    aside.append(entry)
+            except ValueError:  # an unreadable metadata.json: not a complete export
+                continue
+    if aside:
+        newest = max(aside, key=lambda path: path.stat().st_mtime)
+        newest.rename(out_dir)
+        log.warning("Restored the earlier export %s from %s, where an export that was killed while swapping "
+                    "folders had left it.", out_dir, newest.name)
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    """Restores an export a killed swap left aside, deletes dead processes' staging folders, checks `out_dir`."""
+    _restore_interrupted_swap(out_dir)
+    removed = remove_stale_temporaries(out_dir.parent)
+    if removed:
+        log.info("Removed %d temporary folder(s) or file(s) left in %s by a process that is gone: %s", len(removed),
+                 out_dir.parent, _listing([path.name for path in removed]))
+    _check_out_dir(out_dir)
+
+
+def _user_entries(out_dir: Path) -> list[str]:
+    """The top-most entries of the export in `out_dir` that it did not write (`metadata.written_by_export`)."""
+    if not out_dir.is_dir():
+        return []
+    ours = written_by_export(read_metadata(out_dir))
+    kept: list[str] = []
+    for entry in list_entries(out_dir):
+        parents = entry.rstrip("/").split("/")[:-1]
+        inside_kept = any("/".join(parents[:i]) + "/" in kept for i in range(1, len(parents) + 1))
+        if not ours(entry) and not inside_kept:
+            kept.append(entry)
+    return kept
+
+
+def _check_no_clash(out_dir: Path, kept: list[str], names: set[str]) -> None:
+    """Refuses to export when a file of the user's in `out_dir` has a name this export writes."""
+    clashes = [entry for entry in kept if entry.rstrip("/") in names]
+    if clashes:
+        raise ValueError(
+            f"Invalid value for `out_dir`: {out_dir} holds {_listing(clashes)}, which the earlier export there did "
+            f"not write ({METADATA_FILENAME} does not list it) and this export would replace. Expected no such "
+            "file of your own: move or rename it, or choose another folder."
+        )
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target)  # the same file system (OUT and the staging folder share a parent): no copy
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _carry_over(out_dir: Path, staging: Path) -> list[str]:
+    """Hard-links (or copies) into `staging` the entries of the export in `out_dir` that it did not write.
+
+    The originals stay where they are until the swap, so an interrupted export loses none of them.
+    """
+    kept = _user_entries(out_dir)
+    for entry in kept:
+        source, target = out_dir / entry.rstrip("/"), staging / entry.rstrip("/")
+        if target.exists() or target.is_symlink():
+            _check_no_clash(out_dir, [entry], {entry.rstrip("/")})
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            os.symlink(os.readlink(source), target)
+        elif source.is_dir():
+            shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(source, target)
+    if kept:
+        log.info("Kept from the earlier export in %s (files it did not write): %s", out_dir, _listing(kept))
+    return kept
 
 
 def export_generator(
@@ -162,9 +278,11 @@ def export_generator(
             checkpoints/latest.keras), a `.keras` file, or a Pix2Pix / CycleGAN /
             generator model object (then `out_dir` is required).
         out_dir: str, Path or None. The export folder, replaced atomically; it
-            must be new, empty or an earlier export. Defaults to
-            `exports/<run-name>` (`exports/<run-name>-<direction>` for a CycleGAN's
-            F), relative to the current folder.
+            must be new, empty or an earlier export. Files of an earlier export
+            that it did not write (notes, samples: anything its metadata.json
+            does not list) are kept. Defaults to `exports/<run-name>`
+            (`exports/<run-name>-<direction>` for a CycleGAN's F), relative to
+            the current folder.
         direction: str or None. "AtoB" or "BtoA", named after the data folders;
             None: the run's training direction (G). The other direction is
             a CycleGAN's F; a Pix2Pix has only G (see `generator_for`).
@@ -191,12 +309,14 @@ def export_generator(
             `export.subpixel`). False keeps TRANSPOSE_CONV. Defaults to True.
 
     Returns:
-        An `ExportResult(out_dir, saved_model, tflite, metadata)`.
+        An `ExportResult(out_dir, saved_model, tflite, metadata, kept)`.
 
     Raises:
         FileNotFoundError: the run or checkpoint, or the representative folder, does not exist.
         ValueError: an invalid argument, a representative folder without images,
-            int8 without any representative images, an `out_dir` holding other files.
+            int8 without any representative images, an `out_dir` holding files but
+            no export, or an earlier export holding a file of the user's under a name
+            this export writes.
 
     Example:
 
@@ -222,7 +342,10 @@ def export_generator(
             raise ValueError("Invalid value for `out_dir`: None. Pass `out_dir` when exporting a model object.")
         out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
     out_dir = Path(out_dir)
-    _check_out_dir(out_dir)
+    _prepare_out_dir(out_dir)
+    _check_no_clash(out_dir, _user_entries(out_dir),
+                    {METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
+                     *((SAVED_MODEL_DIR,) if saved_model else ())})
     netG, multiple = size_rule(generator)
     size = _image_size(image_size, config, generator, multiple, netG)
     c_in, c_out = int(generator.input_shape[-1]), int(generator.output_shape[-1])
@@ -283,15 +406,18 @@ def export_generator(
             "parity": figures,
             "training_config": config.to_dict() if config is not None else None,
             "versions": versions(),
+            FILES_KEY: sorted([*list_entries(staging), METADATA_FILENAME]),  # what a re-export may replace
         }
         write_metadata(staging, metadata)
         metadata = read_metadata(staging)  # as a reader sees it: format tag added, JSON types
+        kept = _carry_over(out_dir, staging)
     log.info("Export written to %s", out_dir)
     return ExportResult(
         out_dir=out_dir,
         saved_model=out_dir / SAVED_MODEL_DIR if saved_model else None,
         tflite={name: out_dir / tflite_module.FILE_NAMES[name] for name in files},
         metadata=metadata,
+        kept=kept,
     )
 
 

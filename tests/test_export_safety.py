@@ -1,0 +1,129 @@
+"""Exporting again never loses a user's files, and a killed export's staging folders are cleaned up (issue 16).
+
+Each test uses only `export_generator`'s public behaviour, so it runs (and fails) on the code before the fix too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tfgan_translate.export import export_generator
+from tfgan_translate.export import tflite as tflite_module
+from tfgan_translate.networks import unet_generator
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return unet_generator(depth=5, ngf=4)
+
+
+@pytest.fixture(scope="module")
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def _export(generator, out, **kwargs):
+    return export_generator(generator, out, saved_model=False, image_size=SIZE, **kwargs)
+
+
+def test_reexport_keeps_the_files_the_export_did_not_write(generator, tmp_path):
+    out = tmp_path / "exp"
+    _export(generator, out)
+    (out / "NOTES.txt").write_text("trained on the March photos")
+    (out / "samples").mkdir()
+    (out / "samples" / "a.png").write_bytes(b"a user's picture")
+    (out / "latest").symlink_to("generator_float32.tflite")
+
+    result = _export(generator, out, quantize="float16")
+
+    assert (out / "NOTES.txt").read_text() == "trained on the March photos"
+    assert (out / "samples" / "a.png").read_bytes() == b"a user's picture"
+    assert os.readlink(out / "latest") == "generator_float32.tflite"
+    assert not (out / "generator_float32.tflite").exists()  # the earlier export's own file: replaced
+    assert (out / "generator_float16.tflite").is_file()
+    assert sorted(result.kept) == ["NOTES.txt", "latest", "samples/"]
+    assert "NOTES.txt" in result.summary()
+    listed = json.loads((out / "metadata.json").read_text())["files"]
+    assert listed == ["generator_float16.tflite", "metadata.json"]  # the user's files are not listed as ours
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]  # no staging or old folder left
+
+    _export(generator, out)  # and again: still kept
+    assert (out / "NOTES.txt").read_text() == "trained on the March photos"
+    assert sorted(p.name for p in out.iterdir()) == ["NOTES.txt", "generator_float32.tflite", "latest",
+                                                     "metadata.json", "samples"]
+
+
+def test_reexport_refuses_to_replace_a_file_of_the_users(generator, tmp_path, monkeypatch):
+    out = tmp_path / "exp"
+    _export(generator, out)
+    (out / "generator_float16.tflite").write_bytes(b"my own conversion")
+
+    def never(*args, **kwargs):
+        raise AssertionError("converted before refusing")
+
+    monkeypatch.setattr(tflite_module, "convert", never)
+    with pytest.raises(ValueError, match=r"generator_float16\.tflite.*did not write.*move or rename it"):
+        _export(generator, out, quantize="float16")
+    assert (out / "generator_float16.tflite").read_bytes() == b"my own conversion"
+    assert (out / "generator_float32.tflite").is_file()
+
+
+def test_an_interrupted_reexport_keeps_the_earlier_export_and_the_users_files(generator, tmp_path, monkeypatch):
+    out = tmp_path / "exp"
+    _export(generator, out)
+    (out / "NOTES.txt").write_text("mine")
+    before = sorted(p.name for p in out.iterdir())
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C half-way through the conversion
+
+    monkeypatch.setattr(tflite_module, "convert", broken)
+    with pytest.raises(KeyboardInterrupt):
+        _export(generator, out)
+    assert sorted(p.name for p in out.iterdir()) == before and (out / "NOTES.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
+
+
+def test_stale_staging_folders_of_dead_processes_are_removed(generator, tmp_path, dead_pid):
+    out = tmp_path / "exp"
+    _export(generator, out)
+    stale = [tmp_path / f".exp.tmp-{dead_pid}-0badc0de", tmp_path / f".exp.old-{dead_pid}-0badc0de",
+             tmp_path / f".other.tmp-{dead_pid}-12345678"]  # another export's, in the same parent
+    for folder in stale:
+        folder.mkdir()
+        (folder / "generator_float32.tflite").write_bytes(b"\0" * 1000)  # model-sized, in real life
+    live = tmp_path / f".exp.tmp-{os.getpid()}-a11ve000"  # an export running now: left alone
+    live.mkdir()
+    mine = tmp_path / ".exp.tmp-notes"  # not a name an export makes
+    mine.mkdir()
+
+    _export(generator, out)
+
+    assert not any(folder.exists() for folder in stale)
+    assert live.is_dir() and mine.is_dir()
+    assert (out / "metadata.json").is_file()
+
+
+def test_an_export_killed_between_its_renames_is_put_back(generator, tmp_path, dead_pid):
+    out = tmp_path / "exp"
+    _export(generator, out)
+    (out / "NOTES.txt").write_text("mine")
+    # What `kill -9` between "rename OUT aside" and "rename staging to OUT" leaves: no OUT, two hidden folders.
+    out.rename(tmp_path / f".exp.old-{dead_pid}-0badc0de")
+    (tmp_path / f".exp.tmp-{dead_pid}-0badc0de").mkdir()
+
+    _export(generator, out, quantize="float16")
+
+    assert (out / "NOTES.txt").read_text() == "mine"
+    assert (out / "generator_float16.tflite").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
