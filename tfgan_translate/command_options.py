@@ -35,6 +35,10 @@ class TrainOptions(Options):
     resume: bool = option(False, "continue the run in --out from its latest checkpoint (weights, optimizers, lr "
                                  "schedule, pools, data position); only flags given here change its saved config",
                           switch=True)
+    overwrite: bool = option(False, "train a new run in an --out that holds one: its config.json, metrics.json, "
+                                    "checkpoints, TensorBoard events and sample grids are deleted first; other files "
+                                    "stay (in a non-empty folder holding no run: train beside its files, deleting "
+                                    "nothing)", switch=True)
     n_epochs: int | None = option(None, "epochs at the initial learning rate (the reference's n_epochs); total = "
                                         "n_epochs + n_epochs_decay, with n_epochs_decay defaulting to n_epochs; "
                                         "instead of --epochs", ge=0)
@@ -118,10 +122,14 @@ class EvaluateOptions(Options):
                                     "size); default: the files' size", gt=0)
     fit: Fit = option("pad", "meet the generator's size rule by reflect-padding or resizing, as translate")
     channels: typing.Literal[1, 3, 4] = option(3, "channels --pred and --truth are read with")
-    json: str | None = option(None, "write the per-image and mean figures as JSON", metavar="OUT")
+    skip_bad_files: bool = option(False, "skip and count unreadable images (listed in the JSON, the report and the "
+                                         "summary) instead of stopping at the first", switch=True)
+    json: str | None = option(None, "write the per-image and mean figures as JSON: a new file or an earlier "
+                                    "evaluation's", metavar="OUT")
     report: str | None = option(None, "write DIR/report.md, DIR/metrics.json and DIR/samples.png ([input |] pred | "
                                       "truth); with --checkpoint/--model also the translations (DIR/input, "
-                                      "DIR/pred, DIR/truth)", metavar="DIR")
+                                      "DIR/pred, DIR/truth); a new or empty folder or an earlier report",
+                                metavar="DIR")
     grid_rows: int = option(8, "rows in the report's sample grid", ge=0)
     kid: bool = option(False, "KID (Inception-v3 features)", switch=True)
     fid: bool = option(False, "FID (Inception-v3 features)", switch=True)

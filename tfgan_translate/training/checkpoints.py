@@ -13,19 +13,24 @@ Layout (inside RUN_DIR/checkpoints/)::
     latest.keras            the newest of them (what translate/export/resume read)
 
 Each file is written under a temporary name and renamed into place, so a
-crash while writing leaves the previous checkpoints intact.
+crash while writing leaves the previous checkpoints intact; the temporaries a
+killed run leaves are removed at the next start (`remove_stale_checkpoint_files`).
+Reading a run, `load_newest_checkpoint` takes `latest.keras`, or, where that
+does not load, the newest epoch/step checkpoint that does, saying which and why.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import keras
 
-from tfgan_translate.io import atomic_file
+from tfgan_translate.io import atomic_file, remove_stale_temporaries
 
 log = logging.getLogger("tfgan_translate")
 
@@ -104,3 +109,152 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     """RUN_DIR/checkpoints/latest.keras if it exists, else None."""
     path = Path(run_dir) / "checkpoints" / LATEST
     return path if path.is_file() else None
+
+
+# ------------------------------------------------------------------ reading a run's checkpoints
+_CHECKPOINT_NAME = re.compile(r"^(epoch_\d+|step_\d+)\.keras$")
+# What tfgan_translate before io.atomic_file wrote while saving (fixed names, no PID): .epoch_0003.tmp.keras
+_LEGACY_TEMPORARY = re.compile(r"^\.(epoch_\d+|step_\d+|latest)\.tmp\.keras$")
+
+
+class CheckpointLoadError(ValueError):
+    """No checkpoint of a run (or the one `.keras` file given) could be loaded; the message lists each and why."""
+
+
+def checkpoint_candidates(run_dir: str | Path) -> list[Path]:
+    """A run's checkpoints, in the order a reader should try them: `latest.keras`, then the others, newest first.
+
+    "Newest" is the latest written (modification time; the name breaks ties), the order in which
+    `RunCheckpoint` keeps them.
+
+    Args:
+        run_dir: str or Path. A run folder.
+
+    Returns:
+        list of Path: RUN_DIR/checkpoints/latest.keras (if present), then every `epoch_*.keras` and
+        `step_*.keras` there; empty if there are none.
+
+    Example:
+
+    >>> [p.name for p in checkpoint_candidates("runs/facades")]  # doctest: +SKIP
+    ['latest.keras', 'epoch_0002.keras', 'step_00000004.keras', 'step_00000003.keras']
+    """
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    others = [p for p in folder.iterdir() if _CHECKPOINT_NAME.match(p.name) and p.is_file()]
+    others.sort(key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    latest = folder / LATEST
+    return ([latest] if latest.is_file() else []) + others
+
+
+def _why_unloadable(path: Path, error: BaseException) -> str:
+    """One line saying why `path` did not load: a truncated archive is named as such, else the error's first line."""
+    if not zipfile.is_zipfile(path):
+        return "not a complete .keras (zip) file: truncated or damaged"
+    first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
+
+
+def _try_load(path: Path, config) -> tuple[keras.Model | None, str | None]:
+    """(model, None) if `path` loads, else (None, why not)."""
+    from tfgan_translate.training.legacy import load_checkpoint
+
+    try:
+        return load_checkpoint(path, config), None
+    except MemoryError:
+        raise
+    except Exception as error:  # any damage: a bad archive, a truncated .h5, a crafted or foreign file
+        return None, _why_unloadable(path, error)
+
+
+def load_checkpoint_file(path: str | Path, config=None) -> keras.Model:
+    """Loads one `.keras` checkpoint (`legacy.load_checkpoint`); any failure becomes one `CheckpointLoadError`.
+
+    Args:
+        path: str or Path. The `.keras` file.
+        config: Pix2PixConfig, CycleGANConfig or None. The run's config, to upgrade a 0.1 checkpoint.
+
+    Returns:
+        The model.
+
+    Raises:
+        CheckpointLoadError: the file does not load; the message names it and says why.
+
+    Example:
+
+    >>> model = load_checkpoint_file("runs/facades/checkpoints/epoch_0200.keras")  # doctest: +SKIP
+    """
+    path = Path(path)
+    model, reason = _try_load(path, config)
+    if model is None:
+        raise CheckpointLoadError(f"Invalid checkpoint {path}: it does not load ({reason}). Expected a .keras "
+                                  "file written by tfgan-translate.")
+    return model
+
+
+def load_newest_checkpoint(run_dir: str | Path, config=None) -> tuple[Path, keras.Model]:
+    """The newest checkpoint of a run that loads, and its model, falling back past damaged ones.
+
+    `latest.keras` is tried first, then the epoch/step checkpoints newest first (`checkpoint_candidates`).
+    Each one refused is logged (a warning naming it and why); where the one used is not `latest.keras`,
+    an info line says which it is.
+
+    Args:
+        run_dir: str or Path. A run folder.
+        config: Pix2PixConfig, CycleGANConfig or None. The run's config, to upgrade 0.1 checkpoints.
+
+    Returns:
+        (path, model): the checkpoint used and its model.
+
+    Raises:
+        FileNotFoundError: the run has no checkpoint.
+        CheckpointLoadError: none of its checkpoints loads; the message lists each one and why.
+
+    Example:
+
+    >>> path, model = load_newest_checkpoint("runs/facades")  # doctest: +SKIP
+    """
+    run_dir = Path(run_dir)
+    candidates = checkpoint_candidates(run_dir)
+    if not candidates:
+        raise FileNotFoundError(f"Run {run_dir} has no checkpoint (checkpoints/latest.keras, epoch_*.keras or "
+                                "step_*.keras): was it trained for an epoch?")
+    refused = []
+    for path in candidates:
+        model, reason = _try_load(path, config)
+        if model is None:
+            log.warning("Checkpoint %s refused: %s.", path, reason)
+            refused.append(f"{path.name} ({reason})")
+            continue
+        if refused:
+            log.info("Using %s (step %d), the newest checkpoint that loads.", path, int(model.steps_run))
+        return path, model
+    raise CheckpointLoadError(f"No checkpoint of run {run_dir} loads; tried: {'; '.join(refused)}. Expected at "
+                              "least one intact .keras file in its checkpoints/ folder; to start the run over, "
+                              "pass overwrite=True (--overwrite).")
+
+
+def remove_stale_checkpoint_files(run_dir: str | Path) -> list[Path]:
+    """Deletes what killed runs left half-written in a run folder; returns what was removed.
+
+    That is the temporaries of `io.atomic_file` whose process is gone (`io.remove_stale_temporaries`) in
+    RUN_DIR, RUN_DIR/checkpoints and RUN_DIR/samples, and the fixed-name `.NAME.tmp.keras` files that
+    tfgan_translate 0.1 wrote while saving. Call it holding the run folder's lock (no other writer).
+
+    Example:
+
+    >>> remove_stale_checkpoint_files("runs/facades")  # doctest: +SKIP
+    [PosixPath('runs/facades/checkpoints/.step_00000006.keras.tmp-4242-1f2e3d4c.keras')]
+    """
+    run_dir = Path(run_dir)
+    removed = []
+    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+        removed += remove_stale_temporaries(folder)
+    checkpoints = run_dir / "checkpoints"
+    if checkpoints.is_dir():
+        for path in checkpoints.iterdir():
+            if _LEGACY_TEMPORARY.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
