@@ -13,6 +13,12 @@ FID between the two sets on request (`distribution.py`, features from
 generator or an export) into ``OUT/pred/``, writing the matching targets to
 ``OUT/truth/`` and the inputs to ``OUT/input/``, ready for `evaluate_folders`.
 
+Unreadable images: every file is checked before the first is scored or
+translated. Without `skip_bad_files` the first bad one stops the evaluation
+with its name and the reason (and the flag to pass); with it, the pairs holding
+one are left out and listed in ``info["skipped"]`` ({"name", "file",
+"reason"}), which the JSON, the report and the summary show.
+
 Example:
 
 >>> result = evaluate_folders("translated/", "photos/", kid=True,
@@ -29,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfgan_translate.data.files import DataError, list_images, load_image, save_image
+from tfgan_translate.data.files import DataError, check_images, list_images, load_image, save_image
 from tfgan_translate.evaluation.distribution import fid_from_features, kid_from_features
 from tfgan_translate.evaluation.metrics import PAIRED_METRICS, PSNR_CAP_DB, paired_metrics
 
@@ -77,6 +83,8 @@ class EvaluationResult:
                  f"SSIM {mean['ssim']:.4f}  sharpness {mean['sharpness']:.3f}"]
         if self.info.get("resized"):
             lines.append(f"  {len(self.info['resized'])} prediction(s) resized to their truth's size")
+        if self.info.get("skipped"):
+            lines.append(f"  Skipped {describe_skipped(self.info['skipped'])}")
         if self.kid is not None:
             lines.append(f"  KID {self.kid['mean']:.5f} +- {self.kid['std']:.5f}")
         if self.fid is not None:
@@ -88,6 +96,8 @@ class EvaluationResult:
     def to_dict(self) -> dict:
         """A JSON-ready dict: info, count, mean, kid/fid when computed, units, per_image."""
         out = {**self.info, "count": len(self.per_image), "mean": dict(self.mean)}
+        if "skipped" in self.info:
+            out["skipped_count"] = len(self.info["skipped"])
         if self.kid is not None:
             out["kid"] = dict(self.kid)
         if self.fid is not None:
@@ -152,6 +162,85 @@ def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
         return image
     resized = tf.image.resize(image, (height, width), method="bicubic", antialias=True)
     return np.clip(resized.numpy(), -1.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- unreadable images
+
+SKIP_ADVICE = "Pass --skip-bad-files (skip_bad_files=True from Python) to skip and count unreadable images."
+
+
+def describe_skipped(skipped: Sequence[dict], limit: int = 5) -> str:
+    """'N unreadable image(s) (--skip-bad-files): FILE (reason); ...' for ``info["skipped"]``."""
+    listed = "; ".join(f"{row['file']} ({row['reason']})" for row in skipped[:limit])
+    more = f"; and {len(skipped) - limit} more" if len(skipped) > limit else ""
+    return f"{len(skipped)} unreadable image(s) (--skip-bad-files): {listed}{more}"
+
+
+def readable_pairs(pairs: Sequence[tuple], skip_bad_files: bool) -> tuple[list[tuple], list[dict]]:
+    """Checks every file of `pairs` before any is used; keeps the pairs whose files all read.
+
+    Args:
+        pairs: sequence of (name, file, file, ...) tuples (the same file may appear twice, e.g. an
+            aligned A|B file that is both input and truth).
+        skip_bad_files: bool. Leave out the pairs holding an unreadable file instead of raising.
+
+    Returns:
+        (the good pairs in their order, [{"name", "file", "reason"}, ...] for each bad file).
+
+    Raises:
+        DataError: without `skip_bad_files`, naming the first bad file, the reason, how many are bad and
+            the flag to pass.
+    """
+    files = list(dict.fromkeys(path for pair in pairs for path in pair[1:]))
+    _, bad = check_images(files, aligned=False, skip_bad=True, min_size=0)  # load_image's checks, cached
+    reasons = dict(bad)
+    if reasons and not skip_bad_files:
+        path, reason = bad[0]
+        count = f" ({len(bad)} unreadable images in all)" if len(bad) > 1 else ""
+        raise DataError(f"{path}: {reason}{count}. {SKIP_ADVICE}")
+    good, skipped = [], []
+    for pair in pairs:
+        problems = [path for path in dict.fromkeys(pair[1:]) if path in reasons]
+        skipped += [{"name": pair[0], "file": str(path), "reason": reasons[path]} for path in problems]
+        if not problems:
+            good.append(pair)
+    if skipped:
+        log.warning("Skipped %s", describe_skipped(skipped))
+    if pairs and not good:
+        raise DataError(f"Nothing to evaluate: every one of the {len(pairs)} pair(s) holds an unreadable image "
+                        f"({describe_skipped(skipped)}).")
+    return good, skipped
+
+
+def _load(path: Path, channels: int) -> np.ndarray:
+    """`load_image`, with TensorFlow's decoding errors (a file PIL reads but TensorFlow does not) as DataError."""
+    import tensorflow as tf
+
+    try:
+        return load_image(path, channels)
+    except tf.errors.OpError as error:
+        raise DataError(f"{path}: TensorFlow cannot decode it ({error.message}). {SKIP_ADVICE}") from None
+
+
+def _loaded(pairs: Iterable[tuple], channels: Sequence[int], skip_bad_files: bool, skipped: list[dict]):
+    """Yields (name, image, ...) for each (name, file, ...) read with `channels`.
+
+    A file that passed `readable_pairs` but fails to load (changed since, or one PIL reads and TensorFlow
+    does not) raises, or with `skip_bad_files` leaves its pair out and is recorded in `skipped`.
+    """
+    for name, *paths in pairs:
+        images = []
+        for path, count in zip(paths, channels, strict=True):
+            try:
+                images.append(_load(path, count))
+            except DataError as error:
+                if not skip_bad_files:
+                    raise
+                skipped.append({"name": name, "file": str(path), "reason": str(error)})
+                log.warning("Skipped %s", describe_skipped(skipped[-1:]))
+                break
+        else:
+            yield (name, *images)
 
 
 # ----------------------------------------------------------------------------- evaluating
@@ -273,39 +362,58 @@ def evaluate_arrays(predictions, truths, names: Sequence[str] | None = None, **k
 
 def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: int = 3,
                      json_path: str | Path | None = None, report_dir: str | Path | None = None, grid_rows: int = 8,
-                     input_dir: str | Path | None = None, info: dict | None = None, **kwargs) -> EvaluationResult:
+                     input_dir: str | Path | None = None, info: dict | None = None, skip_bad_files: bool = False,
+                     names: Iterable[str] | None = None, **kwargs) -> EvaluationResult:
     """Evaluates a folder of translations against a folder of targets, matched by file name.
+
+    `json_path` and `report_dir` are checked first (`report.check_output_paths`), then every image file,
+    so a bad output path or an unreadable image stops the evaluation before any image is scored.
 
     Args:
         pred_dir: str or Path. Translated images.
         truth_dir: str or Path. Ground truth; its image sizes are the reference.
         channels: int. Both are read as 1, 3 or 4 channels. Defaults to 3.
-        json_path: str, Path or None. Write the figures there as JSON (`write_json`). Defaults to None.
-        report_dir: str, Path or None. Write report.md, metrics.json and samples.png there (`write_report`).
-            Defaults to None.
+        json_path: str, Path or None. Write the figures there as JSON (`write_json`): a new file or an
+            earlier evaluation's JSON. Defaults to None.
+        report_dir: str, Path or None. Write report.md, metrics.json and samples.png there (`write_report`):
+            a new or empty folder, or an earlier report. Defaults to None.
         grid_rows: int. Rows of the report's sample grid. Defaults to 8.
         input_dir: str, Path or None. The inputs, matched by name: a first column of the grid. Defaults to None.
-        info: dict or None. Entries added to ``result.info`` (before anything is written). Defaults to None.
+        info: dict or None. Entries added to ``result.info`` (before anything is written); a "skipped" list
+            there is merged with this evaluation's. Defaults to None.
+        skip_bad_files: bool. Leave out (and list in ``info["skipped"]``) the pairs with an unreadable image
+            instead of stopping at the first. Defaults to False.
+        names: iterable of str or None. Evaluate only the pairs of these names (e.g. the ones just
+            translated into folders that hold older files). Defaults to None: every pair.
         **kwargs: forwarded to `evaluate_pairs` (kid, fid, feature_weights, extractor, ...).
 
     Returns:
-        EvaluationResult; ``info`` holds the two folders, ``written`` the files written.
+        EvaluationResult; ``info`` holds the two folders and the skipped files, ``written`` the files written.
 
     Raises:
-        DataError: unmatched names (listed), missing folders or unreadable files.
+        DataError: unmatched names (listed), missing folders, or an unreadable file without `skip_bad_files`
+            (named, with the flag to pass).
+        ValueError: a `json_path` or `report_dir` that cannot be written or would replace a file of the
+            user's (before any image is read).
 
     Example:
 
     >>> evaluate_folders("runs/facades/test_out", "data/facades_photos").mean  # doctest: +SKIP
     {'l1': 0.21, 'psnr': 14.8, 'ssim': 0.31, 'sharpness': 0.93}
     """
-    matched = match_files(pred_dir, truth_dir)
-    pairs = ((name, load_image(p, channels), load_image(t, channels)) for name, p, t in matched)
-    result = evaluate_pairs(pairs, **kwargs)
-    result.info = {"pred": str(pred_dir), "truth": str(truth_dir), **result.info, **(info or {})}
-    if json_path is not None or report_dir is not None:
-        from tfgan_translate.evaluation.report import write_json, write_report  # report.py imports this module
+    from tfgan_translate.evaluation.report import check_output_paths, write_json, write_report  # imports this
 
+    check_output_paths(json_path, report_dir)
+    matched = match_files(pred_dir, truth_dir)
+    if names is not None:
+        wanted = set(names)
+        matched = [pair for pair in matched if pair[0] in wanted]
+    info = dict(info or {})
+    matched, skipped = readable_pairs(matched, skip_bad_files)
+    skipped = [*info.pop("skipped", []), *skipped]
+    result = evaluate_pairs(_loaded(matched, (channels, channels), skip_bad_files, skipped), **kwargs)
+    result.info = {"pred": str(pred_dir), "truth": str(truth_dir), **result.info, "skipped": skipped, **info}
+    if json_path is not None or report_dir is not None:
         if json_path is not None:
             result.written["json"] = write_json(result, json_path)
         if report_dir is not None:
@@ -347,8 +455,11 @@ def translate_split(
     input_channels: int = 3,
     output_channels: int = 3,
     size: int | None = None,
+    skip_bad_files: bool = False,
 ) -> dict[str, Path]:
     """Translates a paired data set's split; writes OUT/input/, OUT/pred/ and OUT/truth/ as <stem>.png.
+
+    Every file of the split is checked before the first is translated (`readable_pairs`).
 
     Args:
         translate: callable (H, W, input_channels) in [-1, 1] -> (H, W, C) in [-1, 1]
@@ -363,27 +474,55 @@ def translate_split(
         input_channels, output_channels: int. Channels the inputs and the truth are read with.
         size: int or None. Resize inputs and truths to size x size (bicubic)
             first, e.g. the training size; None keeps the files' size.
+        skip_bad_files: bool. Leave out the pairs with an unreadable file (logged) instead of raising.
+            Defaults to False.
 
     Returns:
         {"input": Path, "pred": Path, "truth": Path}.
+
+    Raises:
+        DataError: an unreadable file without `skip_bad_files` (named, with the flag to pass), or a split
+            that is missing or empty.
     """
     if input_domain not in ("A", "B"):
         raise ValueError(f"Invalid value for argument `input_domain`. Received: input_domain={input_domain!r}. "
                          "Expected 'A' or 'B'.")
+    pairs, skipped = split_pairs(data, split, input_domain, skip_bad_files)
+    return translate_pairs(translate, pairs, out_dir, input_domain=input_domain, input_channels=input_channels,
+                           output_channels=output_channels, size=size, skip_bad_files=skip_bad_files,
+                           skipped=skipped, description=f"the {split} split of {data}")
+
+
+def split_pairs(data: str | Path, split: str | None, input_domain: str,
+                skip_bad_files: bool = False) -> tuple[list[tuple], list[dict]]:
+    """(pairs, skipped) of a paired data set's split: `_split_pairs` through `readable_pairs`.
+
+    Each pair is (name, input file, truth file, aligned); see `readable_pairs` for `skipped`.
+    """
+    pairs = _split_pairs(data, split, input_domain)
+    good, skipped = readable_pairs([(name, source, target) for name, source, target, _ in pairs], skip_bad_files)
+    aligned = {name: flag for name, _, _, flag in pairs}
+    return [(name, source, target, aligned[name]) for name, source, target in good], skipped
+
+
+def translate_pairs(translate: Callable[[np.ndarray], np.ndarray], pairs: Sequence[tuple], out_dir: str | Path, *,
+                    input_domain: str, input_channels: int, output_channels: int, size: int | None,
+                    skip_bad_files: bool, skipped: list[dict], description: str = "the split") -> dict[str, Path]:
+    """`translate_split`'s loop over `split_pairs`; a pair failing to load is added to `skipped` (or raises)."""
     truth_domain = "B" if input_domain == "A" else "A"
     out_dir = Path(out_dir)
     folders = {key: out_dir / key for key in ("input", "pred", "truth")}
-    for name, source, target, aligned in _split_pairs(data, split, input_domain):
-        image = load_image(source, input_channels)
-        truth = load_image(target, output_channels)
-        if aligned:
+    aligned_of = {pair[0]: pair[3] for pair in pairs}
+    loaded = _loaded([pair[:3] for pair in pairs], (input_channels, output_channels), skip_bad_files, skipped)
+    for name, image, truth in loaded:
+        if aligned_of[name]:
             image, truth = _half(image, input_domain), _half(truth, truth_domain)
         if size is not None:
             image, truth = resize_to(image, size, size), resize_to(truth, size, size)
         save_image(image, folders["input"] / f"{name}.png")
         save_image(translate(image), folders["pred"] / f"{name}.png")
         save_image(truth, folders["truth"] / f"{name}.png")
-    log.info("Translated the %s split of %s into %s", split, data, folders["pred"])
+    log.info("Translated %s into %s", description, folders["pred"])
     return folders
 
 
@@ -395,6 +534,9 @@ __all__ = [
     "evaluate_pairs",
     "feature_extractor",
     "match_files",
+    "readable_pairs",
     "resize_to",
+    "split_pairs",
+    "translate_pairs",
     "translate_split",
 ]

@@ -4,10 +4,16 @@
       metrics.json   `EvaluationResult.to_dict()`
       report.md      the means (and KID/FID), units, the grid, a per-image table
       samples.png    the first rows of the set: [input |] pred | truth
+      input/, pred/, truth/   with `evaluate_run`: the translations and their targets
+
+Nothing of the user's is replaced: `check_output_paths`, called before any image is read, accepts for
+the JSON a new file or an earlier evaluation's, and for the report a new or empty folder or an earlier
+report (its metrics.json is an evaluation's).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,8 +22,10 @@ from PIL import Image, ImageDraw
 
 from tfgan_translate import io
 from tfgan_translate.data.files import list_images, load_image, save_image
-from tfgan_translate.evaluation.evaluate import UNITS, EvaluationResult, match_files
+from tfgan_translate.evaluation.evaluate import UNITS, EvaluationResult, describe_skipped, match_files
 
+REPORT_FILES = ("report.md", "metrics.json", "samples.png")
+TRANSLATION_FOLDERS = ("input", "pred", "truth")  # what `evaluate_run` adds to a report folder
 _BACKGROUND = 255
 _LABEL_HEIGHT = 14
 _GAP = 2
@@ -32,6 +40,69 @@ def write_json(result: EvaluationResult | dict, path: str | Path) -> Path:
     PosixPath('out/metrics.json')
     """
     return io.write_json(path, result.to_dict() if isinstance(result, EvaluationResult) else result)
+
+
+def is_evaluation_json(path: str | Path) -> bool:
+    """Whether `path` is a JSON file written by `write_json` (an object with "mean" and "per_image")."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > 1 << 30:
+            return False
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(document, dict) and "mean" in document and "per_image" in document
+
+
+def check_output_paths(json_path: str | Path | None = None, report_dir: str | Path | None = None, *,
+                       translations: bool = False) -> None:
+    """Refuses, before any work, a JSON path or report folder that cannot be written or holds the user's files.
+
+    Args:
+        json_path: str, Path or None. `--json`: must be a new file, or an earlier evaluation's JSON
+            (`is_evaluation_json`) to replace, in an existing folder or a creatable one.
+        report_dir: str, Path or None. `--report`: must be a new or empty folder, a folder holding none of the
+            report's names (report.md, metrics.json, samples.png, and with `translations` input/, pred/,
+            truth/), or an earlier report (its metrics.json is an evaluation's).
+        translations: bool. The report folder also receives input/, pred/ and truth/ (`evaluate_run`).
+            Defaults to False.
+
+    Raises:
+        ValueError: naming the argument and its flag, the path received and what is expected.
+
+    Example:
+
+    >>> check_output_paths("eval/", None)  # doctest: +SKIP
+    ValueError: Invalid value for `json_path` (--json): eval is a folder. Expected the path of a JSON file ...
+    """
+    if json_path is not None:
+        path = Path(json_path)
+        where = "Invalid value for `json_path` (--json): "
+        if path.is_dir():
+            raise ValueError(f"{where}{path} is a folder. Expected the path of a JSON file to write, e.g. "
+                             f"{path / 'eval.json'}.")
+        blocker = next((parent for parent in path.parents if parent.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ValueError(f"{where}{path}: {blocker} is a file, not a folder. Expected a JSON file path in a "
+                             "folder.")
+        if (path.exists() or path.is_symlink()) and not is_evaluation_json(path):
+            raise ValueError(f"{where}{path} exists and is not an evaluation's JSON. Expected a new file or an "
+                             "earlier evaluation's JSON to replace: choose another path, or move that file.")
+    if report_dir is not None:
+        folder = Path(report_dir)
+        where = "Invalid value for `report_dir` (--report): "
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{where}{folder} is a file. Expected a folder (new, empty or an earlier report) "
+                             f"to write {', '.join(REPORT_FILES)} into.")
+        blocker = next((parent for parent in folder.parents if parent.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ValueError(f"{where}{folder}: {blocker} is a file, not a folder. Expected a folder path.")
+        names = REPORT_FILES + (TRANSLATION_FOLDERS if translations else ())
+        clashes = [name for name in names if folder.is_dir() and (folder / name).exists()]
+        if clashes and not is_evaluation_json(folder / "metrics.json"):
+            raise ValueError(f"{where}{folder} holds {', '.join(clashes)} but is not an earlier report (no "
+                             "metrics.json of an evaluation). Expected a new or empty folder, or an earlier "
+                             "report folder: choose another folder.")
 
 
 def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
@@ -134,6 +205,8 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     lines += [f"- images: {len(result.per_image)}"]
     if result.info.get("resized"):
         lines.append(f"- predictions resized to their truth's size: {len(result.info['resized'])}")
+    if result.info.get("skipped"):
+        lines.append(f"- skipped: {describe_skipped(result.info['skipped'], limit=20)}")
     lines += ["", "| metric | mean | meaning |", "|---|---|---|"]
     for key in ("l1", "psnr", "ssim", "sharpness"):
         lines.append(f"| {key} | {_format(mean[key], 2 if key == 'psnr' else 4)} | {_cell(UNITS[key])} |")
@@ -154,4 +227,5 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     return io.write_text(report_dir / "report.md", "\n".join(lines) + "\n")
 
 
-__all__ = ["image_grid", "write_json", "write_report"]
+__all__ = ["REPORT_FILES", "TRANSLATION_FOLDERS", "check_output_paths", "image_grid", "is_evaluation_json",
+           "write_json", "write_report"]

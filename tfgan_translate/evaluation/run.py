@@ -1,9 +1,10 @@
 """Evaluating a trained run or an export: translate a paired data set's split, then score it.
 
 `evaluate_run(source, data)` is `tfgan-translate evaluate --checkpoint RUN_DIR --data DIR` (or `--model
-EXPORT`) as a function: it opens the run (its generator, size rule, channels and direction) or the export
-(its metadata.json), translates the `split` of `data` with `translate_split`, scores the translations
-against the split's targets with `evaluate_folders`, and writes the JSON and the report on request.
+EXPORT`) as a function: it checks the output paths, opens the run (its generator, size rule, channels and
+direction) or the export (its metadata.json), checks every file of the `split` of `data` (`split_pairs`),
+translates it (`translate_pairs`), scores the translations against the split's targets with
+`evaluate_folders`, and writes the JSON and the report on request.
 
 Example:
 
@@ -27,8 +28,10 @@ from tfgan_translate.evaluation.evaluate import (
     EvaluationResult,
     evaluate_folders,
     feature_extractor,
-    translate_split,
+    split_pairs,
+    translate_pairs,
 )
+from tfgan_translate.evaluation.report import check_output_paths
 
 SourceKind = typing.Literal["auto", "checkpoint", "model"]  # what `evaluate_run`'s source is
 
@@ -89,6 +92,7 @@ def evaluate_run(
     fid: bool = False,
     feature_weights="imagenet",
     extractor=None,
+    skip_bad_files: bool = False,
     **kwargs,
 ) -> EvaluationResult:
     """Translates the `split` of a paired data set with a run (or an export) and scores the translations.
@@ -103,13 +107,18 @@ def evaluate_run(
             Defaults to None (the files' size).
         fit: "pad" or "resize". How images meet the generator's size rule, as `translate`. Defaults to "pad".
         report_dir: str, Path or None. Keep the translations there (input/, pred/, truth/) and write
-            report.md, metrics.json and samples.png; None translates into a temporary folder. Defaults to None.
-        json_path: str, Path or None. Also write the figures as JSON there. Defaults to None.
+            report.md, metrics.json and samples.png; None translates into a temporary folder. A new or empty
+            folder, or an earlier report (only the pairs translated now are scored). Defaults to None.
+        json_path: str, Path or None. Also write the figures as JSON there: a new file or an earlier
+            evaluation's JSON. Defaults to None.
         grid_rows: int. Rows of the report's sample grid. Defaults to 8.
         kind: "auto", "checkpoint" or "model". What `source` is; "auto" decides by its files
             (`source_kind`). Defaults to "auto".
         kid, fid, feature_weights, extractor: KID/FID, as `evaluate_pairs`. The feature extractor is made
             before anything is translated, so missing Inception weights fail fast.
+        skip_bad_files: bool. Leave out the pairs of the split with an unreadable file (listed in
+            ``info["skipped"]``, the JSON, the report and the summary) instead of stopping at the first.
+            Every file is checked before the first is translated either way. Defaults to False.
         **kwargs: forwarded to `evaluate_pairs` (kid_subsets, kid_subset_size, feature_batch, seed).
 
     Returns:
@@ -117,7 +126,9 @@ def evaluate_run(
 
     Raises:
         FileNotFoundError: `source` or `data` is missing, or the run has no checkpoint.
-        ValueError: an invalid argument, a .keras file without its run folder, an empty split.
+        ValueError: an invalid argument, a .keras file without its run folder, an empty split, a `json_path`
+            or `report_dir` that cannot be written or holds the user's files (checked first).
+        DataError: an unreadable image in the split without `skip_bad_files` (named, with the flag to pass).
         FeatureWeightsUnavailable: KID/FID with "imagenet" weights that are neither cached nor downloadable.
 
     Example:
@@ -128,19 +139,24 @@ def evaluate_run(
     """
     check_choice("fit", fit, FITS)
     check_choice("kind", kind, typing.get_args(SourceKind))
+    check_output_paths(json_path, report_dir, translations=True)  # before any work
     extractor = feature_extractor(kid, fid, feature_weights, extractor)  # before translating: fail fast
     kind = source_kind(source) if kind == "auto" else kind
     translator = (_run_translator if kind == "checkpoint" else _export_translator)(source, fit)
+    pairs, skipped = split_pairs(data, split, translator.input_domain, skip_bad_files)
     with tempfile.TemporaryDirectory(prefix="tfgan-evaluate-") as scratch:
-        folders = translate_split(translator.translate, data, Path(report_dir) if report_dir else Path(scratch),
-                                  split=split, input_domain=translator.input_domain,
-                                  input_channels=translator.input_channels,
-                                  output_channels=translator.output_channels, size=size)
+        folders = translate_pairs(translator.translate, pairs, Path(report_dir) if report_dir else Path(scratch),
+                                  input_domain=translator.input_domain, input_channels=translator.input_channels,
+                                  output_channels=translator.output_channels, size=size,
+                                  skip_bad_files=skip_bad_files, skipped=skipped,
+                                  description=f"the {split} split of {data}")
+        translated = {pair[0] for pair in pairs} - {row["name"] for row in skipped}
         result = evaluate_folders(folders["pred"], folders["truth"], channels=translator.output_channels,
                                   kid=kid, fid=fid, feature_weights=feature_weights, extractor=extractor,
                                   json_path=json_path, report_dir=report_dir, grid_rows=grid_rows,
-                                  input_dir=folders["input"], info={**translator.info, "data": str(data),
-                                                                    "split": split, "size": size}, **kwargs)
+                                  input_dir=folders["input"], names=translated,
+                                  info={**translator.info, "data": str(data), "split": split, "size": size,
+                                        "skipped": skipped}, **kwargs)
     return result
 
 
