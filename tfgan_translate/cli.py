@@ -141,7 +141,8 @@ def _cmd_evaluate(o: cmd.EvaluateOptions, args) -> int:
     from tfgan_translate.evaluation import evaluate_folders, evaluate_run
 
     common = dict(json_path=o.json, report_dir=o.report, grid_rows=o.grid_rows, kid=o.kid, fid=o.fid,
-                  feature_weights=o.feature_weights, kid_subsets=o.kid_subsets, kid_subset_size=o.kid_subset_size)
+                  feature_weights=o.feature_weights, kid_subsets=o.kid_subsets, kid_subset_size=o.kid_subset_size,
+                  skip_bad_files=o.skip_bad_files)
     if o.pred:
         result = evaluate_folders(o.pred, o.truth, channels=o.channels, **common)
     else:
