@@ -29,9 +29,18 @@ class ImagePool(keras.layers.Layer):
     under a tf.distribute strategy; there only the first replica's updates are
     kept (`aggregation="only_first_replica"`).
 
+    The pool computes in float32 under every dtype policy: it stores and
+    returns the generator's float32 outputs unrounded (the discriminator casts
+    them to its own compute dtype). Were it to follow the global policy, a
+    pool made under mixed_bfloat16 would round each image it stores to
+    bfloat16, and the same pool rebuilt from a checkpoint under another global
+    policy would not, so a resumed run would drift from an uninterrupted one.
+
     Args:
         pool_size: int. Images kept; 0 disables the pool (images pass through).
         image_shape: tuple (height, width, channels) of the images.
+        **kwargs: `keras.layers.Layer` arguments (name, ...). A `dtype` other
+            than float32 is refused.
 
     Call arguments:
         images: (batch, height, width, channels) generated images.
@@ -46,7 +55,11 @@ class ImagePool(keras.layers.Layer):
     """
 
     def __init__(self, pool_size: int = 50, image_shape=(256, 256, 3), **kwargs):
-        super().__init__(**kwargs)
+        dtype = kwargs.pop("dtype", None)
+        if dtype is not None and keras.dtype_policies.get(dtype).name != "float32":
+            raise ValueError(f"Invalid value for argument `dtype`. Received: dtype={dtype!r}. Expected float32 (or "
+                             "None): the pool keeps its images in float32 under every dtype policy.")
+        super().__init__(dtype="float32", **kwargs)
         if int(pool_size) < 0:
             raise ValueError(
                 f"Invalid value for argument `pool_size`. Received: pool_size={pool_size}. Expected an integer >= 0."
