@@ -102,6 +102,27 @@ def load_export(path: str | Path, num_threads: int | None = None) -> ExportedMod
     The metadata.json is read from the .tflite's folder, or from the SavedModel
     folder or its parent.
 
+    Security: a SavedModel is a program, not data. Its graph runs with this
+    process's rights, and TensorFlow graphs can read and write files
+    (`tf.io.read_file`, `tf.io.write_file`, ...), so loading and running one
+    (`translate --model DIR`, `evaluate --model DIR`) is like running a script
+    from whoever made it: load only exports you made or trust. A metadata.json
+    beside it says what the folder claims to be, not that it is safe (anyone
+    can write one). A `.tflite` is run with builtin ops only
+    (the ones `export` writes): the interpreter refuses a file that asks for
+    TensorFlow (Flex) ops, and builtin ops compute on tensors and touch no
+    files, so a .tflite is data, though a crafted one may still crash the
+    interpreter.
+
+    Args:
+        path: str or Path. A .tflite file, a SavedModel folder, or an export
+            folder holding saved_model/.
+        num_threads: int or None. Interpreter threads for a .tflite. Defaults
+            to None (every core).
+
+    Returns:
+        An `ExportedModel`: `translate_array`, channels, input domain, metadata.
+
     Raises:
         FileNotFoundError: `path` does not exist.
         ValueError: `path` is neither a .tflite file nor a SavedModel folder.
