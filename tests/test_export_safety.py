@@ -127,3 +127,15 @@ def test_an_export_killed_between_its_renames_is_put_back(generator, tmp_path, d
     assert (out / "NOTES.txt").read_text() == "mine"
     assert (out / "generator_float16.tflite").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
+
+
+def test_the_readme_and_load_export_say_a_saved_model_is_a_program():
+    from pathlib import Path
+
+    from tfgan_translate.export import load_export
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    export_section = readme.split("## Export", 1)[1].split("\n## ", 1)[0]
+    assert "Only load exports you trust" in export_section and "SavedModel is a program" in export_section
+    assert "tf.io.write_file" in export_section and ".tflite` file is data" in export_section
+    assert "SavedModel is a program" in load_export.__doc__ and "you made or trust" in load_export.__doc__
