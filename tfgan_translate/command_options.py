@@ -73,7 +73,8 @@ class ExportOptions(Options):
     cli_help = "export a trained generator as SavedModel and TFLite"
     cli_description = ("Write OUT/saved_model/ (signatures serving_default and translate_image), "
                        "OUT/generator_<float32|float16|int8>.tflite (builtin ops only) and OUT/metadata.json, "
-                       "replacing OUT atomically. Without --saved-model or --tflite, both are written.")
+                       "replacing OUT atomically; files of yours in an earlier export there are kept. Without "
+                       "--saved-model or --tflite, both are written.")
 
     run: str = option("", "run folder (config.json + checkpoints/) or a .keras file", positional=True,
                       metavar="RUN_OR_CHECKPOINT")

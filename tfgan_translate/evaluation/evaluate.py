@@ -236,7 +236,7 @@ def _loaded(pairs: Iterable[tuple], channels: Sequence[int], skip_bad_files: boo
             except DataError as error:
                 if not skip_bad_files:
                     raise
-                skipped.append({"name": name, "file": str(path), "reason": str(error)})
+                skipped.append({"name": name, "file": str(path), "reason": str(error).removeprefix(f"{path}: ")})
                 log.warning("Skipped %s", describe_skipped(skipped[-1:]))
                 break
         else:
