@@ -7,8 +7,8 @@ No flag is declared here: each is a field of a dataclass declared with `options.
 `config.py` (`Pix2PixConfig`, `CycleGANConfig`) and the subcommands' options of `command_options.py`
 (`TrainOptions`, `TranslateOptions`, ...); `add_flags` makes the arguments. To add a subcommand, declare its
 options (an `options.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args) -> int`
-calling one function, and add a row to `COMMANDS`. `main` is the error boundary: expected failures become
-one line on stderr and exit code 2 (bad input) or 3 (training diverged).
+calling one function, and add a row to `COMMANDS`. `main` is the error boundary (`errors.guarded`: one line
+and an exit code of `errors.EXIT_CODES` per expected failure); `logs.setup` makes the logs readable.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 import sys
 import typing
 from pathlib import Path
 
 from tfgan_translate import command_options as cmd
 from tfgan_translate import config as cfg
+from tfgan_translate import errors, logs
 from tfgan_translate.choices import literal_values
 from tfgan_translate.options import flag_name, names, text_parser, unwrap_optional
 
@@ -88,7 +88,10 @@ def config_from_args(config_cls, args: argparse.Namespace):
 def _cmd_train(o: cmd.TrainOptions, args) -> int:
     from tfgan_translate.training.run import train
 
-    _print_losses(train(config_from_args(cfg.CONFIG_CLASSES[args.model], args), o.out, resume=o.resume))
+    config = config_from_args(cfg.CONFIG_CLASSES[args.model], args)
+    # No progress bar when stdout is not a terminal; step lines there only for an explicit --log-every (`logs`).
+    _print_losses(train(config, o.out, resume=o.resume, verbose=logs.fit_verbosity(),
+                        callbacks=logs.step_progress(config.epochs, args.log_every)))
     return 0
 
 
@@ -207,8 +210,11 @@ GROUPS = {"train": ("train a model", "Train pix2pix or CycleGAN.", "model"),
 
 def build_parser() -> argparse.ArgumentParser:
     """The `tfgan-translate` parser, one subparser per row of `COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="tfgan-translate", description="Image-to-image translation with GANs.")
+    parser = argparse.ArgumentParser(prog="tfgan-translate", description="Image-to-image translation with GANs.",
+                                     epilog=errors.epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="on a failure, show the traceback too; keep TensorFlow's own log output")
     subparsers = {(): parser.add_subparsers(dest="command", required=True, metavar="COMMAND")}
     for words, classes, run in COMMANDS:
         if words[:-1] not in subparsers:
@@ -219,28 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                 description=classes[-1].cli_description)
         for options_cls in classes:
             add_flags(sub, options_cls)
-        sub.set_defaults(func=run, options_cls=classes[0])
+        sub.set_defaults(func=run, options_cls=classes[0], _command=words[0], _parser=sub)
     return parser
 
 
 def main(argv=None) -> int:
-    """Runs `tfgan-translate ARGV...` and returns its exit code."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Runs `tfgan-translate ARGV...`; returns its exit code (`errors.EXIT_CODES`: 2 bad input, 3 diverged,
+    4 permission/disk, 130 Ctrl-C, 1 a bug), each failure one line on stderr (`--debug`: with the traceback)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        return args.func(from_args(args.options_cls, args), args)
-    except (ValueError, OSError) as error:  # bad input, a missing or unwritable file: the message names it
-        print(f"tfgan-translate: error: {error}", file=sys.stderr)
-        return 2
-    except RuntimeError as error:
-        from tfgan_translate.evaluation.features import FeatureWeightsUnavailable
-        from tfgan_translate.training.monitoring import TrainingDiverged
+    debug = errors.debug_requested(args.debug)
 
-        if not isinstance(error, (FeatureWeightsUnavailable, TrainingDiverged)):
-            raise
-        print(f"tfgan-translate: {'' if isinstance(error, TrainingDiverged) else 'error: '}{error}", file=sys.stderr)
-        return 3 if isinstance(error, TrainingDiverged) else 2
+    def run() -> int:
+        logs.setup(quiet=args.quiet, debug=debug)
+        return args.func(from_args(args.options_cls, args), args)
+
+    return errors.guarded(run, debug=debug, paths=errors.path_arguments(args._parser, args), command=args._command)
 
 
 if __name__ == "__main__":

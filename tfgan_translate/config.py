@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import typing
 from pathlib import Path
 
 from tfgan_translate import io
@@ -329,16 +330,80 @@ def check_resumable(saved, requested) -> None:
         )
 
 
+_JSON_TYPES = {bool: ((bool,), "true or false"), int: ((int,), "an integer"), float: ((int, float), "a number"),
+               str: ((str,), "a string")}
+
+
+def _json_type(value) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _check_json_types(config_cls, values: dict, path: Path) -> None:
+    """Refuses a config.json value of the wrong JSON type ("epochs": "ten", "flip": "yes"), naming the file."""
+    hints = typing.get_type_hints(config_cls)
+    for name, value in values.items():
+        if name not in hints:
+            continue  # an unknown field: `from_dict` names it
+        annotation, optional = unwrap_optional(hints[name])
+        if value is None and optional:
+            continue
+        if typing.get_origin(annotation) is tuple:
+            allowed, expected = (list,), "an array"
+        elif annotation in _JSON_TYPES:
+            allowed, expected = _JSON_TYPES[annotation]
+        else:
+            continue  # a Literal: its choices are checked on construction
+        wrong_bool = isinstance(value, bool) and bool not in allowed
+        if wrong_bool or not isinstance(value, allowed):
+            expected += " or null" if optional else ""
+            raise ValueError(f"Invalid run config {path}: field `{name}`. Received: {name}={value!r} (a JSON "
+                             f"{_json_type(value)}). Expected {expected}.")
+
+
 def load_config(run_dir: str | Path):
-    """Reads `run_dir/config.json` into the config class of the model it names."""
+    """Reads `run_dir/config.json` into the config class of the model it names.
+
+    Args:
+        run_dir: str or Path. A run folder (written by `train` or `import`).
+
+    Returns:
+        Pix2PixConfig or CycleGANConfig.
+
+    Raises:
+        FileNotFoundError: there is no `run_dir/config.json`.
+        ValueError: config.json is not valid UTF-8 JSON, not a JSON object, names an unknown model, or has
+            an unknown field or a value of the wrong type or range; the message names the file.
+        OSError: the file cannot be read (e.g. PermissionError).
+
+    Example:
+
+    >>> load_config("runs/facades").netG  # doctest: +SKIP
+    'unet_256'
+    """
     path = Path(run_dir) / CONFIG_FILENAME
     if not path.is_file():
         raise FileNotFoundError(f"No run config at {path}: is {run_dir} a tfgan-translate run folder?")
-    values = json.loads(path.read_text())
+    try:
+        values = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"Invalid run config {path}: not UTF-8 text (byte {error.start}). Expected the JSON "
+                         "object tfgan-translate writes.") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"Invalid run config {path}: not valid JSON ({error.msg} at line {error.lineno}, "
+                         f"column {error.colno}). Expected the JSON object tfgan-translate writes.") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"Invalid run config {path}: received a JSON {_json_type(values)}. Expected a JSON "
+                         "object of config fields.")
     model = values.get("model")
-    if model not in CONFIG_CLASSES:
-        raise ValueError(f"{path}: unknown model {model!r}; expected one of {sorted(CONFIG_CLASSES)}.")
-    return CONFIG_CLASSES[model].from_dict(values)
+    if not isinstance(model, str) or model not in CONFIG_CLASSES:
+        raise ValueError(f"Invalid run config {path}: unknown model. Received: model={model!r}. "
+                         f"Expected one of {sorted(CONFIG_CLASSES)}.")
+    _check_json_types(CONFIG_CLASSES[model], values, path)
+    try:
+        return CONFIG_CLASSES[model].from_dict(values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Invalid run config {path}: {error}") from None
 
 
 def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = None, resume: bool = False,

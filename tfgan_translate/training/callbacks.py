@@ -7,7 +7,7 @@ same objects work from `model.fit` in a notebook and from the command line:
 - `TensorBoardLogger`: every loss per step and per epoch, learning rates, hyperparameters;
 - `RunCheckpoint`: atomic whole-model checkpoints, the newest K kept;
 - `StopOnNonFinite`: stops at a NaN/Inf loss, keeping the last good checkpoint;
-- `ProgressLog`: steps/s and ETA after each epoch.
+- `ProgressLog`: steps/s and an ETA in one plain line after each epoch (and every N steps if asked).
 """
 
 from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint, save_model_atomic

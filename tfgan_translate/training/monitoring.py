@@ -153,25 +153,91 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 return
 
 
-class ProgressLog(keras.callbacks.Callback):
-    """Logs steps/s and an ETA for the whole run after every epoch (for the command line)."""
+def _clock(seconds: float) -> str:
+    """Seconds as H:MM:SS (hours past 24 keep counting)."""
+    seconds = max(0, round(seconds)) if math.isfinite(seconds) else 0
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
-    def __init__(self, total_epochs: int, steps_per_epoch: int):
+
+class ProgressLog(keras.callbacks.Callback):
+    """Logs steps/s and an ETA for the whole run: a line after every epoch and, if asked, every N steps.
+
+    The lines go to the "tfgan_translate" logger (INFO), one line each, with no carriage return or colour
+    code, so that they read well in a file or a pipe where Keras' progress bar (fit's verbose=1) does not;
+    the command line trains with verbose=0 there (`logs.fit_verbosity`).
+
+    Args:
+        total_epochs: int or None. The run's length, for the ETA. None: fit's `epochs`. Defaults to None.
+        steps_per_epoch: int or None. None: fit's `steps` (of the current fit call). Defaults to None.
+        every_steps: int or None. Also log a line every that many optimizer steps (the model's
+            `steps_run`, so the count continues after `--resume`). None: epoch lines only. Defaults to None.
+        epoch_lines: bool. Log the line after each epoch (with the epoch's losses and validation metrics).
+            Defaults to True.
+
+    Example:
+
+    >>> # model.fit(ds, epochs=5, steps_per_epoch=100, verbose=0, callbacks=[ProgressLog(every_steps=20)])
+    >>> # INFO step 20/500 (epoch 1/5): 9.81 steps/s, ETA 0:00:49 | d_loss 0.6912, g_loss 12.3045
+    >>> # INFO epoch 1/5: 9.92 steps/s, ETA 0:00:40 | d_loss 0.6874, g_loss 11.9820, val_l1 0.2711
+    """
+
+    def __init__(self, total_epochs: int | None = None, steps_per_epoch: int | None = None, *,
+                 every_steps: int | None = None, epoch_lines: bool = True):
         super().__init__()
+        for name, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch),
+                            ("every_steps", every_steps)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
+                                 "Expected a positive integer or None.")
         self.total_epochs = total_epochs
         self.steps_per_epoch = steps_per_epoch
+        self.every_steps = every_steps
+        self.epoch_lines = epoch_lines
         self._start = None
 
+    def _steps_run(self) -> int:
+        return int(getattr(self.model, "steps_run", 0) or 0)
+
+    def _totals(self) -> tuple[int, int]:
+        params = self.params or {}
+        return (self.total_epochs or params.get("epochs") or 1,
+                self.steps_per_epoch or params.get("steps") or 1)
+
+    def _eta(self, rate: float, epoch: int, steps_left_in_epoch: int) -> str:
+        total_epochs, steps_per_epoch = self._totals()
+        left = steps_left_in_epoch + max(0, total_epochs - epoch - 1) * steps_per_epoch
+        return _clock(left / rate if rate > 0 and math.isfinite(rate) else 0.0)
+
+    @staticmethod
+    def _shown(logs) -> str:
+        return ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items())
+                         if _scalar_value(v) is not None and (k.endswith("loss") or k.startswith("val_")))
+
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-        self._first_step = self.model.steps_run
+        self._epoch = epoch
+        self._start = self._last_time = time.perf_counter()
+        self._first_step = self._last_step = self._steps_run()
+        self._epoch_steps = (self.params or {}).get("steps") or self._totals()[1]
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.every_steps is None or self._start is None:
+            return
+        step = self._steps_run()
+        if step % self.every_steps or step == self._last_step:
+            return
+        now = time.perf_counter()
+        rate = (step - self._last_step) / (now - self._last_time) if now > self._last_time else float("inf")
+        self._last_time, self._last_step = now, step
+        total_epochs, steps_per_epoch = self._totals()
+        left_in_epoch = self._epoch_steps - (step - self._first_step)
+        log.info("step %d/%d (epoch %d/%d): %.2f steps/s, ETA %s | %s", step, total_epochs * steps_per_epoch,
+                 self._epoch + 1, total_epochs, rate, self._eta(rate, self._epoch, left_in_epoch), self._shown(logs))
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.epoch_lines or self._start is None:
+            return
         seconds = time.perf_counter() - self._start
-        steps = self.model.steps_run - self._first_step
+        steps = self._steps_run() - self._first_step
         rate = steps / seconds if seconds > 0 else float("inf")
-        remaining = (self.total_epochs - epoch - 1) * self.steps_per_epoch / rate if rate > 0 else 0.0
-        eta = time.strftime("%H:%M:%S", time.gmtime(remaining))
-        shown = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items())
-                          if _scalar_value(v) is not None and (k.endswith("loss") or k.startswith("val_")))
-        log.info("epoch %d/%d: %.2f steps/s, ETA %s | %s", epoch + 1, self.total_epochs, rate, eta, shown)
+        log.info("epoch %d/%d: %.2f steps/s, ETA %s | %s", epoch + 1, self._totals()[0], rate,
+                 self._eta(rate, epoch, 0), self._shown(logs))

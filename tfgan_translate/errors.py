@@ -1,0 +1,250 @@
+"""The command line's error boundary: each expected failure becomes one line on stderr and an exit code.
+
+`guarded(run, ...)` calls a subcommand and turns what it raises into one line, ``tfgan-translate: error: ...``,
+naming the file or argument, what was received and what was expected, and a distinct exit code per class
+(`EXIT_CODES`, printed by `tfgan-translate --help` and listed in the README):
+
+    0    success
+    1    internal error: a bug; the line names the exception, `--debug` shows the traceback
+    2    bad input: a flag's value, a path that does not exist or is of the wrong kind (a file where a
+         folder is expected, `--out` naming an existing file), a malformed config.json, data file or
+         checkpoint (including a class a `.keras` file names that this version cannot build)
+    3    training diverged: a loss became NaN or infinite; the last good checkpoint is kept
+    4    the system refused: permission denied, a read-only file system, no space left on the device,
+         an I/O or network error; the input was right, the machine could not do it
+    130  interrupted (Ctrl-C, SIGINT); a run folder keeps its last checkpoint (continue with --resume)
+
+Argument errors found by argparse itself exit with 2 too, with argparse's usage line. With `debug` (the
+`--debug` flag, or TFGAN_TRANSLATE_DEBUG=1) the traceback is printed before the line, for every class.
+
+Example:
+
+>>> def command():
+...     raise PermissionError(13, "Permission denied", "runs/x/config.json")
+>>> guarded(command, paths={"--out": "runs/x"})  # doctest: +SKIP
+tfgan-translate: error: permission denied: cannot write runs/x/config.json (under --out runs/x). Expected ...
+4
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_SYSTEM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+EXIT_CODES = (
+    (EXIT_OK, "success"),
+    (EXIT_INTERNAL, "internal error (a bug: rerun with --debug and report the traceback)"),
+    (EXIT_BAD_INPUT, "bad input: a flag's value, a missing path or one of the wrong kind, a malformed "
+                     "config.json, data file or checkpoint"),
+    (EXIT_DIVERGED, "training diverged (a NaN or infinite loss); the last good checkpoint is kept"),
+    (EXIT_SYSTEM, "the system refused: permission denied, read-only file system, disk full, I/O or network"),
+    (EXIT_INTERRUPTED, "interrupted by Ctrl-C (SIGINT); a run keeps its last checkpoint (--resume)"),
+)
+
+PREFIX = "tfgan-translate: error:"
+_OUTPUT_ARGUMENTS = ("--out", "--output", "--json", "--report")
+_PATH_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EISDIR, errno.ENOTDIR}  # the path given is wrong: exit 2
+_OS_EXPECTED = {  # errno -> what was expected instead (the system refused: exit 4)
+    errno.EACCES: "a path this user may read and write (check its permissions, or choose another path)",
+    errno.EPERM: "a path this user may read and write (check its permissions, or choose another path)",
+    errno.EROFS: "a writable file system (this one is mounted read-only: choose another path)",
+    errno.ENOSPC: "free space on that device (free some, or choose another output path)",
+    errno.EDQUOT: "free space within the disk quota (free some, or choose another output path)",
+}
+
+
+def debug_requested(flag: bool = False) -> bool:
+    """True when `--debug` was given or TFGAN_TRANSLATE_DEBUG is set to a true value (1, true, yes)."""
+    return flag or os.environ.get("TFGAN_TRANSLATE_DEBUG", "").strip().lower() in ("1", "true", "yes")
+
+
+def epilog() -> str:
+    """The exit-code table, for the top-level `--help` (one code a line)."""
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
+
+
+# ------------------------------------------------------------------ classifying and wording one failure
+def _one_line(text: str, limit: int = 600) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(path, paths: dict) -> str:
+    """' (under --out runs/x)' when `path` is, or lies under, one of the path arguments."""
+    try:
+        target = Path(path).resolve()
+        for name, value in paths.items():
+            given = Path(value).resolve()
+            if target == given or given in target.parents:
+                return f" (given as {name} {value})" if target == given else f" (under {name} {value})"
+    except (OSError, ValueError, TypeError):
+        pass
+    return ""
+
+
+def _os_message(error: OSError, paths: dict) -> str:
+    """An OSError in one line: what happened to which file, and what was expected."""
+    if error.errno is None or not error.strerror:  # our own FileNotFoundError("...") etc.: already worded
+        return _one_line(error)
+    filename = error.filename
+    if filename is None:  # e.g. h5py's "No space left on device": name the output arguments instead
+        where = ", ".join(f"{name} {value}" for name, value in paths.items() if name in _OUTPUT_ARGUMENTS)
+        place = f" while writing{' under ' + where if where else ''}"
+    else:
+        place = f": {filename}{_where(filename, paths)}"
+        if error.filename2 is not None:
+            place += f" -> {error.filename2}"
+    code = errno.errorcode.get(error.errno, str(error.errno))
+    received = f"{error.strerror} ({code}){place}"
+    if error.errno == errno.ENOENT:
+        return f"{received}. Expected an existing file or folder."
+    if error.errno == errno.EEXIST:
+        kind = "an existing file" if filename is not None and Path(filename).is_file() else "an existing path"
+        return f"{received}: it is {kind}. Expected a folder, or a path that does not exist yet."
+    if error.errno == errno.EISDIR:
+        return f"{received}: it is a folder. Expected a file path."
+    if error.errno == errno.ENOTDIR:
+        return f"{received}: a part of that path is a file. Expected a folder there."
+    return f"{received}. Expected {_OS_EXPECTED.get(error.errno, 'the file to be readable and writable')}."
+
+
+def _keras_file(error: BaseException) -> str | None:
+    """The `.keras` file whose loading raised `error` (from Keras' saving frames), or None."""
+    seen, current = set(), error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if str(frame.f_globals.get("__name__", "")).startswith("keras.src.saving"):
+                filepath = frame.f_locals.get("filepath")
+                if isinstance(filepath, (str, os.PathLike)):
+                    return os.fspath(filepath)
+            tb = tb.tb_next
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _keras_reason(error: BaseException) -> str:
+    """The gist of a Keras deserialization error: the class it could not build, or its first sentence."""
+    text = str(error)
+    match = re.search(r"Could not (?:locate class|deserialize) '([^']+)'", text)
+    if match:
+        return f"it names a class this version cannot build ({match.group(1)!r})"
+    return _one_line(text.split("\n")[0], 200)
+
+
+def classify(error: BaseException, paths: dict | None = None) -> tuple[int, str] | None:
+    """The exit code and the one-line message for an expected failure; None for an unexpected one (a bug).
+
+    Args:
+        error: the exception a subcommand raised.
+        paths: dict. The path arguments given ({"--out": "runs/x", ...}), to say which argument a failing
+            path came from. Defaults to None (none).
+
+    Returns:
+        (exit code, message without the "tfgan-translate: error:" prefix), or None.
+    """
+    paths = paths or {}
+    monitoring = sys.modules.get("tfgan_translate.training.monitoring")  # not loaded: not a training failure
+    if monitoring is not None and isinstance(error, monitoring.TrainingDiverged):
+        return EXIT_DIVERGED, _one_line(error)
+    keras_file = _keras_file(error) if isinstance(error, (TypeError, ValueError, KeyError)) else None
+    if keras_file is not None:
+        return EXIT_BAD_INPUT, (f"Invalid checkpoint {keras_file}{_where(keras_file, paths)}: {_keras_reason(error)}. "
+                                "Expected a .keras file written by tfgan-translate.")
+    if isinstance(error, ValueError):  # bad values, DataError, config errors, UnicodeDecodeError, JSON errors
+        return EXIT_BAD_INPUT, _one_line(error)
+    if isinstance(error, (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)):
+        return EXIT_BAD_INPUT, _os_message(error, paths)
+    if isinstance(error, OSError):
+        return (EXIT_BAD_INPUT if error.errno in _PATH_ERRNOS else EXIT_SYSTEM), _os_message(error, paths)
+    if type(error).__name__ == "FeatureWeightsUnavailable":  # evaluation.features: no cached/downloadable weights
+        return EXIT_BAD_INPUT, _one_line(error)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(error, tf.errors.OpError):  # TensorFlow's file errors (tf.io, summaries)
+        message = _one_line(error.message.split("\n")[0], 300)
+        if isinstance(error, tf.errors.NotFoundError):
+            return EXIT_BAD_INPUT, f"{message}. Expected an existing file or folder."
+        if isinstance(error, (tf.errors.PermissionDeniedError, tf.errors.ResourceExhaustedError)):
+            return EXIT_SYSTEM, f"{message}. Expected a path this user may write, with free space (or memory)."
+    return None
+
+
+# ------------------------------------------------------------------ the boundary
+_PATH_DESTS = ("out", "data", "checkpoint", "model", "input", "output", "run", "source", "pred", "truth", "json",
+               "report", "representative_data", "feature_weights", "discriminator")
+
+
+def path_arguments(parser, args) -> dict:
+    """The path arguments given to a (sub)parser, by their flag: {"--out": "runs/x", "RUN_OR_CHECKPOINT": ...}.
+
+    Args:
+        parser: argparse.ArgumentParser. The subcommand's parser (its actions name the flags).
+        args: argparse.Namespace. The parsed arguments.
+    """
+    found = {}
+    for action in getattr(parser, "_actions", ()):
+        value = getattr(args, action.dest, None)
+        if action.dest in _PATH_DESTS and isinstance(value, (str, os.PathLike)):
+            found[action.option_strings[0] if action.option_strings else str(action.metavar or action.dest)] = value
+    return found
+
+
+def _interrupted_message(command: str | None, paths: dict) -> str:
+    if command == "train":
+        run = paths.get("--out")
+        return (f"interrupted by Ctrl-C (SIGINT) during train. The run{' in ' + str(run) if run else ''} keeps its "
+                "last saved checkpoint: run the same command with --resume to continue it.")
+    during = f" during {command}" if command else ""
+    return f"interrupted by Ctrl-C (SIGINT){during}; the files already written are kept."
+
+
+def guarded(run, *args, debug: bool = False, paths: dict | None = None, command: str | None = None) -> int:
+    """Calls `run(*args)` and returns its exit code, turning every expected failure into one line on stderr.
+
+    Args:
+        run: callable returning an int exit code (a subcommand).
+        *args: its arguments.
+        debug: bool. Print the traceback too (before the line). Defaults to False.
+        paths: dict. The path arguments given, by flag ({"--out": "runs/x"}), named in file errors.
+            Defaults to None.
+        command: str or None. The subcommand's name, for the Ctrl-C message. Defaults to None.
+
+    Returns:
+        int. `run`'s code, or the failure's class in `EXIT_CODES`.
+
+    Example:
+
+    >>> guarded(lambda: 0)
+    0
+    """
+    paths = paths or {}
+    try:
+        return run(*args)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print(f"tfgan-translate: {_interrupted_message(command, paths)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        found = classify(error, paths)
+        if found is None:
+            print(f"{PREFIX} internal error: {type(error).__name__}: {_one_line(error, 300)}. This is a bug: rerun "
+                  "with --debug for the traceback and report it.", file=sys.stderr)
+            return EXIT_INTERNAL
+        code, message = found
+        prefix = "tfgan-translate:" if code == EXIT_DIVERGED else PREFIX  # "Training diverged: ..." reads on its own
+        print(f"{prefix} {message}", file=sys.stderr)
+        return code
+
+
+__all__ = ["EXIT_CODES", "classify", "debug_requested", "epilog", "guarded", "path_arguments"]
