@@ -133,6 +133,15 @@ def test_a_folder_of_other_files_is_refused_unless_overwrite_which_deletes_nothi
     assert (folder / "checkpoints" / "latest.keras").is_file()
 
 
+def test_a_folder_with_someone_elses_checkpoints_is_not_a_run(synth_dir, tmp_path):
+    folder = tmp_path / "pytorch_repo"
+    (folder / "checkpoints" / "facades_label2photo").mkdir(parents=True)
+    (folder / "checkpoints" / "facades_label2photo" / "latest_net_G.pth").write_bytes(b"weights")
+    with pytest.raises(FileExistsError, match="holds no run to resume"):  # not "no checkpoint: a new run"
+        train(_config(synth_dir, epochs=1), folder, resume=True, verbose=0)
+    assert not (folder / "config.json").exists()
+
+
 def test_out_naming_a_file_is_one_clear_error(synth_dir, tmp_path, capsys):
     path = tmp_path / "results.csv"
     path.write_text("a,b\n")
@@ -206,7 +215,7 @@ def test_a_second_writer_fails_at_once_naming_the_holder_and_a_dead_holders_lock
 
 
 # ------------------------------------------------------------------ 3. a killed run's temporaries
-def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start(run, synth_dir, caplog):
+def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start_and_user_files_stay(run, synth_dir, caplog):
     dead, live = _dead_pid(), os.getpid()
     stale = [run / "checkpoints" / f".step_00000005.keras.tmp-{dead}-0badf00d.keras",
              run / "checkpoints" / f".latest.keras.tmp-{dead}-1badf00d.keras",
@@ -214,14 +223,18 @@ def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start(run, sy
              run / f".config.json.tmp-{dead}-2badf00d",
              run / "samples" / f".epoch_0003.png.tmp-{dead}-3badf00d"]
     kept = [run / "checkpoints" / f".step_00000009.keras.tmp-{live}-4badf00d.keras",  # a live process's
-            run / "checkpoints" / ".my_backup.tmp.keras"]  # not a name we make
+            run / "checkpoints" / ".my_backup.tmp.keras",  # not a name we make
+            run / "checkpoints" / "my_best.keras"]  # a user's checkpoint: never pruned, however old
     for path in stale + kept:
         path.write_bytes(b"x" * 1000)
+    os.utime(kept[-1], ns=(0, 0))
     with caplog.at_level(logging.INFO, logger="tfgan_translate"):
         result = train(_config(synth_dir, epochs=3), run, resume=True, verbose=0)
     assert int(result.model.steps_run) == 6
     assert [p.name for p in stale if p.exists()] == []
     assert [p.name for p in kept if not p.exists()] == []
+    assert sorted(p.name for p in (run / "checkpoints").glob("[els]*.keras")) == [
+        "epoch_0003.keras", "latest.keras", "step_00000005.keras", "step_00000006.keras"]  # 3 kept, as asked
     assert "Removed 5 temporary file(s) that a killed run left" in caplog.text
 
 

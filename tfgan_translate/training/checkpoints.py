@@ -35,6 +35,9 @@ from tfgan_translate.io import atomic_file, remove_stale_temporaries
 log = logging.getLogger("tfgan_translate")
 
 LATEST = "latest.keras"
+_CHECKPOINT_NAME = re.compile(r"^(epoch_\d+|step_\d+)\.keras$")  # what RunCheckpoint writes, besides LATEST
+# What tfgan_translate before io.atomic_file wrote while saving (fixed names, no PID): .epoch_0003.tmp.keras
+_LEGACY_TEMPORARY = re.compile(r"^\.(epoch_\d+|step_\d+|latest)\.tmp\.keras$")
 
 
 def save_model_atomic(model: keras.Model, path: str | Path) -> Path:
@@ -84,7 +87,8 @@ class RunCheckpoint(keras.callbacks.Callback):
     def _save(self, name: str) -> Path:
         path = save_model_atomic(self.model, self.folder / name)
         _copy_atomic(path, self.folder / LATEST)
-        kept = sorted((p for p in self.folder.glob("*.keras") if p.name != LATEST and not p.name.startswith(".")),
+        # Only the names this callback writes: a .keras file a user put here is theirs.
+        kept = sorted((p for p in self.folder.iterdir() if _CHECKPOINT_NAME.match(p.name)),
                       key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-self.keep]:
             old.unlink(missing_ok=True)
@@ -112,9 +116,6 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 # ------------------------------------------------------------------ reading a run's checkpoints
-_CHECKPOINT_NAME = re.compile(r"^(epoch_\d+|step_\d+)\.keras$")
-# What tfgan_translate before io.atomic_file wrote while saving (fixed names, no PID): .epoch_0003.tmp.keras
-_LEGACY_TEMPORARY = re.compile(r"^\.(epoch_\d+|step_\d+|latest)\.tmp\.keras$")
 
 
 class CheckpointLoadError(ValueError):

@@ -417,7 +417,10 @@ def _is_bookkeeping(name: str) -> bool:
 
 
 def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
-    """("new" | "run" | "other", the names found): missing or empty, holding a run, or holding other files."""
+    """("new" | "run" | "other", the names found): missing or empty, holding a run, or holding other files.
+
+    A run is a config.json, or checkpoints/ holding a checkpoint of ours (a folder of other checkpoints is not).
+    """
     if not run_dir.exists():
         return "new", []
     if not run_dir.is_dir():
@@ -425,7 +428,7 @@ def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
                                  "Expected a folder: a new or empty one, or a run folder to resume.")
     names = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in run_dir.iterdir()
                    if not _is_bookkeeping(entry.name))
-    if (run_dir / CONFIG_FILENAME).exists() or (run_dir / "checkpoints").exists():
+    if (run_dir / CONFIG_FILENAME).exists() or checkpoint_candidates(run_dir):  # a checkpoints/ of ours
         return "run", names
     return ("other" if names else "new"), names
 
@@ -435,10 +438,10 @@ def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
     kind, names = _folder_kind(run_dir)
     if kind == "run" and not (resume or overwrite):
         raise RunFolderError(
-            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which already holds a run (config.json, "
-            "checkpoints/). Expected a new or empty folder; or pass resume=True (--resume) to continue that run, or "
-            "overwrite=True (--overwrite) to replace it (its checkpoints, logs, samples and config are deleted; "
-            "other files stay).")
+            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which already holds a run (config.json or "
+            "checkpoints/*.keras). Expected a new or empty folder; or pass resume=True (--resume) to continue that "
+            "run, or overwrite=True (--overwrite) to replace it (its checkpoints, logs, samples and config are "
+            "deleted; other files stay).")
     if kind == "other" and not overwrite:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         purpose = "holds no run to resume" if resume else "is not empty and holds no run"
