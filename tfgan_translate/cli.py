@@ -103,27 +103,9 @@ def _print_losses(result) -> None:
 
 
 def _cmd_translate(o: cmd.TranslateOptions, args) -> int:
-    if o.model is not None:  # an export: its metadata.json gives channels, size rule and direction
-        from tfgan_translate.export import load_export, translate_files_with_export
+    from tfgan_translate.inference import translate_command
 
-        model = load_export(o.model)
-        exported = (model.metadata or {}).get("model", {}).get("direction")
-        if o.direction is not None and exported is not None and o.direction != exported:
-            raise ValueError(f"Invalid value for `--direction`: {o.direction}. {o.model} translates {exported}; "
-                             "export the other direction (`tfgan-translate export RUN --direction ...`) to use it.")
-        written = translate_files_with_export(model, o.input, o.output, fit=o.fit, aligned=o.aligned)
-    else:
-        from tfgan_translate.inference import generator_for, translate_files
-        from tfgan_translate.training.run import load_run
-
-        config, model = load_run(o.checkpoint)
-        if config is None:
-            raise ValueError("Invalid value for `--checkpoint`: translate needs a run folder (with config.json) "
-                             "to know the run's direction.")
-        direction = o.direction or config.direction
-        written = translate_files(generator_for(model, direction, config.direction), o.input, o.output, fit=o.fit,
-                                  aligned=o.aligned, direction=direction)
-    print(f"Wrote {len(written)} image(s) to {o.output}")
+    print(translate_command(o).summary())
     return 0
 
 

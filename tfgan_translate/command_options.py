@@ -64,6 +64,22 @@ class TranslateOptions(Options):
                                                "F the other)")
     aligned: bool = option(False, "inputs are A|B pairs: translate the half the run's direction takes as input",
                            switch=True)
+    tile: int | None = option(None, "translate in overlapping TILE x TILE tiles blended without seams (a multiple "
+                                    "of the generator's size rule); default: only images larger than "
+                                    "--memory-budget allows (with --checkpoint)", gt=0)
+    overlap: int | None = option(None, "least overlap of neighbouring tiles in pixels, rounded up so tiles start on "
+                                       "multiples of the size rule (default: tile/4, at least 32)", ge=0)
+    memory_budget: float = option(512.0, "MiB one generator pass may use (estimated from its layers); with "
+                                         "--checkpoint a larger image is tiled to fit", gt=0, metavar="MIB")
+    skip_bad_files: bool = option(False, "skip and count unreadable images instead of stopping before the first "
+                                         "is translated", switch=True)
+    overwrite: bool = option(False, "replace files at the output names that translate did not write (its own "
+                                     "earlier outputs are always replaced)", switch=True)
+
+    def _validate(self) -> None:
+        if self.tile is not None and self.overlap is not None and self.overlap >= self.tile:
+            raise ValueError(f"Invalid value for `--overlap`. Received: overlap={self.overlap}. Expected less than "
+                             f"--tile {self.tile}.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Translating image files with a trained generator, at any image size.
+"""Translating image files with a trained generator, at any image size, without touching the user's files.
 
 Generators only take sizes that are multiples of their size rule (2**depth
 for a U-Net, 4 for a ResNet generator). `translate_array` meets the rule in
@@ -10,6 +10,24 @@ one of two documented ways and always returns an image of the input's size:
 - ``fit="resize"``: resize (bicubic) to the nearest multiple (at least one
   multiple), translate, resize back. Useful when the image is much smaller
   than the multiple (e.g. a 50x70 image and unet_256).
+
+An image whose pass would need more memory than `memory_budget` (or any image, given `tile`) is translated in
+overlapping tiles blended without seams, with whole-image instance-norm statistics (`tfgan_translate.tiling`).
+
+`translate_paths` (behind `translate_files` and `tfgan-translate translate`) writes OUTPUT/<stem>.png and
+never writes over a file it did not write itself:
+
+- an output folder that is an input folder, or inside one (symbolic links resolved), is refused, as is an
+  output that would be the input file;
+- inputs sharing a stem (``1.jpg``, ``1.png``) get distinct names: the first in natural order keeps
+  ``1.png``, the next ``1_png.png`` (then ``1_png_2.png``, ...), each logged;
+- a file already at an output name is replaced only if an earlier `translate` wrote it (its PNG carries
+  ``Software: tfgan-translate translate``) or with ``overwrite=True`` (``--overwrite``); otherwise nothing is
+  written and the error names the file. Re-running into the same folder replaces its own earlier outputs.
+
+Every input is checked (decoded with PIL) before the first is translated: a bad file stops the run before
+any output is written, naming the file and ``--skip-bad-files``; with ``skip_bad_files=True`` bad files are
+skipped and counted (`Translated.skipped`).
 """
 
 from __future__ import annotations
@@ -20,12 +38,29 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from PIL import Image, PngImagePlugin
 
 from tfgan_translate.choices import DIRECTIONS, FITS, check_choice
-from tfgan_translate.data import list_images, load_image, save_image
+from tfgan_translate.data import DataError, list_images, load_image
+from tfgan_translate.data.files import check_images
+from tfgan_translate.io import atomic_file, to_uint8
 from tfgan_translate.networks import size_multiple
+from tfgan_translate.tiling import (
+    DEFAULT_MEMORY_BUDGET_MB,
+    MIB,
+    activation_bytes,
+    check_tiling,
+    compiled_call,
+    default_overlap,
+    plan_tile,
+    translate_tiled,
+)
 
 log = logging.getLogger("tfgan_translate")
+
+SOFTWARE = "tfgan-translate translate"  # the PNG text chunk marking our outputs (key "Software")
+SKIP_ADVICE = "Pass --skip-bad-files (skip_bad_files=True from Python) to skip and count unreadable images."
+_logged_plans: set = set()
 
 
 def _next_multiple(n: int, multiple: int) -> int:
@@ -36,8 +71,10 @@ def reflect_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Mirror-pads an (H, W, C) image at the bottom and right to (height, width), as a (1, height, width, C) batch.
 
     numpy's "reflect" mode reflects repeatedly, so pads larger than the image work too; a 1-pixel-wide image,
-    which has nothing to reflect, repeats its edge.
+    which has nothing to reflect, repeats its edge. An image already of that size is not copied.
     """
+    if image.shape[:2] == (height, width):
+        return image[None]
     mode = "reflect" if min(image.shape[:2]) > 1 else "edge"
     return np.pad(image, ((0, height - image.shape[0]), (0, width - image.shape[1]), (0, 0)), mode=mode)[None]
 
@@ -80,8 +117,36 @@ def generator_for(model, direction: str | None = None, trained_direction: str = 
     return generator
 
 
-def translate_array(generator, image: np.ndarray, multiple: int | None = None, fit: str = "pad") -> np.ndarray:
-    """Runs `generator` on one (H, W, C) image in [-1, 1] of any size.
+def _check_budget(memory_budget) -> None:
+    if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float))
+                                      or not 0 < memory_budget < float("inf")):
+        raise ValueError(f"Invalid value for `memory_budget`. Received: memory_budget={memory_budget!r}. Expected "
+                         "a positive number of MiB, or None to tile only when `tile` is given.")
+
+
+def _run(generator, batch: np.ndarray, multiple: int, tile: int | None, overlap: int | None,
+         memory_budget: float | None) -> np.ndarray:
+    """The generator's (H, W, C_out) output on a (1, H, W, C) batch meeting the size rule: whole or in tiles."""
+    height, width = batch.shape[1:3]
+    budget = None if memory_budget is None else int(memory_budget * MIB)
+    if tile is None:
+        tile = plan_tile(generator, height, width, multiple, budget)
+        if tile is not None and (id(generator), height, width) not in _logged_plans:
+            _logged_plans.add((id(generator), height, width))
+            log.info("A %dx%d pass needs about %.0f MiB (budget %.0f MiB, --memory-budget): translating in %dx%d "
+                     "tiles overlapping by %d px or more", height, width,
+                     activation_bytes(generator, height, width) / MIB, memory_budget, tile, tile,
+                     default_overlap(tile) if overlap is None else overlap)
+    if tile is None or (tile >= height and tile >= width):
+        return np.asarray(compiled_call(generator)(batch))[0]
+    return translate_tiled(generator, batch[0], tile=tile, overlap=overlap, multiple=multiple,
+                           memory_budget=budget)
+
+
+def translate_array(generator, image: np.ndarray, multiple: int | None = None, fit: str = "pad", *,
+                    tile: int | None = None, overlap: int | None = None,
+                    memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB) -> np.ndarray:
+    """Runs `generator` on one (H, W, C) image in [-1, 1] of any size, in bounded memory.
 
     Args:
         generator: a Keras model (or callable) taking (1, H', W', C).
@@ -89,56 +154,240 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
         multiple: int or None. Height and width the generator needs to be divisible by; None asks the
             generator (`UNetGenerator` / `ResNetGenerator` know it). Defaults to None.
         fit: str. "pad" or "resize" (see the module docstring). Defaults to "pad".
+        tile: int or None. Translate in overlapping `tile` x `tile` tiles (a multiple of `multiple`); None:
+            only when the image needs more than `memory_budget`. Defaults to None.
+        overlap: int or None. Least overlap of neighbouring tiles in pixels (`tiling.translate_tiled`); None:
+            `tile // 4`, at least 32. Defaults to None.
+        memory_budget: float or None. MiB one pass of a Keras generator may use (`tiling.activation_bytes`
+            estimates it); an image that needs more is tiled. None: tile only with `tile`. Defaults to
+            `tiling.DEFAULT_MEMORY_BUDGET_MB`.
 
     Returns:
         (H, W, C_out) float32 array in [-1, 1].
+
+    Raises:
+        ValueError: a bad `fit`, `tile`, `overlap` or `memory_budget`, or an empty image.
+
+    Example:
+
+    >>> y = translate_array(resnet_generator(9), x, tile=512, overlap=64)  # x: (4096, 4096, 3)  # doctest: +SKIP
     """
     check_choice("fit", fit, FITS)
     multiple = size_multiple(generator) if multiple is None else multiple
+    if tile is not None or overlap is not None:
+        check_tiling(tile, overlap, multiple)
+    _check_budget(memory_budget)
     image = np.asarray(image, np.float32)
     if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
     height, width = image.shape[:2]
     if fit == "pad":
         batch = reflect_pad(image, _next_multiple(height, multiple), _next_multiple(width, multiple))
-        output = np.asarray(generator(batch, training=False))[0]
-        return output[:height, :width]
+        return _run(generator, batch, multiple, tile, overlap, memory_budget)[:height, :width]
     target_h = max(multiple, int(round(height / multiple)) * multiple)
     target_w = max(multiple, int(round(width / multiple)) * multiple)
-    batch = tf.image.resize(image[None], (target_h, target_w), method="bicubic")
-    output = generator(tf.clip_by_value(batch, -1.0, 1.0), training=False)
-    output = tf.image.resize(output, (height, width), method="bicubic")
+    batch = tf.clip_by_value(tf.image.resize(image[None], (target_h, target_w), method="bicubic"), -1.0, 1.0)
+    output = _run(generator, batch.numpy(), multiple, tile, overlap, memory_budget)
+    output = tf.image.resize(output[None], (height, width), method="bicubic")
     return np.clip(np.asarray(output)[0], -1.0, 1.0)
 
 
 def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fit: str = "pad", aligned: bool = False,
-                    direction: str = "AtoB") -> list[Path]:
-    """Translates one image file or every image in a folder; writes OUTPUT_DIR/<stem>.png.
+                    direction: str = "AtoB", tile: int | None = None, overlap: int | None = None,
+                    memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB, skip_bad_files: bool = False,
+                    overwrite: bool = False) -> Translated:
+    """Translates one image file or every image in a folder; writes OUTPUT_DIR/<stem>.png (see `translate_paths`).
 
     Args:
         generator: the trained generator (a `UNetGenerator` or `ResNetGenerator`: it knows its size rule
             and input channels; images are converted to those channels).
         inputs: str or Path. An image file or a folder of images.
-        output_dir: str or Path. Created if missing.
+        output_dir: str or Path. Created if missing; not an input folder nor inside one.
         fit: "pad" or "resize".
         aligned: bool. Inputs are A|B pairs side by side: translate the half
             that `direction` takes as input (A, the left, for "AtoB").
         direction: "AtoB" or "BtoA"; only used with `aligned`.
+        tile, overlap, memory_budget: tiling, as `translate_array`.
+        skip_bad_files: bool. Skip and count unreadable images instead of stopping. Defaults to False.
+        overwrite: bool. Replace files at the output names that `translate` did not write. Defaults to False.
 
     Returns:
-        The written paths, in input order.
+        `Translated`: the written paths, in input order (a list), with what was skipped and renamed.
+
+    Example:
+
+    >>> written = translate_files(generator, "photos/", "translated/", tile=512)  # doctest: +SKIP
     """
     multiple = size_multiple(generator)
-    written = translate_paths(lambda image: translate_array(generator, image, multiple, fit=fit), inputs, output_dir,
-                              input_channels=int(generator.input_shape[-1]), aligned=aligned,
-                              left_half=direction == "AtoB")
+    if tile is not None or overlap is not None:
+        check_tiling(tile, overlap, multiple)
+    _check_budget(memory_budget)
+
+    def translate(image):
+        return translate_array(generator, image, multiple, fit=fit, tile=tile, overlap=overlap,
+                               memory_budget=memory_budget)
+
+    written = translate_paths(translate, inputs, output_dir, input_channels=int(generator.input_shape[-1]),
+                              aligned=aligned, left_half=direction == "AtoB", skip_bad_files=skip_bad_files,
+                              overwrite=overwrite)
     log.info("Translated %d image(s) into %s", len(written), output_dir)
     return written
 
 
+# ------------------------------------------------------------------ files: plan, check, write
+class Translated(list):
+    """The output paths written, in input order (a plain list of Paths), and what else happened.
+
+    Attributes:
+        output_dir: Path. Where they were written.
+        skipped: list of (input Path, reason): unreadable images left out (`skip_bad_files`).
+        renamed: list of (input Path, output Path): inputs sharing a stem with an earlier one, written under
+            another name.
+    """
+
+    def __init__(self, paths=(), output_dir: Path | None = None, skipped=(), renamed=()):
+        super().__init__(paths)
+        self.output_dir, self.skipped, self.renamed = output_dir, list(skipped), list(renamed)
+
+    def summary(self) -> str:
+        """'Wrote N image(s) to DIR', then '; skipped K unreadable: a.png, b.jpg' and the renamed ones."""
+        text = f"Wrote {len(self)} image(s) to {self.output_dir}"
+        if self.skipped:
+            names = ", ".join(path.name for path, _ in self.skipped[:10])
+            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
+            text += f"; skipped {len(self.skipped)} unreadable (--skip-bad-files): {names}{more}"
+        if self.renamed:
+            names = ", ".join(f"{source.name} -> {target.name}" for source, target in self.renamed[:10])
+            text += f"; {len(self.renamed)} renamed (their stem was taken): {names}"
+        return text
+
+
+def _inputs(inputs: Path) -> list[Path]:
+    if inputs.is_dir():
+        return list_images(inputs)
+    if inputs.is_file():
+        return [inputs]
+    raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
+
+
+def _check_output_folder(inputs: Path, output_dir: Path) -> None:
+    """Refuses an output folder that is a file, is the input folder or lies inside it (links resolved)."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"Invalid value for `output`: {output_dir} is a file. Expected a folder (created if "
+                         "missing) for the translated images.")
+    if not inputs.is_dir():
+        return
+    source, target = inputs.resolve(), output_dir.resolve()
+    if target == source or source in target.parents:
+        where = "is the input folder" if target == source else f"is inside the input folder {inputs}"
+        raise ValueError(f"Invalid value for `output`: {output_dir} {where}. Expected a folder outside {inputs}: "
+                         "translate never writes among its inputs (their outputs could replace them).")
+
+
+def output_names(paths: list[Path]) -> tuple[list[str], list[int]]:
+    """OUTPUT file names for input `paths`: <stem>.png, and for a stem already taken <stem>_<ext>[_N].png.
+
+    Names are compared case-insensitively (two names differing only in case are one file on macOS and
+    Windows). The first input in the given order keeps its stem.
+
+    Returns:
+        (the names, in the order of `paths`; the indices of the inputs that were renamed).
+
+    Example:
+
+    >>> output_names([Path("1.jpg"), Path("1.png"), Path("2.png")])
+    (['1.png', '1_png.png', '2.png'], [1])
+    """
+    taken, names, renamed = set(), [], []
+    for i, path in enumerate(paths):
+        name = f"{path.stem}.png"
+        if name.casefold() in taken:
+            renamed.append(i)
+            base, n = f"{path.stem}_{path.suffix.lstrip('.').lower() or 'file'}", 1
+            name = f"{base}.png"
+            while name.casefold() in taken:
+                n += 1
+                name = f"{base}_{n}.png"
+        taken.add(name.casefold())
+        names.append(name)
+    return names, renamed
+
+
+def is_translate_output(path: Path) -> bool:
+    """Whether `path` is a PNG written by `translate` (its "Software" text chunk says so)."""
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get("Software") == SOFTWARE
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+def _check_targets(paths: list[Path], targets: list[Path], overwrite: bool) -> None:
+    """Refuses targets that are an input, or an existing file `translate` did not write (unless `overwrite`)."""
+    sources = {path.resolve() for path in paths}
+    for path, target in zip(paths, targets, strict=True):
+        if target.resolve() in sources:
+            raise ValueError(f"Invalid value for `output`: writing {target} would replace the input "
+                             f"{path if target.resolve() == path.resolve() else target}. Expected an output folder "
+                             "that holds no input.")
+    folders = [t for t in targets if t.is_dir()]
+    if folders:
+        raise ValueError(f"Invalid value for `output`: {folders[0]} is a folder. Expected the output name of "
+                         f"{paths[targets.index(folders[0])]} to be free or a file; move the folder away.")
+    foreign = [t for t in targets if t.is_symlink() or (t.exists() and not is_translate_output(t))]
+    if foreign and not overwrite:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise ValueError(f"Invalid value for `output`: {foreign[0]}{more} exists and translate did not write it. "
+                         "Expected output names that are free or hold an earlier translate's outputs: choose another "
+                         "--output, move the file, or pass --overwrite (overwrite=True) to replace such files. "
+                         "Nothing was written.")
+
+
+def _readable(paths: list[Path], skip_bad_files: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Checks every input before the first is translated: the good ones, and the (path, reason) of the bad."""
+    good, bad = check_images(paths, aligned=False, skip_bad=True, min_size=1)
+    if bad and not skip_bad_files:
+        path, reason = bad[0]
+        count = f" ({len(bad)} unreadable images in all)" if len(bad) > 1 else ""
+        raise DataError(f"{path}: {reason}{count}. Nothing was written. {SKIP_ADVICE}")
+    return good, bad
+
+
+def save_output(image: np.ndarray, path: Path) -> Path:
+    """Writes a translated (H, W, C) image in [-1, 1] as an 8-bit PNG marked as translate's, atomically.
+
+    Converted to 8 bits a band of rows at a time, so a 4096 x 4096 image needs no second float copy.
+    """
+    height = image.shape[0]
+    channels = image.shape[-1] if image.ndim == 3 else 1
+    if channels not in (1, 3, 4):
+        raise ValueError(f"Invalid image: expected 1, 3 or 4 output channels to write {path}, got {channels}.")
+    pixels = np.empty(image.shape[:2] + ((channels,) if channels > 1 else ()), np.uint8)
+    for start in range(0, height, 256):
+        band = to_uint8(image[start:start + 256])
+        pixels[start:start + 256] = band[..., 0] if channels == 1 and band.ndim == 3 else band
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", SOFTWARE)
+    with atomic_file(path) as tmp:
+        Image.fromarray(pixels).save(tmp, format="PNG", pnginfo=info, compress_level=4)
+    return path
+
+
+def _load(path: Path, channels: int) -> np.ndarray:
+    try:
+        return load_image(path, channels)
+    except tf.errors.OpError as error:
+        raise DataError(f"{path}: TensorFlow cannot decode it ({error.message}).") from None
+
+
 def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, input_channels: int,
-                    aligned: bool = False, left_half: bool = True) -> list[Path]:
+                    aligned: bool = False, left_half: bool = True, skip_bad_files: bool = False,
+                    overwrite: bool = False) -> Translated:
     """Reads an image file or every image of a folder, translates each, writes OUTPUT_DIR/<stem>.png.
+
+    Before anything is translated: the output folder is checked (not an input folder, nor inside one), every
+    output name is checked (free, or an earlier translate's output, or `overwrite`), and every input is
+    decoded once (a bad one stops here without `skip_bad_files`). See the module docstring.
 
     Args:
         translate: function from one (H, W, input_channels) float32 image in
@@ -149,24 +398,125 @@ def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, in
         aligned: bool. Inputs are A|B pairs side by side: translate one half.
         left_half: bool. With `aligned`, the half to translate: the left (A)
             or the right (B).
+        skip_bad_files: bool. Skip and count unreadable images (`Translated.skipped`). Defaults to False.
+        overwrite: bool. Replace existing files at the output names that translate did not write.
+            Defaults to False.
 
     Returns:
-        The written paths, in input order.
+        `Translated`: the written paths, in input order.
+
+    Raises:
+        FileNotFoundError: `inputs` does not exist.
+        ValueError: the output folder is a file, an input folder or inside one; an output name holds a file
+            translate did not write (without `overwrite`) or an input.
+        DataError: an unreadable image without `skip_bad_files` (named, with the flag), or no readable one.
     """
-    inputs = Path(inputs)
-    if inputs.is_dir():
-        paths = list_images(inputs)
-    elif inputs.is_file():
-        paths = [inputs]
-    else:
-        raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in paths:
-        image = load_image(path, input_channels)
-        if aligned:
-            half = image.shape[1] // 2
-            image = image[:, :half] if left_half else image[:, half:2 * half]
-        written.append(save_image(translate(image), output_dir / f"{path.stem}.png"))
-    return written
+    plan = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite)
+    return plan.run(translate, input_channels=input_channels, aligned=aligned, left_half=left_half)
+
+
+class OutputPlan:
+    """What `translate_paths` will read and write, checked before any model is loaded (`plan_outputs`)."""
+
+    def __init__(self, paths, targets, output_dir, skipped, renamed, skip_bad_files):
+        self.paths, self.targets, self.output_dir = paths, targets, output_dir
+        self.skipped, self.renamed, self.skip_bad_files = skipped, renamed, skip_bad_files
+
+    def run(self, translate, *, input_channels: int, aligned: bool = False, left_half: bool = True) -> Translated:
+        """Translates and writes each planned input; see `translate_paths`."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        written, skipped = [], list(self.skipped)
+        for path, target in zip(self.paths, self.targets, strict=True):
+            try:
+                image = _load(path, input_channels)
+            except DataError as error:
+                if not self.skip_bad_files:
+                    raise DataError(f"{error} {SKIP_ADVICE}") from None
+                skipped.append((path, str(error)))
+                log.warning("Skipped %s", error)
+                continue
+            if aligned:
+                half = image.shape[1] // 2
+                image = image[:, :half] if left_half else image[:, half:2 * half]
+            written.append(save_output(translate(image), target))
+        if not written and skipped:
+            raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable "
+                            f"(first: {skipped[0][0]}: {skipped[0][1]}).")
+        return Translated(written, self.output_dir, skipped, self.renamed)
+
+
+def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: bool = False,
+                 overwrite: bool = False) -> OutputPlan:
+    """Lists and checks the inputs and the output names of a translation, writing nothing (see `translate_paths`).
+
+    Raises:
+        The errors of `translate_paths`, before any work.
+    """
+    inputs, output_dir = Path(inputs), Path(output_dir)
+    paths = _inputs(inputs)
+    _check_output_folder(inputs, output_dir)
+    good, bad = _readable(paths, skip_bad_files)
+    for path, reason in bad:
+        log.warning("Skipped %s: %s", path, reason)
+    if bad and not good:
+        raise DataError(f"Nothing to translate: all {len(bad)} image(s) of {inputs} are unreadable (first: "
+                        f"{bad[0][0]}: {bad[0][1]}).")
+    names, renamed = output_names(good)
+    targets = [output_dir / name for name in names]
+    for i in renamed:
+        log.warning("%s: its stem is taken by another input; writing %s", good[i], targets[i])
+    _check_targets(good, targets, overwrite)
+    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed], skip_bad_files)
+
+
+def translate_command(options) -> Translated:
+    """`tfgan-translate translate`: a run's generator (`--checkpoint`) or an export (`--model`) over the input.
+
+    The input and output are checked (`plan_outputs`) before the model is loaded, so a refused output folder
+    or a bad image fails at once.
+
+    Args:
+        options: `command_options.TranslateOptions`.
+
+    Returns:
+        `Translated` (its `summary()` is what the command prints).
+
+    Raises:
+        ValueError: a `--direction` the model cannot translate, a `--checkpoint` without its run folder, and
+            the errors of `translate_paths`.
+
+    Example:
+
+    >>> translate_command(TranslateOptions(checkpoint="runs/facades", input="in/", output="out/"))  # doctest: +SKIP
+    """
+    from tfgan_translate.export import load_export
+    from tfgan_translate.training.run import load_run
+
+    o = options
+    source, load = (o.model, load_export) if o.model is not None else (o.checkpoint, load_run)
+    if not Path(source).exists():
+        load(source)  # raises the loader's own message ("... does not exist. Expected ...") at once
+    plan_outputs(o.input, o.output, skip_bad_files=o.skip_bad_files, overwrite=o.overwrite)  # before loading
+    common = dict(fit=o.fit, aligned=o.aligned, tile=o.tile, overlap=o.overlap, skip_bad_files=o.skip_bad_files,
+                  overwrite=o.overwrite)
+    if o.model is not None:  # an export: its metadata.json gives channels, size rule and direction
+        from tfgan_translate.export import translate_files_with_export
+
+        model = load_export(o.model)
+        exported = (model.metadata or {}).get("model", {}).get("direction")
+        if o.direction is not None and exported is not None and o.direction != exported:
+            raise ValueError(f"Invalid value for `--direction`: {o.direction}. {o.model} translates {exported}; "
+                             "export the other direction (`tfgan-translate export RUN --direction ...`) to use it.")
+        return translate_files_with_export(model, o.input, o.output, **common)
+    config, model = load_run(o.checkpoint)
+    if config is None:
+        raise ValueError("Invalid value for `--checkpoint`: translate needs a run folder (with config.json) "
+                         "to know the run's direction.")
+    direction = o.direction or config.direction
+    return translate_files(generator_for(model, direction, config.direction), o.input, o.output, direction=direction,
+                           memory_budget=o.memory_budget, **common)
+
+
+__all__ = ["SOFTWARE", "OutputPlan", "Translated", "generator_for", "is_translate_output", "output_names",
+           "plan_outputs", "reflect_pad", "save_output", "translate_array", "translate_command", "translate_files",
+           "translate_paths"]

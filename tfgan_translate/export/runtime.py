@@ -25,7 +25,8 @@ from tfgan_translate.choices import FITS, check_choice
 from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
-from tfgan_translate.inference import reflect_pad, translate_array, translate_paths
+from tfgan_translate.inference import Translated, reflect_pad, translate_array, translate_paths
+from tfgan_translate.tiling import check_tiling
 
 log = logging.getLogger("tfgan_translate")
 
@@ -55,6 +56,7 @@ class ExportedModel:
         meta = metadata or {}
         self.multiple = meta.get("size_rule", {}).get("multiple")
         self.input_domain = meta.get("model", {}).get("input_domain", "A")
+        self._warned_tiles = False
         if fmt == "saved_model":
             if metadata is None:
                 raise ValueError(f"No metadata.json of a tfgan-translate export beside {path}: it gives the "
@@ -80,20 +82,59 @@ class ExportedModel:
             return self._serve(image=tf.constant(batch))["output"].numpy()
         return self._runner(batch)
 
-    def translate_array(self, image: np.ndarray, fit: str = "pad") -> np.ndarray:
-        """(H, W, C_in) float image in [-1, 1], any size -> (H, W, C_out) float32 in [-1, 1]."""
+    def translate_array(self, image: np.ndarray, fit: str = "pad", *, tile: int | None = None,
+                        overlap: int | None = None) -> np.ndarray:
+        """(H, W, C_in) float image in [-1, 1], any size -> (H, W, C_out) float32 in [-1, 1].
+
+        Args:
+            image: (H, W, C_in) float array in [-1, 1].
+            fit: "pad" or "resize" (see the module docstring). Defaults to "pad".
+            tile: int or None. Translate in overlapping `tile` x `tile` tiles blended without seams
+                (`tiling.translate_tiled`): a multiple of the size rule for a SavedModel or a dynamic-size
+                .tflite; the input size for a fixed-size .tflite (whose larger images are then tiled instead
+                of resized). An export cannot be tiled on its own, nor given whole-image instance-norm
+                statistics: its tiles normalise by their own (a warning says so). Defaults to None.
+            overlap: int or None. Least overlap of neighbouring tiles (`tiling.translate_tiled`). Defaults to None.
+
+        Raises:
+            ValueError: a bad `fit`, `tile` or `overlap`, or an empty image.
+        """
         check_choice("fit", fit, FITS)
         image = _check_image(image)
+        if tile is not None or overlap is not None:
+            self._check_tile(tile, overlap)
         if self.image_size is None:
-            return translate_array(self, image, self.multiple, fit=fit)
+            return translate_array(self, image, self.multiple, fit=fit, tile=tile, overlap=overlap,
+                                   memory_budget=None)
         height, width = image.shape[:2]
         size_h, size_w = self.image_size
         if fit == "pad" and height <= size_h and width <= size_w:
             return self(reflect_pad(image, size_h, size_w))[0, :height, :width]
+        if tile is not None:  # tiles of exactly the fixed size: pad to at least one tile first
+            padded = reflect_pad(image, max(height, size_h), max(width, size_w))[0]
+            output = translate_array(self, padded, self.multiple, fit=fit, tile=tile, overlap=overlap,
+                                     memory_budget=None)
+            return output[:height, :width]
         resized = tf.image.resize(image[None], (size_h, size_w), method="bicubic")
         output = self(np.clip(resized.numpy(), -1.0, 1.0))
         output = tf.image.resize(output, (height, width), method="bicubic")
         return np.clip(output.numpy()[0], -1.0, 1.0)
+
+    def _check_tile(self, tile, overlap) -> None:
+        if self.image_size is not None and tile is not None and tile != self.image_size[0]:
+            raise ValueError(f"Invalid value for `tile`. Received: tile={tile!r}. {self.path} has a fixed "
+                             f"{self.image_size[0]}x{self.image_size[1]} input: expected tile={self.image_size[0]} "
+                             "(or a SavedModel / --dynamic-size export for other tiles).")
+        if self.image_size is not None and self.image_size[0] != self.image_size[1]:
+            raise ValueError(f"Invalid value for `tile`: {self.path} has a non-square fixed input "
+                             f"{self.image_size[0]}x{self.image_size[1]}; tiles are square.")
+        check_tiling(tile, overlap, self.multiple, label="export")
+        norm = ((self.metadata or {}).get("training_config") or {}).get("norm")
+        if norm == "instance" and not self._warned_tiles:
+            self._warned_tiles = True
+            log.warning("%s normalises each tile by its own statistics (instance norm runs inside the export): "
+                        "colours may differ from tile to tile. translate --checkpoint RUN tiles with the whole "
+                        "image's statistics.", self.path)
 
 
 def load_export(path: str | Path, num_threads: int | None = None) -> ExportedModel:
@@ -149,8 +190,14 @@ def load_export(path: str | Path, num_threads: int | None = None) -> ExportedMod
 
 
 def translate_files_with_export(model: ExportedModel, inputs: str | Path, output_dir: str | Path, *,
-                                fit: str = "pad", aligned: bool = False) -> list[Path]:
+                                fit: str = "pad", aligned: bool = False, tile: int | None = None,
+                                overlap: int | None = None, skip_bad_files: bool = False,
+                                overwrite: bool = False) -> Translated:
     """Translates one image file or every image in a folder with an export; writes OUTPUT_DIR/<stem>.png.
+
+    The files are handled as by `translate --checkpoint` (`inference.translate_paths`): the output folder is
+    not an input folder nor inside one, no two inputs share an output name, and only translate's own earlier
+    outputs are replaced unless `overwrite`.
 
     Args:
         model: ExportedModel from `load_export`.
@@ -159,13 +206,23 @@ def translate_files_with_export(model: ExportedModel, inputs: str | Path, output
         fit: "pad" or "resize" (see the module docstring).
         aligned: bool. Inputs are A|B pairs side by side: translate the half the
             generator takes as input (metadata's `input_domain`; A is the left).
+        tile, overlap: int or None. Tiling, as `ExportedModel.translate_array`. Defaults to None.
+        skip_bad_files: bool. Skip and count unreadable images instead of stopping. Defaults to False.
+        overwrite: bool. Replace files at the output names that translate did not write. Defaults to False.
 
     Returns:
-        The written paths, in input order; each image has its input's size.
+        `inference.Translated`: the written paths, in input order (a list); each image has its input's size.
+
+    Example:
+
+    >>> translate_files_with_export(load_export("exports/facades"), "photos/", "out/")  # doctest: +SKIP
     """
-    written = translate_paths(lambda image: model.translate_array(image, fit=fit), inputs, output_dir,
-                              input_channels=model.input_channels, aligned=aligned,
-                              left_half=model.input_domain == "A")
+    if tile is not None or overlap is not None:
+        model._check_tile(tile, overlap)
+    written = translate_paths(lambda image: model.translate_array(image, fit=fit, tile=tile, overlap=overlap),
+                              inputs, output_dir, input_channels=model.input_channels, aligned=aligned,
+                              left_half=model.input_domain == "A", skip_bad_files=skip_bad_files,
+                              overwrite=overwrite)
     log.info("Translated %d image(s) into %s with %s", len(written), output_dir, model.path)
     return written
 

@@ -1,0 +1,377 @@
+"""Translating an image in overlapping tiles: any size in bounded memory, without seams.
+
+`translate_tiled(generator, image, tile=..., overlap=...)` runs the generator tile by tile and blends:
+
+1. **Grid.** Tiles are `tile` x `tile` (a multiple of the generator's size rule, `size_multiple`). They start
+   on multiples of the size rule, the network's total stride, so every tile samples the image on the grid a
+   single whole-image pass uses: away from its borders a tile computes what that pass computes. Neighbours
+   overlap by at least `overlap` pixels (rounded up to keep the starts aligned); the last tile of a row or
+   column ends at the image's edge.
+2. **Blend.** Each tile's output is weighted by a raised-cosine (Hann) ramp across every overlap it shares
+   with a neighbour, cos² down on one side and sin² up on the other, so the weights sum to exactly 1 and
+   nothing steps anywhere; the pixels nearest a tile's border, which its padding disturbs, count least. At the
+   image's edges the weight is 1.
+3. **Statistics.** Instance normalisation (CycleGAN's ResNet default) normalises each channel by the mean and
+   variance of what it sees, so tiles normalised on their own would differ in colour. A first pass runs the
+   generator once on the whole image, with each `InstanceNormalization` recording its per-channel statistics;
+   the tile pass then normalises with those, fixed, so every tile agrees. When the whole image does not fit the
+   memory budget, the first pass sees it downscaled (area average) to the largest size that fits: the
+   statistics of the whole scene, slightly smoothed (high-frequency detail lost in the downscale lowers the
+   variance of the first layers a little). Batch norm at inference uses its moving statistics: the same for every
+   tile already. The generator itself is not modified: the passes run on clones sharing its layers.
+
+**Memory** (`activation_bytes`): the generator's layers are walked in order on a small probe size, keeping
+each output until its last consumer has run; the largest total held at once, at 4 bytes a value, scaled
+by the pixel count and by `WORKSPACE_FACTOR` (what convolution kernels allocate on top, measured: a
+resnet_9blocks tile peaks at about 1.7x the held outputs, a unet_256 tile at 1.3x) is the estimate.
+`plan_tile` picks the largest tile whose estimate fits `memory_budget`. The budget bounds one network pass;
+the image's own buffers (input and output, 4 bytes per value each) and the weights come on top.
+
+Example:
+
+>>> g = ResNetGenerator(n_blocks=9)  # doctest: +SKIP
+>>> y = translate_tiled(g, x, tile=512, overlap=64)  # x: (4096, 4096, 3) in [-1, 1]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops, tree
+
+from tfgan_translate.networks import InstanceNormalization
+
+log = logging.getLogger("tfgan_translate")
+
+MIB = 2**20
+DEFAULT_MEMORY_BUDGET_MB = 512  # activations of one network pass; tiles are sized to fit
+WORKSPACE_FACTOR = 2.0  # measured peak / held layer outputs: 1.3 (unet_256) to 1.7 (resnet_9blocks), rounded up
+DEFAULT_OVERLAP_FRACTION = 4  # overlap = tile // 4 when not given (128 px for 512-px tiles), at least 32 px
+_PROBE = 256  # probe height and width for the estimate (rounded up to the size rule)
+
+
+# ------------------------------------------------------------------ memory estimate
+def _probe_bytes_per_pixel(generator: keras.Model) -> float:
+    """Peak bytes per input pixel of one pass: the layer outputs held at once, in layer order, times the factor."""
+    multiple = getattr(generator, "size_multiple", 1)
+    size = max(_PROBE, -(-_PROBE // multiple) * multiple)
+    layers = [layer for layer in generator.layers if not isinstance(layer, keras.layers.InputLayer)]
+    probe = keras.Model(generator.inputs, [layer.output for layer in layers])
+    shapes = probe.compute_output_shape((1, size, size, generator.input_shape[-1]))
+    values = {id(t): size * size * generator.input_shape[-1] for t in generator.inputs}
+    last_use = {}
+    for i, layer in enumerate(layers):
+        values[id(layer.output)] = int(np.prod(shapes[i]))
+        for tensor in tree.flatten(layer.input):
+            last_use[id(tensor)] = i
+    held, peak = {id(t): values[id(t)] for t in generator.inputs}, 0
+    for i, layer in enumerate(layers):
+        held[id(layer.output)] = values[id(layer.output)]
+        peak = max(peak, sum(held.values()))
+        for tensor in tree.flatten(layer.input):
+            if last_use.get(id(tensor)) == i:
+                held.pop(id(tensor), None)
+    return 4.0 * WORKSPACE_FACTOR * peak / (size * size)
+
+
+_BYTES_PER_PIXEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def activation_bytes(generator, height: int, width: int) -> int | None:
+    """Estimated peak memory of one pass of `generator` on a `height` x `width` image (see the module docstring).
+
+    Args:
+        generator: a functional `keras.Model` (a `UNetGenerator` or `ResNetGenerator`); anything else (an
+            export, a plain function) cannot be measured.
+        height, width: int. The size the generator is run at.
+
+    Returns:
+        Bytes, or None when `generator` is not a functional Keras model.
+
+    Example:
+
+    >>> activation_bytes(ResNetGenerator(n_blocks=9), 1024, 1024) / 2**20  # about 1050 MiB  # doctest: +SKIP
+    """
+    if not isinstance(generator, keras.Model) or not hasattr(generator, "inputs") or not generator.inputs:
+        return None
+    if generator not in _BYTES_PER_PIXEL:
+        _BYTES_PER_PIXEL[generator] = _probe_bytes_per_pixel(generator)
+    return int(_BYTES_PER_PIXEL[generator] * height * width)
+
+
+def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: int | None) -> int | None:
+    """The tile size for an image the size rule pads to `height` x `width`, or None when no tiling is needed.
+
+    Args:
+        generator: the generator (see `activation_bytes`).
+        height, width: int. Multiples of `multiple`.
+        multiple: int. The size rule.
+        memory_budget: int or None. Bytes one pass may use; None: never tile on our own.
+
+    Returns:
+        None when the whole image fits `memory_budget` (or nothing can be estimated); else the largest
+        multiple of `multiple` whose square tile fits, at least `multiple`.
+    """
+    if memory_budget is None:
+        return None
+    need = activation_bytes(generator, height, width)
+    if need is None or need <= memory_budget:
+        return None
+    per_pixel = need / (height * width)
+    side = int(math.sqrt(memory_budget / per_pixel)) // multiple * multiple
+    return max(multiple, side)
+
+
+# ------------------------------------------------------------------ grid and window
+def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
+    """Where the tiles of one axis start: multiples of `align`, overlapping by at least `overlap`, ending at `length`.
+
+    Args:
+        length: int. The (padded) image's height or width, a multiple of `align`.
+        tile: int. Tile size, a multiple of `align`; a tile no smaller than `length` gives one tile at 0.
+        overlap: int. Least overlap between neighbours, 0 <= overlap < tile.
+        align: int. Starts are multiples of it.
+
+    Returns:
+        Increasing starts; the first is 0 and the last is `length - tile` (when `tile < length`).
+
+    Example:
+
+    >>> tile_starts(1000, 256, 32, 4)
+    [0, 224, 448, 672, 744]
+    """
+    if tile >= length:
+        return [0]
+    step = max(align, (tile - overlap) // align * align)
+    starts = list(range(0, length - tile, step))
+    return [*starts, length - tile]
+
+
+def ramp(length: int) -> np.ndarray:
+    """The rising half of a Hann window over `length` samples: sin² from near 0 to near 1; 1 - ramp is cos².
+
+    Sampled at the centres of the pixels, so no weight is exactly 0 or 1 and `ramp + ramp[::-1] == 1`.
+    """
+    return np.sin(0.5 * np.pi * (np.arange(length) + 0.5) / length) ** 2
+
+
+def axis_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
+    """Each tile's 1-D weights along one axis: a Hann ramp over each overlap with a neighbour, 1 elsewhere.
+
+    Neighbours' ramps are complementary over their whole overlap, so the weights of the tiles covering a pixel
+    sum to 1. The tiles cover `min(tile, length)` pixels each.
+    """
+    extent = min(tile, length)
+    weights = []
+    for i, start in enumerate(starts):
+        w = np.ones(extent, np.float32)
+        if i > 0:
+            shared = starts[i - 1] + extent - start
+            w[:shared] = ramp(shared)
+        if i + 1 < len(starts):
+            shared = start + extent - starts[i + 1]
+            w[extent - shared:] = 1.0 - ramp(shared)
+        weights.append(w)
+    return weights
+
+
+# ------------------------------------------------------------------ whole-image instance-norm statistics
+class _PooledInstanceNormalization(InstanceNormalization):
+    """Instance norm that stores the per-channel statistics it used (over the batch and the plane)."""
+
+    def __init__(self, source: InstanceNormalization, statistics: tuple[tf.Variable, tf.Variable], **kwargs):
+        super().__init__(**kwargs)
+        # Kept out of Keras' tracking: the source layer's scale and offset are used (not copied), and the
+        # statistics are shared by the pooled and the fixed clone.
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_statistics", statistics)
+
+    def call(self, inputs, training=None):
+        x = ops.cast(inputs, "float32")
+        mean = ops.mean(x, axis=(0, 1, 2))
+        variance = ops.mean(ops.square(x - mean), axis=(0, 1, 2))
+        self._statistics[0].assign(mean)
+        self._statistics[1].assign(variance)
+        return self._normalise(x, mean, variance)
+
+    def _normalise(self, x, mean, variance):
+        y = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        if self.scale:
+            y = y * ops.cast(self._source.gamma, "float32")
+        if self.center:
+            y = y + ops.cast(self._source.beta, "float32")
+        return ops.cast(y, self.compute_dtype)
+
+
+class _FixedInstanceNormalization(_PooledInstanceNormalization):
+    """Instance norm with given per-channel statistics (those `_PooledInstanceNormalization` stored)."""
+
+    def call(self, inputs, training=None):
+        return self._normalise(ops.cast(inputs, "float32"), *self._statistics)
+
+
+class _Tiler:
+    """The compiled passes of one generator: whole images, and for instance norm the statistics and tile passes.
+
+    Compiled with `tf.function`, which frees each layer's output once its consumers have run (an eager call
+    of a functional model keeps every output until the end: 15x the memory for resnet_9blocks).
+    """
+
+    def __init__(self, generator):
+        self.generator = generator
+        norms = [layer for layer in getattr(generator, "layers", ()) if type(layer) is InstanceNormalization]
+        self.pool = None
+        if not isinstance(generator, keras.Model):
+            self.whole = self.tile = lambda batch: np.asarray(generator(batch, training=False))
+            return
+        self.whole = self.tile = _compiled(generator)
+        if norms:
+            statistics = {layer.name: (tf.Variable(tf.zeros([layer.output.shape[-1]]), trainable=False),
+                                       tf.Variable(tf.ones([layer.output.shape[-1]]), trainable=False))
+                          for layer in norms}
+            self.pool = _compiled(self._clone(_PooledInstanceNormalization, statistics))
+            self.tile = _compiled(self._clone(_FixedInstanceNormalization, statistics))
+
+    def _clone(self, cls, statistics):
+        def clone_layer(layer):
+            if type(layer) is not InstanceNormalization:
+                return layer  # shared: the same object and weights
+            return cls(layer, statistics[layer.name], **layer.get_config())
+
+        channels = self.generator.input_shape[-1]
+        return keras.models.clone_model(self.generator, input_tensors=keras.Input((None, None, channels)),
+                                        clone_function=clone_layer)
+
+
+def _compiled(model: keras.Model):
+    call = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True, autograph=False)
+    return lambda batch: call(tf.constant(batch, tf.float32)).numpy()
+
+
+_TILERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _switches(generator) -> tuple:
+    """The layer attributes a traced function freezes (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`)."""
+    return tuple((layer.name, getattr(layer, "at_inference", None), getattr(layer, "winograd", None))
+                 for layer in getattr(generator, "layers", ()) if hasattr(layer, "at_inference")
+                 or hasattr(layer, "winograd"))
+
+
+def _tiler(generator) -> _Tiler:
+    """The cached `_Tiler` of `generator`, rebuilt when one of its switches has changed since."""
+    try:
+        cached = _TILERS.get(generator)
+    except TypeError:  # not weakly referenceable (e.g. a bound method): no cache
+        return _Tiler(generator)
+    state = _switches(generator)
+    if cached is None or cached[0] != state:
+        cached = _TILERS[generator] = (state, _Tiler(generator))
+    return cached[1]
+
+
+def compiled_call(generator):
+    """`generator` on a (1, H, W, C) batch as a compiled function returning numpy (a plain call for non-Keras)."""
+    return _tiler(generator).whole
+
+
+def statistics_size(generator, height: int, width: int, multiple: int, memory_budget: int | None) -> tuple[int, int]:
+    """The size of the statistics pass: the image's own if it fits `memory_budget`, else the largest multiples of
+    `multiple` (at least one) of the same aspect that fit."""
+    need = activation_bytes(generator, height, width)
+    if memory_budget is None or need is None or need <= memory_budget:
+        return height, width
+    scale = math.sqrt(memory_budget / need)
+    return (max(multiple, int(height * scale) // multiple * multiple),
+            max(multiple, int(width * scale) // multiple * multiple))
+
+
+def record_statistics(tiler: _Tiler, image: np.ndarray, multiple: int, memory_budget: int | None) -> None:
+    """The statistics pass: the whole image, downscaled (area average) to `statistics_size` if it does not fit."""
+    height, width = image.shape[:2]
+    size = statistics_size(tiler.generator, height, width, multiple, memory_budget)
+    if size == (height, width):
+        tiler.pool(image[None])
+        return
+    log.info("Instance-norm statistics of the whole %dx%d image from a %dx%d pass (--memory-budget)", height, width,
+             *size)
+    tiler.pool(tf.image.resize(image[None], size, method="area").numpy())
+
+
+# ------------------------------------------------------------------ the tiled pass
+def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | None = None,
+                    multiple: int | None = None, memory_budget: int | None = DEFAULT_MEMORY_BUDGET_MB * MIB,
+                    output_channels: int | None = None) -> np.ndarray:
+    """Runs `generator` over `image` in overlapping `tile` x `tile` tiles, blended (see the module docstring).
+
+    Args:
+        generator: a Keras generator (or any callable on (1, H, W, C) batches, e.g. an `ExportedModel`; only a
+            Keras model gets whole-image instance-norm statistics).
+        image: (H, W, C) float32 in [-1, 1], H and W multiples of `multiple` (pad first: `translate_array`
+            does).
+        tile: int. Tile height and width, a positive multiple of `multiple`.
+        overlap: int or None. Least overlap between neighbouring tiles, 0 <= overlap < tile; rounded up so tiles
+            start on multiples of `multiple`. None: `tile // 4`, at least 32 px. Defaults to None.
+        multiple: int or None. The size rule; None asks the generator. Defaults to None.
+        memory_budget: int or None. Bytes the instance-norm statistics pass may use: the whole image when it
+            fits, else the image downscaled to fit (`statistics_size`); None: the whole image. Defaults to
+            `DEFAULT_MEMORY_BUDGET_MB` MiB.
+        output_channels: int or None. None: asks the generator, else the first tile tells. Defaults to None.
+
+    Returns:
+        (H, W, C_out) float32 in [-1, 1].
+
+    Raises:
+        ValueError: `tile` or `overlap` out of range, or an image not padded to the size rule.
+
+    Example:
+
+    >>> y = translate_tiled(unet_generator(depth=8), x, tile=1024, overlap=256)  # doctest: +SKIP
+    """
+    from tfgan_translate.networks import size_multiple
+
+    multiple = size_multiple(generator) if multiple is None else multiple
+    height, width = image.shape[:2]
+    check_tiling(tile, overlap, multiple)
+    if height % multiple or width % multiple:
+        raise ValueError(f"Invalid image: expected height and width multiples of {multiple}, got {height}x{width}.")
+    overlap = default_overlap(tile) if overlap is None else overlap
+    tiler = _tiler(generator)
+    if tiler.pool is not None:
+        record_statistics(tiler, image, multiple, memory_budget)
+    ys, xs = tile_starts(height, tile, overlap, multiple), tile_starts(width, tile, overlap, multiple)
+    wy, wx = axis_weights(ys, tile, height), axis_weights(xs, tile, width)
+    th, tw = min(tile, height), min(tile, width)
+    output = None
+    for y, row_weight in zip(ys, wy, strict=True):
+        for x, col_weight in zip(xs, wx, strict=True):
+            result = tiler.tile(image[None, y:y + th, x:x + tw])[0]
+            if output is None:
+                output = np.zeros((height, width, output_channels or result.shape[-1]), np.float32)
+            output[y:y + th, x:x + tw] += result * (row_weight[:, None, None] * col_weight[None, :, None])
+    return output
+
+
+def default_overlap(tile: int) -> int:
+    """`tile // 4`, at least 32 px (less than the tile)."""
+    return min(tile - 1, max(32, tile // DEFAULT_OVERLAP_FRACTION))
+
+
+def check_tiling(tile, overlap, multiple: int, label: str = "generator") -> None:
+    """Raises ValueError unless `tile` is a positive multiple of `multiple` and 0 <= `overlap` < `tile`."""
+    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < multiple or tile % multiple:
+        raise ValueError(f"Invalid value for `tile`. Received: tile={tile!r}. Expected a multiple of {multiple}, "
+                         f"this {label}'s size rule (e.g. {multiple * max(1, 512 // multiple)}).")
+    if overlap is not None and (isinstance(overlap, bool) or not isinstance(overlap, (int, np.integer))
+                                or not 0 <= overlap < tile):
+        raise ValueError(f"Invalid value for `overlap`. Received: overlap={overlap!r}. Expected an integer "
+                         f"in [0, {tile}) (less than the tile).")
+
+
+__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "MIB", "activation_bytes", "axis_weights", "check_tiling", "plan_tile",
+           "ramp", "tile_starts", "translate_tiled"]
