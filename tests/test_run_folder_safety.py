@@ -176,6 +176,7 @@ class _CheckLockHeld(keras.callbacks.Callback):
 def test_an_empty_folder_trains_holding_the_lock_for_the_run(synth_dir, tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
+    (folder / ".DS_Store").write_bytes(b"\0")  # what a file browser leaves: still an empty folder
     check = _CheckLockHeld(folder)
     train(_config(synth_dir, epochs=1), folder, callbacks=[check], verbose=0)
     assert check.seen == {"pid": str(os.getpid()), "free": False}

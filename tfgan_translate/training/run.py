@@ -411,9 +411,12 @@ _RUN_FILES = (
 )
 
 
+_DESKTOP_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers put in an "empty" folder
+
+
 def _is_bookkeeping(name: str) -> bool:
-    """The lock file and the temporaries of `io` (which `remove_stale_checkpoint_files` handles)."""
-    return name == LOCK_NAME or (name.startswith(".") and (TMP_MARK in name or ".old-" in name))
+    """The lock file, the temporaries of `io` (`remove_stale_checkpoint_files` handles them), file browsers' files."""
+    return name in (LOCK_NAME, *_DESKTOP_FILES) or (name.startswith(".") and (TMP_MARK in name or ".old-" in name))
 
 
 def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
