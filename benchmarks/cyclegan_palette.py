@@ -55,7 +55,7 @@ def main() -> None:
         epochs=max(1, args.steps // args.eval_every), n_epochs_decay=0, validation_steps=2, seed=0,
     )
     rows: list[dict] = []
-    train(config, out / "run", callbacks=[_Probe(root, rows)], verbose=0)
+    train(config, out / "run", callbacks=[_Probe(root, rows)], verbose=0, overwrite=True)
     (out / "results.json").write_text(json.dumps({"config": config.to_dict(), "rows": rows}, indent=2) + "\n")
     print(f"wrote {out / 'results.json'}")
 

@@ -106,7 +106,7 @@ def train_run(args, run: dict) -> dict:
     budget = CPUBudget(args.cpu_seconds)
     log.info("Training %s for %.0f CPU seconds (at most %d steps) ...", run["name"], args.cpu_seconds, args.max_steps)
     with precision_scope(args.precision):  # in case `train` does not apply config.precision itself
-        result = train(make_config(args, run), run_dir, callbacks=[budget], verbose=0)
+        result = train(make_config(args, run), run_dir, callbacks=[budget], verbose=0, overwrite=True)  # a rerun
     figures = {"steps": int(result.model.g_optimizer.iterations), "cpu_seconds": round(budget.cpu_used, 1),
                "wall_seconds": round(budget.wall_used, 1)}
     record.write_text(json.dumps(figures, indent=2) + "\n")

@@ -113,8 +113,6 @@ def test_overwrite_replaces_the_old_run_and_keeps_files_we_did_not_write(run, sy
         assert path.read_bytes() == data, path
 
 
-@pytest.mark.xfail(strict=True, reason="cli._cmd_train does not pass overwrite=o.overwrite to train() yet "
-                                       "(cli.py belongs to the CLI work; remove this mark with that one-line change)")
 def test_cli_overwrite_replaces_the_run(run, synth_dir):
     (run / "NOTES.txt").write_text("mine")
     assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *CLI_TINY, "--overwrite"]) == 0

@@ -90,7 +90,7 @@ def _cmd_train(o: cmd.TrainOptions, args) -> int:
 
     config = config_from_args(cfg.CONFIG_CLASSES[args.model], args)
     # No progress bar when stdout is not a terminal; step lines there only for an explicit --log-every (`logs`).
-    _print_losses(train(config, o.out, resume=o.resume, verbose=logs.fit_verbosity(),
+    _print_losses(train(config, o.out, resume=o.resume, overwrite=o.overwrite, verbose=logs.fit_verbosity(),
                         callbacks=logs.step_progress(config.epochs, args.log_every)))
     return 0
 
@@ -162,7 +162,7 @@ def _cmd_demo(o: cmd.DemoOptions, args) -> int:
     out = Path(o.out)
     config = o.run_config(write_synthetic_dataset(out / "data", n_train=o.n_train, n_test=8, size=64, seed=0))
     print(f"Training pix2pix on the built-in synthetic facades: {config.epochs} epochs at 64x64 ...")
-    result = train(config, out / "run")
+    result = train(config, out / "run", overwrite=True)  # the demo replaces its own earlier run
     written = translate_files(result.model.generator, Path(config.data) / "test", out / "translated", aligned=True,
                               direction=config.direction)
     _print_losses(result)
