@@ -32,6 +32,7 @@ import errno
 import os
 import re
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def debug_requested(flag: bool = False) -> bool:
 
 def epilog() -> str:
     """The exit-code table, for the top-level `--help` (one code a line)."""
-    return "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
+    rows = (textwrap.fill(meaning, 79, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+            for code, meaning in EXIT_CODES)
+    return "exit codes:\n" + "\n".join(rows)
 
 
 # ------------------------------------------------------------------ classifying and wording one failure
