@@ -69,7 +69,7 @@ class TranslateOptions(Options):
                                     "--memory-budget allows (with --checkpoint)", gt=0)
     overlap: int | None = option(None, "least overlap of neighbouring tiles in pixels, rounded up so tiles start on "
                                        "multiples of the size rule (default: tile/4, at least 32)", ge=0)
-    memory_budget: float = option(512.0, "MiB one generator pass may use (estimated from its layers); with "
+    memory_budget: float = option(256.0, "MiB one generator pass may use (estimated from its layers); with "
                                          "--checkpoint a larger image is tiled to fit", gt=0, metavar="MIB")
     skip_bad_files: bool = option(False, "skip and count unreadable images instead of stopping before the first "
                                          "is translated", switch=True)

@@ -4,13 +4,13 @@
 
 1. **Grid.** Tiles are `tile` x `tile` (a multiple of the generator's size rule, `size_multiple`). They start
    on multiples of the size rule, the network's total stride, so every tile samples the image on the grid a
-   single whole-image pass uses: away from its borders a tile computes what that pass computes. Neighbours
-   overlap by at least `overlap` pixels (rounded up to keep the starts aligned); the last tile of a row or
-   column ends at the image's edge.
+   single whole-image pass uses: away from its borders a tile computes what that pass computes. As few tiles
+   as keep every overlap at least `overlap` pixels are spread evenly from edge to edge (the overlap grows to
+   keep the starts aligned).
 2. **Blend.** Each tile's output is weighted by a raised-cosine (Hann) ramp across every overlap it shares
-   with a neighbour, cos² down on one side and sin² up on the other, so the weights sum to exactly 1 and
-   nothing steps anywhere; the pixels nearest a tile's border, which its padding disturbs, count least. At the
-   image's edges the weight is 1.
+   with a neighbour, cos² down on one side and sin² up on the other, so the weights sum to 1 and nothing
+   steps anywhere; the pixels nearest a tile's border, which its padding disturbs, count least. At the
+   image's edges the weight is 1. Weights are separable (row weight x column weight).
 3. **Statistics.** Instance normalisation (CycleGAN's ResNet default) normalises each channel by the mean and
    variance of what it sees, so tiles normalised on their own would differ in colour. A first pass runs the
    generator once on the whole image, with each `InstanceNormalization` recording its per-channel statistics;
@@ -24,8 +24,9 @@
 each output until its last consumer has run; the largest total held at once, at 4 bytes a value, scaled
 by the pixel count and by `WORKSPACE_FACTOR` (what convolution kernels allocate on top, measured: a
 resnet_9blocks tile peaks at about 1.7x the held outputs, a unet_256 tile at 1.3x) is the estimate.
-`plan_tile` picks the largest tile whose estimate fits `memory_budget`. The budget bounds one network pass;
-the image's own buffers (input and output, 4 bytes per value each) and the weights come on top.
+`plan_tile` finds the largest tile whose estimate fits `memory_budget`, then the smallest tile needing no
+more tiles than it. The budget bounds one network pass; the image's own buffers (input and output, 4 bytes
+per value each), TensorFlow and the weights come on top.
 
 Example:
 
@@ -49,7 +50,7 @@ from tfgan_translate.networks import InstanceNormalization
 log = logging.getLogger("tfgan_translate")
 
 MIB = 2**20
-DEFAULT_MEMORY_BUDGET_MB = 512  # activations of one network pass; tiles are sized to fit
+DEFAULT_MEMORY_BUDGET_MB = 256  # activations of one network pass; tiles are sized to fit
 WORKSPACE_FACTOR = 2.0  # measured peak / held layer outputs: 1.3 (unet_256) to 1.7 (resnet_9blocks), rounded up
 DEFAULT_OVERLAP_FRACTION = 4  # overlap = tile // 4 when not given (128 px for 512-px tiles), at least 32 px
 _PROBE = 256  # probe height and width for the estimate (rounded up to the size rule)
@@ -104,7 +105,8 @@ def activation_bytes(generator, height: int, width: int) -> int | None:
     return int(_BYTES_PER_PIXEL[generator] * height * width)
 
 
-def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: int | None) -> int | None:
+def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: int | None,
+              overlap: int | None = None) -> int | None:
     """The tile size for an image the size rule pads to `height` x `width`, or None when no tiling is needed.
 
     Args:
@@ -112,24 +114,33 @@ def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: 
         height, width: int. Multiples of `multiple`.
         multiple: int. The size rule.
         memory_budget: int or None. Bytes one pass may use; None: never tile on our own.
+        overlap: int or None. The overlap asked for (None: `default_overlap` of each tile size). Defaults to None.
 
     Returns:
-        None when the whole image fits `memory_budget` (or nothing can be estimated); else the largest
-        multiple of `multiple` whose square tile fits, at least `multiple`.
+        None when the whole image fits `memory_budget` (or nothing can be estimated); else the smallest
+        multiple of `multiple` that needs no more tiles than the largest tile that fits the budget (at least
+        `multiple`): as few tiles as the budget allows, no larger than they need to be.
     """
     if memory_budget is None:
         return None
     need = activation_bytes(generator, height, width)
     if need is None or need <= memory_budget:
         return None
-    per_pixel = need / (height * width)
-    side = int(math.sqrt(memory_budget / per_pixel)) // multiple * multiple
-    return max(multiple, side)
+    largest = max(multiple, int(math.sqrt(memory_budget * height * width / need)) // multiple * multiple)
+
+    def count(tile):
+        step = default_overlap(tile) if overlap is None else min(overlap, tile - 1)
+        return len(tile_starts(height, tile, step, multiple)) * len(tile_starts(width, tile, step, multiple))
+
+    fewest = count(largest)
+    return next(tile for tile in range(multiple, largest + 1, multiple) if count(tile) <= fewest)
 
 
 # ------------------------------------------------------------------ grid and window
 def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
-    """Where the tiles of one axis start: multiples of `align`, overlapping by at least `overlap`, ending at `length`.
+    """Where the tiles of one axis start: evenly spaced multiples of `align` from 0 to `length - tile`.
+
+    As few tiles as keep every overlap at least `overlap`, spread evenly (no thin last step).
 
     Args:
         length: int. The (padded) image's height or width, a multiple of `align`.
@@ -143,13 +154,13 @@ def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
     Example:
 
     >>> tile_starts(1000, 256, 32, 4)
-    [0, 224, 448, 672, 744]
+    [0, 184, 372, 556, 744]
     """
     if tile >= length:
         return [0]
     step = max(align, (tile - overlap) // align * align)
-    starts = list(range(0, length - tile, step))
-    return [*starts, length - tile]
+    gaps = -(-(length - tile) // step)
+    return [i * (length - tile) // gaps // align * align for i in range(gaps + 1)]
 
 
 def ramp(length: int) -> np.ndarray:
@@ -163,21 +174,25 @@ def ramp(length: int) -> np.ndarray:
 def axis_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
     """Each tile's 1-D weights along one axis: a Hann ramp over each overlap with a neighbour, 1 elsewhere.
 
-    Neighbours' ramps are complementary over their whole overlap, so the weights of the tiles covering a pixel
-    sum to 1. The tiles cover `min(tile, length)` pixels each.
+    Neighbours' ramps are complementary over their whole overlap (cos² + sin² = 1); where a pixel is covered
+    by more than two tiles (an overlap above half a tile), the weights are divided by their sum. Either way
+    the weights of the tiles covering a pixel sum to 1. The tiles cover `min(tile, length)` pixels each.
     """
     extent = min(tile, length)
     weights = []
     for i, start in enumerate(starts):
-        w = np.ones(extent, np.float32)
+        w = np.ones(extent, np.float64)
         if i > 0:
             shared = starts[i - 1] + extent - start
             w[:shared] = ramp(shared)
         if i + 1 < len(starts):
             shared = start + extent - starts[i + 1]
-            w[extent - shared:] = 1.0 - ramp(shared)
+            w[extent - shared:] *= 1.0 - ramp(shared)
         weights.append(w)
-    return weights
+    total = np.zeros(max(starts) + extent)
+    for start, w in zip(starts, weights, strict=True):
+        total[start:start + extent] += w
+    return [(w / total[start:start + extent]).astype(np.float32) for start, w in zip(starts, weights, strict=True)]
 
 
 # ------------------------------------------------------------------ whole-image instance-norm statistics
@@ -305,8 +320,8 @@ def record_statistics(tiler: _Tiler, image: np.ndarray, multiple: int, memory_bu
 
 # ------------------------------------------------------------------ the tiled pass
 def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | None = None,
-                    multiple: int | None = None, memory_budget: int | None = DEFAULT_MEMORY_BUDGET_MB * MIB,
-                    output_channels: int | None = None) -> np.ndarray:
+                    multiple: int | None = None,
+                    memory_budget: int | None = DEFAULT_MEMORY_BUDGET_MB * MIB) -> np.ndarray:
     """Runs `generator` over `image` in overlapping `tile` x `tile` tiles, blended (see the module docstring).
 
     Args:
@@ -321,7 +336,6 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
         memory_budget: int or None. Bytes the instance-norm statistics pass may use: the whole image when it
             fits, else the image downscaled to fit (`statistics_size`); None: the whole image. Defaults to
             `DEFAULT_MEMORY_BUDGET_MB` MiB.
-        output_channels: int or None. None: asks the generator, else the first tile tells. Defaults to None.
 
     Returns:
         (H, W, C_out) float32 in [-1, 1].
@@ -351,9 +365,13 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
     for y, row_weight in zip(ys, wy, strict=True):
         for x, col_weight in zip(xs, wx, strict=True):
             result = tiler.tile(image[None, y:y + th, x:x + tw])[0]
+            if not result.flags.writeable:
+                result = result.copy()
             if output is None:
-                output = np.zeros((height, width, output_channels or result.shape[-1]), np.float32)
-            output[y:y + th, x:x + tw] += result * (row_weight[:, None, None] * col_weight[None, :, None])
+                output = np.zeros((height, width, result.shape[-1]), np.float32)
+            result *= row_weight[:, None, None]  # in place: no tile-sized temporaries
+            result *= col_weight[None, :, None]
+            output[y:y + th, x:x + tw] += result
     return output
 
 
@@ -363,15 +381,19 @@ def default_overlap(tile: int) -> int:
 
 
 def check_tiling(tile, overlap, multiple: int, label: str = "generator") -> None:
-    """Raises ValueError unless `tile` is a positive multiple of `multiple` and 0 <= `overlap` < `tile`."""
-    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < multiple or tile % multiple:
+    """Raises ValueError unless `tile` is None or a positive multiple of `multiple`, and `overlap` is None or an
+    integer in [0, tile) (>= 0 without a tile)."""
+    def integer(value):
+        return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+    if tile is not None and (not integer(tile) or tile < multiple or tile % multiple):
         raise ValueError(f"Invalid value for `tile`. Received: tile={tile!r}. Expected a multiple of {multiple}, "
                          f"this {label}'s size rule (e.g. {multiple * max(1, 512 // multiple)}).")
-    if overlap is not None and (isinstance(overlap, bool) or not isinstance(overlap, (int, np.integer))
-                                or not 0 <= overlap < tile):
-        raise ValueError(f"Invalid value for `overlap`. Received: overlap={overlap!r}. Expected an integer "
-                         f"in [0, {tile}) (less than the tile).")
+    if overlap is not None and (not integer(overlap) or overlap < 0 or (tile is not None and overlap >= tile)):
+        limit = f"in [0, {tile}) (less than the tile)" if tile is not None else ">= 0"
+        raise ValueError(f"Invalid value for `overlap`. Received: overlap={overlap!r}. Expected an integer {limit}.")
 
 
-__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "MIB", "activation_bytes", "axis_weights", "check_tiling", "plan_tile",
-           "ramp", "tile_starts", "translate_tiled"]
+__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "MIB", "activation_bytes", "axis_weights", "check_tiling", "compiled_call",
+           "default_overlap", "plan_tile", "ramp", "record_statistics", "statistics_size", "tile_starts",
+           "translate_tiled"]
