@@ -201,3 +201,22 @@ def test_a_4096_image_translates_with_a_peak_rss_under_2_gb(netG, ngf, tmp_path)
     assert row["peak_rss_gib"] * 2**30 < 2e9, row
     assert row["untiled_estimate_gib"] * 2**30 > 2e9 and row["tile"] is not None  # tiling is what kept it there
     assert Image.open(row["output"]).size == (4096, 4096)
+
+
+# ------------------------------------------------------------------ exports: tiles on request
+def test_exports_tile_on_request(tmp_path):
+    from tfgan_translate.export import export_generator, load_export
+
+    g = build_generator("unet_32", ngf=4, dropout=0.0)
+    rng = np.random.default_rng(0)
+    result = export_generator(g, tmp_path / "export", quantize=("none",), image_size=32,
+                              representative_data=rng.uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32))
+    saved, fixed = load_export(result.out_dir), load_export(result.tflite["none"])
+    x = smooth_image(96, noise=0.1)[:70, :90]
+    reference = translate_array(g, x, tile=32, overlap=16, memory_budget=None)
+    np.testing.assert_allclose(saved.translate_array(x, tile=32, overlap=16), reference, atol=1e-4)
+    np.testing.assert_allclose(fixed.translate_array(x, tile=32, overlap=16), reference, atol=1e-4)  # its own size
+    with pytest.raises(ValueError, match="fixed 32x32 input: expected tile=32"):
+        fixed.translate_array(x, tile=64)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        saved.translate_array(x, tile=48)
