@@ -3,7 +3,7 @@
 For each generator, a size x size test image (smooth colour fields, a textured half) is written as a PNG, then
 a fresh Python process builds the generator (random weights: the cost does not depend on them), translates
 the file with `inference.translate_files` (its defaults: tiles sized to `--memory-budget`, or `--tile`) and
-reports its wall time and its peak resident memory (`resource.getrusage(...).ru_maxrss`: the whole process,
+reports its wall time and its peak resident memory (`VmHWM` of /proc/self/status: the whole process,
 TensorFlow and the weights included). The parent prints one row per generator, or JSON with `--json`.
 
     python benchmarks/tiling_bench.py                                   # unet_256 and resnet_9blocks, 4096 px
@@ -43,6 +43,22 @@ def write_test_image(path: Path, size: int, seed: int = 0) -> Path:
     return path
 
 
+def _peak_rss_bytes(resource) -> int:
+    """This process's peak resident memory since it started.
+
+    Linux's `getrusage(RUSAGE_SELF).ru_maxrss` of a forked-then-exec'd child starts from the parent's RSS at the
+    fork (a 3 GB pytest process made every child report 3 GB), so read the high-water mark of this process's own
+    address space (`VmHWM`, which exec resets) where /proc has it.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+
+
 def child(args) -> dict:
     """Builds the generator, translates `args.input` into `args.output`, returns the figures (this process)."""
     import resource
@@ -61,7 +77,7 @@ def child(args) -> dict:
     written = translate_files(generator, args.input, args.output, tile=args.tile, overlap=args.overlap,
                               memory_budget=budget)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    peak = _peak_rss_bytes(resource)
     untiled = activation_bytes(generator, size, size)
     return {"netG": args.netG, "ngf": args.ngf, "size": size, "params": generator.count_params(),
             "tile": args.tile or plan_tile(generator, size, size, generator.size_multiple, int(budget * MIB),
