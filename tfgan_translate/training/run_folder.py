@@ -1,0 +1,152 @@
+"""Owning a run folder: what counts as a run, refusing or overwriting one, the lock, a killed run's temporaries.
+
+`train` refuses a folder that holds a run (config.json, or checkpoints/ holding a checkpoint of ours) unless
+`resume=True` continues it or `overwrite=True` replaces it (`delete_previous_run` deletes only the files a
+run writes), and a non-empty folder that holds no run unless `overwrite=True`. `claim_run_folder` checks the
+folder, creates it, locks it (`io.folder_lock`) and removes the temporaries a killed run left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from pathlib import Path
+
+from tfgan_translate.config import CONFIG_FILENAME
+from tfgan_translate.io import LOCK_NAME, TMP_MARK, folder_lock
+from tfgan_translate.training.checkpoints import checkpoint_candidates, remove_stale_checkpoint_files
+
+log = logging.getLogger("tfgan_translate")
+
+
+class RunFolderError(FileExistsError):
+    """`train` refused `run_dir`: it holds a run (or other files), and neither `resume` nor `overwrite` was given."""
+
+
+# What a run writes, and so all that overwrite=True deletes: (sub-folder, file-name pattern); "logs" recursively.
+_RUN_FILES = (
+    ("", rf"{re.escape(CONFIG_FILENAME)}|metrics\.json|imported\.json"),
+    ("checkpoints", r"(epoch_\d+|step_\d+|latest)\.keras"),
+    ("samples", r"epoch_\d+\.png|index\.html"),
+    ("logs", r"events\.out\.tfevents\..+"),
+)
+
+
+_DESKTOP_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers put in an "empty" folder
+
+
+def _is_bookkeeping(name: str) -> bool:
+    """The lock file, the temporaries of `io` (`remove_stale_checkpoint_files` handles them), file browsers' files."""
+    return name in (LOCK_NAME, *_DESKTOP_FILES) or (name.startswith(".") and (TMP_MARK in name or ".old-" in name))
+
+
+def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
+    """("new" | "run" | "other", the names found): missing or empty, holding a run, or holding other files.
+
+    A run is a config.json, or checkpoints/ holding a checkpoint of ours (a folder of other checkpoints is not).
+    """
+    if not run_dir.exists():
+        return "new", []
+    if not run_dir.is_dir():
+        raise NotADirectoryError(f"Invalid value for `run_dir` (--out). Received: {run_dir}, an existing file. "
+                                 "Expected a folder: a new or empty one, or a run folder to resume.")
+    names = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in run_dir.iterdir()
+                   if not _is_bookkeeping(entry.name))
+    if (run_dir / CONFIG_FILENAME).exists() or checkpoint_candidates(run_dir):  # a checkpoints/ of ours
+        return "run", names
+    return ("other" if names else "new"), names
+
+
+def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
+    """The folder's kind, if `train` may write there with these flags; else RunFolderError saying which to pass."""
+    kind, names = _folder_kind(run_dir)
+    if kind == "run" and not (resume or overwrite):
+        raise RunFolderError(
+            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which already holds a run (config.json or "
+            "checkpoints/*.keras). Expected a new or empty folder; or pass resume=True (--resume) to continue that "
+            "run, or overwrite=True (--overwrite) to replace it (its checkpoints, logs, samples and config are "
+            "deleted; other files stay).")
+    if kind == "other" and not overwrite:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        purpose = "holds no run to resume" if resume else "is not empty and holds no run"
+        raise RunFolderError(
+            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which {purpose} (it holds {shown}). "
+            "Expected a new or empty folder, or a run folder; or pass overwrite=True (--overwrite) to train a new "
+            "run there beside those files (none is deleted; files named like the run's, e.g. config.json, are "
+            "replaced).")
+    return kind
+
+
+def _make_folder(run_dir: Path) -> bool:
+    """Creates `run_dir` (and its parents); returns whether it was created. Errors name it."""
+    if run_dir.is_dir():
+        return False
+    try:
+        run_dir.mkdir(parents=True)
+    except FileExistsError:
+        return False  # made meanwhile by another process: the lock decides
+    except OSError as error:
+        raise type(error)(f"Invalid value for `run_dir` (--out). Received: {run_dir}, which cannot be created "
+                          f"({error.strerror or error}). Expected a folder this user can create.") from None
+    return True
+
+
+@contextlib.contextmanager
+def claim_run_folder(run_dir: Path, *, resume: bool, overwrite: bool):
+    """Context manager: `run_dir` checked, locked and cleaned of a killed run's temporaries; yields its kind.
+
+    Checked before anything is created (a refused folder is left as it was) and again holding the lock. A
+    folder this call created is removed again if the block fails before writing anything into it.
+    """
+    _check_run_folder(run_dir, resume=resume, overwrite=overwrite)
+    created = _make_folder(run_dir)
+    try:
+        with folder_lock(run_dir, what="Run folder"):
+            kind = _check_run_folder(run_dir, resume=resume, overwrite=overwrite)  # another process may have run
+            removed = remove_stale_checkpoint_files(run_dir)
+            if removed:
+                log.info("Removed %d temporary file(s) that a killed run left in %s: %s.", len(removed), run_dir,
+                         ", ".join(str(p.relative_to(run_dir)) for p in removed[:5]) + (" ..." if removed[5:] else ""))
+            yield kind
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()  # only if still empty: nothing was written
+        raise
+
+
+def _previous_run_files(run_dir: Path):
+    """The files in `run_dir` that a run writes (`_RUN_FILES`): what overwrite=True deletes."""
+    for sub, pattern in _RUN_FILES:
+        folder = run_dir / sub
+        walk = os.walk(folder) if sub == "logs" else [(folder, [], _file_names(folder))]
+        for root, _, names in walk:
+            yield from (Path(root) / name for name in names if re.fullmatch(pattern, name))
+
+
+def _file_names(folder: Path) -> list[str]:
+    return [entry.name for entry in folder.iterdir() if entry.is_file()] if folder.is_dir() else []
+
+
+def delete_previous_run(run_dir: Path) -> int:
+    """Deletes the old run's files for overwrite=True, and the folders that leaves empty; returns how many files.
+
+    Files of other names stay, as do the folders holding them; symbolic links are not followed or removed.
+    """
+    removed = 0
+    for path in list(_previous_run_files(run_dir)):
+        if not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    for sub in ("logs", "samples", "checkpoints"):
+        for root, _, _ in sorted(os.walk(run_dir / sub), key=lambda entry: -len(Path(entry[0]).parts)):
+            with contextlib.suppress(OSError):
+                Path(root).rmdir()  # only the empty ones
+    log.warning("Overwriting the run in %s: deleted its %d file(s) (config.json, checkpoints, logs, samples); "
+                "other files kept.", run_dir, removed)
+    return removed
+
+
+__all__ = ["RunFolderError", "claim_run_folder", "delete_previous_run"]
