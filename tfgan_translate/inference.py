@@ -28,6 +28,8 @@ never writes over a file it did not write itself:
 Every input is checked (decoded with PIL) before the first is translated: a bad file stops the run before
 any output is written, naming the file and ``--skip-bad-files``; with ``skip_bad_files=True`` bad files are
 skipped and counted (`Translated.skipped`).
+
+The files (plan, checks, writing) live in `tfgan_translate.output_plan`; its names are importable here too.
 """
 
 from __future__ import annotations
@@ -38,14 +40,20 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image, PngImagePlugin
 
 from tfgan_translate.choices import DIRECTIONS, FITS, check_choice
-from tfgan_translate.data import DataError, list_images
-from tfgan_translate.data.decoding import check_channels, decode_image, from_unit
-from tfgan_translate.data.files import check_images
-from tfgan_translate.io import atomic_file, to_uint8
 from tfgan_translate.networks import size_multiple
+from tfgan_translate.output_plan import (
+    SKIP_ADVICE,  # noqa: F401  (importable from here, as before the split)
+    SOFTWARE,
+    OutputPlan,
+    Translated,
+    is_translate_output,
+    output_names,
+    plan_outputs,
+    save_output,
+    translate_paths,
+)
 from tfgan_translate.tiling import (
     DEFAULT_MEMORY_BUDGET_MB,
     MIB,
@@ -59,8 +67,6 @@ from tfgan_translate.tiling import (
 
 log = logging.getLogger("tfgan_translate")
 
-SOFTWARE = "tfgan-translate translate"  # the PNG text chunk marking our outputs (key "Software")
-SKIP_ADVICE = "Pass --skip-bad-files (skip_bad_files=True from Python) to skip and count unreadable images."
 _logged_plans: set = set()
 
 
@@ -234,257 +240,6 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
     log.info("Translated %d image(s) into %s", len(written), output_dir)
     return written
 
-
-# ------------------------------------------------------------------ files: plan, check, write
-class Translated(list):
-    """The output paths written, in input order (a plain list of Paths), and what else happened.
-
-    Attributes:
-        output_dir: Path. Where they were written.
-        skipped: list of (input Path, reason): unreadable images left out (`skip_bad_files`).
-        renamed: list of (input Path, output Path): inputs sharing a stem with an earlier one, written under
-            another name.
-    """
-
-    def __init__(self, paths=(), output_dir: Path | None = None, skipped=(), renamed=()):
-        super().__init__(paths)
-        self.output_dir, self.skipped, self.renamed = output_dir, list(skipped), list(renamed)
-
-    def summary(self) -> str:
-        """'Wrote N image(s) to DIR', then '; skipped K unreadable: a.png, b.jpg' and the renamed ones."""
-        text = f"Wrote {len(self)} image(s) to {self.output_dir}"
-        if self.skipped:
-            names = ", ".join(path.name for path, _ in self.skipped[:10])
-            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
-            text += f"; skipped {len(self.skipped)} unreadable (--skip-bad-files): {names}{more}"
-        if self.renamed:
-            names = ", ".join(f"{source.name} -> {target.name}" for source, target in self.renamed[:10])
-            text += f"; {len(self.renamed)} renamed (their stem was taken): {names}"
-        return text
-
-
-def _inputs(inputs: Path) -> list[Path]:
-    if inputs.is_dir():
-        return list_images(inputs)
-    if inputs.is_file():
-        return [inputs]
-    raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
-
-
-def _check_output_folder(inputs: Path, output_dir: Path) -> None:
-    """Refuses an output folder that is a file, is the input folder or lies inside it (links resolved)."""
-    if output_dir.exists() and not output_dir.is_dir():
-        raise ValueError(f"Invalid value for `output`: {output_dir} is a file. Expected a folder (created if "
-                         "missing) for the translated images.")
-    if not inputs.is_dir():
-        return
-    source, target = inputs.resolve(), output_dir.resolve()
-    if target == source or source in target.parents:
-        where = "is the input folder" if target == source else f"is inside the input folder {inputs}"
-        raise ValueError(f"Invalid value for `output`: {output_dir} {where}. Expected a folder outside {inputs}: "
-                         "translate never writes among its inputs (their outputs could replace them).")
-
-
-def output_names(paths: list[Path]) -> tuple[list[str], list[int]]:
-    """OUTPUT file names for input `paths`: <stem>.png, and for a stem already taken <stem>_<ext>[_N].png.
-
-    Names are compared case-insensitively (two names differing only in case are one file on macOS and
-    Windows). The first input in the given order keeps its stem.
-
-    Returns:
-        (the names, in the order of `paths`; the indices of the inputs that were renamed).
-
-    Example:
-
-    >>> output_names([Path("1.jpg"), Path("1.png"), Path("2.png")])
-    (['1.png', '1_png.png', '2.png'], [1])
-    """
-    taken, names, renamed = set(), [], []
-    for i, path in enumerate(paths):
-        name = f"{path.stem}.png"
-        if name.casefold() in taken:
-            renamed.append(i)
-            base, n = f"{path.stem}_{path.suffix.lstrip('.').lower() or 'file'}", 1
-            name = f"{base}.png"
-            while name.casefold() in taken:
-                n += 1
-                name = f"{base}_{n}.png"
-        taken.add(name.casefold())
-        names.append(name)
-    return names, renamed
-
-
-def is_translate_output(path: Path) -> bool:
-    """Whether `path` is a PNG written by `translate` (its "Software" text chunk says so)."""
-    try:
-        with Image.open(path) as image:
-            return image.format == "PNG" and image.info.get("Software") == SOFTWARE
-    except (OSError, SyntaxError, ValueError):
-        return False
-
-
-def _check_targets(paths: list[Path], targets: list[Path], overwrite: bool) -> None:
-    """Refuses targets that are an input, or an existing file `translate` did not write (unless `overwrite`)."""
-    sources = {path.resolve() for path in paths}
-    for path, target in zip(paths, targets, strict=True):
-        if target.resolve() in sources:
-            raise ValueError(f"Invalid value for `output`: writing {target} would replace the input "
-                             f"{path if target.resolve() == path.resolve() else target}. Expected an output folder "
-                             "that holds no input.")
-    folders = [t for t in targets if t.is_dir()]
-    if folders:
-        raise ValueError(f"Invalid value for `output`: {folders[0]} is a folder. Expected the output name of "
-                         f"{paths[targets.index(folders[0])]} to be free or a file; move the folder away.")
-    foreign = [t for t in targets if t.is_symlink() or (t.exists() and not is_translate_output(t))]
-    if foreign and not overwrite:
-        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
-        raise ValueError(f"Invalid value for `output`: {foreign[0]}{more} exists and translate did not write it. "
-                         "Expected output names that are free or hold an earlier translate's outputs: choose another "
-                         "--output, move the file, or pass --overwrite (overwrite=True) to replace such files. "
-                         "Nothing was written.")
-
-
-def _readable(paths: list[Path], skip_bad_files: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Checks every input before the first is translated: the good ones, and the (path, reason) of the bad."""
-    good, bad = check_images(paths, aligned=False, skip_bad=True, min_size=1)
-    if bad and not skip_bad_files:
-        path, reason = bad[0]
-        count = f" ({len(bad)} unreadable images in all)" if len(bad) > 1 else ""
-        raise DataError(f"{path}: {reason}{count}. Nothing was written. {SKIP_ADVICE}")
-    return good, bad
-
-
-def save_output(image: np.ndarray, path: Path) -> Path:
-    """Writes a translated (H, W, C) image in [-1, 1] as an 8-bit PNG marked as translate's, atomically.
-
-    Converted to 8 bits a band of rows at a time, so a 4096 x 4096 image needs no second float copy.
-    """
-    height = image.shape[0]
-    channels = image.shape[-1] if image.ndim == 3 else 1
-    if channels not in (1, 3, 4):
-        raise ValueError(f"Invalid image: expected 1, 3 or 4 output channels to write {path}, got {channels}.")
-    pixels = np.empty(image.shape[:2] + ((channels,) if channels > 1 else ()), np.uint8)
-    for start in range(0, height, 256):
-        band = to_uint8(image[start:start + 256])
-        pixels[start:start + 256] = band[..., 0] if channels == 1 and band.ndim == 3 else band
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", SOFTWARE)
-    with atomic_file(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG", pnginfo=info, compress_level=4)
-    return path
-
-
-_DECODERS: dict = {}  # channels -> compiled decoder
-
-
-def _load(path: Path, channels: int) -> np.ndarray:
-    """`data.load_image` (`from_unit(decode_image(...))`) compiled, with 40 % of its peak memory on a large image.
-
-    Compiled, TensorFlow frees each intermediate as soon as it is used, and the result is not copied out
-    (a read-only array on TensorFlow's buffer): about 0.3 GB above the image itself for a 4096 x 4096 PNG
-    instead of 1.1 GB. The pixels are the training pipeline's, which decodes compiled too (an eager
-    `load_image` differs from both by up to 1 ulp).
-    """
-    _, bad = check_images([path], aligned=False, skip_bad=True, min_size=1)
-    if bad:
-        raise DataError(f"{path}: {bad[0][1]}.")
-    if channels not in _DECODERS:
-        _DECODERS[channels] = tf.function(lambda contents: from_unit(decode_image(contents, channels)),
-                                          autograph=False)
-    try:
-        return np.asarray(_DECODERS[channels](tf.io.read_file(str(path))))
-    except tf.errors.OpError as error:
-        raise DataError(f"{path}: TensorFlow cannot decode it ({error.message}).") from None
-
-
-def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, input_channels: int,
-                    aligned: bool = False, left_half: bool = True, skip_bad_files: bool = False,
-                    overwrite: bool = False) -> Translated:
-    """Reads an image file or every image of a folder, translates each, writes OUTPUT_DIR/<stem>.png.
-
-    Before anything is translated: the output folder is checked (not an input folder, nor inside one), every
-    output name is checked (free, or an earlier translate's output, or `overwrite`), and every input is
-    decoded once (a bad one stops here without `skip_bad_files`). See the module docstring.
-
-    Args:
-        translate: function from one (H, W, input_channels) float32 image in
-            [-1, 1] to the translated image of the same height and width.
-        inputs: str or Path. An image file or a folder of images.
-        output_dir: str or Path. Created if missing.
-        input_channels: int. Images are converted to this many channels.
-        aligned: bool. Inputs are A|B pairs side by side: translate one half.
-        left_half: bool. With `aligned`, the half to translate: the left (A)
-            or the right (B).
-        skip_bad_files: bool. Skip and count unreadable images (`Translated.skipped`). Defaults to False.
-        overwrite: bool. Replace existing files at the output names that translate did not write.
-            Defaults to False.
-
-    Returns:
-        `Translated`: the written paths, in input order.
-
-    Raises:
-        FileNotFoundError: `inputs` does not exist.
-        ValueError: the output folder is a file, an input folder or inside one; an output name holds a file
-            translate did not write (without `overwrite`) or an input.
-        DataError: an unreadable image without `skip_bad_files` (named, with the flag), or no readable one.
-    """
-    plan = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite)
-    return plan.run(translate, input_channels=input_channels, aligned=aligned, left_half=left_half)
-
-
-class OutputPlan:
-    """What `translate_paths` will read and write, checked before any model is loaded (`plan_outputs`)."""
-
-    def __init__(self, paths, targets, output_dir, skipped, renamed, skip_bad_files):
-        self.paths, self.targets, self.output_dir = paths, targets, output_dir
-        self.skipped, self.renamed, self.skip_bad_files = skipped, renamed, skip_bad_files
-
-    def run(self, translate, *, input_channels: int, aligned: bool = False, left_half: bool = True) -> Translated:
-        """Translates and writes each planned input; see `translate_paths`."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        written, skipped = [], list(self.skipped)
-        input_channels = check_channels(input_channels, "input_channels")
-        for path, target in zip(self.paths, self.targets, strict=True):
-            try:
-                image = _load(path, input_channels)
-            except DataError as error:
-                if not self.skip_bad_files:
-                    raise DataError(f"{error} {SKIP_ADVICE}") from None
-                skipped.append((path, str(error)))
-                log.warning("Skipped %s", error)
-                continue
-            if aligned:
-                half = image.shape[1] // 2
-                image = image[:, :half] if left_half else image[:, half:2 * half]
-            written.append(save_output(translate(image), target))
-        if not written and skipped:
-            raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable "
-                            f"(first: {skipped[0][0]}: {skipped[0][1]}).")
-        return Translated(written, self.output_dir, skipped, self.renamed)
-
-
-def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: bool = False,
-                 overwrite: bool = False) -> OutputPlan:
-    """Lists and checks the inputs and the output names of a translation, writing nothing (see `translate_paths`).
-
-    Raises:
-        The errors of `translate_paths`, before any work.
-    """
-    inputs, output_dir = Path(inputs), Path(output_dir)
-    paths = _inputs(inputs)
-    _check_output_folder(inputs, output_dir)
-    good, bad = _readable(paths, skip_bad_files)
-    for path, reason in bad:
-        log.warning("Skipped %s: %s", path, reason)
-    if bad and not good:
-        raise DataError(f"Nothing to translate: all {len(bad)} image(s) of {inputs} are unreadable (first: "
-                        f"{bad[0][0]}: {bad[0][1]}).")
-    names, renamed = output_names(good)
-    targets = [output_dir / name for name in names]
-    for i in renamed:
-        log.warning("%s: its stem is taken by another input; writing %s", good[i], targets[i])
-    _check_targets(good, targets, overwrite)
-    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed], skip_bad_files)
 
 
 def translate_command(options) -> Translated:

@@ -19,6 +19,9 @@ with its name and the reason (and the flag to pass); with it, the pairs holding
 one are left out and listed in ``info["skipped"]`` ({"name", "file",
 "reason"}), which the JSON, the report and the summary show.
 
+The pieces: `result` (`EvaluationResult`, units), `pairing` (files matched by name, checked, loaded), `split`
+(translating a test split); their names are importable here too.
+
 Example:
 
 >>> result = evaluate_folders("translated/", "photos/", kid=True,
@@ -28,219 +31,25 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from tfgan_translate.data.files import DataError, check_images, list_images, load_image, save_image
 from tfgan_translate.evaluation.distribution import fid_from_features, kid_from_features
-from tfgan_translate.evaluation.metrics import PAIRED_METRICS, PSNR_CAP_DB, paired_metrics
+from tfgan_translate.evaluation.metrics import PAIRED_METRICS, paired_metrics
+from tfgan_translate.evaluation.pairing import (
+    SKIP_ADVICE,  # noqa: F401  (importable from here, as before the split)
+    loaded_pairs,
+    match_files,
+    readable_pairs,
+    resize_to,
+)
+from tfgan_translate.evaluation.result import UNITS, EvaluationResult, describe_skipped  # noqa: F401  (report.py)
+from tfgan_translate.evaluation.split import split_pairs, translate_pairs, translate_split
 
 log = logging.getLogger("tfgan_translate")
-
-UNITS = {
-    "l1": "mean |pred - truth| with pixels in [-1, 1] (x127.5 for 8-bit levels); lower is better",
-    "psnr": f"dB on pixels in [0, 1], identical images capped at {PSNR_CAP_DB:g}; higher is better",
-    "ssim": "structural similarity (11x11 Gaussian window) on pixels in [0, 1]; 1 is identical",
-    "sharpness": "mean squared Laplacian of pred / that of truth; ~1 realistic detail, <1 blur, >1 noise",
-    "kid": "unbiased MMD^2, cubic polynomial kernel, Inception-v3 pool features; mean and std over subsets",
-    "fid": "Frechet distance of Gaussians fitted to Inception-v3 pool features (biased for small sets)",
-}
-
-
-@dataclasses.dataclass
-class EvaluationResult:
-    """What an evaluation measured.
-
-    Attributes:
-        per_image: one dict per pair, in name order: {"name", "l1", "psnr", "ssim", "sharpness"}.
-        mean: the mean of each paired metric over the images.
-        kid: {"mean", "std", "subsets", "subset_size"}, or None when not asked for.
-        fid: float, or None when not asked for.
-        info: where the images came from, their count, names resized, feature weights.
-    """
-
-    per_image: list[dict]
-    mean: dict[str, float]
-    kid: dict | None = None
-    fid: float | None = None
-    info: dict = dataclasses.field(default_factory=dict)
-    written: dict[str, Path] = dataclasses.field(default_factory=dict)  # "json", "report": files written
-
-    def summary(self) -> str:
-        """The figures in a few lines of text (what `tfgan-translate evaluate` prints).
-
-        Example:
-
-        >>> print(EvaluationResult([{}], {"l1": 0.5, "psnr": 12.0, "ssim": 0.25, "sharpness": 0.8}).summary())
-        Evaluated 1 image pair(s): L1 0.5000  PSNR 12.00 dB  SSIM 0.2500  sharpness 0.800
-        """
-        mean = self.mean
-        lines = [f"Evaluated {len(self.per_image)} image pair(s): L1 {mean['l1']:.4f}  PSNR {mean['psnr']:.2f} dB  "
-                 f"SSIM {mean['ssim']:.4f}  sharpness {mean['sharpness']:.3f}"]
-        if self.info.get("resized"):
-            lines.append(f"  {len(self.info['resized'])} prediction(s) resized to their truth's size")
-        if self.info.get("skipped"):
-            lines.append(f"  Skipped {describe_skipped(self.info['skipped'])}")
-        if self.kid is not None:
-            lines.append(f"  KID {self.kid['mean']:.5f} +- {self.kid['std']:.5f}")
-        if self.fid is not None:
-            lines.append(f"  FID {self.fid:.3f}")
-        lines += [f"{label}: {self.written[key]}" for key, label in (("json", "JSON"), ("report", "Report"))
-                  if key in self.written]
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict: info, count, mean, kid/fid when computed, units, per_image."""
-        out = {**self.info, "count": len(self.per_image), "mean": dict(self.mean)}
-        if "skipped" in self.info:
-            out["skipped_count"] = len(self.info["skipped"])
-        if self.kid is not None:
-            out["kid"] = dict(self.kid)
-        if self.fid is not None:
-            out["fid"] = self.fid
-        out["units"] = {k: v for k, v in UNITS.items()
-                        if k in PAIRED_METRICS or (k == "kid" and self.kid) or (k == "fid" and self.fid is not None)}
-        out["per_image"] = [dict(row) for row in self.per_image]
-        return out
-
-
-# ----------------------------------------------------------------------------- pairing
-
-
-def _by_stem(folder: Path, role: str) -> dict[str, Path]:
-    found: dict[str, list[Path]] = {}
-    for path in list_images(folder):
-        found.setdefault(path.stem, []).append(path)
-    clashes = {stem: paths for stem, paths in found.items() if len(paths) > 1}
-    if clashes:
-        stem, paths = next(iter(clashes.items()))
-        raise DataError(f"Several {role} files in {folder} are named {stem!r} ({', '.join(p.name for p in paths)}); "
-                        "files are matched by name without extension.")
-    return {stem: paths[0] for stem, paths in found.items()}
-
-
-def match_files(pred_dir: str | Path, truth_dir: str | Path) -> list[tuple[str, Path, Path]]:
-    """Pairs the images of two folders by file name without extension, in natural name order.
-
-    Args:
-        pred_dir: str or Path. Folder of translated images.
-        truth_dir: str or Path. Folder of ground-truth images.
-
-    Returns:
-        [(name, pred_path, truth_path), ...].
-
-    Raises:
-        DataError: a folder is missing or empty, two files share a name, or a
-            name appears in one folder only (the message lists them).
-    """
-    preds, truths = _by_stem(Path(pred_dir), "prediction"), _by_stem(Path(truth_dir), "truth")
-    only_pred = [name for name in preds if name not in truths]
-    only_truth = [name for name in truths if name not in preds]
-    if only_pred or only_truth:
-        def listing(names):
-            return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-
-        parts = []
-        if only_pred:
-            parts.append(f"{len(only_pred)} in {pred_dir} without a truth image: {listing(only_pred)}")
-        if only_truth:
-            parts.append(f"{len(only_truth)} in {truth_dir} without a prediction: {listing(only_truth)}")
-        raise DataError(f"Unmatched file names ({'; '.join(parts)}). Predictions and truth images are "
-                        "matched by file name without extension.")
-    return [(name, path, truths[name]) for name, path in preds.items()]  # list_images order: natural
-
-
-def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(H, W, C) in [-1, 1] resized to (height, width) with bicubic antialiased resampling, clipped to [-1, 1]."""
-    import tensorflow as tf
-
-    if image.shape[:2] == (height, width):
-        return image
-    resized = tf.image.resize(image, (height, width), method="bicubic", antialias=True)
-    return np.clip(resized.numpy(), -1.0, 1.0)
-
-
-# ----------------------------------------------------------------------------- unreadable images
-
-SKIP_ADVICE = "Pass --skip-bad-files (skip_bad_files=True from Python) to skip and count unreadable images."
-
-
-def describe_skipped(skipped: Sequence[dict], limit: int = 5) -> str:
-    """'N unreadable image(s) (--skip-bad-files): FILE (reason); ...' for ``info["skipped"]``."""
-    listed = "; ".join(f"{row['file']} ({row['reason']})" for row in skipped[:limit])
-    more = f"; and {len(skipped) - limit} more" if len(skipped) > limit else ""
-    return f"{len(skipped)} unreadable image(s) (--skip-bad-files): {listed}{more}"
-
-
-def readable_pairs(pairs: Sequence[tuple], skip_bad_files: bool) -> tuple[list[tuple], list[dict]]:
-    """Checks every file of `pairs` before any is used; keeps the pairs whose files all read.
-
-    Args:
-        pairs: sequence of (name, file, file, ...) tuples (the same file may appear twice, e.g. an
-            aligned A|B file that is both input and truth).
-        skip_bad_files: bool. Leave out the pairs holding an unreadable file instead of raising.
-
-    Returns:
-        (the good pairs in their order, [{"name", "file", "reason"}, ...] for each bad file).
-
-    Raises:
-        DataError: without `skip_bad_files`, naming the first bad file, the reason, how many are bad and
-            the flag to pass.
-    """
-    files = list(dict.fromkeys(path for pair in pairs for path in pair[1:]))
-    _, bad = check_images(files, aligned=False, skip_bad=True, min_size=0)  # load_image's checks, cached
-    reasons = dict(bad)
-    if reasons and not skip_bad_files:
-        path, reason = bad[0]
-        count = f" ({len(bad)} unreadable images in all)" if len(bad) > 1 else ""
-        raise DataError(f"{path}: {reason}{count}. {SKIP_ADVICE}")
-    good, skipped = [], []
-    for pair in pairs:
-        problems = [path for path in dict.fromkeys(pair[1:]) if path in reasons]
-        skipped += [{"name": pair[0], "file": str(path), "reason": reasons[path]} for path in problems]
-        if not problems:
-            good.append(pair)
-    if skipped:
-        log.warning("Skipped %s", describe_skipped(skipped))
-    if pairs and not good:
-        raise DataError(f"Nothing to evaluate: every one of the {len(pairs)} pair(s) holds an unreadable image "
-                        f"({describe_skipped(skipped)}).")
-    return good, skipped
-
-
-def _load(path: Path, channels: int) -> np.ndarray:
-    """`load_image`, with TensorFlow's decoding errors (a file PIL reads but TensorFlow does not) as DataError."""
-    import tensorflow as tf
-
-    try:
-        return load_image(path, channels)
-    except tf.errors.OpError as error:
-        raise DataError(f"{path}: TensorFlow cannot decode it ({error.message}). {SKIP_ADVICE}") from None
-
-
-def _loaded(pairs: Iterable[tuple], channels: Sequence[int], skip_bad_files: bool, skipped: list[dict]):
-    """Yields (name, image, ...) for each (name, file, ...) read with `channels`.
-
-    A file that passed `readable_pairs` but fails to load (changed since, or one PIL reads and TensorFlow
-    does not) raises, or with `skip_bad_files` leaves its pair out and is recorded in `skipped`.
-    """
-    for name, *paths in pairs:
-        images = []
-        for path, count in zip(paths, channels, strict=True):
-            try:
-                images.append(_load(path, count))
-            except DataError as error:
-                if not skip_bad_files:
-                    raise
-                skipped.append({"name": name, "file": str(path), "reason": str(error).removeprefix(f"{path}: ")})
-                log.warning("Skipped %s", describe_skipped(skipped[-1:]))
-                break
-        else:
-            yield (name, *images)
 
 
 # ----------------------------------------------------------------------------- evaluating
@@ -411,7 +220,7 @@ def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: i
     info = dict(info or {})
     matched, skipped = readable_pairs(matched, skip_bad_files)
     skipped = [*info.pop("skipped", []), *skipped]
-    result = evaluate_pairs(_loaded(matched, (channels, channels), skip_bad_files, skipped), **kwargs)
+    result = evaluate_pairs(loaded_pairs(matched, (channels, channels), skip_bad_files, skipped), **kwargs)
     result.info = {"pred": str(pred_dir), "truth": str(truth_dir), **result.info, "skipped": skipped, **info}
     if json_path is not None or report_dir is not None:
         if json_path is not None:
@@ -420,110 +229,6 @@ def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: i
             result.written["report"] = write_report(result, report_dir, pred_dir=pred_dir, truth_dir=truth_dir,
                                                     input_dir=input_dir, rows=grid_rows)
     return result
-
-
-# ----------------------------------------------------------------------------- translating a test split
-
-
-def _split_pairs(data: str | Path, split: str | None, input_domain: str) -> list[tuple[str, Path, Path | None, bool]]:
-    """(name, input file, truth file, aligned) for each pair of a paired data set's split.
-
-    For aligned A|B files both are the same file (input half chosen by `input_domain`).
-    """
-    from tfgan_translate.data.paired import resolve_paired_split
-
-    where = resolve_paired_split(data, split)
-    if where.layout == "aligned":
-        return [(p.stem, p, p, True) for p in list_images(where.folder_a)]
-    folders = (where.folder_a, where.folder_b) if input_domain == "A" else (where.folder_b, where.folder_a)
-    matched = match_files(*folders)
-    return [(name, source, target, False) for name, source, target in matched]
-
-
-def _half(image: np.ndarray, domain: str) -> np.ndarray:
-    half = image.shape[1] // 2
-    return image[:, :half] if domain == "A" else image[:, half:2 * half]
-
-
-def translate_split(
-    translate: Callable[[np.ndarray], np.ndarray],
-    data: str | Path,
-    out_dir: str | Path,
-    *,
-    split: str | None = "test",
-    input_domain: str = "A",
-    input_channels: int = 3,
-    output_channels: int = 3,
-    size: int | None = None,
-    skip_bad_files: bool = False,
-) -> dict[str, Path]:
-    """Translates a paired data set's split; writes OUT/input/, OUT/pred/ and OUT/truth/ as <stem>.png.
-
-    Every file of the split is checked before the first is translated (`readable_pairs`).
-
-    Args:
-        translate: callable (H, W, input_channels) in [-1, 1] -> (H, W, C) in [-1, 1]
-            (e.g. `inference.translate_array` bound to a generator, or an
-            export's `translate_array`).
-        data: str or Path. The data set: aligned A|B files or A/ + B/ folders
-            (the layouts `paired_dataset` reads).
-        out_dir: str or Path. Created if missing.
-        split: str or None. "test" (falls back to "val"). Defaults to "test".
-        input_domain: "A" or "B": the side the generator takes (the run's
-            direction: "A" for AtoB); the other side is the truth.
-        input_channels, output_channels: int. Channels the inputs and the truth are read with.
-        size: int or None. Resize inputs and truths to size x size (bicubic)
-            first, e.g. the training size; None keeps the files' size.
-        skip_bad_files: bool. Leave out the pairs with an unreadable file (logged) instead of raising.
-            Defaults to False.
-
-    Returns:
-        {"input": Path, "pred": Path, "truth": Path}.
-
-    Raises:
-        DataError: an unreadable file without `skip_bad_files` (named, with the flag to pass), or a split
-            that is missing or empty.
-    """
-    if input_domain not in ("A", "B"):
-        raise ValueError(f"Invalid value for argument `input_domain`. Received: input_domain={input_domain!r}. "
-                         "Expected 'A' or 'B'.")
-    pairs, skipped = split_pairs(data, split, input_domain, skip_bad_files)
-    return translate_pairs(translate, pairs, out_dir, input_domain=input_domain, input_channels=input_channels,
-                           output_channels=output_channels, size=size, skip_bad_files=skip_bad_files,
-                           skipped=skipped, description=f"the {split} split of {data}")
-
-
-def split_pairs(data: str | Path, split: str | None, input_domain: str,
-                skip_bad_files: bool = False) -> tuple[list[tuple], list[dict]]:
-    """(pairs, skipped) of a paired data set's split: `_split_pairs` through `readable_pairs`.
-
-    Each pair is (name, input file, truth file, aligned); see `readable_pairs` for `skipped`.
-    """
-    pairs = _split_pairs(data, split, input_domain)
-    good, skipped = readable_pairs([(name, source, target) for name, source, target, _ in pairs], skip_bad_files)
-    aligned = {name: flag for name, _, _, flag in pairs}
-    return [(name, source, target, aligned[name]) for name, source, target in good], skipped
-
-
-def translate_pairs(translate: Callable[[np.ndarray], np.ndarray], pairs: Sequence[tuple], out_dir: str | Path, *,
-                    input_domain: str, input_channels: int, output_channels: int, size: int | None,
-                    skip_bad_files: bool, skipped: list[dict], description: str = "the split") -> dict[str, Path]:
-    """`translate_split`'s loop over `split_pairs`; a pair failing to load is added to `skipped` (or raises)."""
-    truth_domain = "B" if input_domain == "A" else "A"
-    out_dir = Path(out_dir)
-    folders = {key: out_dir / key for key in ("input", "pred", "truth")}
-    aligned_of = {pair[0]: pair[3] for pair in pairs}
-    loaded = _loaded([pair[:3] for pair in pairs], (input_channels, output_channels), skip_bad_files, skipped)
-    for name, image, truth in loaded:
-        if aligned_of[name]:
-            image, truth = _half(image, input_domain), _half(truth, truth_domain)
-        if size is not None:
-            image, truth = resize_to(image, size, size), resize_to(truth, size, size)
-        save_image(image, folders["input"] / f"{name}.png")
-        save_image(translate(image), folders["pred"] / f"{name}.png")
-        save_image(truth, folders["truth"] / f"{name}.png")
-    log.info("Translated %s into %s", description, folders["pred"])
-    return folders
 
 
 __all__ = [

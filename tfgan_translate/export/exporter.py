@@ -26,6 +26,8 @@ renamed aside (`.OUT.old-PID-x`, the process gone) is put back, and the staging 
 processes that are gone are deleted (`io.remove_stale_temporaries`). A folder holding files but no
 export is refused, and so is an earlier export holding a file of the user's under a name this export
 writes.
+
+The folder's side (checks, the user's files, stale staging) is `export.folder`.
 """
 
 from __future__ import annotations
@@ -33,8 +35,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-import os
-import shutil
 from pathlib import Path
 
 import keras
@@ -45,6 +45,7 @@ from tfgan_translate.export import parity, representative, savedmodel, tflite_gr
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
 )
+from tfgan_translate.export.folder import carry_over, check_no_clash, listing, prepare_out_dir, user_entries
 from tfgan_translate.export.generator import (
     generator_for,
     inference_copy,
@@ -55,14 +56,12 @@ from tfgan_translate.export.generator import (
 from tfgan_translate.export.metadata import (
     FILES_KEY,
     METADATA_FILENAME,
-    is_export,
     list_entries,
     read_metadata,
     versions,
     write_metadata,
-    written_by_export,
 )
-from tfgan_translate.io import PIXEL_SCALE, _pid_alive, remove_stale_temporaries, staged_folder
+from tfgan_translate.io import PIXEL_SCALE, staged_folder
 
 log = logging.getLogger("tfgan_translate")
 
@@ -98,7 +97,7 @@ class ExportResult:
         lines += [f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)" for path in self.tflite.values()]
         lines.append(f"  {self.metadata_path}")
         if self.kept:
-            lines.append(f"  kept from the earlier export (files it did not write): {_listing(self.kept)}")
+            lines.append(f"  kept from the earlier export (files it did not write): {listing(self.kept)}")
         for name, figures in self.metadata["parity"].items():
             if isinstance(figures, dict) and "max_abs_diff" in figures:
                 psnr = figures["psnr_db"]
@@ -149,111 +148,6 @@ def _image_size(image_size, config, generator, multiple: int, netG: str) -> tupl
                          f"{netG} needs height and width divisible by {multiple}.")
     return int(size[0]), int(size[1])
 
-
-def _listing(entries: list[str], limit: int = 5) -> str:
-    return ", ".join(entries[:limit]) + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    """Refuses a folder that is neither new, empty nor an earlier export (an export is a folder of its own)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder. Expected a new, "
-                         "empty or earlier export folder.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_export(out_dir):
-        raise ValueError(
-            f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an earlier export; "
-            "an export is written into a folder of its own, so choose a new or empty folder."
-        )
-
-
-def _dead_process_folder(entry: Path, prefix: str) -> bool:
-    """Whether `entry` is named PREFIX + PID-... (as `io.staged_folder` names them) with PID no longer running."""
-    pid = entry.name[len(prefix):].split("-", 1)[0]
-    return entry.name.startswith(prefix) and pid.isdigit() and not _pid_alive(int(pid))
-
-
-def _restore_interrupted_swap(out_dir: Path) -> None:
-    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-x`."""
-    if out_dir.exists() or out_dir.is_symlink() or not out_dir.parent.is_dir():
-        return
-    prefix = f".{out_dir.name}.old-"
-    aside = []
-    for entry in out_dir.parent.iterdir():
-        if _dead_process_folder(entry, prefix) and entry.is_dir() and not entry.is_symlink():
-            try:
-                if is_export(entry):
-                    aside.append(entry)
-            except ValueError:  # an unreadable metadata.json: not a complete export
-                continue
-    if aside:
-        newest = max(aside, key=lambda path: path.stat().st_mtime)
-        newest.rename(out_dir)
-        log.warning("Restored the earlier export %s from %s, where an export that was killed while swapping "
-                    "folders had left it.", out_dir, newest.name)
-
-
-def _prepare_out_dir(out_dir: Path) -> None:
-    """Restores an export a killed swap left aside, deletes dead processes' staging folders, checks `out_dir`."""
-    _restore_interrupted_swap(out_dir)
-    removed = remove_stale_temporaries(out_dir.parent)
-    if removed:
-        log.info("Removed %d temporary folder(s) or file(s) left in %s by a process that is gone: %s", len(removed),
-                 out_dir.parent, _listing([path.name for path in removed]))
-    _check_out_dir(out_dir)
-
-
-def _user_entries(out_dir: Path) -> list[str]:
-    """The top-most entries of the export in `out_dir` that it did not write (`metadata.written_by_export`)."""
-    if not out_dir.is_dir():
-        return []
-    ours = written_by_export(read_metadata(out_dir))
-    kept: list[str] = []
-    for entry in list_entries(out_dir):
-        parents = entry.rstrip("/").split("/")[:-1]
-        inside_kept = any("/".join(parents[:i]) + "/" in kept for i in range(1, len(parents) + 1))
-        if not ours(entry) and not inside_kept:
-            kept.append(entry)
-    return kept
-
-
-def _check_no_clash(out_dir: Path, kept: list[str], names: set[str]) -> None:
-    """Refuses to export when a file of the user's in `out_dir` has a name this export writes."""
-    clashes = [entry for entry in kept if entry.rstrip("/") in names]
-    if clashes:
-        raise ValueError(
-            f"Invalid value for `out_dir`: {out_dir} holds {_listing(clashes)}, which the earlier export there did "
-            f"not write ({METADATA_FILENAME} does not list it) and this export would replace. Expected no such "
-            "file of your own: move or rename it, or choose another folder."
-        )
-
-
-def _link_or_copy(source, target) -> None:
-    try:
-        os.link(source, target)  # the same file system (OUT and the staging folder share a parent): no copy
-    except OSError:
-        shutil.copy2(source, target)
-
-
-def _carry_over(out_dir: Path, staging: Path) -> list[str]:
-    """Hard-links (or copies) into `staging` the entries of the export in `out_dir` that it did not write.
-
-    The originals stay where they are until the swap, so an interrupted export loses none of them.
-    """
-    kept = _user_entries(out_dir)
-    for entry in kept:
-        source, target = out_dir / entry.rstrip("/"), staging / entry.rstrip("/")
-        if target.exists() or target.is_symlink():
-            _check_no_clash(out_dir, [entry], {entry.rstrip("/")})
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            os.symlink(os.readlink(source), target)
-        elif source.is_dir():
-            shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(source, target)
-    if kept:
-        log.info("Kept from the earlier export in %s (files it did not write): %s", out_dir, _listing(kept))
-    return kept
 
 
 def export_generator(
@@ -342,8 +236,8 @@ def export_generator(
             raise ValueError("Invalid value for `out_dir`: None. Pass `out_dir` when exporting a model object.")
         out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
     out_dir = Path(out_dir)
-    _prepare_out_dir(out_dir)
-    _check_no_clash(out_dir, _user_entries(out_dir),
+    prepare_out_dir(out_dir)
+    check_no_clash(out_dir, user_entries(out_dir),
                     {METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
                      *((SAVED_MODEL_DIR,) if saved_model else ())})
     netG, multiple = size_rule(generator)
@@ -410,7 +304,7 @@ def export_generator(
         }
         write_metadata(staging, metadata)
         metadata = read_metadata(staging)  # as a reader sees it: format tag added, JSON types
-        kept = _carry_over(out_dir, staging)
+        kept = carry_over(out_dir, staging)
     log.info("Export written to %s", out_dir)
     return ExportResult(
         out_dir=out_dir,

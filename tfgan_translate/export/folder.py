@@ -1,0 +1,140 @@
+"""What an export folder holds, and getting it ready: the user's files kept across re-exports, stale staging.
+
+An export folder holds what its metadata.json lists (``files``: what `export_generator` wrote) and anything
+else the user put there (notes, samples). When the folder is exported again:
+
+- `prepare_out_dir`: an earlier export that a killed export left renamed aside (`.OUT.old-PID-x`, the process
+  gone) is put back, the staging and old folders of processes that are gone are deleted
+  (`io.remove_stale_temporaries`), and a folder holding files but no export is refused (`check_out_dir`);
+- `user_entries`: the entries of the earlier export that it did not write (the user's);
+- `check_no_clash`: refuses an export that would replace such a file of the user's;
+- `carry_over`: hard-links (or copies) them into the staging folder, so the new export holds them too and an
+  interrupted export loses none.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from tfgan_translate.export.metadata import (
+    METADATA_FILENAME,
+    is_export,
+    list_entries,
+    read_metadata,
+    written_by_export,
+)
+from tfgan_translate.io import _pid_alive, remove_stale_temporaries
+
+log = logging.getLogger("tfgan_translate")
+
+
+def listing(entries: list[str], limit: int = 5) -> str:
+    return ", ".join(entries[:limit]) + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuses a folder that is neither new, empty nor an earlier export (an export is a folder of its own)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder. Expected a new, "
+                         "empty or earlier export folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_export(out_dir):
+        raise ValueError(
+            f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an earlier export; "
+            "an export is written into a folder of its own, so choose a new or empty folder."
+        )
+
+
+def _dead_process_folder(entry: Path, prefix: str) -> bool:
+    """Whether `entry` is named PREFIX + PID-... (as `io.staged_folder` names them) with PID no longer running."""
+    pid = entry.name[len(prefix):].split("-", 1)[0]
+    return entry.name.startswith(prefix) and pid.isdigit() and not _pid_alive(int(pid))
+
+
+def _restore_interrupted_swap(out_dir: Path) -> None:
+    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-x`."""
+    if out_dir.exists() or out_dir.is_symlink() or not out_dir.parent.is_dir():
+        return
+    prefix = f".{out_dir.name}.old-"
+    aside = []
+    for entry in out_dir.parent.iterdir():
+        if _dead_process_folder(entry, prefix) and entry.is_dir() and not entry.is_symlink():
+            try:
+                if is_export(entry):
+                    aside.append(entry)
+            except ValueError:  # an unreadable metadata.json: not a complete export
+                continue
+    if aside:
+        newest = max(aside, key=lambda path: path.stat().st_mtime)
+        newest.rename(out_dir)
+        log.warning("Restored the earlier export %s from %s, where an export that was killed while swapping "
+                    "folders had left it.", out_dir, newest.name)
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Restores an export a killed swap left aside, deletes dead processes' staging folders, checks `out_dir`."""
+    _restore_interrupted_swap(out_dir)
+    removed = remove_stale_temporaries(out_dir.parent)
+    if removed:
+        log.info("Removed %d temporary folder(s) or file(s) left in %s by a process that is gone: %s", len(removed),
+                 out_dir.parent, listing([path.name for path in removed]))
+    check_out_dir(out_dir)
+
+
+def user_entries(out_dir: Path) -> list[str]:
+    """The top-most entries of the export in `out_dir` that it did not write (`metadata.written_by_export`)."""
+    if not out_dir.is_dir():
+        return []
+    ours = written_by_export(read_metadata(out_dir))
+    kept: list[str] = []
+    for entry in list_entries(out_dir):
+        parents = entry.rstrip("/").split("/")[:-1]
+        inside_kept = any("/".join(parents[:i]) + "/" in kept for i in range(1, len(parents) + 1))
+        if not ours(entry) and not inside_kept:
+            kept.append(entry)
+    return kept
+
+
+def check_no_clash(out_dir: Path, kept: list[str], names: set[str]) -> None:
+    """Refuses to export when a file of the user's in `out_dir` has a name this export writes."""
+    clashes = [entry for entry in kept if entry.rstrip("/") in names]
+    if clashes:
+        raise ValueError(
+            f"Invalid value for `out_dir`: {out_dir} holds {listing(clashes)}, which the earlier export there did "
+            f"not write ({METADATA_FILENAME} does not list it) and this export would replace. Expected no such "
+            "file of your own: move or rename it, or choose another folder."
+        )
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target)  # the same file system (OUT and the staging folder share a parent): no copy
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def carry_over(out_dir: Path, staging: Path) -> list[str]:
+    """Hard-links (or copies) into `staging` the entries of the export in `out_dir` that it did not write.
+
+    The originals stay where they are until the swap, so an interrupted export loses none of them.
+    """
+    kept = user_entries(out_dir)
+    for entry in kept:
+        source, target = out_dir / entry.rstrip("/"), staging / entry.rstrip("/")
+        if target.exists() or target.is_symlink():
+            check_no_clash(out_dir, [entry], {entry.rstrip("/")})
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            os.symlink(os.readlink(source), target)
+        elif source.is_dir():
+            shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(source, target)
+    if kept:
+        log.info("Kept from the earlier export in %s (files it did not write): %s", out_dir, listing(kept))
+    return kept
+
+
+__all__ = ["carry_over", "check_no_clash", "check_out_dir", "listing", "prepare_out_dir", "user_entries"]
