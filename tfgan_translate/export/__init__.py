@@ -7,8 +7,8 @@
 
 One concept per file: `generator` (selection, noise policy, size rule),
 `padding` (in-graph mirror padding), `savedmodel`, `tflite`, `representative`
-(calibration images), `parity`, `metadata`,
-`exporter` (the steps in order), `runtime` (using an export).
+(calibration images), `parity`, `metadata`, `folder` (what an export folder holds: the user's
+files kept, stale staging removed), `exporter` (the steps in order), `runtime` (using an export).
 
 Example:
 
