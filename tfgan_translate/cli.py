@@ -162,7 +162,7 @@ def _cmd_demo(o: cmd.DemoOptions, args) -> int:
     out = Path(o.out)
     config = o.run_config(write_synthetic_dataset(out / "data", n_train=o.n_train, n_test=8, size=64, seed=0))
     print(f"Training pix2pix on the built-in synthetic facades: {config.epochs} epochs at 64x64 ...")
-    result = train(config, out / "run", overwrite=True)  # the demo replaces its own earlier run
+    result = train(config, out / "run", overwrite=True, verbose=logs.fit_verbosity())  # replaces its earlier run
     written = translate_files(result.model.generator, Path(config.data) / "test", out / "translated", aligned=True,
                               direction=config.direction)
     _print_losses(result)
