@@ -17,6 +17,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pth_craft import (
+    MAGIC,
+    op_dict,
+    op_global,
+    op_int,
+    op_str,
+    op_tensor,
+    op_tuple,
+    pickled,
+    system_call,
+    write_legacy,
+    write_zip,
+)
 
 from tfgan_translate.reference import CheckpointError, UnsafeCheckpointError, pth, read_state_dict
 
@@ -24,7 +37,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference" / "pth"
 ZIP = FIXTURES / "state_dict_zip.pth"
 LEGACY = FIXTURES / "state_dict_legacy.pth"
 LEGACY_LACKS = "uint16"  # the one entry the legacy fixture leaves out (see make_pth_fixtures.py)
-MAGIC = 0x1950A86A20F9469CFC6C
 
 
 @pytest.fixture(scope="module")
@@ -33,78 +45,7 @@ def expected():
         return {key: npz[key] for key in npz.files}
 
 
-# === Crafting torch's files from opcodes (protocol 2, as torch.save writes them) ===
-
-
-def op_global(module, name):
-    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
-
-
-def op_str(text):
-    data = text.encode()
-    return b"X" + struct.pack("<I", len(data)) + data
-
-
-def op_int(value):
-    return b"J" + struct.pack("<i", value)
-
-
-def op_tuple(*items):
-    return b"(" + b"".join(items) + b"t"
-
-
-def op_tensor(key, storage="FloatStorage", numel=4, offset=0, size=(4,), stride=(1,), view=None):
-    """`torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`.
-
-    `view` (legacy files of torch < 1.0): (view key, element offset, element count) of a view of the storage.
-    """
-    pid = [op_str("storage"), op_global("torch", storage), op_str(key), op_str("cpu"), op_int(numel)]
-    if view is not None:
-        pid.append(op_tuple(op_str(view[0]), op_int(view[1]), op_int(view[2])))
-    pid = op_tuple(*pid)
-    hooks = op_global("collections", "OrderedDict") + b")R"
-    args = op_tuple(pid + b"Q", op_int(offset), op_tuple(*map(op_int, size)), op_tuple(*map(op_int, stride)),
-                    b"\x89", hooks)
-    return op_global("torch._utils", "_rebuild_tensor_v2") + args + b"R"
-
-
-def op_dict(entries, ordered=True):
-    """A dict (an OrderedDict by default) of {key: opcodes of the value}."""
-    head = op_global("collections", "OrderedDict") + b")R" if ordered else b"}"
-    return head + b"(" + b"".join(op_str(key) + value for key, value in entries.items()) + b"u"
-
-
-def pickled(body):
-    return b"\x80\x02" + body + b"."
-
-
-def system_call(command="touch MARKER"):
-    """A reduce that would run `os.system(command)`."""
-    return op_global("os", "system") + op_tuple(op_str(command)) + b"R"
-
-
-def write_zip(path, data_pkl, storages=(), root="archive", byteorder=b"little", extra=()):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(f"{root}/data.pkl", data_pkl)
-        if byteorder is not None:
-            archive.writestr(f"{root}/byteorder", byteorder)
-        for key, data in storages:
-            archive.writestr(f"{root}/data/{key}", data)
-        archive.writestr(f"{root}/version", b"3\n")
-        for name, data in extra:
-            archive.writestr(name, data)
-    return path
-
-
-def write_legacy(path, object_pickle, storages=(), keys=None):
-    sys_info = {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
-    parts = [pickle.dumps(MAGIC, protocol=2), pickle.dumps(1001, protocol=2), pickle.dumps(sys_info, protocol=2)]
-    parts.append(object_pickle)
-    parts.append(pickle.dumps([key for key, _, _ in storages] if keys is None else keys, protocol=2))
-    for _, count, data in storages:
-        parts.append(struct.pack("<q", count) + data)
-    path.write_bytes(b"".join(parts))
-    return path
+# === Writing torch's two layouts around a pickle ===
 
 
 def zip_records(path):
@@ -478,7 +419,7 @@ def test_missing_paths_and_bad_arguments(tmp_path):
 
 def test_reader_neither_imports_torch_nor_loads_pickles_unrestricted(monkeypatch, expected):
     reader = Path(pth.__file__).parent
-    for name in ("pth.py", "unpickler.py", "tensors.py", "errors.py"):  # every module of the reader
+    for name in ("pth.py", "unpickler.py", "pickle_machine.py", "tensors.py", "errors.py"):  # the reader's modules
         tree = ast.parse((reader / name).read_text())
         imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                     for alias in node.names}

@@ -1,7 +1,8 @@
 """Importing the PyTorch reference's checkpoints (pytorch-CycleGAN-and-pix2pix) without torch.
 
 - Reading: `read_state_dict` reads a `.pth` state dict into numpy arrays through an allow-listed unpickler
-  (`pth`, `unpickler`, `tensors`, `errors`); nothing else in a file is ever run.
+  (`pth`, `unpickler` over our own bounded `pickle_machine`, `tensors`, `errors`); nothing else in a file is
+  ever run, and what a hostile file can cost is bounded (objects, nesting, memory).
 - Mapping: `load_generator` / `load_discriminator` build this package's network and set every weight from
   one (`mapping`, `layouts`); `infer_architecture` says what a file holds (`architecture`).
 - The reference's runs: `read_options` / `options_to_config_fields` (its train_opt.txt), `find_checkpoints`

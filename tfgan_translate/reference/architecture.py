@@ -201,6 +201,25 @@ def infer_architecture(state_dict: dict) -> ReferenceArchitecture:
     return arch
 
 
+def architecture_from_args(args: dict) -> ReferenceArchitecture:
+    """The reference architecture that loader arguments describe, without building the network.
+
+    Args:
+        args: dict. `load_generator` arguments (netG, norm, ngf, input_channels, output_channels, dropout) or
+            `load_discriminator` arguments (netD, n_layers_D, norm, ndf, input_channels, condition_channels).
+    """
+    if "netG" in args:
+        dropout = bool(args.get("dropout")) if str(args["netG"]).startswith("resnet_") else None
+        return ReferenceArchitecture("generator", args["netG"], args["ngf"], args["input_channels"],
+                                     args["output_channels"], args["norm"], dropout)
+    channels = args["input_channels"] + args.get("condition_channels", 0)
+    if args["netD"] == "pixel":
+        return ReferenceArchitecture("discriminator", "pixel", args["ndf"], channels, None, args["norm"])
+    n_layers = 3 if args["netD"] == "basic" else args["n_layers_D"]
+    return ReferenceArchitecture("discriminator", "basic" if n_layers == 3 else "n_layers", args["ndf"], channels,
+                                 None, args["norm"], None, n_layers)
+
+
 def _first_keys(state_dict: dict, n: int = 6) -> str:
     keys = list(state_dict)
     return ", ".join(keys[:n]) + (f", ... ({len(keys)} keys)" if len(keys) > n else "") if keys else "(none)"

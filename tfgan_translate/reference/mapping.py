@@ -47,6 +47,7 @@ from tfgan_translate.reference.architecture import (
     _infer,
     _layer_names,
     _shape,
+    architecture_from_args,
     infer_architecture,
 )
 from tfgan_translate.reference.layouts import _Slot, _slots
@@ -104,6 +105,22 @@ def _check(state_dict: dict, slots: list[_Slot], asked: ReferenceArchitecture, a
         parts += [f"  - {hint}" for hint in _differences(asked, found, args)]
         parts.append(f"Arguments that fit the file: {found.kwargs()}.")
     raise CheckpointError("\n".join(parts))
+
+
+def check_state_dict(state_dict: dict, args: dict, source: str = "the state dict") -> None:
+    """Checks a state dict's keys and shapes against loader arguments, before any network is built.
+
+    Args:
+        state_dict: dict. Key -> array, as `read_state_dict` returns.
+        args: dict. `load_generator` or `load_discriminator` arguments (see `architecture_from_args`).
+        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
+
+    Raises:
+        CheckpointError: a key missing, unexpected or mis-shaped (listed, with what the arguments and the
+            file imply), e.g. an options file's `ngf: 1000` beside a file of ngf 64.
+    """
+    asked = architecture_from_args(args)
+    _check(state_dict, _slots(asked), asked, args, source)
 
 
 # === Copying the tensors ===

@@ -42,8 +42,9 @@ import zlib
 import numpy as np
 
 from tfgan_translate.reference.errors import CheckpointError, UnsafeCheckpointError, _error
+from tfgan_translate.reference.pickle_machine import describe
 from tfgan_translate.reference.tensors import WRAPPER_KEYS as WRAPPER_KEYS  # importable from here, as before
-from tfgan_translate.reference.tensors import _build, _select_state_dict, _Storages
+from tfgan_translate.reference.tensors import _build, _check_total, _geometry, _select_state_dict, _Storages
 from tfgan_translate.reference.unpickler import _DTYPES, _unpickle
 
 __all__ = ["CheckpointError", "UnsafeCheckpointError", "read_state_dict"]
@@ -54,8 +55,35 @@ _LEGACY_PROTOCOL = 1001
 # === The two containers ===
 
 
+_MAX_RECORDS = 65_535  # zip records read (torch writes one per storage, plus four)
+
+
+def _zip_record_count(fh, file_size):
+    """The record count that the zip's end-of-central-directory record (or its zip64 twin) declares, or None."""
+    tail_size = min(file_size, 65_535 + 22)
+    fh.seek(file_size - tail_size)
+    tail = fh.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    count = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    if count == 0xFFFF and at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # zip64: read its own count
+        zip64_at = struct.unpack("<Q", tail[at - 12:at - 4])[0]
+        if zip64_at + 40 <= file_size:
+            fh.seek(zip64_at)
+            record = fh.read(40)
+            if record[:4] == b"PK\x06\x06":
+                count = struct.unpack("<Q", record[32:40])[0]
+    fh.seek(0)
+    return count
+
+
 def _open_zip(path, fh, file_size):
     """The zip layout: (pickled object, unpickler, reader of a record's bytes, byte order)."""
+    count = _zip_record_count(fh, file_size)
+    if count is not None and count > _MAX_RECORDS:
+        raise _error(path, f"it is a zip archive of {count} records, more than the {_MAX_RECORDS} this reader "
+                     "reads (torch writes one per tensor storage)")
     try:
         archive = zipfile.ZipFile(fh)
         infos = {info.filename: info for info in archive.infolist()}
@@ -86,6 +114,8 @@ def _open_zip(path, fh, file_size):
         if nbytes is not None and info.file_size != nbytes:
             raise _error(path, f"its record `{info.filename}` holds {info.file_size} bytes, but the pickle "
                          f"declares a storage of {nbytes} bytes there")
+        if not 0 <= info.header_offset <= file_size - 30:
+            raise _error(path, f"the local header of its record `{info.filename}` lies outside the file")
         fh.seek(info.header_offset)
         header = fh.read(30)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
@@ -124,21 +154,21 @@ def _open_legacy(path, fh, file_size):
     """The legacy layout: (pickled object, unpickler, reader of a storage's bytes, byte order)."""
     magic, _ = _unpickle(fh, path, allow_tensors=False)
     if magic != _LEGACY_MAGIC:
-        raise _error(path, f"it is a pickle, but not one torch.save wrote: its first object is {magic!r:.60}, "
+        raise _error(path, f"it is a pickle, but not one torch.save wrote: its first object is {describe(magic)}, "
                      f"not torch's magic number {_LEGACY_MAGIC:#x}")
     version, _ = _unpickle(fh, path, allow_tensors=False)
     if version != _LEGACY_PROTOCOL:
-        raise _error(path, f"it has the legacy protocol version {version!r:.60}, not {_LEGACY_PROTOCOL}")
+        raise _error(path, f"it has the legacy protocol version {describe(version)}, not {_LEGACY_PROTOCOL}")
     sys_info, _ = _unpickle(fh, path, allow_tensors=False)
     if not isinstance(sys_info, dict):
         raise _error(path, f"its system-info pickle holds a {type(sys_info).__name__}, not a dict")
     obj, unpickler = _unpickle(fh, path)
     keys, _ = _unpickle(fh, path, allow_tensors=False)
     if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        raise _error(path, f"its storage-key pickle holds {keys!r:.100}, not a list of keys")
+        raise _error(path, f"its storage-key pickle holds {describe(keys)}, not a list of str keys")
     # Each storage: an int64 element count (little-endian; an old big-endian writer may have kept its own
     # order there, so that order is accepted too when sys_info says so), then the elements, little-endian.
-    count_formats = ("<q",) if sys_info.get("little_endian", True) else ("<q", ">q")
+    count_formats = ("<q",) if sys_info.get("little_endian", True) is not False else ("<q", ">q")
     offsets = {}
     position = fh.tell()
     for key in keys:
@@ -234,9 +264,12 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise _error(path, f"it is {_sniff(head)}, not a PyTorch checkpoint (a zip archive, or a pickle stream "
                          "starting with torch's magic number)")
         state = _select_state_dict(path, obj)
+        geometries = {name: _geometry(path, name, tensor, byteorder) for name, tensor in state.items()}
+        _check_total(path, geometries.values(), file_size)  # every record checked before any storage is read
         storages = _Storages(read, unpickler.roots, state.values())
         try:
-            return {name: _build(path, name, tensor, storages, byteorder) for name, tensor in state.items()}
+            return {name: _build(path, name, tensor, geometries[name], storages, byteorder)
+                    for name, tensor in state.items()}
         except MemoryError:
             raise _error(path, "its tensors do not fit in memory") from None
 

@@ -44,6 +44,7 @@ from tfgan_translate.io import TMP_MARK, staged_folder, write_json
 from tfgan_translate.reference.mapping import (
     assign_discriminator_weights,
     assign_generator_weights,
+    check_state_dict,
     infer_architecture,
 )
 from tfgan_translate.reference.pth import CheckpointError, read_state_dict
@@ -159,6 +160,8 @@ def _assemble(config, sources: dict, *, urls: dict | None = None) -> tuple[keras
     from tfgan_translate.training.precision import precision_scope
     from tfgan_translate.training.run import build_model
 
+    for attr, (state, name, _) in sources.items():  # the files' shapes against the options, before building
+        check_state_dict(state, _network_args(config, attr), name)
     with precision_scope("float32"):
         model = build_model(config)
     networks = {}

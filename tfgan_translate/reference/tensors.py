@@ -1,8 +1,10 @@
 """From the unpickled records to numpy arrays: the state dict among the pickled objects, and its tensors.
 
 `_select_state_dict` finds the flat dict of `_Tensor` records in what the pickle built (unwrapping one of
-`WRAPPER_KEYS`); `_build` cuts each tensor out of its storage's raw bytes, which `_Storages` reads once, when
-a tensor first needs them, and drops after the last tensor that uses them.
+`WRAPPER_KEYS`); `_geometry` checks each record, before any storage is read, to address only bytes inside its
+storage (no negative offsets or strides, no more elements than the storage holds), and `_check_total` bounds
+what all of them take; `_build` then cuts each tensor out of its storage's raw bytes, which `_Storages` reads
+once, when a tensor first needs them, and drops after the last tensor that uses them.
 
 Example:
 
@@ -13,20 +15,29 @@ Example:
 from __future__ import annotations
 
 import collections
+import dataclasses
+import math
 
 import numpy as np
 
 from tfgan_translate.reference.errors import _error
-from tfgan_translate.reference.unpickler import _DTYPES, _Tensor
+from tfgan_translate.reference.pickle_machine import describe
+from tfgan_translate.reference.unpickler import _DTYPES, _is_int, _Storage, _Tensor
 
 # Keys under which training scripts commonly nest a state dict beside other state ({"state_dict": ..., "epoch":
 # ...}); one such level is unwrapped when exactly one of them holds a flat dict of tensors.
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
+# The arrays of a file's tensors may take at most this many times the file's size (tensors sharing a storage,
+# bfloat16 widened to float32); a stride-0 tensor of billions of elements on a few bytes is refused before any
+# allocation.
+_MAX_COPIES = 4
 
 
 def _describe(value):
     if isinstance(value, _Tensor):
         return "a tensor"
+    if isinstance(value, (bytes, tuple, list, dict)):
+        return describe(value)
     return f"a {type(value).__name__}"
 
 
@@ -43,7 +54,7 @@ def _select_state_dict(path, obj):
     wrapped = [key for key in WRAPPER_KEYS if key in obj and _is_state_dict(obj[key])]
     if len(wrapped) == 1:
         return obj[wrapped[0]]
-    nested = [repr(key) for key, value in obj.items() if _is_state_dict(value)]
+    nested = [describe(key) for key, value in obj.items() if _is_state_dict(value)]
     if wrapped:
         found = f"its top-level dict holds several state dicts, under {', '.join(nested)}; it is unclear which one"
     elif nested:
@@ -51,48 +62,101 @@ def _select_state_dict(path, obj):
                  f"as the model's ({', '.join(map(repr, WRAPPER_KEYS))}); save the one wanted alone")
     else:
         bad = [(key, value) for key, value in obj.items() if not (isinstance(key, str) and isinstance(value, _Tensor))]
-        listed = ", ".join(f"{key!r:.60} ({_describe(value)})" for key, value in bad[:5])
+        listed = ", ".join(f"{describe(key)} ({_describe(value)})" for key, value in bad[:5])
         found = f"its top-level dict has {len(bad)} entries that are not tensors under string keys: {listed}"
     raise _error(path, found)
 
 
-def _build(path, name, tensor, storages, byteorder):
-    """The numpy array of one tensor record: a copy, or its storage's buffer when the tensor is all of it."""
-    storage = tensor.storage
+_MAX_DIMS = 32
+_MAX_EXTENT = 2**48  # a size or stride beyond this addresses more than any file holds
+
+
+@dataclasses.dataclass(frozen=True)
+class _Geometry:
+    """A tensor record's checked values: byte range [first, end) of its storage record, shape and strides."""
+
+    shape: tuple
+    strides: tuple  # in elements
+    first: int  # bytes from the start of the storage record
+    end: int
+    count: int
+    itemsize: int
+
+
+def _geometry(path, name, tensor, byteorder) -> _Geometry:
+    """Checks that tensor record `name` addresses only bytes inside its storage; returns what to cut.
+
+    Every value is read once from the frozen record into plain ints here, and only these are used after.
+    """
+    storage, dtype = tensor.storage, tensor.dtype
+    offset, shape, strides = tensor.offset, tensor.size, tensor.stride
+
+    def refuse(found):
+        return _error(path, f"its tensor `{name}` {found}")
+
+    if not (isinstance(storage, _Storage) and dtype in _DTYPES and storage.dtype in _DTYPES):
+        raise refuse("is not a tensor of a storage this reader reads")
+    if not (_is_int(offset) and 0 <= offset < _MAX_EXTENT):
+        raise refuse(f"has the storage offset {describe(offset)}, not an integer in [0, 2**48)")
+    if not (isinstance(shape, tuple) and isinstance(strides, tuple) and len(shape) == len(strides) <= _MAX_DIMS):
+        raise refuse(f"has the size {describe(shape)} and stride {describe(strides)}, not two tuples of one "
+                     f"length up to {_MAX_DIMS}")
+    if not all(_is_int(n) and 0 <= n < _MAX_EXTENT for n in shape + strides):
+        bad = next(n for n in shape + strides if not (_is_int(n) and 0 <= n < _MAX_EXTENT))
+        raise refuse(f"has a size or stride of {describe(bad)}, not an integer in [0, 2**48) (torch writes no "
+                     "negative strides)")
+    shape, strides, offset = tuple(map(int, shape)), tuple(map(int, strides)), int(offset)
+    itemsize = np.dtype(_DTYPES[dtype][0]).itemsize
+    storage_bytes = storage.numel * np.dtype(_DTYPES[storage.dtype][0]).itemsize
+    base = storage.start * np.dtype(_DTYPES[storage.dtype][0]).itemsize
+    count = math.prod(shape)
+    first = base + offset * itemsize
+    last = sum((n - 1) * s for n, s in zip(shape, strides, strict=True))  # the last element's index
+    end = first + (last + 1) * itemsize if count else first
+    if end > base + storage_bytes:
+        raise refuse(f"(offset {offset}, size {shape}, stride {strides}, {dtype}) reaches past the end of its "
+                     f"storage of {storage.numel} {storage.dtype}")
+    if count * itemsize > storage_bytes:
+        raise refuse(f"(size {shape}, stride {strides}) has {count} {dtype} elements, more than its storage of "
+                     f"{storage.numel} {storage.dtype} holds (an expanded tensor, which a state dict never holds)")
+    return _Geometry(shape, strides, first, end, count, itemsize)
+
+
+def _check_total(path, geometries, file_size):
+    """Refuses tensors that together would take more memory than `_MAX_COPIES` times the file's size."""
+    total = sum(g.count * g.itemsize for g in geometries)
+    if total > _MAX_COPIES * file_size:
+        raise _error(path, f"its tensors would take {total} bytes, more than {_MAX_COPIES} times the file's size "
+                     f"({file_size} bytes): its tensors share storages more than a state dict does")
+
+
+def _build(path, name, tensor, geometry, storages, byteorder):
+    """The numpy array of one checked tensor: a copy, or its storage's buffer when the tensor is all of it."""
     stored, convert = _DTYPES[tensor.dtype]
     stored = np.dtype(stored).newbyteorder("<" if byteorder == "little" else ">")
     native = stored.newbyteorder("=")
-    itemsize = stored.itemsize
-    storage_itemsize = np.dtype(_DTYPES[storage.dtype][0]).itemsize
-    shape = tensor.size
-    count = 1
-    for n in shape:
-        count *= n
-    first = (storage.start * storage_itemsize) + tensor.offset * itemsize
-    last = sum((n - 1) * s for n, s in zip(shape, tensor.stride, strict=True))  # the last element's index
-    end = first + (last + 1) * itemsize if count else first
-    if end > (storage.start + storage.numel) * storage_itemsize:
-        raise _error(path, f"its tensor `{name}` (offset {tensor.offset}, size {shape}, stride {tensor.stride}, "
-                     f"{tensor.dtype}) reaches past the end of its storage of {storage.numel} {storage.dtype}")
-    data, only_user = storages.take(storage.key)
-    if count == 0:
-        array = np.zeros(shape, native)
+    g = geometry
+    data, only_user = storages.take(tensor.storage.key)
+    if g.end > data.size:  # the record's size was checked against the pickle's; kept as a last guard
+        raise _error(path, f"its tensor `{name}` reaches past the end of its storage record")
+    if g.count == 0:
+        array = np.zeros(g.shape, native)
     else:
         contiguous, step = [], 1
-        for n in reversed(shape):
+        for n in reversed(g.shape):
             contiguous.insert(0, step)
             step *= n
-        whole = first == 0 and end == data.size and all(n == 1 or s == c for n, s, c in
-                                                            zip(shape, tensor.stride, contiguous, strict=True))
+        whole = g.first == 0 and g.end == data.size and all(
+            n == 1 or s == c for n, s, c in zip(g.shape, g.strides, contiguous, strict=True))
         if whole and only_user:
-            array = data.view(stored).reshape(shape)  # the tensor is all of its storage: no copy
+            array = data.view(stored).reshape(g.shape)  # the tensor is all of its storage: no copy
             if stored != native:
                 array = array.byteswap(inplace=True).view(native)
         else:
-            window = data[first:end].view(stored)
-            strides = [s * itemsize for s in tensor.stride]
-            strided = np.lib.stride_tricks.as_strided(window, shape=shape, strides=strides, writeable=False)
-            array = np.empty(shape, native)
+            window = data[g.first:g.end].view(stored)
+            strides = [s * g.itemsize for s in g.strides]
+            strided = np.lib.stride_tricks.as_strided(window, shape=g.shape, strides=strides, writeable=False)
+            array = np.empty(g.shape, native)
             array[...] = strided
     return array if convert is None else convert(array)
 

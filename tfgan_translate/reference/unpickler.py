@@ -1,10 +1,15 @@
 """The restricted unpickler of `read_state_dict`: an allow-list, and stand-ins that only record tensors.
 
-`_RestrictedUnpickler` resolves a global only when it is on the allow-list: `collections.OrderedDict`, torch's
-tensor and parameter rebuild functions (replaced by the stand-ins below, which check their arguments and
-return inert `_Tensor` records), the `torch.*Storage` classes and the `torch.<dtype>` globals. Any other global
-is refused with `UnsafeCheckpointError` when the pickle names it, before anything is called. The storages the
-pickle refers to by persistent id become `_Storage` records; no storage data is read here.
+`_RestrictedUnpickler` is a `PickleMachine` (our own pickle machine, bounded in what a file can cost; see
+`reference.pickle_machine`) that resolves a global only when it is on the allow-list: `collections.OrderedDict`
+(called with no arguments: an empty dict), torch's tensor and parameter rebuild functions (replaced by the
+stand-ins below, which check their arguments' types and return frozen `_Tensor` records), the `torch.*Storage`
+classes and the `torch.<dtype>` globals. Any other global is refused with `UnsafeCheckpointError` when the
+pickle names it, before anything is called. The storages the pickle refers to by persistent id become frozen
+`_Storage` records; no storage data is read here. The only BUILD accepted is the one torch writes for a state
+dict's `_metadata` (a dict's attributes, read and dropped). Whether a tensor's offset, size and stride address
+bytes inside its storage is checked where the tensor is cut out (`reference.tensors`), from these records,
+which nothing can change after they are made.
 
 Example:
 
@@ -16,18 +21,14 @@ Example:
 
 from __future__ import annotations
 
-import collections
-import pickle
+import dataclasses
 import sys
 
 import numpy as np
 
 from tfgan_translate.reference.errors import CheckpointError, UnsafeCheckpointError, _error
-
-
-class _Malformed(Exception):
-    """Raised inside the unpickler and the tensor stand-ins; `_unpickle` turns it into a CheckpointError."""
-
+from tfgan_translate.reference.pickle_machine import MalformedPickle as _Malformed
+from tfgan_translate.reference.pickle_machine import PickleMachine, Truncated, describe
 
 # === Element types ===
 
@@ -83,43 +84,42 @@ _TORCH_DTYPES = {
 _UNSUPPORTED_DTYPE_PREFIXES = ("complex", "cfloat", "cdouble", "chalf", "float8", "float4", "qint", "quint", "bits")
 
 
-# === What the pickle builds: inert records ===
+# === What the pickle builds: frozen records ===
 
 
+@dataclasses.dataclass(frozen=True)
 class _StorageType:
     """Stands for a `torch.*Storage` class named in the pickle; carries only its element dtype."""
 
-    __slots__ = ("dtype",)
-
-    def __init__(self, dtype):
-        self.dtype = dtype
+    dtype: str
 
 
+@dataclasses.dataclass(frozen=True)
 class _DType:
     """Stands for a `torch.<dtype>` global."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
+    name: str
 
 
+@dataclasses.dataclass(frozen=True)
 class _Storage:
     """A storage of the file: record `key`, `numel` elements of `dtype` from element `start` (old views)."""
 
-    __slots__ = ("dtype", "key", "numel", "start")
+    key: str
+    dtype: str
+    numel: int
+    start: int = 0
 
-    def __init__(self, key, dtype, numel, start=0):
-        self.key, self.dtype, self.numel, self.start = key, dtype, numel, start
 
-
+@dataclasses.dataclass(frozen=True)
 class _Tensor:
-    """A tensor to cut out of a storage once the whole pickle has been accepted."""
+    """A tensor to cut out of a storage once the whole pickle has been accepted (checked there, in `_build`)."""
 
-    __slots__ = ("dtype", "offset", "size", "storage", "stride")
-
-    def __init__(self, storage, dtype, offset, size, stride):
-        self.storage, self.dtype, self.offset, self.size, self.stride = storage, dtype, offset, size, stride
+    storage: _Storage
+    dtype: str
+    offset: object
+    size: object
+    stride: object
 
 
 def _is_int(value):
@@ -128,17 +128,11 @@ def _is_int(value):
 
 def _record_tensor(storage, storage_offset, size, stride, dtype=None):
     if not isinstance(storage, _Storage):
-        raise _Malformed(f"a tensor is rebuilt from a {type(storage).__name__}, not from a storage")
-    if not (_is_int(storage_offset) and storage_offset >= 0):
-        raise _Malformed(f"a tensor has the storage offset {storage_offset!r}, not a non-negative integer")
-    if not isinstance(size, tuple) or not isinstance(stride, tuple) or len(size) != len(stride) or len(size) > 32:
-        raise _Malformed(f"a tensor has the size {size!r} and stride {stride!r}, not two tuples of one length")
-    if not all(_is_int(n) and 0 <= n < 2**48 for n in size) or not all(_is_int(s) and 0 <= s < 2**48 for s in stride):
-        raise _Malformed(f"a tensor has the size {size!r} and stride {stride!r}, not non-negative integers")
+        raise _Malformed(f"a tensor is rebuilt from {describe(storage)}, not from a storage")
     if dtype is None:
         dtype = storage.dtype
     elif not isinstance(dtype, _DType):
-        raise _Malformed(f"a tensor names the dtype {dtype!r}, not a torch dtype")
+        raise _Malformed(f"a tensor names the dtype {describe(dtype)}, not a torch dtype")
     else:
         dtype = dtype.name
     return _Tensor(storage, dtype, storage_offset, size, stride)
@@ -160,7 +154,7 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     if not isinstance(data, _Tensor):
-        raise _Malformed(f"a parameter is rebuilt from a {type(data).__name__}, not from a tensor")
+        raise _Malformed(f"a parameter is rebuilt from {describe(data)}, not from a tensor")
     return data
 
 
@@ -168,14 +162,19 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     return _rebuild_parameter(data, requires_grad, backward_hooks)
 
 
+def _ordered_dict():
+    return {}  # what an OrderedDict is here: dicts keep their order
+
+
 _ALLOWED_CALLABLES = {
-    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "OrderedDict"): _ordered_dict,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
 }
+_CALLABLE_NAMES = {func: f"{module}.{name}" for (module, name), func in _ALLOWED_CALLABLES.items()}
 
 # Modules of Python itself (and Python 2's names for them): a global there is never a user's model class.
 _PYTHON_MODULES = frozenset(sys.stdlib_module_names) | {"__builtin__", "copy_reg", "exceptions"}
@@ -183,7 +182,7 @@ _PYTHON_MODULES = frozenset(sys.stdlib_module_names) | {"__builtin__", "copy_reg
 
 def _refusal(path, module, name):
     """The error for a global outside the allow-list: a pickled module gets its own message."""
-    qualname = f"{module}.{name}"
+    qualname = f"{module:.100}.{name:.100}"
     top = module.split(".")[0]
     if module.startswith(("torch.nn.", "__torch__")) or (
         top not in _PYTHON_MODULES and top not in ("torch", "numpy") and name[:1].isupper()
@@ -201,14 +200,14 @@ def _refusal(path, module, name):
     return _error(path, found, UnsafeCheckpointError)
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles a torch pickle into dicts of `_Tensor` records, calling only the allow-listed globals.
+class _RestrictedUnpickler(PickleMachine):
+    """Unpickles a torch pickle into dicts of `_Tensor` records, calling only the allow-listed stand-ins.
 
     With `allow_tensors=False` (the legacy stream's header pickles) every global and persistent id is refused.
     """
 
     def __init__(self, file, path, allow_tensors=True):
-        super().__init__(file, encoding="utf-8")
+        super().__init__(file)
         self._path = path
         self._allow_tensors = allow_tensors
         self.roots = {}  # record key -> _Storage of the whole record
@@ -221,26 +220,43 @@ class _RestrictedUnpickler(pickle.Unpickler):
             if module in ("torch", "torch.cuda", "torch.storage") and name.endswith("Storage"):
                 if name in _STORAGE_CLASSES:
                     return _StorageType(_STORAGE_CLASSES[name])
-                raise _error(self._path, f"it holds a `{module}.{name}` tensor, a type this reader does not read "
-                             f"(it reads {', '.join(sorted(_STORAGE_CLASSES))})")
+                raise _error(self._path, f"it holds a `{module}.{name:.100}` tensor, a type this reader does not "
+                             f"read (it reads {', '.join(sorted(_STORAGE_CLASSES))})")
             if module == "torch" and name in _TORCH_DTYPES:
                 return _DType(_TORCH_DTYPES[name])
             if module == "torch" and name.startswith(_UNSUPPORTED_DTYPE_PREFIXES):
-                raise _error(self._path, f"it holds a `torch.{name}` tensor, a dtype this reader does not read "
+                raise _error(self._path, f"it holds a `torch.{name:.100}` tensor, a dtype this reader does not read "
                              f"(it reads {', '.join(_DTYPES)})")
         raise _refusal(self._path, module, name)
 
+    def call(self, func, args):
+        name = _CALLABLE_NAMES.get(func) if callable(func) else None
+        if name is None:
+            raise _Malformed(f"it calls {describe(func)}, which is not a function")
+        if func is _ordered_dict and args:
+            raise _Malformed(f"it calls collections.OrderedDict with {len(args)} arguments (a state dict's has none)")
+        try:
+            return func(*args)
+        except TypeError:  # the wrong number of arguments (the stand-ins take no keywords)
+            raise _Malformed(f"it calls {name} with {len(args)} arguments") from None
+
+    def build(self, obj, state):
+        # torch's state dicts carry `_metadata` as an attribute of the OrderedDict: BUILD(dict, {"_metadata": ...}).
+        if not (isinstance(obj, dict) and isinstance(state, dict) and all(isinstance(k, str) for k in state)):
+            raise _Malformed(f"it sets the state of {describe(obj)} to {describe(state)} (BUILD); only a state "
+                             "dict's attributes are read")
+
     def persistent_load(self, pid):
         if not self._allow_tensors:
-            raise _Malformed(f"a header pickle holds the persistent id {pid!r}")
+            raise _Malformed(f"a header pickle holds the persistent id {describe(pid)}")
         if not isinstance(pid, tuple) or len(pid) not in (5, 6) or pid[0] not in ("storage", b"storage"):
-            raise _Malformed(f"the pickle holds the persistent id {pid!r:.200}, not a torch storage")
+            raise _Malformed(f"the pickle holds the persistent id {describe(pid)}, not a torch storage")
         storage_type, key, _location, numel = pid[1:5]
         view = pid[5] if len(pid) == 6 else None
         if not isinstance(storage_type, _StorageType):
-            raise _Malformed(f"a storage has the type {storage_type!r:.100}, not a torch storage class")
-        if not isinstance(key, str) or not _is_int(numel) or numel < 0:
-            raise _Malformed(f"a storage has the key {key!r:.100} and size {numel!r:.100}")
+            raise _Malformed(f"a storage has the type {describe(storage_type)}, not a torch storage class")
+        if not isinstance(key, str) or len(key) > 256 or not _is_int(numel) or not 0 <= numel < 2**62:
+            raise _Malformed(f"a storage has the key {describe(key)} and size {describe(numel)}")
         root = self.roots.setdefault(key, _Storage(key, storage_type.dtype, numel))
         if (root.dtype, root.numel) != (storage_type.dtype, numel):
             raise _Malformed(f"storage `{key}` is declared both as {root.numel} {root.dtype} and as {numel} "
@@ -251,8 +267,11 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if not (isinstance(view, tuple) and len(view) == 3 and isinstance(view[0], str)
                 and _is_int(view[1]) and _is_int(view[2]) and view[1] >= 0 and view[2] >= 0
                 and view[1] + view[2] <= numel):
-            raise _Malformed(f"storage `{key}` of {numel} elements has the view {view!r:.100}")
-        return self._views.setdefault(view[0], _Storage(key, root.dtype, view[2], view[1]))
+            raise _Malformed(f"storage `{key}` of {numel} elements has the view {describe(view)}")
+        storage = self._views.setdefault(view[0], _Storage(key, root.dtype, view[2], view[1]))
+        if storage != _Storage(key, root.dtype, view[2], view[1]):
+            raise _Malformed(f"the view `{view[0]:.100}` of storage `{key}` is declared twice, differently")
+        return storage
 
 
 def _unpickle(file, path, allow_tensors=True):
@@ -262,9 +281,9 @@ def _unpickle(file, path, allow_tensors=True):
         return unpickler.load(), unpickler
     except CheckpointError:
         raise
+    except Truncated:
+        raise _error(path, "it ends inside a pickle (a truncated file?)") from None
     except _Malformed as err:
         raise _error(path, f"its pickle is malformed: {err}") from None
-    except EOFError:
-        raise _error(path, "it ends inside a pickle (a truncated file?)") from None
-    except Exception as err:  # any other way a corrupt pickle can fail (UnpicklingError, TypeError, ...)
-        raise _error(path, f"its pickle is corrupt ({type(err).__name__}: {err!s:.200})") from None
+    except (MemoryError, RecursionError) as err:  # bounded above; kept as a last line of defence
+        raise _error(path, f"its pickle could not be read ({type(err).__name__})") from None
