@@ -75,3 +75,31 @@ def test_generator_for_picks_g_or_f_by_data_direction():
         generator_for(p2p, "BtoA", "AtoB")
     with pytest.raises(ValueError, match="direction='AB'"):
         generator_for(p2p, "AB")
+
+
+# ------------------------------------------------------------------ images smaller than the network (issue 19, item 5)
+@pytest.mark.parametrize("netG, smallest", [("resnet_2blocks", 8), ("unet_32", 32)])
+def test_images_smaller_than_the_network_translate_at_their_size(netG, smallest, tmp_path):
+    """A ResNet generator's reflection pads need more pixels than they add: images under 8 px crashed inside
+    TensorFlow (MirrorPad). They are padded to the network's smallest input and cropped back, from Python
+    and through `translate_files`."""
+    from PIL import Image
+
+    from tfgan_translate.inference import minimum_size, translate_files
+    from tfgan_translate.networks import build_generator
+
+    g = build_generator(netG, ngf=4, dropout=0.0)
+    assert minimum_size(g) == smallest
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for height, width in ((1, 1), (3, 5), (7, 7), (1, 9)):
+        x = rng.uniform(-1, 1, (height, width, 3)).astype(np.float32)
+        for fit in ("pad", "resize"):
+            y = translate_array(g, x, fit=fit)
+            assert y.shape == (height, width, 3) and np.isfinite(y).all(), (netG, fit, height, width)
+        Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)).save(folder / f"{height}x{width}.png")
+    written = translate_files(g, folder, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["1x1.png", "1x9.png", "3x5.png", "7x7.png"]
+    assert {p.name: Image.open(p).size for p in written} == {"1x1.png": (1, 1), "3x5.png": (5, 3), "7x7.png": (7, 7),
+                                                             "1x9.png": (9, 1)}

@@ -15,6 +15,7 @@ untiled pass, in [-1, 1] (one 8-bit level is 0.0078):
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,8 +29,10 @@ from tfgan_translate.tiling import (
     activation_bytes,
     axis_weights,
     default_overlap,
+    minimum_size,
     plan_tile,
     ramp,
+    statistics_size,
     tile_starts,
     translate_tiled,
 )
@@ -120,6 +123,29 @@ def test_the_plan_fits_the_budget_and_bad_tiles_are_refused():
         translate_array(g, np.zeros((8, 8, 3)), memory_budget=0)
 
 
+def test_tiles_are_never_smaller_than_the_networks_smallest_input():
+    """Issue 19, item 5: a small budget planned 4-px tiles for a ResNet generator, whose residual blocks'
+    reflection pads then had 1 px to mirror at the bottleneck (MirrorPad refused: exit 1)."""
+    resnet, unet = build_generator("resnet_2blocks", ngf=4), build_generator("unet_32", ngf=4, dropout=0.0)
+    assert minimum_size(resnet) == 8 and minimum_size(unet) == 32  # asked of the layers: pads 3 and 1 (at 1/4)
+    assert minimum_size(build_generator("resnet_9blocks", ngf=4, upsample="resize")) == 8
+    export = SimpleNamespace(metadata={"model": {"generator": "resnet_9blocks"}})  # an export names its generator
+    assert minimum_size(export, 4) == 8 and minimum_size(lambda batch: batch, 16) == 16
+    for g, multiple in ((resnet, 4), (unet, 32)):
+        for budget in (1, 4096, 64 * 1024):  # bytes: far below any tile's need
+            tile = plan_tile(g, 256, 192, multiple, budget)
+            assert tile is not None and tile % multiple == 0 and tile >= minimum_size(g), (g.name, budget, tile)
+            assert min(statistics_size(g, 256, 192, multiple, budget)) >= minimum_size(g)
+    assert plan_tile(resnet, 256, 192, 4, 1) == 8  # the smallest tile the network runs, not the size rule's 4
+    with pytest.raises(ValueError, match=r"tile=4\. Expected a multiple of 4 of at least 8"):
+        translate_array(resnet, np.zeros((20, 20, 3)), tile=4)
+    with pytest.raises(ValueError, match="at least 8"):
+        translate_tiled(resnet, np.zeros((4, 16, 3), np.float32), tile=8)
+    x = smooth_image(64)[:37, :50]
+    y = translate_array(resnet, x, memory_budget=1e-6)  # the budget allows no tile: the smallest, 8 px
+    assert y.shape == (37, 50, 3) and np.isfinite(y).all()
+
+
 def test_translate_cli_takes_tile_overlap_and_memory_budget(tiny_run, tmp_path, capsys):
     from tfgan_translate.cli import main
 
@@ -129,7 +155,7 @@ def test_translate_cli_takes_tile_overlap_and_memory_budget(tiny_run, tmp_path, 
     run = ["-q", "translate", "--checkpoint", str(tiny_run), "--input", str(inputs)]
     outputs = {}
     for name, flags in (("whole", []), ("tiled", ["--tile", "64", "--overlap", "16"]),
-                        ("budget", ["--memory-budget", "0.05"])):
+                        ("budget", ["--memory-budget", "0.15"])):  # tiles of 32; the image (105 KB decoded) fits
         assert main([*run, "--output", str(tmp_path / name), *flags]) == 0, capsys.readouterr().err
         outputs[name] = np.asarray(Image.open(tmp_path / name / "a.png"), np.float32)
         assert outputs[name].shape == (70, 100, 3)

@@ -157,3 +157,98 @@ def test_skip_bad_files_from_python_and_nothing_readable(tmp_path):
     (inputs / "a.png").write_bytes(b"")
     with pytest.raises(DataError, match="all 2 image"):
         translate_paths(_negate, inputs, tmp_path / "out2", input_channels=3, skip_bad_files=True)
+
+
+# ------------------------------------------------------------------ images smaller than the network (issue 19, item 5)
+@pytest.fixture(scope="module")
+def resnet_run(synth_dir, tmp_path_factory):
+    """A pix2pix run with a tiny ResNet generator (2 blocks, ngf 4), trained for one step through the CLI."""
+    run = tmp_path_factory.mktemp("resnet_run") / "run"
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), "--netG", "resnet_2blocks",
+                 "--ngf", "4", "--ndf", "4", "--image-size", "32", "--load-size", "32", "--epochs", "1",
+                 "--steps-per-epoch", "1", "--batch-size", "1", "--validation-steps", "1", "--precision", "float32",
+                 "--strategy", "none", "--seed", "0"]) == 0
+    return run
+
+
+@pytest.mark.parametrize("netG", ["resnet", "unet"])
+def test_images_smaller_than_the_network_translate_from_the_cli(resnet_run, tiny_run, tmp_path, capsys, netG):
+    """1x1, 3x5 and 7x7 images crashed a ResNet generator inside TensorFlow (exit 1, outputs left behind); a
+    small --memory-budget planned 4-px tiles that crashed it too. Each is written at its own size."""
+    run = resnet_run if netG == "resnet" else tiny_run
+    inputs = tmp_path / "small"
+    inputs.mkdir()
+    rng = np.random.default_rng(0)
+    sizes = {"a_1x1.png": (1, 1), "b_3x5.png": (5, 3), "c_7x7.png": (7, 7), "d_20x20.png": (20, 20)}  # (W, H)
+    for name, (width, height) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)).save(inputs / name)
+    for i, flags in enumerate(([], ["--memory-budget", "0.01"], ["--fit", "resize"])):  # 0.01 MiB: smallest tiles
+        out = tmp_path / f"out{i}"
+        code = main(["translate", "--checkpoint", str(run), "--input", str(inputs), "--output", str(out), *flags])
+        captured = capsys.readouterr()
+        assert code == 0, (flags, captured.err)
+        assert "Wrote 4 image(s)" in captured.out
+        assert {p.name: Image.open(p).size for p in out.iterdir()} == sizes, flags
+
+
+# ------------------------------------------------------------------ the budget bounds decoding (issue 19, item 6)
+PEAK_CHILD = """
+import json, sys
+from pathlib import Path
+import tfgan_translate.cli, tfgan_translate.inference, tfgan_translate.export, tfgan_translate.training.run
+
+def peak():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+
+before = peak()
+code = tfgan_translate.cli.main(sys.argv[1:])
+print(json.dumps({"code": code, "grew": peak() - before}))
+"""
+
+
+def test_an_image_too_large_for_the_memory_budget_is_refused_before_decoding(tiny_run, tmp_path, capsys):
+    """A 100 KB PNG of 9000 x 9000 px (81 Mpx, under Pillow's bomb limit) took HEAD to 3.8 GB and exit 0 under
+    the 256 MiB default budget. By the budget's rule it needs 1159 MiB (RGB, 8 bits and a float32 copy): it is
+    refused from its header with one line, in a process that never grows by the image, and nothing is written."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    from tfgan_translate.inference import plan_outputs, translate_files
+    from tfgan_translate.networks import build_generator
+
+    inputs, out = tmp_path / "photos", tmp_path / "out"
+    _images(inputs, ["a.png"])
+    big = Image.new("L", (9000, 9000), 128)
+    big.paste(0, (0, 0, 3000, 3000))
+    big.save(inputs / "big.png")
+    assert (inputs / "big.png").stat().st_size < 300_000
+    command = ["translate", "--checkpoint", str(tiny_run), "--input", str(inputs), "--output", str(out)]
+    done = subprocess.run([sys.executable, "-c", PEAK_CHILD, *command], capture_output=True, text=True, timeout=120,
+                          check=False)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    errors = [line for line in done.stderr.splitlines() if line.startswith("tfgan-translate")]
+    assert result["code"] == 2 and len(errors) == 1, done.stderr[-2000:]
+    assert "big.png" in errors[0] and "9000x9000" in errors[0] and "--memory-budget" in errors[0]
+    assert "--skip-bad-files" in errors[0] and "Traceback" not in done.stderr
+    assert result["grew"] < 200e6, result  # its header was read, its pixels never decoded (81 MB by PIL alone)
+    assert not out.exists() or not list(out.iterdir())  # nothing written
+
+    assert main([*command, "--skip-bad-files"]) == 0  # skipped and counted, the rest translated
+    printed = capsys.readouterr().out
+    assert "Wrote 1 image(s)" in printed and "skipped 1 unreadable or too large" in printed and "big.png" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+
+    g = build_generator("unet_32", ngf=4, dropout=0.0)  # from Python too, before anything is written
+    with pytest.raises(DataError, match=r"big\.png: too large .*9000x9000.*--memory-budget .*memory_budget=") as error:
+        translate_files(g, inputs, tmp_path / "py")
+    assert not (tmp_path / "py").exists()
+    advised = float(re.search(r"pass --memory-budget (\d+) or more", str(error.value)).group(1))
+    assert 1159 <= advised <= 1160  # 81 Mpx x 3 channels x 5 bytes
+    plan = plan_outputs(inputs, tmp_path / "py", memory_budget=advised, input_channels=3)  # the advice admits it
+    assert [p.name for p in plan.paths] == ["a.png", "big.png"]
+    written = translate_files(g, inputs, tmp_path / "py", skip_bad_files=True)
+    assert [p.name for p in written] == ["a.png"] and [p.name for p, _ in written.skipped] == ["big.png"]

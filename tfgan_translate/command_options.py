@@ -69,10 +69,13 @@ class TranslateOptions(Options):
                                     "--memory-budget allows (with --checkpoint)", gt=0)
     overlap: int | None = option(None, "least overlap of neighbouring tiles in pixels, rounded up so tiles start on "
                                        "multiples of the size rule (default: tile/4, at least 32)", ge=0)
-    memory_budget: float = option(256.0, "MiB one generator pass may use (estimated from its layers); with "
-                                         "--checkpoint a larger image is tiled to fit", gt=0, metavar="MIB")
-    skip_bad_files: bool = option(False, "skip and count unreadable images instead of stopping before the first "
-                                         "is translated", switch=True)
+    memory_budget: float = option(256.0, "MiB one generator pass may use (estimated from its layers; with "
+                                         "--checkpoint a larger image is tiled to fit), and the most one decoded "
+                                         "image may take (5 bytes a value; a larger image is refused before "
+                                         "decoding)", gt=0, metavar="MIB")
+    skip_bad_files: bool = option(False, "skip and count unreadable images (and images too large for "
+                                         "--memory-budget) instead of stopping before the first is translated",
+                                  switch=True)
     overwrite: bool = option(False, "replace files at the output names that translate did not write (its own "
                                      "earlier outputs are always replaced)", switch=True)
 

@@ -1,15 +1,19 @@
 """Translating image files with a trained generator, at any image size, without touching the user's files.
 
 Generators only take sizes that are multiples of their size rule (2**depth
-for a U-Net, 4 for a ResNet generator). `translate_array` meets the rule in
-one of two documented ways and always returns an image of the input's size:
+for a U-Net, 4 for a ResNet generator), and no smaller than their smallest
+input (`minimum_size`: the size rule for a U-Net, 8 for a ResNet generator,
+whose reflection pads need more pixels than they add). `translate_array`
+meets the rule in one of two documented ways and always returns an image of
+the input's size, however small (1 x 1 included):
 
 - ``fit="pad"`` (default): reflect-pad bottom and right up to the next
-  multiple, translate, crop back. Pixels keep their scale; the padding only
-  gives the network context at the borders.
-- ``fit="resize"``: resize (bicubic) to the nearest multiple (at least one
-  multiple), translate, resize back. Useful when the image is much smaller
-  than the multiple (e.g. a 50x70 image and unet_256).
+  multiple (at least the smallest input), translate, crop back. Pixels keep
+  their scale; the padding only gives the network context at the borders.
+  Padding wider than the image reflects again (a 1-pixel side repeats its edge).
+- ``fit="resize"``: resize (bicubic) to the nearest multiple (at least the
+  smallest input), translate, resize back. Useful when the image is much
+  smaller than the multiple (e.g. a 50x70 image and unet_256).
 
 An image whose pass would need more memory than `memory_budget` (or any image, given `tile`) is translated in
 overlapping tiles blended without seams, with whole-image instance-norm statistics (`tfgan_translate.tiling`).
@@ -25,9 +29,10 @@ never writes over a file it did not write itself:
   ``Software: tfgan-translate translate``) or with ``overwrite=True`` (``--overwrite``); otherwise nothing is
   written and the error names the file. Re-running into the same folder replaces its own earlier outputs.
 
-Every input is checked (decoded with PIL) before the first is translated: a bad file stops the run before
-any output is written, naming the file and ``--skip-bad-files``; with ``skip_bad_files=True`` bad files are
-skipped and counted (`Translated.skipped`).
+Every input is checked before the first is translated: its size read from its header against `memory_budget`
+(the decoded image must fit it too, `tiling_plan.image_too_large`: a larger one is refused before it is
+decoded), then decoded with PIL. A bad file stops the run before any output is written, naming the file and
+``--skip-bad-files``; with ``skip_bad_files=True`` bad files are skipped and counted (`Translated.skipped`).
 
 The files (plan, checks, writing) live in `tfgan_translate.output_plan`; its names are importable here too.
 """
@@ -61,6 +66,7 @@ from tfgan_translate.tiling import (
     check_tiling,
     compiled_call,
     default_overlap,
+    minimum_size,
     plan_tile,
     translate_tiled,
 )
@@ -70,8 +76,8 @@ log = logging.getLogger("tfgan_translate")
 _logged_plans: set = set()
 
 
-def _next_multiple(n: int, multiple: int) -> int:
-    return max(multiple, -(-n // multiple) * multiple)
+def _next_multiple(n: int, multiple: int, minimum: int = 0) -> int:
+    return max(multiple, minimum, -(-n // multiple) * multiple)
 
 
 def reflect_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -159,15 +165,18 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
         generator: a Keras model (or callable) taking (1, H', W', C).
         image: (H, W, C) float array in [-1, 1], H and W >= 1.
         multiple: int or None. Height and width the generator needs to be divisible by; None asks the
-            generator (`UNetGenerator` / `ResNetGenerator` know it). Defaults to None.
+            generator (`UNetGenerator` / `ResNetGenerator` know it). The image is padded or resized to at
+            least the generator's `minimum_size` too. Defaults to None.
         fit: str. "pad" or "resize" (see the module docstring). Defaults to "pad".
-        tile: int or None. Translate in overlapping `tile` x `tile` tiles (a multiple of `multiple`); None:
-            only when the image needs more than `memory_budget`. Defaults to None.
+        tile: int or None. Translate in overlapping `tile` x `tile` tiles (a multiple of `multiple`, at least
+            the generator's `minimum_size`); None: only when the image needs more than `memory_budget`.
+            Defaults to None.
         overlap: int or None. Least overlap of neighbouring tiles in pixels (`tiling.translate_tiled`); None:
             `tile // 4`, at least 32. Defaults to None.
         memory_budget: float or None. MiB one pass of a Keras generator may use (`tiling.activation_bytes`
-            estimates it); an image that needs more is tiled. None: tile only with `tile`. Defaults to
-            `tiling.DEFAULT_MEMORY_BUDGET_MB`.
+            estimates it); an image that needs more is tiled, in tiles no smaller than the generator's
+            `minimum_size`. None: tile only with `tile`. The image is already decoded here: refusing images
+            too large to decode is `translate_files`'s. Defaults to `tiling.DEFAULT_MEMORY_BUDGET_MB`.
 
     Returns:
         (H, W, C_out) float32 array in [-1, 1].
@@ -181,18 +190,20 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
     """
     check_choice("fit", fit, FITS)
     multiple = size_multiple(generator) if multiple is None else multiple
+    smallest = minimum_size(generator, multiple)
     if tile is not None or overlap is not None:
-        check_tiling(tile, overlap, multiple)
+        check_tiling(tile, overlap, multiple, minimum=smallest)
     _check_budget(memory_budget)
     image = np.asarray(image, np.float32)
     if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
     height, width = image.shape[:2]
     if fit == "pad":
-        batch = reflect_pad(image, _next_multiple(height, multiple), _next_multiple(width, multiple))
+        padded = _next_multiple(height, multiple, smallest), _next_multiple(width, multiple, smallest)
+        batch = reflect_pad(image, *padded)
         return _run(generator, batch, multiple, tile, overlap, memory_budget)[:height, :width]
-    target_h = max(multiple, int(round(height / multiple)) * multiple)
-    target_w = max(multiple, int(round(width / multiple)) * multiple)
+    target_h = max(smallest, int(round(height / multiple)) * multiple)
+    target_w = max(smallest, int(round(width / multiple)) * multiple)
     batch = tf.clip_by_value(tf.image.resize(image[None], (target_h, target_w), method="bicubic"), -1.0, 1.0)
     output = _run(generator, batch.numpy(), multiple, tile, overlap, memory_budget)
     output = tf.image.resize(output[None], (height, width), method="bicubic")
@@ -214,8 +225,12 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
         aligned: bool. Inputs are A|B pairs side by side: translate the half
             that `direction` takes as input (A, the left, for "AtoB").
         direction: "AtoB" or "BtoA"; only used with `aligned`.
-        tile, overlap, memory_budget: tiling, as `translate_array`.
-        skip_bad_files: bool. Skip and count unreadable images instead of stopping. Defaults to False.
+        tile, overlap, memory_budget: tiling, as `translate_array`. `memory_budget` (MiB) bounds each
+            decoded image too: one whose size (read from its header) needs more, at
+            `tiling_plan.IMAGE_BYTES_PER_VALUE` bytes a value in the generator's input channels, is refused
+            before it is decoded (`tiling_plan.image_too_large`); None: no bound.
+        skip_bad_files: bool. Skip and count unreadable images, and images too large for `memory_budget`,
+            instead of stopping. Defaults to False.
         overwrite: bool. Replace files at the output names that `translate` did not write. Defaults to False.
 
     Returns:
@@ -227,7 +242,7 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
     """
     multiple = size_multiple(generator)
     if tile is not None or overlap is not None:
-        check_tiling(tile, overlap, multiple)
+        check_tiling(tile, overlap, multiple, minimum=minimum_size(generator, multiple))
     _check_budget(memory_budget)
 
     def translate(image):
@@ -236,7 +251,7 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
 
     written = translate_paths(translate, inputs, output_dir, input_channels=int(generator.input_shape[-1]),
                               aligned=aligned, left_half=direction == "AtoB", skip_bad_files=skip_bad_files,
-                              overwrite=overwrite)
+                              overwrite=overwrite, memory_budget=memory_budget)
     log.info("Translated %d image(s) into %s", len(written), output_dir)
     return written
 
@@ -246,7 +261,9 @@ def translate_command(options) -> Translated:
     """`tfgan-translate translate`: a run's generator (`--checkpoint`) or an export (`--model`) over the input.
 
     The input and output are checked (`plan_outputs`) before the model is loaded, so a refused output folder
-    or a bad image fails at once.
+    or a bad image fails at once; `--memory-budget` refuses an image too large to decode there already (by
+    its header, on one channel, the least it can take), then on the generator's input channels once the
+    model is loaded: still before any output is written.
 
     Args:
         options: `command_options.TranslateOptions`.
@@ -269,9 +286,10 @@ def translate_command(options) -> Translated:
     source, load = (o.model, load_export) if o.model is not None else (o.checkpoint, load_run)
     if not Path(source).exists():
         load(source)  # raises the loader's own message ("... does not exist. Expected ...") at once
-    plan_outputs(o.input, o.output, skip_bad_files=o.skip_bad_files, overwrite=o.overwrite)  # before loading
+    plan_outputs(o.input, o.output, skip_bad_files=o.skip_bad_files, overwrite=o.overwrite,  # before loading
+                 memory_budget=o.memory_budget)
     common = dict(fit=o.fit, aligned=o.aligned, tile=o.tile, overlap=o.overlap, skip_bad_files=o.skip_bad_files,
-                  overwrite=o.overwrite)
+                  overwrite=o.overwrite, memory_budget=o.memory_budget)
     if o.model is not None:  # an export: its metadata.json gives channels, size rule and direction
         from tfgan_translate.export import translate_files_with_export
 
@@ -287,9 +305,9 @@ def translate_command(options) -> Translated:
                          "to know the run's direction.")
     direction = o.direction or config.direction
     return translate_files(generator_for(model, direction, config.direction), o.input, o.output, direction=direction,
-                           memory_budget=o.memory_budget, **common)
+                           **common)
 
 
-__all__ = ["SOFTWARE", "OutputPlan", "Translated", "generator_for", "is_translate_output", "output_names",
-           "plan_outputs", "reflect_pad", "save_output", "translate_array", "translate_command", "translate_files",
-           "translate_paths"]
+__all__ = ["SOFTWARE", "OutputPlan", "Translated", "generator_for", "is_translate_output", "minimum_size",
+           "output_names", "plan_outputs", "reflect_pad", "save_output", "translate_array", "translate_command",
+           "translate_files", "translate_paths"]

@@ -11,9 +11,12 @@ OUTPUT/<stem>.png and never writes over a file it did not write itself:
   ``Software: tfgan-translate translate``, `is_translate_output`) or with ``overwrite=True``
   (``--overwrite``); otherwise nothing is written and the error names the file.
 
-Every input is checked (decoded with PIL) before the first is translated (`plan_outputs`): a bad file stops
-the run before any output is written, naming the file and ``--skip-bad-files``; with ``skip_bad_files=True``
-bad files are skipped and counted (`Translated.skipped`).
+Every input is checked before the first is translated (`plan_outputs`): first its width and height, read
+from its header (nothing decoded), against `memory_budget` (``--memory-budget``: the decoded image must fit
+it, `tiling_plan.image_too_large`), then the files within it are decoded with PIL. A bad or too large file
+stops the run before any output is written, naming the file (with its size and ``--memory-budget`` for a
+too large one) and ``--skip-bad-files``; with ``skip_bad_files=True`` such files are skipped and counted
+(`Translated.skipped`).
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ import tensorflow as tf
 from PIL import Image, PngImagePlugin
 
 from tfgan_translate.data import DataError, list_images
-from tfgan_translate.data.decoding import check_channels, decode_image, from_unit
+from tfgan_translate.data.decoding import check_channels, decode_image, from_unit, header_size
 from tfgan_translate.data.files import check_images
 from tfgan_translate.io import atomic_file, to_uint8
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, TOO_LARGE, image_too_large
 
 log = logging.getLogger("tfgan_translate")
 
 SOFTWARE = "tfgan-translate translate"  # the PNG text chunk marking our outputs (key "Software")
-SKIP_ADVICE = "Pass --skip-bad-files (skip_bad_files=True from Python) to skip and count unreadable images."
+SKIP_ADVICE = ("Pass --skip-bad-files (skip_bad_files=True from Python) to skip and count unreadable (and too "
+               "large) images.")
 
 
 class Translated(list):
@@ -41,7 +46,8 @@ class Translated(list):
 
     Attributes:
         output_dir: Path. Where they were written.
-        skipped: list of (input Path, reason): unreadable images left out (`skip_bad_files`).
+        skipped: list of (input Path, reason): unreadable images, and images too large for the memory budget,
+            left out (`skip_bad_files`).
         renamed: list of (input Path, output Path): inputs sharing a stem with an earlier one, written under
             another name.
     """
@@ -51,12 +57,15 @@ class Translated(list):
         self.output_dir, self.skipped, self.renamed = output_dir, list(skipped), list(renamed)
 
     def summary(self) -> str:
-        """'Wrote N image(s) to DIR', then '; skipped K unreadable: a.png, b.jpg' and the renamed ones."""
+        """'Wrote N image(s) to DIR', then '; skipped K unreadable: a.png, b.jpg' ('unreadable or too large'
+        when the memory budget refused some) and the renamed ones."""
         text = f"Wrote {len(self)} image(s) to {self.output_dir}"
         if self.skipped:
             names = ", ".join(path.name for path, _ in self.skipped[:10])
             more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
-            text += f"; skipped {len(self.skipped)} unreadable (--skip-bad-files): {names}{more}"
+            large = any(reason.startswith(TOO_LARGE) for _, reason in self.skipped)
+            what = "unreadable or too large for --memory-budget" if large else "unreadable"
+            text += f"; skipped {len(self.skipped)} {what} (--skip-bad-files): {names}{more}"
         if self.renamed:
             names = ", ".join(f"{source.name} -> {target.name}" for source, target in self.renamed[:10])
             text += f"; {len(self.renamed)} renamed (their stem was taken): {names}"
@@ -144,12 +153,32 @@ def _check_targets(paths: list[Path], targets: list[Path], overwrite: bool) -> N
                          "Nothing was written.")
 
 
-def _readable(paths: list[Path], skip_bad_files: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Checks every input before the first is translated: the good ones, and the (path, reason) of the bad."""
-    good, bad = check_images(paths, aligned=False, skip_bad=True, min_size=1)
+def _too_large(path: Path, memory_budget: float | None, channels: int | None) -> str | None:
+    """Why `path` is too large to decode within `memory_budget` MiB, from its header (nothing decoded), or None."""
+    if memory_budget is None:
+        return None
+    header = header_size(path)
+    if header is None:  # unreadable: `check_images` says why
+        return None
+    width, height, file_channels = header
+    return image_too_large(width, height, memory_budget, channels, file_channels)
+
+
+def _readable(paths: list[Path], skip_bad_files: bool, memory_budget: float | None = None,
+              input_channels: int | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Checks every input before the first is translated: the good ones, and the (path, reason) of the bad.
+
+    Sizes first, from the headers: an image too large for `memory_budget` is never decoded, not even by the
+    PIL check that follows for the others.
+    """
+    large = {path: reason for path in paths if (reason := _too_large(path, memory_budget, input_channels))}
+    good, bad = check_images([p for p in paths if p not in large], aligned=False, skip_bad=True, min_size=1)
+    if large:
+        order = {path: i for i, path in enumerate(paths)}
+        bad = sorted([*bad, *large.items()], key=lambda item: order[item[0]])
     if bad and not skip_bad_files:
         path, reason = bad[0]
-        count = f" ({len(bad)} unreadable images in all)" if len(bad) > 1 else ""
+        count = f" ({len(bad)} unreadable or too large images in all)" if len(bad) > 1 else ""
         raise DataError(f"{path}: {reason}{count}. Nothing was written. {SKIP_ADVICE}")
     return good, bad
 
@@ -177,14 +206,18 @@ def save_output(image: np.ndarray, path: Path) -> Path:
 _DECODERS: dict = {}  # channels -> compiled decoder
 
 
-def _load(path: Path, channels: int) -> np.ndarray:
+def _load(path: Path, channels: int, memory_budget: float | None = None) -> np.ndarray:
     """`data.load_image` (`from_unit(decode_image(...))`) compiled, with 40 % of its peak memory on a large image.
 
     Compiled, TensorFlow frees each intermediate as soon as it is used, and the result is not copied out
     (a read-only array on TensorFlow's buffer): about 0.3 GB above the image itself for a 4096 x 4096 PNG
     instead of 1.1 GB. The pixels are the training pipeline's, which decodes compiled too (an eager
-    `load_image` differs from both by up to 1 ulp).
+    `load_image` differs from both by up to 1 ulp). An image too large for `memory_budget` MiB (the file
+    may have changed since the plan) is refused before anything is decoded.
     """
+    reason = _too_large(path, memory_budget, channels)
+    if reason is not None:
+        raise DataError(f"{path}: {reason}.")
     _, bad = check_images([path], aligned=False, skip_bad=True, min_size=1)
     if bad:
         raise DataError(f"{path}: {bad[0][1]}.")
@@ -199,12 +232,13 @@ def _load(path: Path, channels: int) -> np.ndarray:
 
 def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, input_channels: int,
                     aligned: bool = False, left_half: bool = True, skip_bad_files: bool = False,
-                    overwrite: bool = False) -> Translated:
+                    overwrite: bool = False, memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB) -> Translated:
     """Reads an image file or every image of a folder, translates each, writes OUTPUT_DIR/<stem>.png.
 
     Before anything is translated: the output folder is checked (not an input folder, nor inside one), every
-    output name is checked (free, or an earlier translate's output, or `overwrite`), and every input is
-    decoded once (a bad one stops here without `skip_bad_files`). See the module docstring.
+    output name is checked (free, or an earlier translate's output, or `overwrite`), every input's size is read
+    from its header against `memory_budget`, and every input within it is decoded once (a bad or too large one
+    stops here without `skip_bad_files`). See the module docstring.
 
     Args:
         translate: function from one (H, W, input_channels) float32 image in
@@ -215,9 +249,14 @@ def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, in
         aligned: bool. Inputs are A|B pairs side by side: translate one half.
         left_half: bool. With `aligned`, the half to translate: the left (A)
             or the right (B).
-        skip_bad_files: bool. Skip and count unreadable images (`Translated.skipped`). Defaults to False.
+        skip_bad_files: bool. Skip and count unreadable and too large images (`Translated.skipped`). Defaults
+            to False.
         overwrite: bool. Replace existing files at the output names that translate did not write.
             Defaults to False.
+        memory_budget: float or None. MiB one decoded image may take, at `tiling_plan.IMAGE_BYTES_PER_VALUE`
+            bytes a value in `input_channels` channels; a larger image is refused before it is decoded,
+            naming the file, its size and --memory-budget (`tiling_plan.image_too_large`). None: no bound.
+            Defaults to `tiling_plan.DEFAULT_MEMORY_BUDGET_MB`.
 
     Returns:
         `Translated`: the written paths, in input order.
@@ -226,18 +265,22 @@ def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, in
         FileNotFoundError: `inputs` does not exist.
         ValueError: the output folder is a file, an input folder or inside one; an output name holds a file
             translate did not write (without `overwrite`) or an input.
-        DataError: an unreadable image without `skip_bad_files` (named, with the flag), or no readable one.
+        DataError: an unreadable or too large image without `skip_bad_files` (named, with the flag), or no
+            readable one.
     """
-    plan = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite)
+    input_channels = check_channels(input_channels, "input_channels")
+    plan = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite,
+                        memory_budget=memory_budget, input_channels=input_channels)
     return plan.run(translate, input_channels=input_channels, aligned=aligned, left_half=left_half)
 
 
 class OutputPlan:
     """What `translate_paths` will read and write, checked before any model is loaded (`plan_outputs`)."""
 
-    def __init__(self, paths, targets, output_dir, skipped, renamed, skip_bad_files):
+    def __init__(self, paths, targets, output_dir, skipped, renamed, skip_bad_files, memory_budget=None):
         self.paths, self.targets, self.output_dir = paths, targets, output_dir
         self.skipped, self.renamed, self.skip_bad_files = skipped, renamed, skip_bad_files
+        self.memory_budget = memory_budget
 
     def run(self, translate, *, input_channels: int, aligned: bool = False, left_half: bool = True) -> Translated:
         """Translates and writes each planned input; see `translate_paths`."""
@@ -246,7 +289,7 @@ class OutputPlan:
         input_channels = check_channels(input_channels, "input_channels")
         for path, target in zip(self.paths, self.targets, strict=True):
             try:
-                image = _load(path, input_channels)
+                image = _load(path, input_channels, self.memory_budget)
             except DataError as error:
                 if not self.skip_bad_files:
                     raise DataError(f"{error} {SKIP_ADVICE}") from None
@@ -258,14 +301,21 @@ class OutputPlan:
                 image = image[:, :half] if left_half else image[:, half:2 * half]
             written.append(save_output(translate(image), target))
         if not written and skipped:
-            raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable "
-                            f"(first: {skipped[0][0]}: {skipped[0][1]}).")
+            raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable or too "
+                            f"large (first: {skipped[0][0]}: {skipped[0][1]}).")
         return Translated(written, self.output_dir, skipped, self.renamed)
 
 
 def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: bool = False,
-                 overwrite: bool = False) -> OutputPlan:
+                 overwrite: bool = False, memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB,
+                 input_channels: int | None = None) -> OutputPlan:
     """Lists and checks the inputs and the output names of a translation, writing nothing (see `translate_paths`).
+
+    Args:
+        memory_budget: float or None. MiB one decoded image may take (see `translate_paths`).
+        input_channels: int or None. The generator's input channels, for `memory_budget`; None (before the
+            model is loaded): one channel, the least an image can take, so nothing is refused that the
+            generator's channels would allow (`translate_paths` checks again with them).
 
     Raises:
         The errors of `translate_paths`, before any work.
@@ -273,18 +323,19 @@ def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: 
     inputs, output_dir = Path(inputs), Path(output_dir)
     paths = _inputs(inputs)
     _check_output_folder(inputs, output_dir)
-    good, bad = _readable(paths, skip_bad_files)
+    good, bad = _readable(paths, skip_bad_files, memory_budget, input_channels)
     for path, reason in bad:
         log.warning("Skipped %s: %s", path, reason)
     if bad and not good:
-        raise DataError(f"Nothing to translate: all {len(bad)} image(s) of {inputs} are unreadable (first: "
-                        f"{bad[0][0]}: {bad[0][1]}).")
+        raise DataError(f"Nothing to translate: all {len(bad)} image(s) of {inputs} are unreadable or too large "
+                        f"(first: {bad[0][0]}: {bad[0][1]}).")
     names, renamed = output_names(good)
     targets = [output_dir / name for name in names]
     for i in renamed:
         log.warning("%s: its stem is taken by another input; writing %s", good[i], targets[i])
     _check_targets(good, targets, overwrite)
-    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed], skip_bad_files)
+    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed], skip_bad_files,
+                      memory_budget)
 
 
 __all__ = ["SKIP_ADVICE", "SOFTWARE", "OutputPlan", "Translated", "is_translate_output", "output_names",

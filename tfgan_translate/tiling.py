@@ -20,13 +20,11 @@
    variance of the first layers a little). Batch norm at inference uses its moving statistics: the same for every
    tile already. The generator itself is not modified: the passes run on clones sharing its layers.
 
-**Memory** (`activation_bytes`): the generator's layers are walked in order on a small probe size, keeping
-each output until its last consumer has run; the largest total held at once, at 4 bytes a value, scaled
-by the pixel count and by `WORKSPACE_FACTOR` (what convolution kernels allocate on top, measured: a
-resnet_9blocks tile peaks at about 1.7x the held outputs, a unet_256 tile at 1.3x) is the estimate.
-`plan_tile` finds the largest tile whose estimate fits `memory_budget`, then the smallest tile needing no
-more tiles than it. The budget bounds one network pass; the image's own buffers (input and output, 4 bytes
-per value each), TensorFlow and the weights come on top.
+**Memory** (`tfgan_translate.tiling_plan`, whose names are importable here too): `activation_bytes` estimates
+one pass from the generator's layers, `plan_tile` sizes tiles to `memory_budget`, never below the generator's
+smallest input (`minimum_size`: 8 px for a ResNet generator, whose reflection pads need more pixels than they
+add), and the budget bounds the decoded image too (`image_too_large`). The image's own buffers (input and
+output, 4 bytes per value each), TensorFlow and the weights come on top of one pass.
 
 Example:
 
@@ -37,132 +35,34 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
 import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops, tree
+from keras import ops
 
 from tfgan_translate.networks import InstanceNormalization
+from tfgan_translate.tiling_plan import (  # importable from here, as before the split
+    DEFAULT_MEMORY_BUDGET_MB,
+    DEFAULT_OVERLAP_FRACTION,  # noqa: F401
+    IMAGE_BYTES_PER_VALUE,
+    MIB,
+    WORKSPACE_FACTOR,  # noqa: F401
+    activation_bytes,
+    check_tiling,
+    default_overlap,
+    image_bytes,
+    image_too_large,
+    minimum_size,
+    plan_tile,
+    statistics_size,
+    tile_starts,
+)
 
 log = logging.getLogger("tfgan_translate")
 
-MIB = 2**20
-DEFAULT_MEMORY_BUDGET_MB = 256  # activations of one network pass; tiles are sized to fit
-WORKSPACE_FACTOR = 2.0  # measured peak / held layer outputs: 1.3 (unet_256) to 1.7 (resnet_9blocks), rounded up
-DEFAULT_OVERLAP_FRACTION = 4  # overlap = tile // 4 when not given (128 px for 512-px tiles), at least 32 px
-_PROBE = 256  # probe height and width for the estimate (rounded up to the size rule)
-
-
-# ------------------------------------------------------------------ memory estimate
-def _probe_bytes_per_pixel(generator: keras.Model) -> float:
-    """Peak bytes per input pixel of one pass: the layer outputs held at once, in layer order, times the factor."""
-    multiple = getattr(generator, "size_multiple", 1)
-    size = max(_PROBE, -(-_PROBE // multiple) * multiple)
-    layers = [layer for layer in generator.layers if not isinstance(layer, keras.layers.InputLayer)]
-    probe = keras.Model(generator.inputs, [layer.output for layer in layers])
-    shapes = probe.compute_output_shape((1, size, size, generator.input_shape[-1]))
-    values = {id(t): size * size * generator.input_shape[-1] for t in generator.inputs}
-    last_use = {}
-    for i, layer in enumerate(layers):
-        values[id(layer.output)] = int(np.prod(shapes[i]))
-        for tensor in tree.flatten(layer.input):
-            last_use[id(tensor)] = i
-    held, peak = {id(t): values[id(t)] for t in generator.inputs}, 0
-    for i, layer in enumerate(layers):
-        held[id(layer.output)] = values[id(layer.output)]
-        peak = max(peak, sum(held.values()))
-        for tensor in tree.flatten(layer.input):
-            if last_use.get(id(tensor)) == i:
-                held.pop(id(tensor), None)
-    return 4.0 * WORKSPACE_FACTOR * peak / (size * size)
-
-
-_BYTES_PER_PIXEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def activation_bytes(generator, height: int, width: int) -> int | None:
-    """Estimated peak memory of one pass of `generator` on a `height` x `width` image (see the module docstring).
-
-    Args:
-        generator: a functional `keras.Model` (a `UNetGenerator` or `ResNetGenerator`); anything else (an
-            export, a plain function) cannot be measured.
-        height, width: int. The size the generator is run at.
-
-    Returns:
-        Bytes, or None when `generator` is not a functional Keras model.
-
-    Example:
-
-    >>> activation_bytes(ResNetGenerator(n_blocks=9), 1024, 1024) / 2**20  # about 1050 MiB  # doctest: +SKIP
-    """
-    if not isinstance(generator, keras.Model) or not hasattr(generator, "inputs") or not generator.inputs:
-        return None
-    if generator not in _BYTES_PER_PIXEL:
-        _BYTES_PER_PIXEL[generator] = _probe_bytes_per_pixel(generator)
-    return int(_BYTES_PER_PIXEL[generator] * height * width)
-
-
-def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: int | None,
-              overlap: int | None = None) -> int | None:
-    """The tile size for an image the size rule pads to `height` x `width`, or None when no tiling is needed.
-
-    Args:
-        generator: the generator (see `activation_bytes`).
-        height, width: int. Multiples of `multiple`.
-        multiple: int. The size rule.
-        memory_budget: int or None. Bytes one pass may use; None: never tile on our own.
-        overlap: int or None. The overlap asked for (None: `default_overlap` of each tile size). Defaults to None.
-
-    Returns:
-        None when the whole image fits `memory_budget` (or nothing can be estimated); else the smallest
-        multiple of `multiple` that needs no more tiles than the largest tile that fits the budget (at least
-        `multiple`): as few tiles as the budget allows, no larger than they need to be.
-    """
-    if memory_budget is None:
-        return None
-    need = activation_bytes(generator, height, width)
-    if need is None or need <= memory_budget:
-        return None
-    largest = max(multiple, int(math.sqrt(memory_budget * height * width / need)) // multiple * multiple)
-
-    def count(tile):
-        step = default_overlap(tile) if overlap is None else min(overlap, tile - 1)
-        return len(tile_starts(height, tile, step, multiple)) * len(tile_starts(width, tile, step, multiple))
-
-    fewest = count(largest)
-    return next(tile for tile in range(multiple, largest + 1, multiple) if count(tile) <= fewest)
-
-
 # ------------------------------------------------------------------ grid and window
-def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
-    """Where the tiles of one axis start: evenly spaced multiples of `align` from 0 to `length - tile`.
-
-    As few tiles as keep every overlap at least `overlap`, spread evenly (no thin last step).
-
-    Args:
-        length: int. The (padded) image's height or width, a multiple of `align`.
-        tile: int. Tile size, a multiple of `align`; a tile no smaller than `length` gives one tile at 0.
-        overlap: int. Least overlap between neighbours, 0 <= overlap < tile.
-        align: int. Starts are multiples of it.
-
-    Returns:
-        Increasing starts; the first is 0 and the last is `length - tile` (when `tile < length`).
-
-    Example:
-
-    >>> tile_starts(1000, 256, 32, 4)
-    [0, 184, 372, 556, 744]
-    """
-    if tile >= length:
-        return [0]
-    step = max(align, (tile - overlap) // align * align)
-    gaps = -(-(length - tile) // step)
-    return [i * (length - tile) // gaps // align * align for i in range(gaps + 1)]
-
-
 def ramp(length: int) -> np.ndarray:
     """The rising half of a Hann window over `length` samples: sin² from near 0 to near 1; 1 - ramp is cos².
 
@@ -295,17 +195,6 @@ def compiled_call(generator):
     return _tiler(generator).whole
 
 
-def statistics_size(generator, height: int, width: int, multiple: int, memory_budget: int | None) -> tuple[int, int]:
-    """The size of the statistics pass: the image's own if it fits `memory_budget`, else the largest multiples of
-    `multiple` (at least one) of the same aspect that fit."""
-    need = activation_bytes(generator, height, width)
-    if memory_budget is None or need is None or need <= memory_budget:
-        return height, width
-    scale = math.sqrt(memory_budget / need)
-    return (max(multiple, int(height * scale) // multiple * multiple),
-            max(multiple, int(width * scale) // multiple * multiple))
-
-
 def record_statistics(tiler: _Tiler, image: np.ndarray, multiple: int, memory_budget: int | None) -> None:
     """The statistics pass: the whole image, downscaled (area average) to `statistics_size` if it does not fit."""
     height, width = image.shape[:2]
@@ -327,9 +216,9 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
     Args:
         generator: a Keras generator (or any callable on (1, H, W, C) batches, e.g. an `ExportedModel`; only a
             Keras model gets whole-image instance-norm statistics).
-        image: (H, W, C) float32 in [-1, 1], H and W multiples of `multiple` (pad first: `translate_array`
-            does).
-        tile: int. Tile height and width, a positive multiple of `multiple`.
+        image: (H, W, C) float32 in [-1, 1], H and W multiples of `multiple` and at least the generator's
+            `minimum_size` (pad first: `translate_array` does).
+        tile: int. Tile height and width, a multiple of `multiple`, at least the generator's `minimum_size`.
         overlap: int or None. Least overlap between neighbouring tiles, 0 <= overlap < tile; rounded up so tiles
             start on multiples of `multiple`. None: `tile // 4`, at least 32 px. Defaults to None.
         multiple: int or None. The size rule; None asks the generator. Defaults to None.
@@ -341,7 +230,8 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
         (H, W, C_out) float32 in [-1, 1].
 
     Raises:
-        ValueError: `tile` or `overlap` out of range, or an image not padded to the size rule.
+        ValueError: `tile` or `overlap` out of range, or an image not padded to the size rule or smaller than
+            the generator's smallest input.
 
     Example:
 
@@ -350,10 +240,13 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
     from tfgan_translate.networks import size_multiple
 
     multiple = size_multiple(generator) if multiple is None else multiple
+    smallest = minimum_size(generator, multiple)
     height, width = image.shape[:2]
-    check_tiling(tile, overlap, multiple)
-    if height % multiple or width % multiple:
-        raise ValueError(f"Invalid image: expected height and width multiples of {multiple}, got {height}x{width}.")
+    check_tiling(tile, overlap, multiple, minimum=smallest)
+    if height % multiple or width % multiple or min(height, width) < smallest:
+        raise ValueError(f"Invalid image: expected height and width multiples of {multiple}, at least {smallest} "
+                         f"(this generator's smallest input), got {height}x{width}; pad it first "
+                         "(`inference.translate_array` does).")
     overlap = default_overlap(tile) if overlap is None else overlap
     tiler = _tiler(generator)
     if tiler.pool is not None:
@@ -375,25 +268,6 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
     return output
 
 
-def default_overlap(tile: int) -> int:
-    """`tile // 4`, at least 32 px (less than the tile)."""
-    return min(tile - 1, max(32, tile // DEFAULT_OVERLAP_FRACTION))
-
-
-def check_tiling(tile, overlap, multiple: int, label: str = "generator") -> None:
-    """Raises ValueError unless `tile` is None or a positive multiple of `multiple`, and `overlap` is None or an
-    integer in [0, tile) (>= 0 without a tile)."""
-    def integer(value):
-        return not isinstance(value, bool) and isinstance(value, (int, np.integer))
-
-    if tile is not None and (not integer(tile) or tile < multiple or tile % multiple):
-        raise ValueError(f"Invalid value for `tile`. Received: tile={tile!r}. Expected a multiple of {multiple}, "
-                         f"this {label}'s size rule (e.g. {multiple * max(1, 512 // multiple)}).")
-    if overlap is not None and (not integer(overlap) or overlap < 0 or (tile is not None and overlap >= tile)):
-        limit = f"in [0, {tile}) (less than the tile)" if tile is not None else ">= 0"
-        raise ValueError(f"Invalid value for `overlap`. Received: overlap={overlap!r}. Expected an integer {limit}.")
-
-
-__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "MIB", "activation_bytes", "axis_weights", "check_tiling", "compiled_call",
-           "default_overlap", "plan_tile", "ramp", "record_statistics", "statistics_size", "tile_starts",
-           "translate_tiled"]
+__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "IMAGE_BYTES_PER_VALUE", "MIB", "activation_bytes", "axis_weights",
+           "check_tiling", "compiled_call", "default_overlap", "image_bytes", "image_too_large", "minimum_size",
+           "plan_tile", "ramp", "record_statistics", "statistics_size", "tile_starts", "translate_tiled"]

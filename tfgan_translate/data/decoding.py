@@ -1,5 +1,8 @@
 """Decoding image bytes inside a TensorFlow graph: pixels, channels, the halves of an aligned A|B file.
 
+`header_size` reads what a file will decode to (width, height, channels) from its header, decoding nothing,
+so a caller can refuse an image too large for its memory before decoding it (`translate --memory-budget`).
+
 The training pipelines (`paired`, `unpaired`) and eager loading for inference (`files.load_image`) decode
 through these functions, so a model sees the same pixels in training and in `translate`.
 
@@ -14,6 +17,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -127,6 +132,36 @@ def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     return out
 
 
+def header_size(path) -> tuple[int, int, int] | None:
+    """(width, height, channels) of an image file from its header, without decoding its pixels.
+
+    PIL opens files lazily: `Image.open` reads the header only. The channels are those `decode_raw` gives
+    (a palette image decodes to 3). Pillow's decompression-bomb warning is silenced (the caller decides).
+
+    Args:
+        path: str or Path. An image file.
+
+    Returns:
+        (width, height, channels), or None when PIL cannot open the file or refuses it as a decompression
+        bomb (`data.files.check_images` then says why, naming the file).
+
+    Example:
+
+    >>> header_size("huge.png")  # doctest: +SKIP
+    (12000, 12000, 3)
+    """
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                channels = 3 if image.mode in ("P", "PA") else len(image.getbands())
+                return image.size[0], image.size[1], channels
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+            return None
+
+
 def decode_image(contents: tf.Tensor, channels: int) -> tf.Tensor:
     """Decodes image bytes inside a graph to float32 in [0, 1] with `channels` channels.
 
@@ -151,5 +186,6 @@ __all__ = [
     "decode_image",
     "decode_raw",
     "from_unit",
+    "header_size",
     "split_halves",
 ]

@@ -26,7 +26,7 @@ from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
 from tfgan_translate.inference import Translated, reflect_pad, translate_array, translate_paths
-from tfgan_translate.tiling import check_tiling
+from tfgan_translate.tiling import DEFAULT_MEMORY_BUDGET_MB, check_tiling
 
 log = logging.getLogger("tfgan_translate")
 
@@ -192,7 +192,8 @@ def load_export(path: str | Path, num_threads: int | None = None) -> ExportedMod
 def translate_files_with_export(model: ExportedModel, inputs: str | Path, output_dir: str | Path, *,
                                 fit: str = "pad", aligned: bool = False, tile: int | None = None,
                                 overlap: int | None = None, skip_bad_files: bool = False,
-                                overwrite: bool = False) -> Translated:
+                                overwrite: bool = False,
+                                memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB) -> Translated:
     """Translates one image file or every image in a folder with an export; writes OUTPUT_DIR/<stem>.png.
 
     The files are handled as by `translate --checkpoint` (`inference.translate_paths`): the output folder is
@@ -209,6 +210,8 @@ def translate_files_with_export(model: ExportedModel, inputs: str | Path, output
         tile, overlap: int or None. Tiling, as `ExportedModel.translate_array`. Defaults to None.
         skip_bad_files: bool. Skip and count unreadable images instead of stopping. Defaults to False.
         overwrite: bool. Replace files at the output names that translate did not write. Defaults to False.
+        memory_budget: float or None. MiB an image's decoded pixels may take; a larger image is refused
+            before decoding (`inference.translate_files`); None: no bound. Defaults to 256.
 
     Returns:
         `inference.Translated`: the written paths, in input order (a list); each image has its input's size.
@@ -222,7 +225,7 @@ def translate_files_with_export(model: ExportedModel, inputs: str | Path, output
     written = translate_paths(lambda image: model.translate_array(image, fit=fit, tile=tile, overlap=overlap),
                               inputs, output_dir, input_channels=model.input_channels, aligned=aligned,
                               left_half=model.input_domain == "A", skip_bad_files=skip_bad_files,
-                              overwrite=overwrite)
+                              overwrite=overwrite, memory_budget=memory_budget)
     log.info("Translated %d image(s) into %s with %s", len(written), output_dir, model.path)
     return written
 
