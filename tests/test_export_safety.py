@@ -14,6 +14,7 @@ import pytest
 
 from tfgan_translate.export import export_generator
 from tfgan_translate.export import tflite as tflite_module
+from tfgan_translate.io import temporary_path
 from tfgan_translate.networks import unet_generator
 
 SIZE = 32
@@ -97,12 +98,12 @@ def test_an_interrupted_reexport_keeps_the_earlier_export_and_the_users_files(ge
 def test_stale_staging_folders_of_dead_processes_are_removed(generator, tmp_path, dead_pid):
     out = tmp_path / "exp"
     _export(generator, out)
-    stale = [tmp_path / f".exp.tmp-{dead_pid}-0badc0de", tmp_path / f".exp.old-{dead_pid}-0badc0de",
-             tmp_path / f".other.tmp-{dead_pid}-12345678"]  # another export's, in the same parent
+    stale = [temporary_path(out, pid=dead_pid), temporary_path(out, "old", pid=dead_pid),
+             temporary_path(tmp_path / "other", pid=dead_pid)]  # another export's, in the same parent
     for folder in stale:
         folder.mkdir()
         (folder / "generator_float32.tflite").write_bytes(b"\0" * 1000)  # model-sized, in real life
-    live = tmp_path / f".exp.tmp-{os.getpid()}-a11ve000"  # an export running now: left alone
+    live = temporary_path(out)  # an export running now: left alone
     live.mkdir()
     mine = tmp_path / ".exp.tmp-notes"  # not a name an export makes
     mine.mkdir()
@@ -119,8 +120,8 @@ def test_an_export_killed_between_its_renames_is_put_back(generator, tmp_path, d
     _export(generator, out)
     (out / "NOTES.txt").write_text("mine")
     # What `kill -9` between "rename OUT aside" and "rename staging to OUT" leaves: no OUT, two hidden folders.
-    out.rename(tmp_path / f".exp.old-{dead_pid}-0badc0de")
-    (tmp_path / f".exp.tmp-{dead_pid}-0badc0de").mkdir()
+    out.rename(temporary_path(out, "old", pid=dead_pid))
+    temporary_path(out, pid=dead_pid).mkdir()
 
     _export(generator, out, quantize="float16")
 

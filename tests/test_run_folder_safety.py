@@ -28,6 +28,7 @@ import pytest
 
 from tfgan_translate.cli import main
 from tfgan_translate.config import Pix2PixConfig
+from tfgan_translate.io import temporary_path
 from tfgan_translate.training.run import load_run, train
 
 TINY = dict(image_size=32, load_size=36, netG="unet_32", ngf=8, ndf=8, epochs=2, steps_per_epoch=2, batch_size=2,
@@ -224,12 +225,13 @@ def test_a_second_writer_fails_at_once_naming_the_holder_and_a_dead_holders_lock
 # ------------------------------------------------------------------ 3. a killed run's temporaries
 def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start_and_user_files_stay(run, synth_dir, caplog):
     dead, live = _dead_pid(), os.getpid()
-    stale = [run / "checkpoints" / f".step_00000005.keras.tmp-{dead}-0badf00d.keras",
-             run / "checkpoints" / f".latest.keras.tmp-{dead}-1badf00d.keras",
+    stale = [temporary_path(run / "checkpoints" / "step_00000005.keras", suffix=".keras", pid=dead),
+             temporary_path(run / "checkpoints" / "latest.keras", suffix=".keras", pid=dead),
              run / "checkpoints" / ".epoch_0003.tmp.keras",  # the fixed name of tfgan_translate 0.1
-             run / f".config.json.tmp-{dead}-2badf00d",
-             run / "samples" / f".epoch_0003.png.tmp-{dead}-3badf00d"]
-    kept = [run / "checkpoints" / f".step_00000009.keras.tmp-{live}-4badf00d.keras",  # a live process's
+             temporary_path(run / "config.json", pid=dead),
+             temporary_path(run / "samples" / "epoch_0003.png", pid=dead)]
+    kept = [temporary_path(run / "checkpoints" / "step_00000009.keras", suffix=".keras", pid=live),  # a live one's
+            run / "checkpoints" / f".step_00000007.keras.tmp-{dead}-4badf00d.keras",  # a look-alike: no check
             run / "checkpoints" / ".my_backup.tmp.keras",  # not a name we make
             run / "checkpoints" / "my_best.keras"]  # a user's checkpoint: never pruned, however old
     for path in stale + kept:

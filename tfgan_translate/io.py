@@ -3,11 +3,15 @@
 - **Atomic writes.** `atomic_file(path)` yields a hidden temporary sibling to write; on success it is renamed
   over `path`, on any exception (Ctrl-C included) it is deleted. `write_text` and `write_json` use it.
   `staged_folder(target)` does the same for a whole folder. A reader therefore sees either the old file or
-  folder, or the complete new one, never half of one. Temporary names start with `.NAME.tmp-` so that
-  `remove_stale_temporaries` can find what a killed process left.
+  folder, or the complete new one, never half of one. Temporary names (`temporaries.temporary_path`:
+  `.NAME.tmp-PID-RANDOM-CHECK`, and `.NAME.old-PID-RANDOM-CHECK` for a folder renamed aside) carry a check
+  that proves them ours, so that `remove_stale_temporaries` deletes what a killed process left and never a
+  user's file of a similar name (`tfgan_translate.temporaries`).
 - **Owned folders.** `folder_lock(folder)` holds `folder/.lock` (an exclusive `flock`, with the holder's PID
   written in it) for the block: a second process fails at once with `FolderLockedError` naming the holder's
-  PID; a lock file left by a killed process is taken over (the kernel released its `flock`).
+  PID; a lock file left by a killed process is taken over (the kernel released its `flock`). A `.lock` that
+  is a link, a folder or another program's file is refused (`ForeignLockError`) and left as it is
+  (`tfgan_translate.locking`).
 - **JSON-safe values.** `json_safe(value)`: JSON has no inf or nan; they become None, recursively, and numpy
   scalars become Python numbers.
 - **The pixel convention.** Networks see pixels in [-1, 1]: `x = pixel / 127.5 - 1` (`from_uint8`) and
@@ -27,26 +31,26 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
-import logging
 import math
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from tfgan_translate.locking import LOCK_NAME, FolderLockedError, ForeignLockError, folder_lock, lock_problem
+from tfgan_translate.temporaries import (
+    OLD_MARK,
+    TMP_MARK,
+    our_temporary,
+    our_temporary_name,
+    pid_alive,
+    remove_stale_temporaries,
+    temporary_path,
+)
+
 PIXEL_SCALE = 127.5  # uint8 [0, 255] <-> [-1, 1]
-TMP_MARK = ".tmp-"  # in every temporary name this module makes: .NAME.tmp-PID-RANDOM
-LOCK_NAME = ".lock"  # folder_lock's file
-
-log = logging.getLogger("tfgan_translate")
-
-
-def _temporary_sibling(path: Path, suffix: str = "") -> Path:
-    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
 
 
 # ------------------------------------------------------------------ atomic writes
@@ -70,7 +74,7 @@ def atomic_file(path: str | Path, suffix: str = ""):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_sibling(path, suffix)
+    tmp = temporary_path(path, suffix=suffix)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -113,14 +117,14 @@ def staged_folder(target: str | Path):
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = _temporary_sibling(target)
+    staging = temporary_path(target)
     staging.mkdir()
     try:
         yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    old = temporary_path(target, "old")
     if target.exists():
         target.rename(old)
     try:
@@ -131,155 +135,6 @@ def staged_folder(target: str | Path):
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_temporaries(folder: str | Path) -> list[Path]:
-    """Deletes the temporary files and folders in `folder` that a process which is gone left behind.
-
-    Only names this module makes (`.NAME.tmp-PID-RANDOM...` and `.NAME.old-PID-RANDOM`) are considered,
-    and only those whose PID is no longer running. Returns what was removed.
-    """
-    folder = Path(folder)
-    removed = []
-    if not folder.is_dir():
-        return removed
-    for entry in folder.iterdir():
-        name = entry.name
-        if not name.startswith("."):
-            continue
-        for mark in (TMP_MARK, ".old-"):
-            head, sep, tail = name.partition(mark)
-            pid = tail.split("-", 1)[0]
-            if sep and head and pid.isdigit() and not _pid_alive(int(pid)):
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
-                removed.append(entry)
-                break
-    return removed
-
-
-# ------------------------------------------------------------------ owned folders
-_NO_LOCKING = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)  # flock unsupported by the file system
-
-
-class FolderLockedError(BlockingIOError):
-    """`folder_lock` found the folder held by another live process; `pid` is the holder's (None if unknown)."""
-
-    def __init__(self, message: str, pid: int | None = None):
-        super().__init__(message)
-        self.pid = pid
-
-
-def _read_pid(fd: int) -> int | None:
-    os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 64).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether `path` still names the file open as `fd` (a releasing holder may have unlinked it)."""
-    try:
-        here, there = os.fstat(fd), os.stat(path)
-    except FileNotFoundError:
-        return False
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def _open_lock(path: Path) -> int:
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as error:
-        raise type(error)(f"Cannot create the lock file {path}: {error.strerror or error}. Expected a writable "
-                          "folder.") from None
-
-
-def _take_lock(path: Path, what: str) -> tuple[int, int | None]:
-    """Opens and flocks `path`; returns (fd, PID the file named before). Raises FolderLockedError if held."""
-    import fcntl
-
-    while True:
-        fd = _open_lock(path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_pid(fd)
-            os.close(fd)
-            who = f"process {holder}" if holder is not None else "another process"
-            raise FolderLockedError(f"{what} {path.parent} is in use by {who} (it holds {path}). Expected one "
-                                    "process per folder: wait for it to finish, stop it, or choose another "
-                                    "folder.", holder) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        if _same_file(fd, path):
-            return fd, _read_pid(fd)
-        os.close(fd)  # the holder unlinked the file as we opened it: lock the new one
-
-
-@contextlib.contextmanager
-def folder_lock(folder: str | Path, *, what: str = "Folder"):
-    """Context manager: `folder/.lock` held exclusively by this process for the block.
-
-    The lock is an `fcntl.flock` on the file, which the kernel releases when the process ends, however it
-    ends; the file holds the holder's PID so that a refused process can name it. A file left by a process
-    that was killed (its lock released) is taken over, with a warning naming that PID. On exit the file is
-    removed. Where the file system cannot lock (or there is no `fcntl`), a warning says so and the block
-    runs unlocked.
-
-    Args:
-        folder: str or Path. An existing folder.
-        what: str. What the folder is, for the messages (e.g. "Run folder"). Defaults to "Folder".
-
-    Yields:
-        The lock file's `Path`.
-
-    Raises:
-        FolderLockedError: another live process holds the lock (`error.pid` is its PID).
-        PermissionError: the lock file cannot be created (a read-only folder); the message names it.
-
-    Example:
-
-    >>> with folder_lock("runs/facades", what="Run folder"):  # doctest: +SKIP
-    ...     train_into("runs/facades")
-    """
-    path = Path(folder) / LOCK_NAME
-    try:
-        fd, previous = _take_lock(path, what)
-    except FolderLockedError:
-        raise
-    except (ImportError, OSError) as error:
-        if isinstance(error, OSError) and error.errno not in _NO_LOCKING:
-            raise
-        log.warning("%s %s is not locked (%s): two processes writing it at once would collide.", what,
-                    path.parent, error)
-        fd = None
-    if fd is None:
-        yield path
-        return
-    try:
-        if previous is not None and previous != os.getpid():
-            state = "which is gone" if not _pid_alive(previous) else "which no longer holds it"
-            log.warning("%s %s: took over the lock left by process %d (%s).", what, path.parent, previous, state)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        os.fsync(fd)
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()  # while still holding it: a process waiting on this file then retries (`_same_file`)
-        os.close(fd)
 
 
 # ------------------------------------------------------------------ JSON
@@ -327,14 +182,22 @@ def tf_to_uint8(images):
 
 __all__ = [
     "LOCK_NAME",
+    "OLD_MARK",
     "PIXEL_SCALE",
+    "TMP_MARK",
     "FolderLockedError",
+    "ForeignLockError",
     "atomic_file",
     "folder_lock",
     "from_uint8",
     "json_safe",
+    "lock_problem",
+    "our_temporary",
+    "our_temporary_name",
+    "pid_alive",
     "remove_stale_temporaries",
     "staged_folder",
+    "temporary_path",
     "tf_from_uint8",
     "tf_to_uint8",
     "to_uint8",

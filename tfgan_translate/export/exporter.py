@@ -21,11 +21,11 @@ What `export_generator` does:
    earlier export in OUT that that export did not write.
 5. Swap the staging folder in for OUT (an earlier export there is replaced only now).
 
-Before any of this, OUT is checked and its parent tidied: an earlier export that a killed export left
-renamed aside (`.OUT.old-PID-x`, the process gone) is put back, and the staging and old folders of
-processes that are gone are deleted (`io.remove_stale_temporaries`). A folder holding files but no
-export is refused, and so is an earlier export holding a file of the user's under a name this export
-writes.
+Before any of this, OUT is checked: a folder holding files but no export is refused, and so is an earlier
+export holding a file of the user's under a name this export writes; an earlier export that a killed export
+left renamed aside (`.OUT.old-PID-RANDOM-CHECK`, the process gone) is put back. Only once nothing can be
+refused any more (just before step 4) are the staging and old folders of processes that are gone deleted
+from OUT's parent (`io.remove_stale_temporaries`: names that prove themselves ours, never a user's file).
 
 The folder's side (checks, the user's files, stale staging) is `export.folder`.
 """
@@ -45,7 +45,14 @@ from tfgan_translate.export import parity, representative, savedmodel, tflite_gr
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
 )
-from tfgan_translate.export.folder import carry_over, check_no_clash, listing, prepare_out_dir, user_entries
+from tfgan_translate.export.folder import (
+    carry_over,
+    check_no_clash,
+    listing,
+    prepare_out_dir,
+    remove_stale_staging,
+    user_entries,
+)
 from tfgan_translate.export.generator import (
     generator_for,
     inference_copy,
@@ -251,7 +258,8 @@ def export_generator(
     calibration, rep_source = _representative(config, representative_data, representative_count, kind, direction,
                                               size, c_in, c_out, need="int8" in quantize)
 
-    # 4. Write everything into a staging folder, then 5. swap it in.
+    # 4. Write everything into a staging folder, then 5. swap it in (what dead exports left: deleted first).
+    remove_stale_staging(out_dir)
     with staged_folder(out_dir) as staging:
         files = {}
         if saved_model:

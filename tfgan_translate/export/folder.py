@@ -3,9 +3,11 @@
 An export folder holds what its metadata.json lists (``files``: what `export_generator` wrote) and anything
 else the user put there (notes, samples). When the folder is exported again:
 
-- `prepare_out_dir`: an earlier export that a killed export left renamed aside (`.OUT.old-PID-x`, the process
-  gone) is put back, the staging and old folders of processes that are gone are deleted
-  (`io.remove_stale_temporaries`), and a folder holding files but no export is refused (`check_out_dir`);
+- `prepare_out_dir`: a folder holding files but no export is refused (`check_out_dir`), then an earlier
+  export that a killed export left renamed aside (`.OUT.old-PID-RANDOM-CHECK`, the process gone) is put back;
+- `remove_stale_staging`: the staging and old folders of processes that are gone are deleted
+  (`io.remove_stale_temporaries`: only names that prove themselves ours, never a user's look-alike such as
+  `.photos.old-2023`), called once every refusal has been decided, just before the export is written;
 - `user_entries`: the entries of the earlier export that it did not write (the user's);
 - `check_no_clash`: refuses an export that would replace such a file of the user's;
 - `carry_over`: hard-links (or copies) them into the staging folder, so the new export holds them too and an
@@ -26,7 +28,7 @@ from tfgan_translate.export.metadata import (
     read_metadata,
     written_by_export,
 )
-from tfgan_translate.io import _pid_alive, remove_stale_temporaries
+from tfgan_translate.io import our_temporary, pid_alive, remove_stale_temporaries
 
 log = logging.getLogger("tfgan_translate")
 
@@ -47,20 +49,19 @@ def check_out_dir(out_dir: Path) -> None:
         )
 
 
-def _dead_process_folder(entry: Path, prefix: str) -> bool:
-    """Whether `entry` is named PREFIX + PID-... (as `io.staged_folder` names them) with PID no longer running."""
-    pid = entry.name[len(prefix):].split("-", 1)[0]
-    return entry.name.startswith(prefix) and pid.isdigit() and not _pid_alive(int(pid))
+def _dead_process_folder(entry: Path, name: str, kind: str) -> bool:
+    """Whether `entry` is a folder `io.staged_folder` made for `name` (`io.our_temporary`) whose process is gone."""
+    found = our_temporary(entry)
+    return found is not None and found[:2] == (name, kind) and not pid_alive(found[2]) and entry.is_dir()
 
 
 def _restore_interrupted_swap(out_dir: Path) -> None:
-    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-x`."""
+    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-...`."""
     if out_dir.exists() or out_dir.is_symlink() or not out_dir.parent.is_dir():
         return
-    prefix = f".{out_dir.name}.old-"
     aside = []
     for entry in out_dir.parent.iterdir():
-        if _dead_process_folder(entry, prefix) and entry.is_dir() and not entry.is_symlink():
+        if _dead_process_folder(entry, out_dir.name, "old"):
             try:
                 if is_export(entry):
                     aside.append(entry)
@@ -74,13 +75,21 @@ def _restore_interrupted_swap(out_dir: Path) -> None:
 
 
 def prepare_out_dir(out_dir: Path) -> None:
-    """Restores an export a killed swap left aside, deletes dead processes' staging folders, checks `out_dir`."""
-    _restore_interrupted_swap(out_dir)
+    """Checks `out_dir` (`check_out_dir`), then restores an export that a killed swap left aside. Deletes nothing."""
+    check_out_dir(out_dir)
+    _restore_interrupted_swap(out_dir)  # only where there is no `out_dir`; what it puts back is an export
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Deletes the staging and old folders (and files) that processes which are gone left beside `out_dir`.
+
+    Call it once the export can no longer be refused: a refused export removes nothing.
+    """
     removed = remove_stale_temporaries(out_dir.parent)
     if removed:
         log.info("Removed %d temporary folder(s) or file(s) left in %s by a process that is gone: %s", len(removed),
                  out_dir.parent, listing([path.name for path in removed]))
-    check_out_dir(out_dir)
+    return removed
 
 
 def user_entries(out_dir: Path) -> list[str]:
@@ -137,4 +146,5 @@ def carry_over(out_dir: Path, staging: Path) -> list[str]:
     return kept
 
 
-__all__ = ["carry_over", "check_no_clash", "check_out_dir", "listing", "prepare_out_dir", "user_entries"]
+__all__ = ["carry_over", "check_no_clash", "check_out_dir", "listing", "prepare_out_dir", "remove_stale_staging",
+           "user_entries"]

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import shutil
+import stat
 import zipfile
 from pathlib import Path
 
@@ -239,14 +241,16 @@ def load_newest_checkpoint(run_dir: str | Path, config=None) -> tuple[Path, kera
 def remove_stale_checkpoint_files(run_dir: str | Path) -> list[Path]:
     """Deletes what killed runs left half-written in a run folder; returns what was removed.
 
-    That is the temporaries of `io.atomic_file` whose process is gone (`io.remove_stale_temporaries`) in
-    RUN_DIR, RUN_DIR/checkpoints and RUN_DIR/samples, and the fixed-name `.NAME.tmp.keras` files that
-    tfgan_translate 0.1 wrote while saving. Call it holding the run folder's lock (no other writer).
+    That is the temporaries of `io.atomic_file` whose process is gone (`io.remove_stale_temporaries`: only
+    names that prove themselves ours, never a user's look-alike) in RUN_DIR, RUN_DIR/checkpoints and
+    RUN_DIR/samples, and the fixed-name `.NAME.tmp.keras` files (regular files, not links) that tfgan_translate
+    0.1 wrote while saving into checkpoints/. Call it holding the run folder's lock (no other writer), once
+    the folder's checks have passed.
 
     Example:
 
     >>> remove_stale_checkpoint_files("runs/facades")  # doctest: +SKIP
-    [PosixPath('runs/facades/checkpoints/.step_00000006.keras.tmp-4242-1f2e3d4c.keras')]
+    [PosixPath('runs/facades/checkpoints/.step_00000006.keras.tmp-4242-1f2e3d4c-9d0acaa3.keras')]
     """
     run_dir = Path(run_dir)
     removed = []
@@ -255,7 +259,7 @@ def remove_stale_checkpoint_files(run_dir: str | Path) -> list[Path]:
     checkpoints = run_dir / "checkpoints"
     if checkpoints.is_dir():
         for path in checkpoints.iterdir():
-            if _LEGACY_TEMPORARY.match(path.name) and path.is_file():
+            if _LEGACY_TEMPORARY.match(path.name) and stat.S_ISREG(os.lstat(path).st_mode):
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed

@@ -4,6 +4,13 @@
 `resume=True` continues it or `overwrite=True` replaces it (`delete_previous_run` deletes only the files a
 run writes), and a non-empty folder that holds no run unless `overwrite=True`. `claim_run_folder` checks the
 folder, creates it, locks it (`io.folder_lock`) and removes the temporaries a killed run left.
+
+Only what is provably ours is discounted when deciding whether a folder is empty (`_is_bookkeeping`): our
+temporaries (`io.our_temporary`: names with a valid check, not links), a `.lock` that is a regular file
+holding just a PID (`io.lock_problem`), and what file browsers leave (.DS_Store, Thumbs.db, desktop.ini). A
+user's look-alike (`.photos.old-2023`) or a `.lock` of another program's is the user's: the folder is not
+empty. A `.lock` that is not ours (a symbolic link, a folder, a file holding anything but a PID) is refused
+whatever the flags, before anything is created or removed: the lock would have to write it.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import re
 from pathlib import Path
 
 from tfgan_translate.config import CONFIG_FILENAME
-from tfgan_translate.io import LOCK_NAME, TMP_MARK, folder_lock
+from tfgan_translate.io import LOCK_NAME, folder_lock, lock_problem, our_temporary
 from tfgan_translate.training.checkpoints import checkpoint_candidates, remove_stale_checkpoint_files
 
 log = logging.getLogger("tfgan_translate")
@@ -37,9 +44,11 @@ _RUN_FILES = (
 _DESKTOP_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers put in an "empty" folder
 
 
-def _is_bookkeeping(name: str) -> bool:
-    """The lock file, the temporaries of `io` (`remove_stale_checkpoint_files` handles them), file browsers' files."""
-    return name in (LOCK_NAME, *_DESKTOP_FILES) or (name.startswith(".") and (TMP_MARK in name or ".old-" in name))
+def _is_bookkeeping(entry: Path) -> bool:
+    """Our lock file, our temporaries (`remove_stale_checkpoint_files` handles them), file browsers' files."""
+    if entry.name == LOCK_NAME:
+        return lock_problem(entry) is None
+    return entry.name in _DESKTOP_FILES or our_temporary(entry) is not None
 
 
 def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
@@ -53,15 +62,26 @@ def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
         raise NotADirectoryError(f"Invalid value for `run_dir` (--out). Received: {run_dir}, an existing file. "
                                  "Expected a folder: a new or empty one, or a run folder to resume.")
     names = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in run_dir.iterdir()
-                   if not _is_bookkeeping(entry.name))
+                   if not _is_bookkeeping(entry))
     if (run_dir / CONFIG_FILENAME).exists() or checkpoint_candidates(run_dir):  # a checkpoints/ of ours
         return "run", names
     return ("other" if names else "new"), names
 
 
+def _check_lock_file(run_dir: Path) -> None:
+    """Refuses a `run_dir/.lock` that is not ours (`io.lock_problem`), whatever the flags: the lock would write it."""
+    problem = lock_problem(run_dir / LOCK_NAME) if run_dir.is_dir() else None
+    if problem is not None:
+        raise RunFolderError(
+            f"Invalid value for `run_dir` (--out). Received: {run_dir}, whose {LOCK_NAME} is {problem}, not a lock "
+            f"file of tfgan-translate. Expected no {LOCK_NAME} there, or the one a tfgan-translate run leaves (a "
+            f"regular file holding its process ID): move or remove {run_dir / LOCK_NAME}, or choose another folder.")
+
+
 def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
     """The folder's kind, if `train` may write there with these flags; else RunFolderError saying which to pass."""
     kind, names = _folder_kind(run_dir)
+    _check_lock_file(run_dir)
     if kind == "run" and not (resume or overwrite):
         raise RunFolderError(
             f"Invalid value for `run_dir` (--out). Received: {run_dir}, which already holds a run (config.json or "

@@ -1,0 +1,152 @@
+"""What this package can prove it made in a user's folder: its temporary files and folders.
+
+Nothing here follows a symbolic link, and nothing is deleted that is not provably ours.
+
+- **Names.** Every temporary file or folder the package makes (`io.atomic_file`, `io.staged_folder`, the lock
+  file's first copy in `locking`) is named by `temporary_path`: `.NAME.tmp-PID-RANDOM-CHECK[SUFFIX]` (written,
+  then renamed over NAME) or `.NAME.old-PID-RANDOM-CHECK` (an earlier NAME renamed aside while its
+  replacement moves in). PID is the writing process, RANDOM 8 random hex digits, and CHECK 8 hex digits of a
+  keyed hash (BLAKE2s) of the rest of the name.
+- **The proof.** CHECK is the proof of ownership: a name that a person or another program chose
+  (`.photos.old-2023`, `.thesis.tmp-4242-draft`, even `.x.tmp-999999-deadbeef-0badc0de`) has it right by
+  accident about once in 4 billion. It needs no marker file, so nothing has to be written into a staging
+  folder and taken out again before the folder is renamed into place (a kill in between would leave an
+  unmarked folder nobody may remove), and no extended attributes, which not every file system keeps. A name
+  crafted on purpose passes, but then only that entry (never a link's target) goes, which its maker could
+  delete anyway.
+- **The stale sweep.** `remove_stale_temporaries(folder)` deletes an entry only if its name fully matches
+  that shape with a valid check (`our_temporary`), it is a plain file or folder (a symbolic link is never
+  ours: it stays, and so does what it points to) and its PID is no longer running. Everything else stays,
+  and the run-folder checks count it as the user's. Callers decide every refusal before they sweep.
+
+A PID is "running" as this process sees it: temporaries written from another PID namespace (another
+container sharing the folder) may look stale; the run folder's lock keeps two runs apart there.
+
+Example:
+
+>>> name = temporary_path("runs/a/config.json", pid=4242).name
+>>> our_temporary_name(name)
+('config.json', 'tmp', 4242)
+>>> our_temporary_name(".photos.old-2023") is None
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import uuid
+from pathlib import Path
+
+TMP_MARK = ".tmp-"  # in every temporary file name: .NAME.tmp-PID-RANDOM-CHECK
+OLD_MARK = ".old-"  # in every folder renamed aside: .NAME.old-PID-RANDOM-CHECK
+
+_KEY = b"tfgan-translate temporary"
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[1-9][0-9]{0,9})-(?P<random>[0-9a-f]{8})"
+                        r"-(?P<check>[0-9a-f]{8})(?P<suffix>(?:\.[A-Za-z0-9_-]+)*)")
+_SUFFIX = re.compile(r"(?:\.[A-Za-z0-9_-]+)*")
+
+
+def _check(head: str, suffix: str) -> str:
+    return hashlib.blake2s(f"{head}\0{suffix}".encode("utf-8", "surrogateescape"), key=_KEY,
+                           digest_size=4).hexdigest()
+
+
+def temporary_path(path: str | Path, kind: str = "tmp", suffix: str = "", *, pid: int | None = None) -> Path:
+    """A fresh temporary name beside `path` that `our_temporary` recognises: `.NAME.KIND-PID-RANDOM-CHECK`.
+
+    Args:
+        path: str or Path. The file or folder the temporary stands for.
+        kind: str. "tmp" (being written) or "old" (an earlier `path` renamed aside). Defaults to "tmp".
+        suffix: str. Ending of the name, for writers that choose a format by suffix (e.g. ".keras").
+            Defaults to "".
+        pid: int or None. The owning process. Defaults to None (this one).
+
+    Returns:
+        The `Path`; nothing is created.
+    """
+    path = Path(path)
+    if kind not in ("tmp", "old"):
+        raise ValueError(f"Invalid value for argument `kind`. Received: kind={kind!r}. Expected 'tmp' or 'old'.")
+    if not _SUFFIX.fullmatch(suffix):
+        raise ValueError(f"Invalid value for argument `suffix`. Received: suffix={suffix!r}. Expected '' or "
+                         "dot-separated letters, digits, '_' and '-' (e.g. '.keras').")
+    head = f".{path.name}.{kind}-{os.getpid() if pid is None else int(pid)}-{uuid.uuid4().hex[:8]}"
+    return path.with_name(f"{head}-{_check(head, suffix)}{suffix}")
+
+
+def our_temporary_name(name: str) -> tuple[str, str, int] | None:
+    """(NAME, "tmp" or "old", PID) if `name` is one `temporary_path` made (its check holds), else None."""
+    match = _TEMPORARY.fullmatch(name)
+    if match is None:
+        return None
+    head = name[: match.start("check") - 1]
+    if match["check"] != _check(head, match["suffix"]):
+        return None
+    return match["name"], match["kind"], int(match["pid"])
+
+
+def our_temporary(entry: str | Path) -> tuple[str, str, int] | None:
+    """`our_temporary_name` of a file or folder that is not a symbolic link (or special file); else None."""
+    entry = Path(entry)
+    found = our_temporary_name(entry.name)
+    if found is None:
+        return None
+    try:
+        mode = os.lstat(entry).st_mode
+    except OSError:
+        return None
+    return found if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` is running (as this process sees it; one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Deletes the temporary files and folders in `folder` that a process which is gone left behind.
+
+    Only entries `our_temporary` recognises (the name made by `temporary_path` with a valid check; a plain
+    file or folder, never a symbolic link) are considered, and only those whose PID is no longer running.
+    Anything else, a look-alike of a user's included, stays. Returns what was removed.
+    """
+    folder = Path(folder)
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        found = our_temporary(entry)
+        if found is None or pid_alive(found[2]):
+            continue
+        try:
+            if stat.S_ISDIR(os.lstat(entry).st_mode):
+                shutil.rmtree(entry, ignore_errors=True)  # fd-based on Linux: never leaves it through a link
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            continue  # removed meanwhile (another process sweeping)
+        removed.append(entry)
+    return removed
+
+
+__all__ = [
+    "OLD_MARK",
+    "TMP_MARK",
+    "our_temporary",
+    "our_temporary_name",
+    "pid_alive",
+    "remove_stale_temporaries",
+    "temporary_path",
+]
