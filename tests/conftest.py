@@ -91,7 +91,7 @@ TINY_RUN_FLAGS = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32"
 @pytest.fixture(scope="session")
 def tiny_run(synth_dir, tmp_path_factory) -> Path:
     """The session's one tiny trained pix2pix run folder (read-only for the tests that share it)."""
-    from tfgan_translate.cli import main
+    from tfgan_translate.app.cli import main
 
     run = tmp_path_factory.mktemp("tiny_run") / "run"
     assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *TINY_RUN_FLAGS]) == 0

@@ -9,7 +9,7 @@ import pytest
 from conftest import facades_or_skip
 from PIL import Image
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 
 TINY = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf", "8", "--ndf", "8",
         "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--seed", "0"]
@@ -68,7 +68,7 @@ def test_bad_arguments_give_clear_errors(tmp_path, capsys, synth_dir):
 
 
 def test_console_script_help():
-    out = subprocess.run([sys.executable, "-m", "tfgan_translate.cli", "train", "pix2pix", "--help"],
+    out = subprocess.run([sys.executable, "-m", "tfgan_translate", "train", "pix2pix", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for flag in ("--data", "--direction", "--netG", "--netD", "--n-layers-D", "--objective", "--lambda-l1",
                  "--gan-mode", "--steps-per-epoch", "--seed"):
@@ -126,7 +126,7 @@ def test_a_literal_zero_is_zero(synth_dir, tmp_path):
     assert sorted(p.name for p in (run / "samples").glob("*.png")) == ["epoch_0001.png"]
 
     from tfgan_translate import config as cfg
-    from tfgan_translate.cli import build_parser, config_from_args
+    from tfgan_translate.app.cli import build_parser, config_from_args
 
     args = build_parser().parse_args(["train", "pix2pix", "--data", "x", "--out", str(tmp_path / "new"),
                                       "--epochs", "4", "--n-epochs-decay", "0"])
@@ -149,7 +149,7 @@ def test_train_flags_are_the_config_fields():
     import dataclasses
 
     from tfgan_translate import config as cfg
-    from tfgan_translate.cli import build_parser
+    from tfgan_translate.app.cli import build_parser
 
     for model, config_cls in cfg.CONFIG_CLASSES.items():
         help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["train"]._subparsers

@@ -23,7 +23,7 @@ import pytest
 from conftest import TINY_RUN_FLAGS
 from PIL import Image
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 
 # The documented exit codes (README "Command line", `tfgan-translate --help`): a contract, spelled out here.
 BAD_INPUT, DIVERGED, SYSTEM, INTERRUPTED, INTERNAL = 2, 3, 4, 130, 1
@@ -111,7 +111,7 @@ def test_keras_deserialization_errors_are_mapped_to_the_file(run_copy):
     """The boundary's own fallback: a raw TypeError from inside `keras.saving.load_model` names the file."""
     import keras
 
-    from tfgan_translate import errors
+    from tfgan_translate.app import errors
 
     checkpoint = run_copy / "checkpoints" / "latest.keras"
     _unknown_class(checkpoint)
@@ -176,7 +176,7 @@ def test_a_read_only_run_folder_is_one_line_exit_4(run_copy):
     for path in [run_copy, *run_copy.rglob("*")]:
         path.chmod(path.stat().st_mode & ~0o222)
     try:
-        done = subprocess.run([*prefix, sys.executable, "-m", "tfgan_translate.cli", "train", "pix2pix", "--resume",
+        done = subprocess.run([*prefix, sys.executable, "-m", "tfgan_translate", "train", "pix2pix", "--resume",
                                "--out", str(run_copy), "--epochs", "3"], capture_output=True, text=True, env=_cli_env(),
                               timeout=300)
     finally:
@@ -232,7 +232,7 @@ def test_ctrl_c_during_training_is_one_line_exit_130(synth_dir, tmp_path):
     flags = [*TINY_RUN_FLAGS[:TINY_RUN_FLAGS.index("--epochs")], "--epochs", "2000", "--steps-per-epoch", "5",
              "--batch-size", "1", "--log-every", "1", "--precision", "float32", "--strategy", "none"]
     with log.open("w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "tfgan_translate.cli", "train", "pix2pix", "--data",
+        process = subprocess.Popen([sys.executable, "-m", "tfgan_translate", "train", "pix2pix", "--data",
                                     str(synth_dir), "--out", str(run), *flags], stdout=subprocess.DEVNULL,
                                    stderr=stderr, env=_cli_env())
         try:

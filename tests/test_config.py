@@ -103,7 +103,7 @@ def test_a_run_saved_without_data_may_be_given_its_data_at_resume():
 
 
 def test_train_resume_data_on_a_run_saved_without_data(tmp_path):
-    from tfgan_translate.cli import build_parser, config_from_args
+    from tfgan_translate.app.cli import build_parser, config_from_args
     from tfgan_translate.config import check_resumable
 
     def resumed(run_dir, *flags):

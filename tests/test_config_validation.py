@@ -2,7 +2,7 @@
 
 import pytest
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
 
 SMALL = dict(data="x", image_size=32, load_size=36, netG="unet_32")

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tfgan_translate import cli
+from tfgan_translate.app import cli
 from tfgan_translate.data import DataError, save_image
 from tfgan_translate.evaluation import (
     PSNR_CAP_DB,

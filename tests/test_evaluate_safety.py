@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tfgan_translate import cli
+from tfgan_translate.app import cli
 from tfgan_translate.data import save_image
 from tfgan_translate.evaluation import evaluate as evaluate_module
 from tfgan_translate.evaluation import evaluate_folders

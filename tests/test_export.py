@@ -15,7 +15,7 @@ import tensorflow as tf
 from conftest import FACADES, tiny_pix2pix
 from PIL import Image
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 from tfgan_translate.export import (
     export_generator,
     generator_for,

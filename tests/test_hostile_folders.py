@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.export import export_generator
 from tfgan_translate.networks import unet_generator

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 
 TINY = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf", "4", "--ndf", "4",
         "--batch-size", "1", "--validation-steps", "1", "--precision", "float32", "--strategy", "none"]
@@ -20,7 +20,7 @@ def test_a_20_step_run_piped_to_files_writes_under_2_kb_of_plain_lines(synth_dir
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TFGAN_TRANSLATE_DEBUG")}
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        done = subprocess.run([sys.executable, "-m", "tfgan_translate.cli", "train", "pix2pix", "--data",
+        done = subprocess.run([sys.executable, "-m", "tfgan_translate", "train", "pix2pix", "--data",
                                str(synth_dir), "--out", str(tmp_path / "run"), *TINY, "--epochs", "2",
                                "--steps-per-epoch", "10", "--log-every", "10"], stdout=stdout, stderr=stderr,
                               env=env, timeout=600)
@@ -40,7 +40,7 @@ def test_a_20_step_run_piped_to_files_writes_under_2_kb_of_plain_lines(synth_dir
 
 
 def test_step_lines_only_off_a_terminal_and_for_an_explicit_log_every(monkeypatch):
-    from tfgan_translate import logs
+    from tfgan_translate.app import logs
     from tfgan_translate.training.monitoring import ProgressLog
 
     class Terminal(io.StringIO):
@@ -70,7 +70,7 @@ def test_a_repeated_skip_warning_appears_once(synth_dir, tmp_path, caplog):
 
 
 def test_once_filter_drops_repeated_warnings_only():
-    from tfgan_translate.logs import OnceFilter
+    from tfgan_translate.app.logs import OnceFilter
 
     logger, stream = logging.getLogger("tfgan_translate.test_once"), io.StringIO()
     handler = logging.StreamHandler(stream)

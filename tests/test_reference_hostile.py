@@ -218,7 +218,7 @@ def test_options_that_do_not_fit_the_files_are_refused_before_building(tmp_path)
 def test_the_cli_refuses_a_hostile_file_with_one_line(tmp_path):
     tensor = op_tensor("0", numel=4, size=(4,)) + build_state(offset=op_int(-4096))
     path = write_zip(tmp_path / "evil.pth", pickled(op_dict({"w": tensor})), [("0", bytes(16))])
-    done = subprocess.run([sys.executable, "-m", "tfgan_translate.cli", "import", str(path), "--netG", "unet_32",
+    done = subprocess.run([sys.executable, "-m", "tfgan_translate", "import", str(path), "--netG", "unet_32",
                            "--norm", "none", "--out", str(tmp_path / "run")], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2, (done.returncode, done.stderr[-2000:])

@@ -474,7 +474,7 @@ def test_readme_lists_the_pretrained_table():
 
 
 def test_cli_import_of_a_pth_file_then_translate_and_refusals(tmp_path, capsys):
-    from tfgan_translate.cli import main
+    from tfgan_translate.app.cli import main
 
     run_dir = tmp_path / "run"
     flags = ["--netG", "resnet_2blocks", "--norm", "instance", "--ngf", "2"]

@@ -29,7 +29,7 @@ COMMON = {
 
 
 def _command(model, data, run, *extra):
-    return [sys.executable, "-m", "tfgan_translate.cli", "-q", "train", model, "--data", str(data), "--out", str(run),
+    return [sys.executable, "-m", "tfgan_translate", "-q", "train", model, "--data", str(data), "--out", str(run),
             *COMMON[model], "--epochs", str(EPOCHS), "--steps-per-epoch", str(STEPS), "--batch-size", "2",
             "--checkpoint-every", "3", "--precision", "float32", "--strategy", "none", "--validation-steps", "1",
             "--seed", "3", *extra]

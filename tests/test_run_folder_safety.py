@@ -26,7 +26,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.io import temporary_path
 from tfgan_translate.training.run import load_run, train

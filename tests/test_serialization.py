@@ -1,4 +1,4 @@
-"""Every class the package registers with Keras survives a save/load round trip; 0.1 checkpoints upgrade."""
+"""Every class the package registers with Keras survives a save/load round trip."""
 
 from __future__ import annotations
 
@@ -109,52 +109,6 @@ def test_network_keeps_flipped_layer_switches_through_saving(tmp_path):
         UNetGenerator(depth=6, ngf=2, layer_settings={"nope": {"at_inference": False}})
     with pytest.raises(ValueError, match="not a switch"):
         UNetGenerator(depth=6, ngf=2, layer_settings={"up5_dropout": {"rate": 0.1}})
-
-
-def _as_plain_functional(network):
-    """The network as tfgan_translate 0.1 saved it: a plain functional model with the same layers."""
-    plain = keras.models.clone_model(network, clone_function=lambda layer: layer.__class__.from_config(
-        layer.get_config()))
-    assert type(plain) is keras.Model or type(plain).__name__ == "Functional"
-    plain.set_weights(network.get_weights())
-    return plain
-
-
-def test_checkpoint_from_0_1_is_refused_alone_and_upgraded_with_its_config(tmp_path):
-    from tfgan_translate import upgrade_checkpoint
-    from tfgan_translate.config import Pix2PixConfig
-    from tfgan_translate.models.base import LegacyCheckpointError
-    from tfgan_translate.training.run import build_model, load_run
-
-    config = Pix2PixConfig(data="unused", image_size=32, load_size=36, netG="unet_32", ngf=4, ndf=4, dropout=0.0)
-    current = build_model(config)
-    current.compile(g_optimizer=FusedAdam(2e-4, beta_1=0.5), d_optimizer=FusedAdam(2e-4, beta_1=0.5))
-    x, y = _x(2, 32, 32, 3), _x(2, 32, 32, 3)
-    current.train_on_batch(x, y)  # optimizer moments and the step counter are not zero
-    old = Pix2Pix(_as_plain_functional(current.generator), _as_plain_functional(current.discriminator),
-                  name="pix2pix")
-    old.compile(g_optimizer=FusedAdam(2e-4, beta_1=0.5), d_optimizer=FusedAdam(2e-4, beta_1=0.5))
-    old.set_weights(current.get_weights())
-    for mine, theirs in ((old.g_optimizer, current.g_optimizer), (old.d_optimizer, current.d_optimizer)):
-        for a, b in zip(mine.variables, theirs.variables):
-            a.assign(b)
-    run = tmp_path / "run"
-    (run / "checkpoints").mkdir(parents=True)
-    config.save(run)
-    old.save(run / "checkpoints" / "latest.keras")
-
-    with pytest.raises(LegacyCheckpointError, match="upgrade_checkpoint"):
-        keras.saving.load_model(run / "checkpoints" / "latest.keras")
-    _, upgraded_in_memory = load_run(run)  # a run folder knows its config
-    assert isinstance(upgraded_in_memory.generator, UNetGenerator)
-    path = upgrade_checkpoint(run / "checkpoints" / "latest.keras", run)
-    loaded = keras.saving.load_model(path)
-    for model in (upgraded_in_memory, loaded):
-        assert model.steps_run == 1 and int(model.g_optimizer.iterations) == 1
-        np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(current(x)))
-        for a, b in zip(model.g_optimizer.variables + model.d_optimizer.variables,
-                        current.g_optimizer.variables + current.d_optimizer.variables):
-            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_network_reloads_under_the_dtype_policy_it_was_built_with(tmp_path):

@@ -147,7 +147,7 @@ def test_tiles_are_never_smaller_than_the_networks_smallest_input():
 
 
 def test_translate_cli_takes_tile_overlap_and_memory_budget(tiny_run, tmp_path, capsys):
-    from tfgan_translate.cli import main
+    from tfgan_translate.app.cli import main
 
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfgan_translate.cli import main
+from tfgan_translate.app.cli import main
 from tfgan_translate.data import DataError
 
 
@@ -195,7 +195,7 @@ def test_images_smaller_than_the_network_translate_from_the_cli(resnet_run, tiny
 PEAK_CHILD = """
 import json, sys
 from pathlib import Path
-import tfgan_translate.cli, tfgan_translate.inference, tfgan_translate.export, tfgan_translate.training.run
+import tfgan_translate.app.cli, tfgan_translate.inference, tfgan_translate.export, tfgan_translate.training.run
 
 def peak():
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -203,7 +203,7 @@ def peak():
             return int(line.split()[1]) * 1024
 
 before = peak()
-code = tfgan_translate.cli.main(sys.argv[1:])
+code = tfgan_translate.app.cli.main(sys.argv[1:])
 print(json.dumps({"code": code, "grew": peak() - before}))
 """
 

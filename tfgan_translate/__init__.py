@@ -24,7 +24,6 @@ _EXPORTS = {
     "UNetGenerator": "tfgan_translate.networks",
     "ResNetGenerator": "tfgan_translate.networks",
     "PatchGANDiscriminator": "tfgan_translate.networks",
-    "upgrade_checkpoint": "tfgan_translate.training.legacy",
     "resnet_generator": "tfgan_translate.networks",
     "patch_discriminator": "tfgan_translate.networks",
     "build_generator": "tfgan_translate.networks",

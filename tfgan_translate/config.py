@@ -8,7 +8,7 @@ run may change only `RESUMABLE_CHANGES` (`check_resumable`).
 Each field is declared once, with `option(default, help, ...)` (`options.py`): its type (the choice lists
 are the `Literal` types of `choices.py`), its default, its help text and its valid range, checked on
 construction. `train`'s flags are generated from these fields (the other subcommands' from
-`command_options.py`): a new field is a new flag, and its checks apply to notebooks and flags alike.
+`app/command_options.py`): a new field is a new flag, and its checks apply to notebooks and flags alike.
 
 Example:
 

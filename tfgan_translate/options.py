@@ -4,7 +4,7 @@
 `Literal` types of `choices.py`), its default, its help text and its valid range. `Options` checks every
 field's choices and range on construction, so a notebook's value and a flag's are refused alike. The
 command line (`cli.add_flags`) makes one argument per field, named by `flag_name` and read from text by
-`text_parser`; the run configs (`config.py`) and each subcommand's options (`command_options.py`) are
+`text_parser`; the run configs (`config.py`) and each subcommand's options (`app/command_options.py`) are
 `Options` dataclasses.
 
 Example:

@@ -22,7 +22,8 @@ from PIL import Image, ImageDraw
 
 from tfgan_translate import io
 from tfgan_translate.data.files import list_images, load_image, save_image
-from tfgan_translate.evaluation.evaluate import UNITS, EvaluationResult, describe_skipped, match_files
+from tfgan_translate.evaluation.pairing import match_files
+from tfgan_translate.evaluation.result import UNITS, EvaluationResult, describe_skipped
 
 REPORT_FILES = ("report.md", "metrics.json", "samples.png")
 TRANSLATION_FOLDERS = ("input", "pred", "truth")  # what `evaluate_run` adds to a report folder

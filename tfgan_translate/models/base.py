@@ -117,29 +117,10 @@ def serialize_networks(config: dict, **networks) -> dict:
     return config
 
 
-class LegacyCheckpointError(ValueError):
-    """A `.keras` file written before the networks were Keras classes (tfgan_translate 0.1).
-
-    Its networks are plain functional models that do not know their geometry. A run folder's checkpoints
-    are upgraded on load (its config.json describes the networks); a lone file is converted with
-    `tfgan_translate.upgrade_checkpoint(PATH, CONFIG)`.
-    """
-
-
 def deserialize_networks(config: dict, *names) -> dict:
-    """Inverse of `serialize_networks` for the given keys, on a copy of `config`.
-
-    Raises:
-        LegacyCheckpointError: a network was saved as a plain functional model (tfgan_translate 0.1).
-    """
+    """Inverse of `serialize_networks` for the given keys, on a copy of `config`."""
     config = dict(config)
     for name in names:
         if config.get(name) is not None:
-            if config[name].get("class_name") == "Functional":
-                raise LegacyCheckpointError(
-                    f"This checkpoint was written by tfgan_translate 0.1: its `{name}` is a plain functional model, "
-                    "not a network class. Convert it once with `tfgan_translate.upgrade_checkpoint(PATH, "
-                    "RUN_DIR_OR_CONFIG_JSON)` (a run folder's checkpoints are upgraded on load)."
-                )
             config[name] = keras.saving.deserialize_keras_object(config[name])
     return config

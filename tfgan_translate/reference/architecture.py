@@ -34,7 +34,7 @@ import keras
 import numpy as np
 
 from tfgan_translate.reference.errors import CheckpointError
-from tfgan_translate.reference.layouts import _unet_prefix
+from tfgan_translate.reference.layouts import unet_prefix
 
 __all__ = ["ReferenceArchitecture", "infer_architecture"]
 
@@ -135,7 +135,7 @@ def _infer(state_dict: dict) -> ReferenceArchitecture | None:
         up = first_shape("model.model.3.weight")
         if down is None:
             return None
-        depth = max(level for level in range(1, 64) if any(k.startswith(_unet_prefix(level) + ".") for k in keys))
+        depth = max(level for level in range(1, 64) if any(k.startswith(unet_prefix(level) + ".") for k in keys))
         return ReferenceArchitecture("generator", f"unet_{2 ** depth}", down[0], down[1], up[1] if up else None,
                                      norm_from("model.model.0"), None, None, old_stats)
     if any(k.startswith("net.") for k in keys):

@@ -18,10 +18,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tfgan_translate.reference.architecture import ReferenceArchitecture
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +57,7 @@ class _Slot:
         return ()
 
 
-def _unet_prefix(level: int) -> str:
+def unet_prefix(level: int) -> str:
     """The Sequential of U-Net level `level` (1 = outermost): `model.model`, `model.model.1.model`, then
     `.3.model` per level further in (the submodule sits at index 1 of the outermost level, 3 of the others)."""
     return "model.model" if level == 1 else "model.model.1.model" + ".3.model" * (level - 2)
@@ -74,20 +70,20 @@ def _unet_slots(depth: int, ngf: int, input_channels: int, output_channels: int,
     def filters(level):
         return ngf * min(2 ** (level - 1), 8)
 
-    p = _unet_prefix(1)
+    p = unet_prefix(1)
     slots = [
         _Slot(f"{p}.0", "conv", "down1_conv", (ngf, input_channels, 4, 4), bias),
         _Slot(f"{p}.3", "conv_transpose", "up1_conv", (2 * ngf, output_channels, 4, 4), True),
     ]
     for level in range(2, depth):
-        p, inner, outer = _unet_prefix(level), filters(level), filters(level - 1)
+        p, inner, outer = unet_prefix(level), filters(level), filters(level - 1)
         slots += [
             _Slot(f"{p}.1", "conv", f"down{level}_conv", (inner, outer, 4, 4), bias),
             _Slot(f"{p}.2", "norm", f"down{level}_norm", (inner,), norm=norm),
             _Slot(f"{p}.5", "conv_transpose", f"up{level}_conv", (2 * inner, outer, 4, 4), bias),
             _Slot(f"{p}.6", "norm", f"up{level}_norm", (outer,), norm=norm),
         ]
-    p, inner, outer = _unet_prefix(depth), filters(depth), filters(depth - 1)
+    p, inner, outer = unet_prefix(depth), filters(depth), filters(depth - 1)
     slots += [
         _Slot(f"{p}.1", "conv", f"down{depth}_conv", (inner, outer, 4, 4), bias),
         _Slot(f"{p}.3", "conv_transpose", f"up{depth}_conv", (inner, outer, 4, 4), bias),
@@ -154,8 +150,8 @@ def _pixel_slots(ndf: int, channels: int, norm: str) -> list[_Slot]:
     ]
 
 
-def _slots(arch: ReferenceArchitecture) -> list[_Slot]:
-    """The slots of `arch`, in the order of the reference's modules."""
+def _slots(arch) -> list[_Slot]:
+    """The slots of `arch` (a `ReferenceArchitecture`), in the order of the reference's modules."""
     family, _, size = arch.net.partition("_")
     if family == "unet":
         return _unet_slots(int(size).bit_length() - 1, arch.filters, arch.input_channels, arch.output_channels,

@@ -159,24 +159,21 @@ def _why_unloadable(path: Path, error: BaseException) -> str:
     return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
 
 
-def _try_load(path: Path, config) -> tuple[keras.Model | None, str | None]:
+def _try_load(path: Path) -> tuple[keras.Model | None, str | None]:
     """(model, None) if `path` loads, else (None, why not)."""
-    from tfgan_translate.training.legacy import load_checkpoint
-
     try:
-        return load_checkpoint(path, config), None
+        return keras.saving.load_model(path), None
     except MemoryError:
         raise
     except Exception as error:  # any damage: a bad archive, a truncated .h5, a crafted or foreign file
         return None, _why_unloadable(path, error)
 
 
-def load_checkpoint_file(path: str | Path, config=None) -> keras.Model:
-    """Loads one `.keras` checkpoint (`legacy.load_checkpoint`); any failure becomes one `CheckpointLoadError`.
+def load_checkpoint_file(path: str | Path) -> keras.Model:
+    """Loads one `.keras` checkpoint; any failure becomes one `CheckpointLoadError`.
 
     Args:
         path: str or Path. The `.keras` file.
-        config: Pix2PixConfig, CycleGANConfig or None. The run's config, to upgrade a 0.1 checkpoint.
 
     Returns:
         The model.
@@ -189,14 +186,14 @@ def load_checkpoint_file(path: str | Path, config=None) -> keras.Model:
     >>> model = load_checkpoint_file("runs/facades/checkpoints/epoch_0200.keras")  # doctest: +SKIP
     """
     path = Path(path)
-    model, reason = _try_load(path, config)
+    model, reason = _try_load(path)
     if model is None:
         raise CheckpointLoadError(f"Invalid checkpoint {path}: it does not load ({reason}). Expected a .keras "
                                   "file written by tfgan-translate.")
     return model
 
 
-def load_newest_checkpoint(run_dir: str | Path, config=None) -> tuple[Path, keras.Model]:
+def load_newest_checkpoint(run_dir: str | Path) -> tuple[Path, keras.Model]:
     """The newest checkpoint of a run that loads, and its model, falling back past damaged ones.
 
     `latest.keras` is tried first, then the epoch/step checkpoints newest first (`checkpoint_candidates`).
@@ -205,7 +202,6 @@ def load_newest_checkpoint(run_dir: str | Path, config=None) -> tuple[Path, kera
 
     Args:
         run_dir: str or Path. A run folder.
-        config: Pix2PixConfig, CycleGANConfig or None. The run's config, to upgrade 0.1 checkpoints.
 
     Returns:
         (path, model): the checkpoint used and its model.
@@ -225,7 +221,7 @@ def load_newest_checkpoint(run_dir: str | Path, config=None) -> tuple[Path, kera
                                 "step_*.keras): was it trained for an epoch?")
     refused = []
     for path in candidates:
-        model, reason = _try_load(path, config)
+        model, reason = _try_load(path)
         if model is None:
             log.warning("Checkpoint %s refused: %s.", path, reason)
             refused.append(f"{path.name} ({reason})")

@@ -190,7 +190,7 @@ def _train(config, run_dir: Path, strategy, *, resume: bool, replace: bool, chie
     jit = resolve_jit(config.jit)
     with strategy.scope():
         if resuming:
-            checkpoint, model = load_newest_checkpoint(run_dir, load_config(run_dir))
+            checkpoint, model = load_newest_checkpoint(run_dir)
             for optimizer in (model.g_optimizer, model.d_optimizer):
                 if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
                     optimizer.learning_rate = _schedule(config, steps_per_epoch)
@@ -300,7 +300,7 @@ def load_run(run_or_checkpoint: str | Path):
     if not path.is_dir():
         raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} is neither a run folder nor a .keras file.")
     config = load_config(path)
-    return config, load_newest_checkpoint(path, config)[1]
+    return config, load_newest_checkpoint(path)[1]
 
 
 __all__ = ["RunFolderError", "TrainResult", "build_model", "default_data_home", "load_run", "resolve_data",

@@ -20,9 +20,9 @@ import sys
 import typing
 from pathlib import Path
 
-from tfgan_translate import command_options as cmd
 from tfgan_translate import config as cfg
-from tfgan_translate import errors, logs
+from tfgan_translate.app import command_options as cmd
+from tfgan_translate.app import errors, logs
 from tfgan_translate.choices import literal_values
 from tfgan_translate.options import flag_name, names, text_parser, unwrap_optional
 
@@ -103,7 +103,7 @@ def _print_losses(result) -> None:
 
 
 def _cmd_translate(o: cmd.TranslateOptions, args) -> int:
-    from tfgan_translate.inference import translate_command
+    from tfgan_translate.app.translate import translate_command
 
     print(translate_command(o).summary())
     return 0
