@@ -44,10 +44,9 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.profiler import model_analyzer, option_builder
 
+from tfgan_translate.accelerate import FusedAdam, accelerate
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
 from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset
-from tfgan_translate.networks.winograd import set_winograd
-from tfgan_translate.training.optimizers import FusedAdam
 from tfgan_translate.training.precision import precision_scope, wrap_optimizer
 from tfgan_translate.training.run import build_model
 
@@ -100,9 +99,9 @@ class Case:
         self.x = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
         self.y = tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32))
         specs = (tf.TensorSpec(self.x.shape), tf.TensorSpec(self.y.shape))
-        set_winograd(self.model, False)  # count the FLOPs of direct convolutions
+        accelerate(self.model, winograd=False)  # count the FLOPs of direct convolutions
         self.flops = graph_flops(tf.function(lambda x, y: self.model.train_step((x, y))).get_concrete_function(*specs))
-        set_winograd(self.model, winograd)
+        accelerate(self.model, winograd=winograd)  # as training does
         self.step = tf.function(lambda x, y: self.model.train_step((x, y)), jit_compile=jit)
         self.step.get_concrete_function(*specs)
         generator = self.model.generators[0]
@@ -150,7 +149,8 @@ def main() -> None:
                         choices=["float32", "mixed_bfloat16", "mixed_float16"])
     parser.add_argument("--jit", nargs="+", default=["off"], choices=["off", "on"])
     parser.add_argument("--adam", nargs="+", default=["fused"], choices=["fused", "keras"],
-                        help="fused: FusedAdam, as training uses; keras: keras.optimizers.Adam, for comparison")
+                        help="fused: FusedAdam, as training uses; keras: keras.optimizers.Adam (another "
+                             "epsilon), for comparison")
     parser.add_argument("--winograd", nargs="+", default=["on"], choices=["on", "off"],
                         help="on: stride-1 3x3 / 4x4 convolutions as Winograd, as training does on CPU; "
                              "off: direct convolutions, for comparison")

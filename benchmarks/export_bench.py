@@ -90,12 +90,13 @@ def bench_generator(netG: str, out_root: Path, *, data: Path | None, warmup: int
 
     start = time.perf_counter()
     result = export_generator(generator, out_root / netG, quantize=("none", "float16", "int8"),
-                              representative_data=calibration, image_size=SIZE)
+                              representative_data=calibration, image_size=SIZE, test_dropout="off",
+                              test_batch_norm="moving")  # the reference's --eval: what Keras' predict computes
     export_seconds = time.perf_counter() - start
     keras_file = out_root / f"{netG}.keras"
     generator.save(keras_file)
 
-    for layer in generator.layers:  # the deterministic policy, as exported (noise="off")
+    for layer in generator.layers:  # deterministic, as exported (test_dropout="off", moving statistics)
         if hasattr(layer, "at_inference"):
             layer.at_inference = False
     serve = tf.saved_model.load(str(result.saved_model)).signatures["serving_default"]
@@ -110,7 +111,7 @@ def bench_generator(netG: str, out_root: Path, *, data: Path | None, warmup: int
             lambda runner=runner: runner(x), path.stat().st_size)
     # The same float32 file with TRANSPOSE_CONV kept (export --keep-transpose-conv): what the sub-pixel rewrite gains.
     kept = out_root / f"{netG}_float32_transpose_conv.tflite"
-    kept.write_bytes(convert(inference_copy(generator, "off"), ("none",), image_size=(SIZE, SIZE),
+    kept.write_bytes(convert(inference_copy(generator, "off", "moving"), ("none",), image_size=(SIZE, SIZE),
                              subpixel=False)["none"])
     kept_runner = TFLiteRunner(kept, num_threads=threads)
     runtimes["tflite_float32_transpose_conv"] = (lambda: kept_runner(x), kept.stat().st_size)

@@ -6,11 +6,12 @@ ones unless --image is given) and exports it to TFLite, printing how closely eac
 
     python examples/import_pretrained.py --out runs/import_example
     python examples/import_pretrained.py --pretrained horse2zebra --image horse.jpg --out runs/h2z
-    python examples/import_pretrained.py --checkpoint checkpoints/facades/latest_net_G.pth \\
-        --netG unet_256 --norm batch --direction BtoA --out runs/facades_import
+    python examples/import_pretrained.py --checkpoint checkpoints/facades/latest_net_G.pth --direction BtoA \\
+        --out runs/facades_import
 
-The same as two commands: `tfgan-translate import --pretrained NAME --out RUN` then
-`tfgan-translate export RUN --tflite --quantize float16,int8`.
+(a `.pth` file's tensors give its architecture). The same as two commands: `tfgan-translate import
+--pretrained NAME --out RUN` then `tfgan-translate export RUN --tflite --quantize float16,int8`; in Python,
+`UNetGenerator.from_preset(NAME)` gives the generator alone.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tfgan_translate.data import random_label_map, save_image
 from tfgan_translate.export import export_generator
 from tfgan_translate.inference import generator_for, translate_files
 from tfgan_translate.io import from_uint8
-from tfgan_translate.reference import import_generator, import_pretrained, pretrained_names
+from tfgan_translate.reference import import_reference, preset_names
 from tfgan_translate.training.run import load_run
 
 DEFAULT = "pix2pix_facades_label2photo"
@@ -37,12 +38,9 @@ DEFAULT = "pix2pix_facades_label2photo"
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--pretrained", default=DEFAULT, choices=pretrained_names(), metavar="NAME",
+    source.add_argument("--pretrained", default=DEFAULT, choices=preset_names(), metavar="NAME",
                         help=f"one of the reference's 23 pretrained generators (default: {DEFAULT})")
-    source.add_argument("--checkpoint", type=Path, help="a local .pth file instead (needs --netG and --norm)")
-    parser.add_argument("--netG", help="the reference's --netG of --checkpoint (unet_256, resnet_9blocks, ...)")
-    parser.add_argument("--norm", choices=("batch", "instance", "none"), help="the reference's --norm")
-    parser.add_argument("--ngf", type=int, default=64, help="the reference's --ngf (default: 64)")
+    source.add_argument("--checkpoint", type=Path, help="a local .pth file instead (or a checkpoints/NAME/ folder)")
     parser.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                         help="which way --checkpoint translates its data folders (default: AtoB)")
     parser.add_argument("--image", type=Path, help="an image to translate (default: a built-in facade label map)")
@@ -50,10 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quantize", default="float16,int8", help="TFLite files: none,float16,int8 (default: "
                                                                    "float16,int8)")
     parser.add_argument("--out", type=Path, default=Path("runs/import_example"), help="output folder")
-    args = parser.parse_args(argv)
-    if args.checkpoint is not None and (args.netG is None or args.norm is None):
-        parser.error("--checkpoint needs --netG and --norm (the options the reference trained it with)")
-    return args
+    return parser.parse_args(argv)
 
 
 def label_maps(count: int, size: int, channels: int, seed: int = 0) -> np.ndarray:
@@ -71,10 +66,9 @@ def main(argv=None) -> dict:
 
     # 1. Import: a run folder (config.json, checkpoints/latest.keras, imported.json).
     if args.checkpoint is not None:
-        result = import_generator(args.checkpoint, run_dir, netG=args.netG, norm=args.norm, ngf=args.ngf,
-                                  direction=args.direction, overwrite=True)
+        result = import_reference(args.checkpoint, run_dir, direction=args.direction, overwrite=True)
     else:
-        result = import_pretrained(args.pretrained, run_dir, overwrite=True)
+        result = import_reference(args.pretrained, run_dir, overwrite=True)
     print(result.summary())
 
     # 2. Translate one image, as `tfgan-translate translate --checkpoint RUN` does.

@@ -15,7 +15,7 @@ import tensorflow as tf
 from conftest import random_pairs
 
 from tfgan_translate import CycleGAN, Pix2Pix, patch_discriminator, resnet_generator, unet_generator
-from tfgan_translate.training import precision
+from tfgan_translate.accelerate import precision as probe
 from tfgan_translate.training.precision import (
     PRECISIONS,
     precision_scope,
@@ -48,7 +48,7 @@ def test_auto_matches_this_machines_cpu_flags(caplog):
         for line in f:
             if line.startswith("flags"):
                 flags.update(line.split(":", 1)[1].split())
-    fast = flags & {"avx512_bf16", "amx_bf16"} and precision._cpu_bfloat16_speedup() >= precision.CPU_SPEEDUP_NEEDED
+    fast = flags & {"avx512_bf16", "amx_bf16"} and probe._cpu_bfloat16_speedup() >= probe.CPU_SPEEDUP_NEEDED
     expected = "mixed_bfloat16" if fast else "float32"
     assert resolve_precision("auto")[0] == expected
     with caplog.at_level("INFO", logger="tfgan_translate"):
@@ -59,22 +59,22 @@ def test_auto_matches_this_machines_cpu_flags(caplog):
 
 def test_auto_follows_cpu_flags_and_gpu_capability(tmp_path, monkeypatch):
     cpuinfo = tmp_path / "cpuinfo"
-    monkeypatch.setattr(precision, "CPUINFO", cpuinfo)
-    monkeypatch.setattr(precision, "_gpu_capabilities", list)
+    monkeypatch.setattr(probe, "CPUINFO", cpuinfo)
+    monkeypatch.setattr(probe, "_gpu_capabilities", list)
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
     assert resolve_precision("auto") == ("float32", "no GPU and the CPU lacks avx512_bf16 / amx_bf16")
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile amx_bf16\n")
-    monkeypatch.setattr(precision, "_cpu_bfloat16_speedup", lambda: 1.6)  # the flags and a fast probe
+    monkeypatch.setattr(probe, "_cpu_bfloat16_speedup", lambda: 1.6)  # the flags and a fast probe
     assert resolve_precision("auto") == (
         "mixed_bfloat16", "CPU has amx_bf16, avx512_bf16; a probe convolution ran 1.60x as fast in bfloat16")
-    monkeypatch.setattr(precision, "_cpu_bfloat16_speedup", lambda: 0.5)  # the flags, but slow in practice
+    monkeypatch.setattr(probe, "_cpu_bfloat16_speedup", lambda: 0.5)  # the flags, but slow in practice
     assert resolve_precision("auto")[0] == "float32"
-    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [(7, 5)])  # T4: the GPU decides, not the CPU
+    monkeypatch.setattr(probe, "_gpu_capabilities", lambda: [(7, 5)])  # T4: the GPU decides, not the CPU
     assert resolve_precision("auto")[0] == "float32"
-    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [(8, 0), (9, 0)])
+    monkeypatch.setattr(probe, "_gpu_capabilities", lambda: [(8, 0), (9, 0)])
     assert resolve_precision("auto")[0] == "mixed_bfloat16"
-    monkeypatch.setattr(precision, "CPUINFO", tmp_path / "missing")
-    monkeypatch.setattr(precision, "_gpu_capabilities", list)
+    monkeypatch.setattr(probe, "CPUINFO", tmp_path / "missing")
+    monkeypatch.setattr(probe, "_gpu_capabilities", list)
     assert resolve_precision("auto")[0] == "float32"
 
 

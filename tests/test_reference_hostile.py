@@ -184,7 +184,7 @@ def reference_run_with_options(tmp_path, **options):
 
 _IMPORT = r"""
 import json, sys
-from tfgan_translate.reference import CheckpointError, import_reference_run
+from tfgan_translate.reference import CheckpointError, import_reference
 
 def peak_kib():
     with open("/proc/self/status") as f:
@@ -194,7 +194,7 @@ with open("/proc/self/clear_refs", "w") as f:
     f.write("5")
 baseline = peak_kib()
 try:
-    import_reference_run(sys.argv[1], sys.argv[2])
+    import_reference(sys.argv[1], sys.argv[2])
     outcome, message = "imported", ""
 except CheckpointError as err:
     outcome, message = "refused", str(err)

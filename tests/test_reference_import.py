@@ -1,4 +1,4 @@
-"""Importing the reference's generators, pretrained models and whole runs as run folders (torch-free, offline).
+"""Importing the reference's networks and whole runs: `from_preset` on files and folders, run folders, the CLI.
 
 The networks come from the committed fixtures (tests/fixtures/reference/networks/: `<name>.pth` written by the
 PyTorch twins, `<name>.npz` with an input `x` and PyTorch's eval-mode output `y`); reference run folders are
@@ -9,16 +9,12 @@ reference's format.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import importlib.util
 import json
 import shutil
-import socket
 import struct
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +24,17 @@ from tfgan_translate.data import load_image, save_image
 from tfgan_translate.export import TFLiteRunner, export_generator
 from tfgan_translate.export.generator import inference_copy
 from tfgan_translate.inference import generator_for, translate_files
-from tfgan_translate.networks import build_discriminator, build_generator
-from tfgan_translate.reference import (
-    CheckpointError,
-    DownloadError,
-    import_generator,
-    import_pretrained,
-    import_reference_run,
-    load_discriminator,
-    load_generator,
-    load_reference_generator,
-    read_state_dict,
-    reference_cyclegan,
-    reference_pix2pix,
-    state_dict_from_network,
+from tfgan_translate.models.cycle_gan import CycleGAN
+from tfgan_translate.models.pix2pix import Pix2Pix
+from tfgan_translate.networks import (
+    PatchGANDiscriminator,
+    ResNetGenerator,
+    UNetGenerator,
+    build_discriminator,
+    build_generator,
 )
-from tfgan_translate.reference.pretrained import PRETRAINED, pretrained_names, pretrained_spec
+from tfgan_translate.reference import CheckpointError, import_reference, read_state_dict, state_dict_from_network
+from tfgan_translate.reference.loader import load_network
 from tfgan_translate.training.run import load_run, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,10 +52,24 @@ def fixture(name):
         return FIXTURES / f"{name}.pth", data["x"], data["y"], json.loads(str(data["args"]))
 
 
+def load_fixture(source, args):
+    """The network of a fixture's file, with its loader arguments (the reference's terms) as the class's."""
+    if "netD" in args:
+        kind = {"kind": "pixel" if args["netD"] == "pixel" else "n_layers",
+                "n_layers": 3 if args["netD"] == "basic" else args["n_layers_D"]}
+        keys = ("ndf", "norm", "input_channels", "condition_channels")
+        return load_network(PatchGANDiscriminator, source, **kind, **{k: args[k] for k in keys if k in args})
+    cls = UNetGenerator if args["netG"].startswith("unet_") else ResNetGenerator
+    size = args["netG"].partition("_")[2]
+    shape = {"depth": int(size).bit_length() - 1} if cls is UNetGenerator else {"n_blocks": int(size[:-6])}
+    keys = ("ngf", "norm", "dropout", "input_channels", "output_channels")
+    return cls.from_preset(source, **shape, **{k: args[k] for k in keys if k in args})
+
+
 def eval_output(network, x):
     """The reference's `model.eval()` output: moving batch-norm statistics, dropout off."""
     if hasattr(network, "size_multiple"):
-        network = inference_copy(network, noise="off")
+        network = inference_copy(network, "off", "moving")  # the reference's eval(): EVAL_MODE
     return np.asarray(network(x, training=False))
 
 
@@ -148,8 +153,8 @@ def reference_folder(tmp_path, name, files: dict, options: dict, **kwargs) -> Pa
 def pix2pix_run(tmp_path_factory):
     """unet64_batch_dropout + nlayers4_batch imported as one run folder."""
     run_dir = tmp_path_factory.mktemp("imported") / "run"
-    result = import_generator(FIXTURES / "unet64_batch_dropout.pth", run_dir,
-                              discriminator=FIXTURES / "nlayers4_batch.pth", direction="BtoA", **P2P)
+    result = import_reference(FIXTURES / "unet64_batch_dropout.pth", run_dir,
+                              discriminator=FIXTURES / "nlayers4_batch.pth", direction="BtoA")  # the rest: inferred
     return run_dir, result
 
 
@@ -197,7 +202,9 @@ def test_translate_files_reads_the_imported_run(pix2pix_run, tmp_path):
 
 def test_export_of_the_imported_run_matches_keras_and_pytorch(pix2pix_run, tmp_path):
     run_dir, _ = pix2pix_run
-    result = export_generator(run_dir, tmp_path / "export", quantize=("none",), saved_model=False, image_size=64)
+    assert load_run(run_dir)[0].test_dropout == "on"  # an import runs as the reference's test.py by default ...
+    result = export_generator(run_dir, tmp_path / "export", quantize=("none",), saved_model=False, image_size=64,
+                              test_dropout="off", test_batch_norm="moving")  # ... and as its --eval when asked
     parity = result.metadata["parity"]["tflite_float32"]
     assert parity["meets_target"] and parity["max_abs_diff"] <= 1e-4
     _, x, y, _ = fixture("unet64_batch_dropout")
@@ -208,7 +215,7 @@ def test_fine_tuning_an_import_that_names_its_data(tmp_path, synth_dir):
     run_dir = tmp_path / "run"
     fine_tune = {"data": str(synth_dir), "image_size": 64, "load_size": 72, "epochs": 1, "steps_per_epoch": 1,
                  "sample_count": 1, "log_every": 1}
-    imported = import_generator(FIXTURES / "unet64_batch_dropout.pth", run_dir, config_fields=fine_tune, **P2P)
+    imported = import_reference(FIXTURES / "unet64_batch_dropout.pth", run_dir, **fine_tune, **P2P)
     before = [w.numpy() for w in imported.model.generator.trainable_weights]
     config, _ = load_run(run_dir)
     result = train(config, run_dir, resume=True, verbose=0)
@@ -219,7 +226,7 @@ def test_fine_tuning_an_import_that_names_its_data(tmp_path, synth_dir):
 
 def test_fine_tuning_an_import_with_data_given_at_resume(tmp_path, synth_dir):
     run_dir = tmp_path / "run"
-    import_generator(FIXTURES / "unet64_batch_dropout.pth", run_dir, **P2P)
+    import_reference(FIXTURES / "unet64_batch_dropout.pth", run_dir)
     config, _ = load_run(run_dir)
     result = train(config.replace(data=str(synth_dir), epochs=1), run_dir, resume=True, verbose=0)
     assert result.model.steps_run > 0
@@ -235,9 +242,9 @@ def test_a_non_empty_out_dir_is_refused_then_only_our_files_replaced(tmp_path):
     source = FIXTURES / "resnet2_instance.pth"
     arch = dict(netG="resnet_2blocks", norm="instance", ngf=2)
     with pytest.raises(FileExistsError, match=r"notes\.txt.*overwrite=True"):
-        import_generator(source, out, **arch)
+        import_reference(source, out, **arch)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
-    import_generator(source, out, overwrite=True, **arch)
+    import_reference(source, out, overwrite=True, **arch)
     assert sorted(p.name for p in out.iterdir()) == ["checkpoints", "config.json", "imported.json", "notes.txt"]
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left
@@ -247,11 +254,11 @@ def test_a_non_empty_out_dir_is_refused_then_only_our_files_replaced(tmp_path):
 
 def test_a_wrong_architecture_flag_gives_the_mappings_error_and_no_out_dir(tmp_path):
     with pytest.raises(CheckpointError) as info:
-        import_generator(FIXTURES / "unet64_batch_dropout.pth", tmp_path / "run", **{**P2P, "netG": "unet_128"})
+        import_reference(FIXTURES / "unet64_batch_dropout.pth", tmp_path / "run", **{**P2P, "netG": "unet_128"})
     message = str(info.value)
     assert "unet64_batch_dropout.pth" in message and "netG='unet_128'" in message and "unet_64" in message
     with pytest.raises(CheckpointError, match="norm='instance'"):
-        import_generator(FIXTURES / "unet64_batch_dropout.pth", tmp_path / "run", **{**P2P, "norm": "instance"})
+        import_reference(FIXTURES / "unet64_batch_dropout.pth", tmp_path / "run", **{**P2P, "norm": "instance"})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -271,7 +278,7 @@ def test_cyclegan_run_of_pytorch_fixtures_migrates_and_matches(tmp_path):
     g, d = FIXTURES / "resnet2_instance.pth", FIXTURES / "pixel_instance_legacy.pth"
     folder = reference_folder(tmp_path, "horse2zebra", {f"latest_net_{r}.pth": (g if r[0] == "G" else d)
                                                         for r in ("G_A", "G_B", "D_A", "D_B")}, CYCLEGAN_OPTIONS)
-    result = import_reference_run(folder, tmp_path / "run")
+    result = import_reference(folder, tmp_path / "run")
     config, model = load_run(tmp_path / "run")
     assert config.model == "cyclegan" and config.data == "./datasets/horse2zebra"
     assert (config.netG, config.netD, config.norm, config.dropout, config.image_size) == (
@@ -302,7 +309,7 @@ def test_cyclegan_run_maps_the_references_names_onto_ours(tmp_path):
     files = {f"5_net_{role}.pth": state_dict_from_network(net) for role, net in networks.items()}
     files["latest_net_G_A.pth"] = state_dict_from_network(networks["G_B"])  # another epoch, not to be taken
     folder = reference_folder(tmp_path, "maps", files, options)
-    result = import_reference_run(folder, tmp_path / "run", epoch=5, config_fields={"data": "synth"})
+    result = import_reference(folder, tmp_path / "run", epoch=5, data="synth")
     _, model = load_run(tmp_path / "run")
     ours = {"G_A": model.generator_g, "G_B": model.generator_f, "D_A": model.discriminator_b,
             "D_B": model.discriminator_a}
@@ -325,7 +332,7 @@ def test_pix2pix_run_with_old_options_migrates(tmp_path):
     folder = reference_folder(tmp_path, "facades", {"latest_net_G.pth": FIXTURES / "unet64_batch_dropout.pth",
                                                     "latest_net_D.pth": FIXTURES / "nlayers4_batch.pth"},
                               options, filename="opt.txt", old=True)
-    result = import_reference_run(folder, tmp_path / "run")
+    result = import_reference(folder, tmp_path / "run")
     config = result.config
     assert (config.netG, config.direction, config.lambda_l1, config.epochs, config.n_epochs_decay) == (
         "unet_64", "BtoA", 100.0, 5, 2)
@@ -339,100 +346,61 @@ def test_a_reference_folder_without_options_is_refused(tmp_path):
     folder = tmp_path / "horse2zebra_pretrained"
     folder.mkdir()
     shutil.copyfile(FIXTURES / "resnet2_instance.pth", folder / "latest_net_G.pth")
-    with pytest.raises(FileNotFoundError, match=r"train_opt\.txt.*--netG"):
-        import_reference_run(folder, tmp_path / "run")
-    assert not (tmp_path / "run").exists()
-
-
-# === Pretrained names ===
-
-
-class _Serve(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.server.payload)))
-        self.end_headers()
-        self.wfile.write(self.server.payload)
-
-
-@pytest.fixture
-def server(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Serve)
-    srv.daemon_threads, srv.requests = True, []
-    srv.payload = (FIXTURES / "resnet2_instance.pth").read_bytes()
-    srv.url = f"http://127.0.0.1:{srv.server_address[1]}/horse2zebra.pth"
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(timeout=5)
-
-
-def _pretend_pretrained(monkeypatch, url):
-    """horse2zebra, served from `url`, as the tiny resnet_2blocks fixture (the real one is 45.5 MB)."""
-    spec = dataclasses.replace(pretrained_spec("horse2zebra"), url=url, netG="resnet_2blocks", ngf=2)
-    monkeypatch.setitem(PRETRAINED, "horse2zebra", spec)
-    return spec
-
-
-def test_import_pretrained_downloads_once_and_imports(server, monkeypatch, tmp_path):
-    _pretend_pretrained(monkeypatch, server.url)
-    result = import_pretrained("horse2zebra", tmp_path / "run", cache_dir=tmp_path / "cache", progress=False)
-    assert result.config.netG == "resnet_2blocks" and result.config.direction == "AtoB"
-    generator = result.provenance["networks"]["generator"]
-    assert generator["source"] == server.url and generator["file"]["sha256"] == hashlib.sha256(
-        server.payload).hexdigest()
-    assert result.provenance["pretrained"]["name"] == "horse2zebra"
-    _, x, y, _ = fixture("resnet2_instance")
-    assert max_diff(eval_output(load_run(tmp_path / "run")[1].generator, x), y) <= TOLERANCE
-    g = load_reference_generator("horse2zebra", cache_dir=tmp_path / "cache", progress=False)  # from the cache
-    assert max_diff(eval_output(g, x), y) <= TOLERANCE and len(server.requests) == 1
-
-
-def test_import_pretrained_offline_fails_fast_naming_the_url_and_the_way_out(monkeypatch, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    spec = _pretend_pretrained(monkeypatch, f"http://127.0.0.1:{port}/horse2zebra.pth")
-    with pytest.raises(DownloadError) as info:
-        import_pretrained("horse2zebra", tmp_path / "run", cache_dir=tmp_path / "cache", progress=False)
-    assert spec.url in str(info.value) and "import PATH.pth --netG resnet_2blocks --norm instance" in str(info.value)
+    with pytest.raises(FileNotFoundError, match=r"train_opt\.txt.*tfgan-translate import .*latest_net_G\.pth"):
+        import_reference(folder, tmp_path / "run")
     assert not (tmp_path / "run").exists()
 
 
 # === Python: networks and models ===
 
 
-def test_load_reference_generator_and_the_model_builders():
+def test_networks_from_a_pth_file_and_from_a_reference_folder(tmp_path):
     path, x, y, _ = fixture("resnet2_instance")
-    g = load_reference_generator(path, netG="resnet_2blocks", norm="instance", ngf=2)
+    g = ResNetGenerator.from_preset(path)  # the architecture from the file's tensors
+    assert (g.n_blocks, g.ngf, g.norm, g.dropout) == (2, 2, "instance", 0.0)
     assert max_diff(eval_output(g, x), y) <= TOLERANCE
-    with pytest.raises(ValueError, match="--netG"):
-        load_reference_generator(path)
-    with pytest.raises(FileNotFoundError, match="horse2zebr"):
-        load_reference_generator("horse2zebr")
+    assert ResNetGenerator.from_preset(path, image_size=16).input_shape == (None, 16, 16, 3)
+    with pytest.raises(ValueError, match=r"holds a resnet_2blocks network.*ResNetGenerator\.from_preset\.$"):
+        UNetGenerator.from_preset(path)
+    with pytest.raises(CheckpointError, match="this file has 2 residual blocks; netG='resnet_6blocks' expects 6"):
+        ResNetGenerator.from_preset(path, n_blocks=6)
     d = FIXTURES / "pixel_instance_legacy.pth"
-    cyclegan = reference_cyclegan(path, path, d, d, netG="resnet_2blocks", ngf=2, netD="pixel", ndf=2, image_size=16)
-    assert not cyclegan.compiled and cyclegan.lambda_identity == 0.5
+    r3 = FIXTURES / "resnet3_batch_dropout.pth"
+    folder = reference_folder(tmp_path, "h2z", {"latest_net_G_A.pth": path, "latest_net_G_B.pth": r3,
+                                               "latest_net_D_A.pth": d, "7_net_G_A.pth": r3, "7_net_G_B.pth": r3},
+                              {**CYCLEGAN_OPTIONS, "no_dropout": False})
+    assert max_diff(eval_output(ResNetGenerator.from_preset(folder), x), y) <= TOLERANCE  # its G_A
+    assert ResNetGenerator.from_preset(folder, epoch=7).n_blocks == 3
+    _, x_d, y_d, _ = fixture("pixel_instance_legacy")
+    assert max_diff(eval_output(load_network(PatchGANDiscriminator, folder), x_d), y_d) <= TOLERANCE  # its D_A
+
+
+def test_models_from_a_pth_file_and_from_a_reference_folder(tmp_path):
+    path, x, y, _ = fixture("resnet2_instance")
+    d = FIXTURES / "pixel_instance_legacy.pth"
+    folder = reference_folder(tmp_path, "h2z", {f"latest_net_{r}.pth": (path if r[0] == "G" else d)
+                                                for r in ("G_A", "G_B", "D_A", "D_B")}, CYCLEGAN_OPTIONS)
+    cyclegan = CycleGAN.from_preset(folder)
+    assert not cyclegan.compiled and cyclegan.lambda_identity == 0.5 and cyclegan.image_size == 16
     assert max_diff(eval_output(cyclegan.generator_f, x), y) <= TOLERANCE
-    pix2pix = reference_pix2pix(FIXTURES / "unet64_batch_dropout.pth", FIXTURES / "nlayers4_batch.pth", **P2P)
+    with pytest.raises(ValueError, match="holds cyclegan files .* Expected a pix2pix run folder"):
+        Pix2Pix.from_preset(folder)
+    with pytest.raises(ValueError, match=r"\['netG'\]: the folder's options file sets the architecture"):
+        CycleGAN.from_preset(folder, netG="resnet_9blocks")
+    pix2pix = Pix2Pix.from_preset(FIXTURES / "unet64_batch_dropout.pth", discriminator=FIXTURES / "nlayers4_batch.pth")
     assert not pix2pix.compiled and pix2pix.generator.count_params() > 0
     _, x, y, _ = fixture("nlayers4_batch")
     assert max_diff(eval_output(pix2pix.discriminator, x), y) <= TOLERANCE
+    g_only = CycleGAN.from_preset(path, image_size=32)  # G from the file, the rest fresh
+    assert max_diff(eval_output(g_only.generator_g, fixture("resnet2_instance")[1]),
+                    fixture("resnet2_instance")[2]) <= TOLERANCE
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_state_dict_from_network_inverts_the_mapping(name):
     path, _, _, args = fixture(name)
     state = read_state_dict(path)
-    network = load_generator(path, **args) if "netG" in args else load_discriminator(path, **args)
+    network = load_fixture(path, args)
     back = state_dict_from_network(network)
     dropped = ("num_batches_tracked",) if args["norm"] == "batch" else ("running_mean", "running_var",
                                                                           "num_batches_tracked")
@@ -441,7 +409,7 @@ def test_state_dict_from_network_inverts_the_mapping(name):
         np.testing.assert_array_equal(value, state[key], err_msg=key)
 
 
-# === The example and the README ===
+# === The example ===
 
 
 def test_example_imports_translates_and_exports(tmp_path):
@@ -449,25 +417,10 @@ def test_example_imports_translates_and_exports(tmp_path):
     spec = importlib.util.spec_from_file_location("import_pretrained_example", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    outputs = example.main(["--checkpoint", str(FIXTURES / "resnet2_instance.pth"), "--netG", "resnet_2blocks",
-                            "--norm", "instance", "--ngf", "2", "--out", str(tmp_path / "out"), "--size", "32",
-                            "--quantize", "none"])
+    outputs = example.main(["--checkpoint", str(FIXTURES / "resnet2_instance.pth"), "--out", str(tmp_path / "out"),
+                            "--size", "32", "--quantize", "none"])
     assert outputs["translated"].is_file() and load_image(outputs["translated"]).shape == (32, 32, 3)
     assert outputs["tflite"]["none"].is_file() and (outputs["run_dir"] / "imported.json").is_file()
-
-
-def pretrained_table_markdown() -> str:
-    """The README's table of the pretrained generators, from the table in tfgan_translate.reference.pretrained."""
-    rows = ["| name | does | dataset | direction | netG | norm | dropout |", "|---|---|---|---|---|---|---|"]
-    for name in pretrained_names():
-        s = pretrained_spec(name)
-        rows.append(f"| `{name}` | {s.description} | {s.dataset} | {s.direction} | {s.netG} | {s.norm} | {s.dropout} |")
-    return "\n".join(rows)
-
-
-def test_readme_lists_the_pretrained_table():
-    assert pretrained_table_markdown() in (ROOT / "README.md").read_text(), (
-        "README's pretrained table is out of date: paste tests/test_reference_import.py::pretrained_table_markdown()")
 
 
 # === The command line: tfgan-translate import ===
@@ -487,12 +440,14 @@ def test_cli_import_of_a_pth_file_then_translate_and_refusals(tmp_path, capsys):
                  "--output", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "a.png").is_file()
     capsys.readouterr()
+    assert main(["-q", "import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(tmp_path / "r2")]) == 0
+    assert load_run(tmp_path / "r2")[0].netG == "resnet_2blocks"  # no flags: the architecture from the file
+    capsys.readouterr()
     cases = [  # each: one line on stderr naming what is wrong, exit code 2, nothing written
-        (["import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(tmp_path / "r2")], "--netG and --norm"),
         (["import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(run_dir), *flags], "overwrite"),
         (["import", "--pretrained", "horse2zebar", "--out", str(tmp_path / "r3")], "horse2zebra"),
         (["import", "--pretrained", "horse2zebra", "--netG", "unet_256", "--out", str(tmp_path / "r4")],
-         "pretrained table sets the architecture"),
+         "the preset sets the architecture"),
         (["import", "--out", str(tmp_path / "r5")], "neither"),
         (["import", str(FIXTURES / "resnet2_instance.pth"), "--out", str(tmp_path / "r6"), "--netG",
           "resnet_6blocks", "--norm", "instance", "--ngf", "2"], "6"),
@@ -501,7 +456,7 @@ def test_cli_import_of_a_pth_file_then_translate_and_refusals(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert err.startswith("tfgan-translate: error:") and expected in err and "Traceback" not in err, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "r2", "run"]
 
 
 def test_int8_export_of_an_imported_run_calibrates_on_built_in_images(pix2pix_run, tmp_path, caplog):

@@ -12,15 +12,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_reference_import import load_fixture
 
 from tfgan_translate.export.generator import inference_copy
-from tfgan_translate.networks import build_discriminator, build_generator
+from tfgan_translate.networks import (
+    PatchGANDiscriminator,
+    ResNetGenerator,
+    UNetGenerator,
+    build_discriminator,
+    build_generator,
+)
+from tfgan_translate.reference.loader import load_network
 from tfgan_translate.reference.mapping import (
     CheckpointError,
     assign_generator_weights,
+    check_state_dict,
     infer_architecture,
-    load_discriminator,
-    load_generator,
 )
 from tfgan_translate.reference.pth import read_state_dict
 
@@ -36,15 +43,19 @@ def fixture(name):
 
 
 def load(source, args):
-    if "netG" in args:
-        return load_generator(source, **args)
-    return load_discriminator(source, **args)
+    """`from_preset` with the fixture's loader arguments (the reference's terms) as the class's arguments."""
+    return load_fixture(source, args)
+
+
+def check_only(source, args):
+    """The mapping's check of a file against the reference's arguments, as a model import runs it."""
+    return check_state_dict(read_state_dict(source), args, repr(str(source)))
 
 
 def run(network, x, args):
     """The eval-mode output: batch norm on its moving statistics, dropout off (the reference's `model.eval()`)."""
     if "netG" in args:
-        network = inference_copy(network, noise="off")
+        network = inference_copy(network, "off", "moving")  # the reference's eval(): EVAL_MODE
     return np.asarray(network(x, training=False))
 
 
@@ -136,13 +147,19 @@ def test_wrong_unet_depth():
 
 
 def test_wrong_family():
-    check_error("unet32_none", {"netG": "resnet_9blocks"}, "this file holds a U-Net generator (unet_32)")
+    check_error("unet32_none", {"netG": "resnet_9blocks"}, "this file holds a U-Net generator (unet_32)",
+                loader=check_only)
+    path, _, _, _ = fixture("unet32_none")
+    with pytest.raises(ValueError, match="holds a unet_32 network. Expected a ResNetGenerator .*UNetGenerator"):
+        ResNetGenerator.from_preset(path)
 
 
-def test_discriminator_file_into_load_generator():
+def test_discriminator_file_into_a_generator():
     path, _, _, _ = fixture("basic_batch")
-    with pytest.raises(CheckpointError, match="holds a discriminator .*load_discriminator"):
-        load_generator(path, netG="unet_32", norm="batch")
+    with pytest.raises(CheckpointError, match="holds a discriminator .*PatchGANDiscriminator.from_preset"):
+        check_only(path, {"netG": "unet_32", "norm": "batch", "ngf": 64, "input_channels": 3, "output_channels": 3})
+    with pytest.raises(ValueError, match=r"holds a discriminator \(basic\) network.*PatchGANDiscriminator"):
+        UNetGenerator.from_preset(path)
 
 
 @pytest.mark.parametrize(("name", "norm", "says"), [
@@ -244,20 +261,20 @@ def test_unknown_layout():
     with pytest.raises(CheckpointError, match="matches none of the reference's networks"):
         infer_architecture({"encoder.0.weight": np.zeros((2, 3, 3, 3))})
     with pytest.raises(CheckpointError, match="matches none of the reference's networks"):
-        load_generator({"encoder.0.weight": np.zeros((2, 3, 3, 3))}, netG="resnet_6blocks", norm="instance")
+        ResNetGenerator.from_preset({"encoder.0.weight": np.zeros((2, 3, 3, 3))})
 
 
 def test_resize_upsampling_is_refused():
-    with pytest.raises(ValueError, match="Invalid value for argument `upsample`"):
-        load_generator({}, netG="unet_32", norm="batch", upsample="resize")
+    path, _, _, _ = fixture("unet32_none")
+    with pytest.raises(ValueError, match="upsample='transpose'"):
+        UNetGenerator.from_preset(path, upsample="resize")
     with pytest.raises(ValueError, match="upsample='transpose'"):
         assign_generator_weights(build_generator("unet_32", ngf=1, upsample="resize"), {})
 
 
 def test_a_file_that_is_not_there():
-    with pytest.raises(CheckpointError, match="missing.pth"):
-        load_discriminator(FIXTURES / "missing.pth", netD="basic", norm="batch", input_channels=3,
-                           condition_channels=3)
+    with pytest.raises(FileNotFoundError, match="missing.pth"):
+        load_network(PatchGANDiscriminator, FIXTURES / "missing.pth")
 
 
 def test_every_weight_comes_from_the_file():

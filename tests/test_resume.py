@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import pytest
 
+import tfgan_translate.accelerate  # registers FusedAdam for load_model
 import tfgan_translate.models  # noqa: F401  (registers the classes for load_model)
 
 STEPS, EPOCHS = 10, 3

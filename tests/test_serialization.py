@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 
 import tfgan_translate.export.tflite_graph
-import tfgan_translate.models
-import tfgan_translate.training.optimizers  # noqa: F401
+import tfgan_translate.models  # noqa: F401
+from tfgan_translate.accelerate import FusedAdam
 from tfgan_translate.export.subpixel import SubPixelConv2DTranspose
 from tfgan_translate.export.tflite_graph import SliceReflectionPadding2D
+from tfgan_translate.inference_mode import ImageStatisticsNormalization, InferenceDropout
 from tfgan_translate.models import CycleGAN, ImagePool, LinearDecaySchedule, Pix2Pix
 from tfgan_translate.networks import (
-    FusedBatchNormalization,
     InstanceNormalization,
     NoiseDropout,
     PatchGANDiscriminator,
     ReflectionPadding2D,
     ResNetGenerator,
     UNetGenerator,
-    WinogradConv2D,
 )
-from tfgan_translate.training.optimizers import FusedAdam
 
 _RNG = np.random.default_rng(0)
 
@@ -54,13 +54,13 @@ def _tiny_pix2pix():
 
 # One case per registered class: a model holding it, and an input (None: not a layer, compared by config).
 CASES = {
-    "FusedBatchNormalization": lambda: _layer_case(FusedBatchNormalization(momentum=0.9, epsilon=1e-5), (4, 4, 3)),
     "InstanceNormalization": lambda: _layer_case(InstanceNormalization(), (4, 4, 3)),
     "ReflectionPadding2D": lambda: _layer_case(ReflectionPadding2D(2), (4, 4, 3)),
     "NoiseDropout": lambda: _layer_case(NoiseDropout(0.5, at_inference=False), (4, 4, 3)),
-    "WinogradConv2D": lambda: _layer_case(WinogradConv2D(4, 3, padding="same", winograd=False), (6, 6, 3)),
     "SubPixelConv2DTranspose": lambda: _layer_case(SubPixelConv2DTranspose(4, (4, 4), 2), (4, 4, 3)),
     "SliceReflectionPadding2D": lambda: _layer_case(SliceReflectionPadding2D(1), (4, 4, 3)),
+    "InferenceDropout": lambda: _layer_case(InferenceDropout(0.5, seed=3), (4, 4, 3)),  # seeded: repeatable masks
+    "ImageStatisticsNormalization": lambda: _layer_case(ImageStatisticsNormalization(), (4, 4, 3)),
     "ImagePool": lambda: (ImagePool(0, (4, 4, 3)), None),
     "UNetGenerator": lambda: (UNetGenerator(depth=4, ngf=4, norm="instance", upsample="resize"), _x(1, 16, 16, 3)),
     "ResNetGenerator": lambda: (ResNetGenerator(n_blocks=2, ngf=4, norm="batch"), _x(1, 8, 8, 3)),
@@ -98,17 +98,24 @@ def test_save_load_round_trip(name, tmp_path):
         assert loaded.get_config() == obj.get_config()
 
 
-def test_network_keeps_flipped_layer_switches_through_saving(tmp_path):
-    g = UNetGenerator(depth=6, ngf=2, dropout=0.5)
-    g.get_layer("up5_dropout").at_inference = False
-    assert g.get_config()["layer_settings"] == {"up5_dropout": {"at_inference": False}}
-    g.save(tmp_path / "g.keras")
-    loaded = keras.saving.load_model(tmp_path / "g.keras")
-    assert loaded.get_layer("up5_dropout").at_inference is False
-    with pytest.raises(ValueError, match="no layer 'nope'"):
-        UNetGenerator(depth=6, ngf=2, layer_settings={"nope": {"at_inference": False}})
-    with pytest.raises(ValueError, match="not a switch"):
-        UNetGenerator(depth=6, ngf=2, layer_settings={"up5_dropout": {"rate": 0.1}})
+def test_a_checkpoint_from_before_issue_20_loads(tmp_path):
+    """Written by tests/fixtures/before_issue20/make.py: WinogradConv2D / FusedBatchNormalization layers, a
+    `layer_settings` key and a FusedAdam that was a keras.optimizers.Adam. It loads into the stock layers."""
+    import shutil
+
+    from tfgan_translate.training.checkpoints import load_checkpoint_file
+
+    fixture = Path(__file__).parent / "fixtures" / "before_issue20"
+    shutil.copy(fixture / "pix2pix.keras", tmp_path / "latest.keras")
+    model = load_checkpoint_file(tmp_path / "latest.keras")
+    expected = np.load(fixture / "expected.npz")
+    np.testing.assert_array_equal(np.asarray(model.generator(expected["x"], training=False)), expected["y"])
+    for i, variable in enumerate(model.g_optimizer.variables):
+        np.testing.assert_array_equal(variable.numpy(), expected[f"g{i}"])
+    assert isinstance(model.g_optimizer, FusedAdam) and model.g_optimizer.epsilon == 1e-7  # as saved
+    assert "layer_settings" not in model.generator.get_config()
+    assert {type(layer).__name__ for layer in model.discriminator.layers} >= {"Conv2D", "BatchNormalization"}
+    assert (tmp_path / "latest.keras").read_bytes() == (fixture / "pix2pix.keras").read_bytes()  # not rewritten
 
 
 def test_network_reloads_under_the_dtype_policy_it_was_built_with(tmp_path):

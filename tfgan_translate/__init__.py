@@ -19,7 +19,6 @@ _EXPORTS = {
     "cyclegan_from_config": "tfgan_translate.models.cycle_gan",
     "ImagePool": "tfgan_translate.models.image_pool",
     "LinearDecaySchedule": "tfgan_translate.models.schedules",
-    "FusedAdam": "tfgan_translate.training.optimizers",
     "unet_generator": "tfgan_translate.networks",
     "UNetGenerator": "tfgan_translate.networks",
     "ResNetGenerator": "tfgan_translate.networks",
@@ -28,7 +27,6 @@ _EXPORTS = {
     "patch_discriminator": "tfgan_translate.networks",
     "build_generator": "tfgan_translate.networks",
     "build_discriminator": "tfgan_translate.networks",
-    "set_winograd": "tfgan_translate.networks",
     "paired_dataset": "tfgan_translate.data",
     "unpaired_dataset": "tfgan_translate.data",
     "write_synthetic_dataset": "tfgan_translate.data",
@@ -40,13 +38,11 @@ _EXPORTS = {
     "build_model": "tfgan_translate.training.run",
     "SampleGrid": "tfgan_translate.training.callbacks",
     "translate_files": "tfgan_translate.inference",
+    "translate_array": "tfgan_translate.inference",
+    "inference_generator": "tfgan_translate.inference_mode",
+    "InferenceMode": "tfgan_translate.choices",
     "export_generator": "tfgan_translate.export",
-    "import_generator": "tfgan_translate.reference",
-    "import_pretrained": "tfgan_translate.reference",
-    "import_reference_run": "tfgan_translate.reference",
-    "load_reference_generator": "tfgan_translate.reference",
-    "reference_pix2pix": "tfgan_translate.reference",
-    "reference_cyclegan": "tfgan_translate.reference",
+    "import_reference": "tfgan_translate.reference",
 }
 
 __all__ = sorted(_EXPORTS)

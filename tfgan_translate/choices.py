@@ -15,6 +15,7 @@ ValueError: Invalid value for argument `norm`. Received: norm='group'. Expected 
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from typing import Literal
 
@@ -28,7 +29,8 @@ Objective = Literal["l1", "gan", "cgan", "l1+gan", "l1+cgan"]  # pix2pix's ablat
 Strategy = Literal["auto", "none", "mirrored", "multiworker", "tpu"]
 Precision = Literal["auto", "float32", "mixed_bfloat16", "mixed_float16"]
 Fit = Literal["pad", "resize"]  # how inference meets a generator's size rule
-NoisePolicy = Literal["off", "on"]  # test-time dropout of an export
+TestDropout = Literal["on", "off"]  # pix2pix's dropout at test time (`InferenceMode`)
+TestBatchNorm = Literal["image", "moving"]  # batch norm at test time: each image's statistics or the moving ones
 Quantization = Literal["none", "float16", "int8"]  # .tflite variants
 
 DIRECTIONS = typing.get_args(Direction)
@@ -41,7 +43,8 @@ OBJECTIVES = typing.get_args(Objective)
 STRATEGIES = typing.get_args(Strategy)
 PRECISIONS = typing.get_args(Precision)
 FITS = typing.get_args(Fit)
-NOISE_POLICIES = typing.get_args(NoisePolicy)
+TEST_DROPOUTS = typing.get_args(TestDropout)
+TEST_BATCH_NORMS = typing.get_args(TestBatchNorm)
 QUANTIZATIONS = typing.get_args(Quantization)
 
 
@@ -87,3 +90,67 @@ def objective_terms(objective: str) -> ObjectiveTerms:
     check_choice("objective", objective, OBJECTIVES)
     terms = objective.split("+")
     return ObjectiveTerms(l1="l1" in terms, gan=any(t.endswith("gan") for t in terms), conditional="cgan" in terms)
+
+
+@dataclasses.dataclass(frozen=True)
+class InferenceMode:
+    """How a generator runs at test time: pix2pix's dropout on or off, batch norm on which statistics.
+
+    One setting for every path that runs a trained generator (`translate`, `evaluate`, `export` and the
+    Python API, `tfgan_translate.inference_mode`), recorded per run as the config fields `test_dropout` and
+    `test_batch_norm`. Networks without dropout or batch norm (CycleGAN's instance-norm ResNet) run the same
+    in every mode.
+
+    Attributes:
+        dropout: "on" or "off". "on": the generator's dropout layers drop units at test time too, new noise
+            on every run (pix2pix's only noise source, Isola et al. 2017, Sec. 3.1); "off": deterministic.
+        batch_norm: "image" or "moving". "image": batch norm normalises each image with its own mean and
+            variance (and applies the trained scale and offset); "moving": with the moving averages
+            gathered in training. Moving averages are never updated at test time.
+
+    The default, `PAPER_MODE` (dropout on, each image's statistics), is the protocol of the pix2pix paper
+    (Sec. 3.3: "we apply dropout at test time, and we apply batch normalization using the statistics of the
+    test batch") and of the reference's test.py, which runs the networks in training mode on batches of one
+    image unless given --eval. `EVAL_MODE` (dropout off, moving statistics) is its --eval (`model.eval()`).
+
+    Example:
+
+    >>> InferenceMode.of(None, test_dropout="off")
+    InferenceMode(dropout='off', batch_norm='image')
+    >>> InferenceMode("of")
+    Traceback (most recent call last):
+    ValueError: Invalid value for argument `test_dropout`. Received: test_dropout='of'. Expected one of ['on', 'off'].
+    """
+
+    dropout: TestDropout = "on"
+    batch_norm: TestBatchNorm = "image"
+
+    def __post_init__(self):
+        check_choice("test_dropout", self.dropout, TEST_DROPOUTS)
+        check_choice("test_batch_norm", self.batch_norm, TEST_BATCH_NORMS)
+
+    @classmethod
+    def of(cls, base=None, test_dropout: str | None = None, test_batch_norm: str | None = None) -> InferenceMode:
+        """The mode asked for: each argument given, else what `base` says, else the default (`PAPER_MODE`).
+
+        Args:
+            base: an `InferenceMode`, a run config (its `test_dropout` and `test_batch_norm` fields) or None.
+            test_dropout: "on", "off" or None (from `base`).
+            test_batch_norm: "image", "moving" or None (from `base`).
+        """
+        if not isinstance(base, InferenceMode):
+            base = cls(getattr(base, "test_dropout", cls.dropout), getattr(base, "test_batch_norm", cls.batch_norm))
+        return cls(base.dropout if test_dropout is None else test_dropout,
+                   base.batch_norm if test_batch_norm is None else test_batch_norm)
+
+    def describe(self) -> str:
+        """One line for logs, metadata and reports."""
+        names = {PAPER_MODE: "the pix2pix paper's protocol, the reference's test.py default",
+                 EVAL_MODE: "the reference's test.py --eval"}
+        statistics = "each image's own statistics" if self.batch_norm == "image" else "its moving statistics"
+        text = f"test-time dropout {self.dropout}, batch norm on {statistics}"
+        return f"{text} ({names[self]})" if self in names else text
+
+
+PAPER_MODE = InferenceMode()  # the default everywhere: the pix2pix paper's test protocol (reference test.py)
+EVAL_MODE = InferenceMode("off", "moving")  # the reference's test.py --eval: model.eval()

@@ -31,17 +31,19 @@ from pathlib import Path
 
 from tfgan_translate import io
 from tfgan_translate.choices import (
+    PAPER_MODE,
     Direction,
     DiscriminatorName,
     Fit,
     GanMode,
-    NoisePolicy,
     Norm,
     Objective,
     Precision,
     Preprocess,
     Quantization,
     Strategy,
+    TestBatchNorm,
+    TestDropout,
     Upsample,
     objective_terms,
 )
@@ -63,8 +65,8 @@ from tfgan_translate.options import (
 __all__ = ["CONFIG_CLASSES", "CONFIG_FILENAME", "CycleGANConfig", "Pix2PixConfig", "parse_generator_name"]
 __all__ += ["Options", "boolean", "flag_name", "names", "option", "optional_int", "override", "text_parser",
             "unwrap_optional"]
-__all__ += ["Direction", "DiscriminatorName", "Fit", "GanMode", "NoisePolicy", "Norm", "Objective", "Precision",
-            "Preprocess", "Quantization", "Strategy", "Upsample"]
+__all__ += ["Direction", "DiscriminatorName", "Fit", "GanMode", "Norm", "Objective", "Precision", "Preprocess",
+            "Quantization", "Strategy", "TestBatchNorm", "TestDropout", "Upsample"]
 # Reading a run's config back, and what a resumed run may change, are in `config_io.py` (which imports the
 # classes below); importable from here as before, on first use.
 _CONFIG_IO_NAMES = ("RESUMABLE_CHANGES", "check_resumable", "load_config", "requested_config")
@@ -157,7 +159,7 @@ class _TrainingConfig(_Config):
     ngf: int = option(64, "generator filters in the first conv", gt=0)  # and in the last
     ndf: int = option(64, "discriminator filters in the first conv", gt=0)
     norm: Norm = option("batch", "normalisation layers")  # batch (pix2pix) | instance (no affine; CycleGAN)
-    dropout: float = option(0.5, "U-Net decoder dropout (kept on at test time)", ge=0, lt=1)  # pix2pix's noise
+    dropout: float = option(0.5, "U-Net decoder dropout (at test time: --test-dropout)", ge=0, lt=1)  # pix2pix's noise
     upsample: Upsample = option("transpose", "transposed conv or resize-conv")  # resize: no checkerboard
     init_gain: float = option(0.02, "initial weights ~ N(0, init_gain)", cli=False, ge=0)
 
@@ -174,6 +176,8 @@ class _TrainingConfig(_Config):
     lr: float = option(2e-4, "Adam learning rate", gt=0)  # of every optimizer
     beta_1: float = option(0.5, "Adam beta_1", flag="--beta1", ge=0, lt=1)
     beta_2: float = option(0.999, "Adam beta_2", cli=False, ge=0, lt=1)
+    adam_epsilon: float = option(1e-8, "Adam epsilon, added to sqrt(v_hat) as torch.optim.Adam adds it",
+                                 gt=0)  # the reference's; a run saved without this field resumes with it
     seed: int = option(0, "random seed (weights, data order, jitter)")
     lr_decay_per_step: bool = option(False, "decay the lr every step, not every epoch")  # the reference: per epoch
 
@@ -191,6 +195,14 @@ class _TrainingConfig(_Config):
     sample_every: int | None = option(None, "steps between TensorBoard preview grids", gt=0)  # None: epoch ends
     checkpoint_every: int | None = option(None, "steps between extra checkpoints (epoch ends always save)", gt=0)
     keep_checkpoints: int = option(3, "epoch/step checkpoints kept besides latest", gt=0)  # latest.keras
+
+    # --- test time (`choices.InferenceMode`): what translate, evaluate and export do unless told otherwise ---
+    test_dropout: TestDropout = option(PAPER_MODE.dropout, "dropout when translate, evaluate and export run this "
+                                       "run: on (the pix2pix paper, the reference's test.py) or off "
+                                       "(deterministic, its --eval)")  # a run saved without it: on
+    test_batch_norm: TestBatchNorm = option(PAPER_MODE.batch_norm, "batch norm when translate, evaluate and export "
+                                            "run this run: each image's own statistics (the paper, the reference's "
+                                            "test.py) or the moving ones from training (its --eval)")
 
     @property
     def decay_epochs(self) -> int:

@@ -18,6 +18,11 @@ the input's size, however small (1 x 1 included):
 An image whose pass would need more memory than `memory_budget` (or any image, given `tile`) is translated in
 overlapping tiles blended without seams, with whole-image instance-norm statistics (`tfgan_translate.tiling`).
 
+A Keras generator runs as `inference_mode.inference_generator` makes it: pix2pix's dropout on or off
+(`test_dropout`) and batch norm on each image's own statistics or the moving ones (`test_batch_norm`); unset,
+the generator's run's setting (`training.run.load_run` records it), else the pix2pix paper's protocol (dropout
+on, each image's statistics). An export (`ExportedModel`) runs as it was exported.
+
 `translate_paths` (behind `translate_files` and `tfgan-translate translate`) writes OUTPUT/<stem>.png and
 never writes over a file it did not write itself:
 
@@ -47,6 +52,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.choices import DIRECTIONS, FITS, check_choice
+from tfgan_translate.inference_mode import inference_generator, is_keras_generator
 from tfgan_translate.networks import size_multiple
 from tfgan_translate.output_plan import (
     SKIP_ADVICE,  # noqa: F401  (importable from here, as before the split)
@@ -156,9 +162,22 @@ def _run(generator, batch: np.ndarray, multiple: int, tile: int | None, overlap:
                            memory_budget=budget)
 
 
+def _for_inference(generator, test_dropout: str | None, test_batch_norm: str | None, seed: int | None):
+    """The network that runs: a Keras generator's `inference_generator` copy; any other callable as it is."""
+    if is_keras_generator(generator):
+        return inference_generator(generator, test_dropout, test_batch_norm, seed=seed)
+    if (test_dropout, test_batch_norm, seed) != (None, None, None):
+        raise ValueError(f"Invalid value for argument `test_dropout`, `test_batch_norm` or `seed`. Received: "
+                         f"test_dropout={test_dropout!r}, test_batch_norm={test_batch_norm!r}, seed={seed!r} for a "
+                         f"{type(generator).__name__}. Expected None: only a Keras generator's test-time setting can "
+                         "be chosen here (an export runs as it was exported).")
+    return generator
+
+
 def translate_array(generator, image: np.ndarray, multiple: int | None = None, fit: str = "pad", *,
                     tile: int | None = None, overlap: int | None = None,
-                    memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB) -> np.ndarray:
+                    memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB, test_dropout: str | None = None,
+                    test_batch_norm: str | None = None, seed: int | None = None) -> np.ndarray:
     """Runs `generator` on one (H, W, C) image in [-1, 1] of any size, in bounded memory.
 
     Args:
@@ -177,12 +196,17 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
             estimates it); an image that needs more is tiled, in tiles no smaller than the generator's
             `minimum_size`. None: tile only with `tile`. The image is already decoded here: refusing images
             too large to decode is `translate_files`'s. Defaults to `tiling.DEFAULT_MEMORY_BUDGET_MB`.
+        test_dropout: "on", "off" or None. A Keras generator's dropout at test time (`inference_mode`); None:
+            its run's setting, else "on". Defaults to None.
+        test_batch_norm: "image", "moving" or None. Its batch norm on each image's own statistics (tiles: the
+            whole image's) or on the moving ones; None: its run's setting, else "image". Defaults to None.
+        seed: int or None. Repeatable test-time dropout masks; None: fresh noise. Defaults to None.
 
     Returns:
         (H, W, C_out) float32 array in [-1, 1].
 
     Raises:
-        ValueError: a bad `fit`, `tile`, `overlap` or `memory_budget`, or an empty image.
+        ValueError: a bad `fit`, `tile`, `overlap`, `memory_budget` or test-time setting, or an empty image.
 
     Example:
 
@@ -190,6 +214,7 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
     """
     check_choice("fit", fit, FITS)
     multiple = size_multiple(generator) if multiple is None else multiple
+    generator = _for_inference(generator, test_dropout, test_batch_norm, seed)
     smallest = minimum_size(generator, multiple)
     if tile is not None or overlap is not None:
         check_tiling(tile, overlap, multiple, minimum=smallest)
@@ -213,7 +238,8 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
 def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fit: str = "pad", aligned: bool = False,
                     direction: str = "AtoB", tile: int | None = None, overlap: int | None = None,
                     memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB, skip_bad_files: bool = False,
-                    overwrite: bool = False) -> Translated:
+                    overwrite: bool = False, test_dropout: str | None = None, test_batch_norm: str | None = None,
+                    seed: int | None = None) -> Translated:
     """Translates one image file or every image in a folder; writes OUTPUT_DIR/<stem>.png (see `translate_paths`).
 
     Args:
@@ -232,6 +258,8 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
         skip_bad_files: bool. Skip and count unreadable images, and images too large for `memory_budget`,
             instead of stopping. Defaults to False.
         overwrite: bool. Replace files at the output names that `translate` did not write. Defaults to False.
+        test_dropout, test_batch_norm, seed: how the generator runs at test time, as `translate_array`
+            (None: the generator's run's setting, else dropout on and each image's own statistics).
 
     Returns:
         `Translated`: the written paths, in input order (a list), with what was skipped and renamed.
@@ -241,6 +269,7 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
     >>> written = translate_files(generator, "photos/", "translated/", tile=512)  # doctest: +SKIP
     """
     multiple = size_multiple(generator)
+    generator = _for_inference(generator, test_dropout, test_batch_norm, seed)  # checked before any file is read
     if tile is not None or overlap is not None:
         check_tiling(tile, overlap, multiple, minimum=minimum_size(generator, multiple))
     _check_budget(memory_budget)

@@ -17,7 +17,9 @@
    the tile pass then normalises with those, fixed, so every tile agrees. When the whole image does not fit the
    memory budget, the first pass sees it downscaled (area average) to the largest size that fits: the
    statistics of the whole scene, slightly smoothed (high-frequency detail lost in the downscale lowers the
-   variance of the first layers a little). Batch norm at inference uses its moving statistics: the same for every
+   variance of the first layers a little). Batch norm on each image's own statistics (the pix2pix paper's test
+   protocol, `inference_mode.ImageStatisticsNormalization`) is instance norm with batch norm's scale and offset,
+   and gets the whole image's statistics the same way; batch norm on its moving statistics is the same for every
    tile already. The generator itself is not modified: the passes run on clones sharing its layers.
 
 **Memory** (`tfgan_translate.tiling_plan`, whose names are importable here too): `activation_bytes` estimates
@@ -106,7 +108,7 @@ class _PooledInstanceNormalization(InstanceNormalization):
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_statistics", statistics)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):  # `mask`: a batch norm's call argument, in its place
         x = ops.cast(inputs, "float32")
         mean = ops.mean(x, axis=(0, 1, 2))
         variance = ops.mean(ops.square(x - mean), axis=(0, 1, 2))
@@ -126,7 +128,7 @@ class _PooledInstanceNormalization(InstanceNormalization):
 class _FixedInstanceNormalization(_PooledInstanceNormalization):
     """Instance norm with given per-channel statistics (those `_PooledInstanceNormalization` stored)."""
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         return self._normalise(ops.cast(inputs, "float32"), *self._statistics)
 
 
@@ -139,7 +141,7 @@ class _Tiler:
 
     def __init__(self, generator):
         self.generator = generator
-        norms = [layer for layer in getattr(generator, "layers", ()) if type(layer) is InstanceNormalization]
+        norms = [layer for layer in getattr(generator, "layers", ()) if _normalises_per_image(layer)]
         self.pool = None
         if not isinstance(generator, keras.Model):
             self.whole = self.tile = lambda batch: np.asarray(generator(batch, training=False))
@@ -154,13 +156,18 @@ class _Tiler:
 
     def _clone(self, cls, statistics):
         def clone_layer(layer):
-            if type(layer) is not InstanceNormalization:
+            if not _normalises_per_image(layer):
                 return layer  # shared: the same object and weights
             return cls(layer, statistics[layer.name], **layer.get_config())
 
         channels = self.generator.input_shape[-1]
         return keras.models.clone_model(self.generator, input_tensors=keras.Input((None, None, channels)),
                                         clone_function=clone_layer)
+
+
+def _normalises_per_image(layer) -> bool:
+    """Instance norm, or batch norm on each image's statistics (a subclass): the layers given whole-image statistics."""
+    return isinstance(layer, InstanceNormalization) and not isinstance(layer, _PooledInstanceNormalization)
 
 
 def _compiled(model: keras.Model):

@@ -84,6 +84,23 @@ def _named_minimum(netG: str) -> int | None:
 
 
 _MINIMUM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PLANNED_AS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a clone -> weak reference to its model
+
+
+def plan_like(clone: keras.Model, model: keras.Model) -> None:
+    """Records that `clone` runs `model`'s layers (a clone sharing them, with the same shapes): its smallest input
+    and its memory are `model`'s. The estimates walk each layer's input and output, which for a shared layer
+    belong to the graph it was first called in (`inference_mode.inference_generator`'s copies)."""
+    _PLANNED_AS[clone] = weakref.ref(model)
+
+
+def _planned(generator):
+    """The model whose layers stand for `generator`'s in the estimates (`plan_like`), else `generator`."""
+    try:
+        model = _PLANNED_AS.get(generator)
+    except TypeError:  # not weakly referenceable: no record
+        return generator
+    return generator if model is None or model() is None else model()
 
 
 def minimum_size(generator, multiple: int | None = None) -> int:
@@ -104,6 +121,7 @@ def minimum_size(generator, multiple: int | None = None) -> int:
     (8, 32)
     """
     multiple = size_multiple(generator) if multiple is None else int(multiple)
+    generator = _planned(generator)
     if isinstance(generator, keras.Model) and getattr(generator, "inputs", None):
         key = (multiple,)
         cached = _MINIMUM.setdefault(generator, {})
@@ -193,6 +211,7 @@ def activation_bytes(generator, height: int, width: int) -> int | None:
 
     >>> activation_bytes(ResNetGenerator(n_blocks=9), 1024, 1024) / 2**20  # about 1050 MiB  # doctest: +SKIP
     """
+    generator = _planned(generator)
     if not isinstance(generator, keras.Model) or not hasattr(generator, "inputs") or not generator.inputs:
         return None
     if generator not in _BYTES_PER_PIXEL:
@@ -295,4 +314,4 @@ def check_tiling(tile, overlap, multiple: int, label: str = "generator", minimum
 
 __all__ = ["DEFAULT_MEMORY_BUDGET_MB", "IMAGE_BYTES_PER_VALUE", "MIB", "TOO_LARGE", "activation_bytes",
            "check_tiling", "default_overlap", "image_bytes", "image_too_large", "minimum_size",
-           "plan_tile", "statistics_size", "tile_starts"]
+           "plan_like", "plan_tile", "statistics_size", "tile_starts"]

@@ -115,7 +115,8 @@ def _cmd_export(o: cmd.ExportOptions, args) -> int:
     logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
     both = not (o.saved_model or o.tflite)  # neither flag: both
     result = export_generator(o.run, o.out, direction=o.direction, saved_model=o.saved_model or both,
-                              tflite=o.tflite or both, quantize=list(o.quantize), noise=o.noise,
+                              tflite=o.tflite or both, quantize=list(o.quantize), test_dropout=o.test_dropout,
+                              test_batch_norm=o.test_batch_norm,
                               representative_data=o.representative_data, representative_count=o.representative_count,
                               image_size=o.image_size, dynamic_size=o.dynamic_size, subpixel=not o.keep_transpose_conv)
     print(result.summary())
@@ -132,16 +133,17 @@ def _cmd_evaluate(o: cmd.EvaluateOptions, args) -> int:
         result = evaluate_folders(o.pred, o.truth, channels=o.channels, **common)
     else:
         result = evaluate_run(o.checkpoint or o.model, o.data, kind="checkpoint" if o.checkpoint else "model",
-                              split=o.split, size=o.size, fit=o.fit, **common)
+                              split=o.split, size=o.size, fit=o.fit, test_dropout=o.test_dropout,
+                              test_batch_norm=o.test_batch_norm, **common)
     print(result.summary())
     return 0
 
 
 def _cmd_import(o: cmd.ImportOptions, args) -> int:
-    from tfgan_translate.reference import import_into_run
+    from tfgan_translate.reference import import_reference
 
-    result = import_into_run(o.out, source=o.source, pretrained=o.pretrained, epoch=o.epoch, overwrite=o.overwrite,
-                             **o.architecture())
+    result = import_reference(o.source or o.pretrained, o.out, epoch=o.epoch, overwrite=o.overwrite,
+                              **o.architecture())
     print(result.summary())
     return 0
 

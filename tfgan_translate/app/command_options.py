@@ -22,9 +22,17 @@ import dataclasses
 import typing
 from pathlib import Path
 
-from tfgan_translate.choices import Direction, DiscriminatorName, Fit, NoisePolicy, Norm, Quantization
+from tfgan_translate.choices import Direction, DiscriminatorName, Fit, Norm, Quantization, TestBatchNorm, TestDropout
 from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.options import Options, option
+
+# translate, evaluate and export take the same test-time flags (`choices.InferenceMode`); unset: the run's setting.
+_TEST_DROPOUT = ("pix2pix's dropout at test time: on (the pix2pix paper; the reference's test.py) or off "
+                 "(deterministic; its --eval); default: the run's test_dropout (on unless set)")
+_TEST_BATCH_NORM = ("batch norm at test time: each image's own statistics (the pix2pix paper; the reference's "
+                    "test.py) or the moving ones from training (its --eval); default: the run's test_batch_norm "
+                    "(image unless set)")
+_OF_AN_EXPORT = "; with --model, the export's own (another is refused)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +86,8 @@ class TranslateOptions(Options):
                                   switch=True)
     overwrite: bool = option(False, "replace files at the output names that translate did not write (its own "
                                      "earlier outputs are always replaced)", switch=True)
+    test_dropout: TestDropout | None = option(None, _TEST_DROPOUT + _OF_AN_EXPORT)
+    test_batch_norm: TestBatchNorm | None = option(None, _TEST_BATCH_NORM + _OF_AN_EXPORT)
 
     def _validate(self) -> None:
         if self.tile is not None and self.overlap is not None and self.overlap >= self.tile:
@@ -108,8 +118,9 @@ class ExportOptions(Options):
     representative_data: str | None = option(None, "folder of input images for int8 calibration and the parity "
                                                    "check (default: the run's training data)", metavar="DIR")
     representative_count: int = option(32, "calibration images at most", gt=0)
-    noise: NoisePolicy = option("off", "test-time dropout: off = deterministic; on = pix2pix's noise kept at "
-                                       "inference")
+    test_dropout: TestDropout | None = option(None, _TEST_DROPOUT + "; on: new noise on every run, no parity "
+                                                                   "figures")
+    test_batch_norm: TestBatchNorm | None = option(None, _TEST_BATCH_NORM)
     image_size: int | None = option(None, "fixed .tflite input size (default: the run's training size)", gt=0)
     dynamic_size: bool = option(False, "convert the .tflite with a dynamic height and width instead of a fixed "
                                        "size", switch=True)
@@ -158,9 +169,14 @@ class EvaluateOptions(Options):
                                               "machines", metavar="PATH")
     kid_subsets: int = option(100, "KID subsets", gt=0)
     kid_subset_size: int = option(1000, "images per KID subset at most", gt=1)
+    test_dropout: TestDropout | None = option(None, _TEST_DROPOUT + _OF_AN_EXPORT)
+    test_batch_norm: TestBatchNorm | None = option(None, _TEST_BATCH_NORM + _OF_AN_EXPORT)
 
     def _validate(self) -> None:
         source = "--pred" if self.pred else "--checkpoint" if self.checkpoint else "--model"
+        if self.pred and (self.test_dropout or self.test_batch_norm):
+            raise ValueError("--test-dropout and --test-batch-norm choose how --checkpoint RUN runs; --pred DIR "
+                             "holds translations already made.")
         if self.pred and (not self.truth or self.data):
             raise ValueError("--pred DIR needs --truth DIR (the ground truth, matched by file name) and no --data.")
         if not self.pred and (not self.data or self.truth):
@@ -170,12 +186,13 @@ class EvaluateOptions(Options):
 
 @dataclasses.dataclass(frozen=True)
 class ImportOptions(Options):
-    """`tfgan-translate import`: the PyTorch reference's checkpoints as a run folder (`reference.import_into_run`)."""
+    """`tfgan-translate import`: the PyTorch reference's checkpoints as a run folder (`reference.import_reference`)."""
 
     cli_help = "import the PyTorch reference's generators (a .pth file, a checkpoint folder or a pretrained name)"
     cli_description = ("Write a run folder (config.json, checkpoints/latest.keras, imported.json) from the PyTorch "
-                       "reference (pytorch-CycleGAN-and-pix2pix): one generator's .pth file (give the flags of the run "
-                       "that wrote it), a whole checkpoints/NAME/ folder (its options file gives them), or one of "
+                       "reference (pytorch-CycleGAN-and-pix2pix): one generator's .pth file (its tensors give the "
+                       "architecture; the flags override it), a whole checkpoints/NAME/ folder (its options file "
+                       "gives it), or one of "
                        "its 23 pretrained models (--pretrained NAME, downloaded once into a cache). translate, "
                        "export, evaluate and train --resume accept the result. Nothing in the files is executed: "
                        "the reader accepts only tensors.")
@@ -188,8 +205,9 @@ class ImportOptions(Options):
     overwrite: bool = option(False, "write into a folder that holds files (replaces config.json, imported.json "
                                     "and checkpoints/latest.keras; deletes nothing)", switch=True)
     epoch: str = option("latest", "with a checkpoint folder: which epoch's files")
-    netG: str | None = option(None, "with a .pth file: the reference's --netG (unet_256, resnet_9blocks, ...)")
-    norm: Norm | None = option(None, "with a .pth file: the reference's --norm")
+    netG: str | None = option(None, "with a .pth file: the reference's --netG (unet_256, resnet_9blocks, ...; "
+                                    "default: read from the file)")
+    norm: Norm | None = option(None, "with a .pth file: the reference's --norm (default: read from the file)")
     dropout: float | None = option(None, "generator dropout (default: read from a ResNet file; 0.5 for a U-Net, "
                                          "0 for --no_dropout runs)", ge=0, lt=1)
     ngf: int | None = option(None, "generator filters in the first conv (default: 64)", gt=0)
@@ -202,11 +220,16 @@ class ImportOptions(Options):
     n_layers_D: int | None = option(None, "the reference's --n_layers_D (default: 3)", gt=0)
     ndf: int | None = option(None, "discriminator filters in the first conv (default: 64)", gt=0)
 
+    def _validate(self) -> None:
+        if (self.source is None) == (self.pretrained is None):
+            raise ValueError("Invalid arguments: pass a checkpoint (a .pth file or a reference checkpoints/NAME/ "
+                             f"folder) or --pretrained NAME, not {'both' if self.source is not None else 'neither'}.")
+
     def architecture(self) -> dict:
-        """The architecture flags, for `reference.import_into_run` (None: not given)."""
+        """The architecture flags given, for `reference.import_reference`."""
         names = ("netG", "norm", "dropout", "ngf", "input_channels", "output_channels", "direction",
                  "discriminator", "netD", "n_layers_D", "ndf")
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 @dataclasses.dataclass(frozen=True)

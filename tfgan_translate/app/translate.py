@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tfgan_translate.choices import InferenceMode
 from tfgan_translate.inference import Translated, generator_for, plan_outputs, translate_files
 
 
 def translate_command(options) -> Translated:
     """`tfgan-translate translate`: a run's generator (`--checkpoint`) or an export (`--model`) over the input.
+
+    A run's generator runs in the test-time mode of `--test-dropout` / `--test-batch-norm`, else the run's
+    (`choices.InferenceMode`); an export as it was exported (asking for another mode is refused).
 
     The input and output are checked (`plan_outputs`) before the model is loaded, so a refused output folder
     or a bad image fails at once; `--memory-budget` refuses an image too large to decode there already (by
@@ -22,8 +26,8 @@ def translate_command(options) -> Translated:
         `Translated` (its `summary()` is what the command prints).
 
     Raises:
-        ValueError: a `--direction` the model cannot translate, a `--checkpoint` without its run folder, and
-            the errors of `translate_paths`.
+        ValueError: a `--direction` the model cannot translate, a `--checkpoint` without its run folder, a
+            test-time mode an export was not exported with, and the errors of `translate_paths`.
 
     Example:
 
@@ -48,14 +52,16 @@ def translate_command(options) -> Translated:
         if o.direction is not None and exported is not None and o.direction != exported:
             raise ValueError(f"Invalid value for `--direction`: {o.direction}. {o.model} translates {exported}; "
                              "export the other direction (`tfgan-translate export RUN --direction ...`) to use it.")
+        model.check_inference_mode(o.test_dropout, o.test_batch_norm)
         return translate_files_with_export(model, o.input, o.output, **common)
     config, model = load_run(o.checkpoint)
     if config is None:
         raise ValueError("Invalid value for `--checkpoint`: translate needs a run folder (with config.json) "
                          "to know the run's direction.")
     direction = o.direction or config.direction
+    mode = InferenceMode.of(config, o.test_dropout, o.test_batch_norm)
     return translate_files(generator_for(model, direction, config.direction), o.input, o.output, direction=direction,
-                           **common)
+                           test_dropout=mode.dropout, test_batch_norm=mode.batch_norm, **common)
 
 
 __all__ = ["translate_command"]

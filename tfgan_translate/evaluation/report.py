@@ -200,7 +200,7 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
 
     mean = result.mean
     lines = [f"# {title}", ""]
-    for key in ("pred", "truth", "checkpoint", "model", "data"):
+    for key in ("pred", "truth", "checkpoint", "model", "data", "test_dropout", "test_batch_norm"):
         if key in result.info:
             lines.append(f"- {key}: `{result.info[key]}`")
     lines += [f"- images: {len(result.per_image)}"]

@@ -4,7 +4,9 @@
 EXPORT`) as a function: it checks the output paths, opens the run (its generator, size rule, channels and
 direction) or the export (its metadata.json), checks every file of the `split` of `data` (`split_pairs`),
 translates it (`translate_pairs`), scores the translations against the split's targets with
-`evaluate_folders`, and writes the JSON and the report on request.
+`evaluate_folders`, and writes the JSON and the report on request. A run's generator runs in the test-time mode
+asked for (`test_dropout`, `test_batch_norm`), else the run's (`choices.InferenceMode`); an export as it was
+exported (asking for another mode is refused).
 
 Example:
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfgan_translate.choices import FITS, check_choice
+from tfgan_translate.choices import FITS, InferenceMode, check_choice
 from tfgan_translate.evaluation.evaluate import (
     EvaluationResult,
     evaluate_folders,
@@ -55,26 +57,37 @@ def source_kind(source: str | Path) -> str:
     return "model" if is_export else "checkpoint"
 
 
-def _run_translator(checkpoint: str | Path, fit: str) -> _Translator:
+def _run_translator(checkpoint: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> _Translator:
     from tfgan_translate.inference import generator_for, translate_array
+    from tfgan_translate.inference_mode import inference_generator
     from tfgan_translate.training.run import load_run
 
     config, model = load_run(checkpoint)
     if config is None:
         raise ValueError("Invalid value for `--checkpoint`: evaluate needs a run folder (with config.json) for the "
                          "generator's direction, size rule and channels.")
-    generator = generator_for(model, None, config.direction)
+    mode = InferenceMode.of(config, test_dropout, test_batch_norm)
+    generator = inference_generator(generator_for(model, None, config.direction), mode.dropout, mode.batch_norm,
+                                    seed=seed)  # made once: the same copy (and compiled call) for every image
     return _Translator(lambda image: translate_array(generator, image, fit=fit),
                        "A" if config.direction == "AtoB" else "B", config.input_channels, config.output_channels,
-                       {"checkpoint": str(checkpoint), "direction": config.direction})
+                       {"checkpoint": str(checkpoint), "direction": config.direction,
+                        "test_dropout": mode.dropout, "test_batch_norm": mode.batch_norm})
 
 
-def _export_translator(model: str | Path, fit: str) -> _Translator:
+def _export_translator(model: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> _Translator:
     from tfgan_translate.export import load_export
 
     exported = load_export(model)
+    exported.check_inference_mode(test_dropout, test_batch_norm)
+    if seed is not None:
+        raise ValueError(f"Invalid value for argument `seed`. Received: seed={seed!r}. Expected None for an export: "
+                         "its test-time dropout draws fresh noise.")
+    mode = exported.inference_mode
+    info = {"model": str(model)} if mode is None else {"model": str(model), "test_dropout": mode.dropout,
+                                                       "test_batch_norm": mode.batch_norm}
     return _Translator(lambda image: exported.translate_array(image, fit=fit), exported.input_domain,
-                       exported.input_channels, exported.output_channels or 3, {"model": str(model)})
+                       exported.input_channels, exported.output_channels or 3, info)
 
 
 def evaluate_run(
@@ -93,6 +106,9 @@ def evaluate_run(
     feature_weights="imagenet",
     extractor=None,
     skip_bad_files: bool = False,
+    test_dropout: str | None = None,
+    test_batch_norm: str | None = None,
+    seed: int | None = None,
     **kwargs,
 ) -> EvaluationResult:
     """Translates the `split` of a paired data set with a run (or an export) and scores the translations.
@@ -119,10 +135,17 @@ def evaluate_run(
         skip_bad_files: bool. Leave out the pairs of the split with an unreadable file (listed in
             ``info["skipped"]``, the JSON, the report and the summary) instead of stopping at the first.
             Every file is checked before the first is translated either way. Defaults to False.
+        test_dropout: "on", "off" or None. A run's dropout at test time (`choices.InferenceMode`); None: the
+            run's `test_dropout`. An export runs as it was exported: another value is refused. Defaults to None.
+        test_batch_norm: "image", "moving" or None. A run's batch norm on each image's own statistics or the
+            moving ones; None: the run's `test_batch_norm`. An export, as `test_dropout`. Defaults to None.
+        seed: int or None. A run's test-time dropout masks repeatable (`inference_mode.InferenceDropout`), so two
+            evaluations agree; None: fresh noise. Defaults to None.
         **kwargs: forwarded to `evaluate_pairs` (kid_subsets, kid_subset_size, feature_batch, seed).
 
     Returns:
-        EvaluationResult; `info` names the source, the run's direction (for a run), data, split and size.
+        EvaluationResult; `info` names the source, the run's direction (for a run), the test-time mode, data,
+        split and size.
 
     Raises:
         FileNotFoundError: `source` or `data` is missing, or the run has no checkpoint.
@@ -139,10 +162,12 @@ def evaluate_run(
     """
     check_choice("fit", fit, FITS)
     check_choice("kind", kind, typing.get_args(SourceKind))
+    InferenceMode.of(None, test_dropout, test_batch_norm)  # valid values, before any work
     check_output_paths(json_path, report_dir, translations=True)  # before any work
     extractor = feature_extractor(kid, fid, feature_weights, extractor)  # before translating: fail fast
     kind = source_kind(source) if kind == "auto" else kind
-    translator = (_run_translator if kind == "checkpoint" else _export_translator)(source, fit)
+    translator = (_run_translator if kind == "checkpoint" else _export_translator)(source, fit, test_dropout,
+                                                                                   test_batch_norm, seed)
     pairs, skipped = split_pairs(data, split, translator.input_domain, skip_bad_files)
     with tempfile.TemporaryDirectory(prefix="tfgan-evaluate-") as scratch:
         folders = translate_pairs(translator.translate, pairs, Path(report_dir) if report_dir else Path(scratch),

@@ -5,7 +5,7 @@
 - `generator_for(model, direction)`: the generator of a Pix2Pix / CycleGAN to export.
 - `load_export(path)`: an exported .tflite or SavedModel as a callable, for `translate --model`.
 
-One concept per file: `generator` (selection, noise policy, size rule),
+One concept per file: `generator` (selection, the test-time mode, size rule),
 `padding` (in-graph mirror padding), `savedmodel`, `tflite`, `representative`
 (calibration images), `parity`, `metadata`, `folder` (what an export folder holds: the user's
 files kept, stale staging removed), `exporter` (the steps in order), `runtime` (using an export).
@@ -18,7 +18,7 @@ Example:
 ['generator_float16.tflite', 'generator_float32.tflite', 'generator_int8.tflite', 'metadata.json', 'saved_model']
 """
 
-from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES
+from tfgan_translate.choices import DIRECTIONS, TEST_BATCH_NORMS, TEST_DROPOUTS
 from tfgan_translate.export.exporter import (
     EXPORTS_ROOT,
     SAVED_MODEL_DIR,
@@ -46,9 +46,10 @@ __all__ = [
     "FLOAT_SIGNATURE",
     "IMAGE_SIGNATURE",
     "METADATA_FILENAME",
-    "NOISE_POLICIES",
     "QUANTIZATIONS",
     "SAVED_MODEL_DIR",
+    "TEST_BATCH_NORMS",
+    "TEST_DROPOUTS",
     "ExportResult",
     "ExportedModel",
     "TFLiteRunner",

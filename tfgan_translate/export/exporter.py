@@ -5,15 +5,16 @@ An export folder::
     OUT/
       saved_model/               TensorFlow SavedModel: serving_default (float) and translate_image (uint8)
       generator_float32.tflite   TFLite, builtin ops only (also _float16, _int8 when asked)
-      metadata.json              model, channels, normalisation, size rule, noise policy, training config,
+      metadata.json              model, channels, normalisation, size rule, test-time mode, training config,
                                  versions, parity figures measured at export, the files written (written last)
       anything else              the user's (notes, samples): kept when the folder is exported again
 
 What `export_generator` does:
 
 1. Load the model (run folder or .keras file) and pick the generator of the direction.
-2. Make the inference copy: float32, dynamic input size, the noise policy applied
-   (the trained model is left as it is); batch norm runs on its moving statistics.
+2. Make the inference copy: float32, dynamic input size, in the test-time mode (`choices.InferenceMode`:
+   dropout on or off, batch norm on each image's statistics or the moving ones; the run's unless given);
+   the trained model is left as it is.
 3. Gather representative images (int8 calibration, parity check).
 4. In a staging folder beside OUT: write the SavedModel, convert the .tflite
    files, measure parity against the Keras copy, write metadata.json (which
@@ -40,7 +41,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tfgan_translate.choices import NOISE_POLICIES, check_choice
+from tfgan_translate.choices import InferenceMode
 from tfgan_translate.export import parity, representative, savedmodel, tflite_graph
 from tfgan_translate.export import (
     tflite as tflite_module,  # `tflite` is an argument of export_generator
@@ -68,6 +69,7 @@ from tfgan_translate.export.metadata import (
     versions,
     write_metadata,
 )
+from tfgan_translate.inference_mode import inference_mode_of
 from tfgan_translate.io import PIXEL_SCALE, staged_folder
 
 log = logging.getLogger("tfgan_translate")
@@ -167,7 +169,8 @@ def export_generator(
     quantize=("none",),
     representative_data: str | Path | np.ndarray | None = None,
     representative_count: int = 32,
-    noise: str = "off",
+    test_dropout: str | None = None,
+    test_batch_norm: str | None = None,
     image_size: int | tuple[int, int] | None = None,
     dynamic_size: bool = False,
     subpixel: bool = True,
@@ -196,9 +199,13 @@ def export_generator(
             for int8 calibration and the parity check. Defaults to the run's
             training data.
         representative_count: int. At most this many calibration images. Defaults to 32.
-        noise: str. Test-time noise policy: "off" (deterministic: pix2pix's
-            dropout disabled) or "on" (dropout kept at inference, as in the
-            paper; RANDOM_UNIFORM in TFLite). Defaults to "off".
+        test_dropout: "on", "off" or None. pix2pix's dropout in the export:
+            "on" (the paper's noise, new on every run; RANDOM_UNIFORM in
+            TFLite; parity is then not measured) or "off" (deterministic).
+            None: the run's `test_dropout`, else "on". Defaults to None.
+        test_batch_norm: "image", "moving" or None. Batch norm on each image's
+            own statistics (the paper) or on the moving ones. None: the run's
+            `test_batch_norm`, else "image". Defaults to None.
         image_size: int, (height, width) or None. Input size of the .tflite
             files. Defaults to the training image size. The SavedModel takes
             any size either way.
@@ -228,7 +235,7 @@ def export_generator(
     # 1. Arguments and the generator.
     if not (saved_model or tflite):
         raise ValueError("Nothing to export: `saved_model` and `tflite` are both False.")
-    check_choice("noise", noise, NOISE_POLICIES)
+    InferenceMode.of(None, test_dropout, test_batch_norm)  # checked before anything is loaded
     quantize = tflite_module.check_quantizations(quantize) if tflite else ()
     if isinstance(representative_count, bool) or not isinstance(representative_count, int) or representative_count < 1:
         raise ValueError(f"Invalid value for argument `representative_count`. Received: "
@@ -251,8 +258,11 @@ def export_generator(
     size = _image_size(image_size, config, generator, multiple, netG)
     c_in, c_out = int(generator.input_shape[-1]), int(generator.output_shape[-1])
 
-    # 2. The inference copy with the noise policy.
-    copy = inference_copy(generator, noise)
+    # 2. The inference copy in the test-time mode: the one asked for, else the run's.
+    mode = InferenceMode.of(config if config is not None else inference_mode_of(generator), test_dropout,
+                            test_batch_norm)
+    copy = inference_copy(generator, mode.dropout, mode.batch_norm)
+    dropout = noise_layers(generator)
 
     # 3. Representative images.
     calibration, rep_source = _representative(config, representative_data, representative_count, kind, direction,
@@ -272,10 +282,10 @@ def export_generator(
                 (staging / tflite_module.FILE_NAMES[name]).write_bytes(content)
                 files[name] = content
             log.info("TFLite written: %s", ", ".join(tflite_module.FILE_NAMES[n] for n in flatbuffers))
-        figures = _measure_parity(copy, staging, saved_model, files, calibration[:PARITY_IMAGES], noise)
+        random = bool(dropout) and mode.dropout == "on"
+        figures = _measure_parity(copy, staging, saved_model, files, calibration[:PARITY_IMAGES], random)
         figures["images"] = {"count": int(min(len(calibration), PARITY_IMAGES)), "size": list(size),
                              "source": rep_source}
-        dropout = noise_layers(generator)
         metadata = {
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "source": source,
@@ -288,11 +298,11 @@ def export_generator(
                        "denormalisation": f"pixel = round((y + 1) * {PIXEL_SCALE}), clipped to [0, 255]"},
             "size_rule": {"multiple": multiple,
                           "description": f"height and width must be multiples of {multiple}"},
-            "noise": {"policy": noise, "dropout_layers": len(dropout),
-                      "rates": sorted({layer.rate for layer in dropout}),
-                      "description": ("deterministic: test-time dropout disabled" if noise == "off" else
-                                      "stochastic: pix2pix's dropout stays on at inference (new noise each run)")},
-            "batch_norm": "moving statistics (training=False)",
+            "inference": {"test_dropout": mode.dropout, "test_batch_norm": mode.batch_norm,
+                          "dropout_layers": len(dropout), "rates": sorted({layer.rate for layer in dropout}),
+                          "batch_norm_layers": sum(isinstance(layer, keras.layers.BatchNormalization)
+                                                   for layer in generator.layers),
+                          "random": random, "description": mode.describe()},
             "saved_model": ({"path": SAVED_MODEL_DIR,
                              "signatures": savedmodel.signatures_description(multiple, c_in, c_out)}
                             if saved_model else None),
@@ -353,10 +363,11 @@ def _representative(config, folder, count, kind, direction, size, c_in, c_out, n
     return representative.synthetic_images(PARITY_IMAGES, size, c_in), "built-in synthetic label maps"
 
 
-def _measure_parity(copy, staging: Path, saved_model: bool, flatbuffers: dict, images: np.ndarray, noise: str):
+def _measure_parity(copy, staging: Path, saved_model: bool, flatbuffers: dict, images: np.ndarray, random: bool):
     """Max abs diff and PSNR of each written model against the Keras copy on `images`."""
-    if noise == "on":
-        return {"skipped": "noise policy 'on': outputs are random by design; export with noise='off' to compare"}
+    if random:
+        return {"skipped": "test-time dropout on: outputs are random by design; export with --test-dropout off "
+                           "(test_dropout='off') to compare"}
     import tensorflow as tf
 
     reference = np.asarray(copy(images, training=False))

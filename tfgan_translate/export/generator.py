@@ -4,8 +4,9 @@
   `tfgan_translate.inference`): Pix2Pix has one generator (`.generator`); a
   CycleGAN has G (`.generator_g`, the trained direction) and F
   (`.generator_f`, the other way); a bare generator `keras.Model` is itself.
-- `inference_copy(generator, noise)`: a clone with the test-time noise policy
-  applied, float32 everywhere and a dynamic `(None, None, C)` input, so that the
+- `inference_copy(generator, test_dropout, test_batch_norm)`: a clone running in
+  the test-time mode (`choices.InferenceMode`, `tfgan_translate.inference_mode`),
+  float32 everywhere and with a dynamic `(None, None, C)` input, so that the
   trained model is never modified and one copy serves every image size.
 - `size_rule(generator)`: the generator's name and what height and width must be a multiple of.
 """
@@ -13,12 +14,11 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
-from keras import ops
 
-from tfgan_translate.choices import DIRECTIONS, NOISE_POLICIES, check_choice
+from tfgan_translate.choices import DIRECTIONS, TEST_BATCH_NORMS, TEST_DROPOUTS
 from tfgan_translate.inference import generator_for
-from tfgan_translate.networks import NoiseDropout, WinogradConv2D, size_multiple
+from tfgan_translate.inference_mode import inference_generator
+from tfgan_translate.networks import NoiseDropout, size_multiple
 
 
 def model_kind(model) -> str:
@@ -35,60 +35,26 @@ def noise_layers(generator: keras.Model) -> list[NoiseDropout]:
     return [layer for layer in generator.layers if isinstance(layer, NoiseDropout) and layer.rate > 0]
 
 
-class _UnseededNoiseDropout(NoiseDropout):
-    """`NoiseDropout` whose random op carries no seed: every load of an export draws its own noise.
-
-    `tf.random.uniform` takes its op seed from TensorFlow's global seed when one
-    is set (e.g. by `keras.utils.set_random_seed` before training), and a
-    seeded op makes each freshly loaded SavedModel or TFLite interpreter repeat
-    the same noise sequence. The raw op with seed = seed2 = 0 is seeded from the
-    system at run time in TensorFlow and in TFLite's RANDOM_UNIFORM kernel.
-    """
-
-    def call(self, inputs, training=None):
-        if self.rate == 0.0 or not (bool(training) or self.at_inference):
-            return inputs
-        noise = tf.raw_ops.RandomUniform(shape=tf.shape(inputs), dtype=tf.float32, seed=0, seed2=0)
-        keep = ops.cast(noise >= self.rate, inputs.dtype)
-        return inputs * keep * ops.cast(1.0 / (1.0 - self.rate), inputs.dtype)
-
-
-def inference_copy(generator: keras.Model, noise: str = "off") -> keras.Model:
-    """A float32 clone of `generator`, with a dynamic input size, for export.
+def inference_copy(generator: keras.Model, test_dropout: str | None = None,
+                   test_batch_norm: str | None = None) -> keras.Model:
+    """The float32 network an export holds: `inference_mode.inference_generator(..., float32=True)`.
 
     Args:
         generator: keras.Model. A functional generator; it is not modified.
-        noise: str. "off": every `NoiseDropout` is an identity (deterministic
-            output); "on": they drop units at inference too (pix2pix's
-            test-time noise; exported as TFLite's builtin RANDOM_UNIFORM).
-            Defaults to "off".
+        test_dropout: "on", "off" or None. pix2pix's dropout in the export: "on" draws new noise on every
+            run (TFLite's builtin RANDOM_UNIFORM); "off" is deterministic. None: the generator's run's
+            setting (`training.run.load_run` records it), else "on". Defaults to None.
+        test_batch_norm: "image", "moving" or None. Batch norm on each image's own statistics (builtin MEAN,
+            SQUARED_DIFFERENCE, RSQRT ops) or on its moving ones. None: the run's setting, else "image".
+            Defaults to None.
 
     Returns:
-        A functional keras.Model with the same weights, input `(None, None, None, C)`,
-        every layer in float32 (a mixed-precision generator exports as float32)
-        and `WinogradConv2D` layers as plain convolutions (the runtimes that
-        load the files pick their own convolution algorithms).
-        Batch norm uses its moving statistics when called with `training=False`,
-        as the exporters do.
+        A functional keras.Model with a snapshot of the weights, input `(None, None, None, C)` and every
+        layer in float32 (a mixed-precision generator exports as float32), rebuilt from each layer's
+        config, so without the training speed-ups of `tfgan_translate.accelerate` (the runtimes pick their
+        own kernels).
     """
-    check_choice("noise", noise, NOISE_POLICIES)
-
-    def clone_layer(layer):
-        config = layer.get_config()
-        if "dtype" in config:
-            config["dtype"] = "float32"
-        if isinstance(layer, WinogradConv2D):
-            config["winograd"] = False  # plain CONV_2D ops for the serving runtimes
-        if isinstance(layer, NoiseDropout):
-            config["at_inference"] = noise == "on"
-            return _UnseededNoiseDropout.from_config(config)
-        return layer.__class__.from_config(config)
-
-    channels = generator.input_shape[-1]
-    copy = keras.models.clone_model(generator, input_tensors=keras.Input((None, None, channels), name="image"),
-                                    clone_function=clone_layer)
-    copy.set_weights(generator.get_weights())
-    return copy
+    return inference_generator(generator, test_dropout, test_batch_norm, float32=True)
 
 
 def size_rule(generator: keras.Model) -> tuple[str, int]:
@@ -104,7 +70,8 @@ def size_rule(generator: keras.Model) -> tuple[str, int]:
 
 __all__ = [
     "DIRECTIONS",
-    "NOISE_POLICIES",
+    "TEST_BATCH_NORMS",
+    "TEST_DROPOUTS",
     "generator_for",
     "inference_copy",
     "model_kind",

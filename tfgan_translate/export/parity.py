@@ -4,7 +4,7 @@ Figures on images in [-1, 1]: the largest absolute difference, and the PSNR
 (dB) of the exported output against the Keras output with both mapped to
 [0, 1] (the convention of the models' `val_psnr`). Export aims (checked by the
 tests): SavedModel max abs diff <= 1e-5, TFLite float32 <= 1e-4, float16 PSNR
->= 50 dB, int8 PSNR >= 30 dB, all with the deterministic noise policy.
+>= 50 dB, int8 PSNR >= 30 dB, all with test-time dropout off (deterministic outputs).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfgan_translate.choices import FITS, check_choice
+from tfgan_translate.choices import FITS, InferenceMode, check_choice
 from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
@@ -49,6 +49,7 @@ class ExportedModel:
         multiple: int. The size rule (height and width multiples of it).
         image_size: (height, width) of a fixed-size .tflite, else None.
         input_domain: "A" or "B": the half of an aligned A|B image the generator takes.
+        inference_mode: `InferenceMode` or None. How it runs at test time, fixed at export (None: no metadata).
     """
 
     def __init__(self, path: Path, fmt: str, metadata: dict | None, num_threads: int | None = None):
@@ -75,6 +76,28 @@ class ExportedModel:
                     raise ValueError(f"No metadata.json beside the dynamic-size model {path}: it gives the "
                                      "generator's size rule.")
                 self.multiple = int(np.gcd(*self.image_size))
+
+    @property
+    def inference_mode(self) -> InferenceMode | None:
+        """metadata.json's test-time mode; an export written before the setting: its noise policy, moving statistics."""
+        meta = self.metadata or {}
+        if "inference" in meta:
+            return InferenceMode(meta["inference"]["test_dropout"], meta["inference"]["test_batch_norm"])
+        if "noise" in meta:
+            return InferenceMode(meta["noise"].get("policy", "off"), "moving")
+        return None
+
+    def check_inference_mode(self, test_dropout: str | None = None, test_batch_norm: str | None = None) -> None:
+        """Raises ValueError when a test-time setting asked for (not None) is not the one this export runs."""
+        InferenceMode.of(None, test_dropout, test_batch_norm)  # valid values first
+        mode = self.inference_mode
+        for name, asked, exported in (("test_dropout", test_dropout, mode and mode.dropout),
+                                      ("test_batch_norm", test_batch_norm, mode and mode.batch_norm)):
+            if asked is not None and asked != exported:
+                flag = "--" + name.replace("_", "-")
+                has = f"was exported with {flag} {exported}" if mode else "has no metadata.json saying how it runs"
+                raise ValueError(f"Invalid value for `{flag}`. Received: {name}={asked!r}. {self.path} {has}: an "
+                                 f"export runs as it was exported; export the run again with {flag} {asked}.")
 
     def __call__(self, batch, training: bool = False) -> np.ndarray:
         batch = np.asarray(batch, np.float32)
@@ -130,11 +153,14 @@ class ExportedModel:
                              f"{self.image_size[0]}x{self.image_size[1]}; tiles are square.")
         check_tiling(tile, overlap, self.multiple, label="export")
         norm = ((self.metadata or {}).get("training_config") or {}).get("norm")
-        if norm == "instance" and not self._warned_tiles:
+        mode = self.inference_mode
+        per_image = norm == "instance" or (norm == "batch" and mode is not None and mode.batch_norm == "image")
+        if per_image and not self._warned_tiles:
             self._warned_tiles = True
-            log.warning("%s normalises each tile by its own statistics (instance norm runs inside the export): "
-                        "colours may differ from tile to tile. translate --checkpoint RUN tiles with the whole "
-                        "image's statistics.", self.path)
+            log.warning("%s normalises each tile by its own statistics (%s runs inside the export): colours may "
+                        "differ from tile to tile. translate --checkpoint RUN tiles with the whole image's "
+                        "statistics.", self.path, "instance norm" if norm == "instance" else "batch norm on each "
+                        "image's statistics")
 
 
 def load_export(path: str | Path, num_threads: int | None = None) -> ExportedModel:

@@ -7,9 +7,9 @@
   mirror-pad bottom and right to the size multiple (`padding.pad_to_multiple`),
   run the generator, crop back, scale to [0, 255] and round.
 
-Both run the generator with `training=False` (batch norm on its moving
-statistics); the noise policy is whatever the `NoiseDropout` layers of the
-given generator say (see `generator.inference_copy`). The folder loads with
+Both run the given generator, an inference copy in its test-time mode
+(dropout on or off, batch norm on each image's statistics or the moving ones:
+see `generator.inference_copy`), with `training=False`. The folder loads with
 plain TensorFlow: ``tf.saved_model.load(path).signatures["translate_image"]``.
 """
 

@@ -61,8 +61,8 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
     """Converts `generator` to one TFLite flatbuffer per quantization.
 
     Args:
-        generator: keras.Model. The inference copy to convert (float32, noise
-            policy applied; see `generator.inference_copy`).
+        generator: keras.Model. The inference copy to convert (float32, in
+            its test-time mode; see `generator.inference_copy`).
         quantize: str or sequence of str from `QUANTIZATIONS`. Defaults to ("none",).
         image_size: (height, width) of the fixed input, or None for a dynamic
             height and width (batch 1 either way).

@@ -219,6 +219,28 @@ class CycleGAN(TranslationGAN):
         return cls(**deserialize_networks(config, "generator_g", "generator_f", "discriminator_a",
                                           "discriminator_b"))
 
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """An uncompiled CycleGAN around the PyTorch reference's generators, with fresh discriminators.
+
+        A preset name gives G (A is its input domain) and, where the reference publishes it, F (horse2zebra's
+        zebra2horse: the same dataset, the other way; else a fresh one); a reference CycleGAN `checkpoints/NAME/`
+        folder gives all four networks and the options as the config.
+
+        Args:
+            preset: str or path-like. A preset name ("horse2zebra"; see `tfgan_translate.reference.preset_names()`),
+                downloaded once into a cache; a generator's `.pth` file (G); or a reference run folder.
+            **kwargs: `epoch` (with a folder), `cache_dir` (with a name) and `CycleGANConfig` fields.
+
+        Example:
+
+        >>> model = CycleGAN.from_preset("horse2zebra")  # doctest: +SKIP
+        >>> zebras, horses = model.translate(horses, "AtoB"), model.translate(zebras, "BtoA")  # doctest: +SKIP
+        """
+        from tfgan_translate.reference.loader import build
+
+        return build(preset, cyclegan_from_config, model="cyclegan", **kwargs).model
+
 
 def cyclegan_from_config(config) -> CycleGAN:
     """Builds the four networks and the CycleGAN model that a `CycleGANConfig` describes (uncompiled)."""

@@ -195,6 +195,27 @@ class Pix2Pix(TranslationGAN):
     def from_config(cls, config):
         return cls(**deserialize_networks(config, "generator", "discriminator"))
 
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """An uncompiled Pix2Pix around the PyTorch reference's generator, with a fresh discriminator.
+
+        Args:
+            preset: str or path-like. A preset name ("pix2pix_facades_label2photo"; see
+                `tfgan_translate.reference.preset_names()`), downloaded once into a cache; a generator's `.pth`
+                file; or a reference pix2pix `checkpoints/NAME/` folder (G and D, the options as the config).
+            **kwargs: `epoch` (with a folder), `cache_dir` (with a name), `discriminator` (with a file: the run's
+                `net_D.pth`) and `Pix2PixConfig` fields (objective, lambda_l1, netD, ...).
+
+        Example:
+
+        >>> model = Pix2Pix.from_preset("pix2pix_facades_label2photo")  # doctest: +SKIP
+        >>> model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),  # doctest: +SKIP
+        ...               d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        """
+        from tfgan_translate.reference.loader import build
+
+        return build(preset, pix2pix_from_config, model="pix2pix", **kwargs).model
+
 
 def pix2pix_from_config(config) -> Pix2Pix:
     """Builds the networks and the Pix2Pix model that a `Pix2PixConfig` describes (uncompiled)."""

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from tfgan_translate.choices import DISCRIMINATORS, NORMS, UPSAMPLES, check_choice
 from tfgan_translate.config import parse_generator_name
+from tfgan_translate.networks.base import walk_layers
 from tfgan_translate.networks.layers import (
-    FusedBatchNormalization,
     InstanceNormalization,
     NoiseDropout,
     ReflectionPadding2D,
@@ -40,7 +40,6 @@ from tfgan_translate.networks.patch_gan import (
 )
 from tfgan_translate.networks.resnet import ResNetGenerator, resnet_generator
 from tfgan_translate.networks.unet import UNetGenerator, unet_dropout_levels, unet_generator
-from tfgan_translate.networks.winograd import WinogradConv2D, set_winograd, winograd_conv2d
 
 # The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
@@ -189,14 +188,12 @@ __all__ = [
     "NORMS",
     "PATCH_KINDS",
     "UPSAMPLES",
-    "FusedBatchNormalization",
     "InstanceNormalization",
     "NoiseDropout",
     "PatchGANDiscriminator",
     "ReflectionPadding2D",
     "ResNetGenerator",
     "UNetGenerator",
-    "WinogradConv2D",
     "build_discriminator",
     "build_generator",
     "check_choice",
@@ -208,9 +205,8 @@ __all__ = [
     "patch_output_size",
     "patch_receptive_field",
     "resnet_generator",
-    "set_winograd",
     "size_multiple",
     "unet_dropout_levels",
     "unet_generator",
-    "winograd_conv2d",
+    "walk_layers",
 ]

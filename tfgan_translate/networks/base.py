@@ -1,9 +1,8 @@
-"""What the network classes share: their hyperparameters as their config, and per-layer switches kept.
+"""What the network classes share: their hyperparameters as their config, and a walk over their layers.
 
-A network's constructor arguments are its config (`CONFIG_KEYS`), so a saved network rebuilds itself.
-Two switches live on single layers and can be flipped after building: `NoiseDropout.at_inference`
-(pix2pix's test-time noise) and `WinogradConv2D.winograd` (the CPU kernel). Flipped ones are saved as
-`layer_settings` ({layer name: {attribute: value}}) and applied again when the network is rebuilt.
+A network's constructor arguments are its config (`CONFIG_KEYS`), so a saved network rebuilds itself. It is
+built from stock Keras layers and this package's architectural ones (`layers.py`); speed-ups
+(`tfgan_translate.accelerate`) are applied to a built network and never appear in its config.
 """
 
 from __future__ import annotations
@@ -11,11 +10,20 @@ from __future__ import annotations
 import keras
 
 from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
-from tfgan_translate.networks.layers import NoiseDropout, check_positive, check_rate
-from tfgan_translate.networks.winograd import WinogradConv2D
+from tfgan_translate.networks.layers import check_positive, check_rate
 
-# Layer attributes that may change after building, with the value every layer is built with.
-_SWITCHES = ((NoiseDropout, "at_inference", True), (WinogradConv2D, "winograd", True))
+
+def walk_layers(layer):
+    """Every layer inside `layer`, depth first, through the public `layers` attribute of models.
+
+    Example:
+
+    >>> [type(x).__name__ for x in walk_layers(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))]
+    ['Dense']
+    """
+    for child in getattr(layer, "layers", ()):
+        yield child
+        yield from walk_layers(child)
 
 
 def check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain) -> None:
@@ -32,37 +40,15 @@ def check_generator_arguments(input_channels, output_channels, ngf, norm, dropou
 class Network(keras.Model):
     """Base of `UNetGenerator`, `ResNetGenerator` and `PatchGANDiscriminator` (functional models).
 
-    Subclasses build their graph, call `super().__init__(inputs=..., outputs=..., name=..., **kwargs)`,
-    set one attribute per name in `CONFIG_KEYS`, then call `self._apply_layer_settings(layer_settings)`.
+    Subclasses build their graph, call `super().__init__(inputs=..., outputs=..., name=..., **kwargs)`, then
+    set one attribute per name in `CONFIG_KEYS`.
     """
 
     CONFIG_KEYS: tuple[str, ...] = ()
 
-    def _apply_layer_settings(self, layer_settings: dict | None) -> None:
-        layers = {layer.name: layer for layer in self.layers}
-        for name, values in (layer_settings or {}).items():
-            if name not in layers:
-                raise ValueError(f"Invalid value for argument `layer_settings`: {type(self).__name__} has no layer "
-                                 f"{name!r}.")
-            for attribute, value in values.items():
-                if not any(isinstance(layers[name], cls) and attribute == attr for cls, attr, _ in _SWITCHES):
-                    raise ValueError(f"Invalid value for argument `layer_settings`: {attribute!r} of layer {name!r} "
-                                     "is not a switch that may be set.")
-                setattr(layers[name], attribute, value)
-
-    def layer_settings(self) -> dict:
-        """The switches that differ from how the layers were built: {layer name: {attribute: value}}."""
-        settings = {}
-        for layer in self.layers:
-            for cls, attribute, built_with in _SWITCHES:
-                if isinstance(layer, cls) and getattr(layer, attribute) != built_with:
-                    settings.setdefault(layer.name, {})[attribute] = getattr(layer, attribute)
-        return settings
-
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable}
         config.update({key: getattr(self, key) for key in self.CONFIG_KEYS})
-        config["layer_settings"] = self.layer_settings()
         config["dtype_policy"] = self.compute_policy
         return config
 
@@ -75,6 +61,7 @@ class Network(keras.Model):
     def from_config(cls, config: dict):
         """Rebuilds the network under the dtype policy it was saved with (a mixed-precision run stays one)."""
         config = dict(config)
+        config.pop("layer_settings", None)  # saved before the speed-ups left the networks; nothing to keep
         policy = config.pop("dtype_policy", None)
         previous = keras.mixed_precision.global_policy()
         if policy is not None:

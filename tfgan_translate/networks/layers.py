@@ -44,70 +44,17 @@ def conv_init(gain: float = 0.02) -> keras.initializers.Initializer:
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class FusedBatchNormalization(layers.BatchNormalization):
-    """`keras.layers.BatchNormalization` that trains with TensorFlow's fused kernel.
-
-    Keras computes training-mode batch norm from separate ops (moments, then
-    scale and shift), and their gradients are more element-wise passes over
-    every feature map. TensorFlow's `FusedBatchNormV3` and its gradient do
-    each in one kernel. The results are the same up to float rounding: the
-    output is normalised with the biased batch variance, and the moving
-    variance is updated with the biased variance as in Keras. The fused
-    kernel returns the unbiased variance, so it is rescaled by (n - 1) / n.
-
-    The fused path runs for 4-D channels-last inputs in training mode.
-    Synchronised (cross-replica) statistics, masks, renormalisation,
-    inference and other backends use Keras' own computation. Arguments are
-    those of `keras.layers.BatchNormalization`.
-
-    Example:
-
-    >>> bn = FusedBatchNormalization(momentum=0.9, epsilon=1e-5)
-    >>> y = bn(keras.random.normal((2, 8, 8, 3)), training=True)  # per-channel mean 0, variance 1
-
-    Reference: Ioffe & Szegedy 2015, "Batch Normalization".
-    """
-
-    def _fused(self, inputs, training, mask) -> bool:
-        return (bool(training) and self.trainable and mask is None and not self.synchronized and not self.renorm
-                and len(inputs.shape) == 4 and self.axis in (-1, 3) and self.center and self.scale
-                and keras.backend.backend() == "tensorflow")
-
-    def call(self, inputs, training=None, mask=None):
-        if not self._fused(inputs, training, mask):
-            return super().call(inputs, training=training, mask=mask)
-        x = ops.cast(inputs, "float32")  # statistics in float32, as Keras computes them under mixed precision
-        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-            x, ops.cast(self.gamma, "float32"), ops.cast(self.beta, "float32"), epsilon=self.epsilon,
-            is_training=True, data_format="NHWC")
-        count = ops.cast(ops.prod(ops.shape(x)[:3]), "float32")
-        # unbiased -> biased; one value per channel has a biased variance of 0 (the kernel's would be n / 0)
-        variance = ops.where(count > 1.0, variance * (count - 1.0) / ops.maximum(count, 1.0), 0.0)
-        momentum = self.momentum
-        self.moving_mean.assign(self.moving_mean * momentum + ops.cast(mean, self.moving_mean.dtype) * (1 - momentum))
-        self.moving_variance.assign(self.moving_variance * momentum
-                                    + ops.cast(variance, self.moving_variance.dtype) * (1 - momentum))
-        return ops.cast(y, self.compute_dtype)
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
 class InstanceNormalization(layers.GroupNormalization):
     """Instance normalisation: each channel of each sample normalised over H, W.
 
     A `GroupNormalization` with one group per channel. By default it has no
     learned scale or offset, like the reference's `InstanceNorm2d(affine=False)`.
-    The statistics are computed in float32 even under mixed precision.
-
-    How it computes (the same result up to float rounding), for 4-D
-    channels-last inputs:
-
-    - training, one sample per batch (CycleGAN's batch 1): TensorFlow's fused
-      batch-norm kernel, which for one sample *is* instance norm; it and its
-      gradient are one kernel each instead of a dozen element-wise passes
-      (the ResNet generator's training step ran 7 % faster);
-    - otherwise: the mean and variance over height and width of the 4-D
-      tensor. These ops convert to builtin TFLite MEAN / SQUARED_DIFFERENCE /
-      RSQRT ops that XNNPACK runs, unlike GroupNormalization's 5-D reshape.
+    The statistics are computed in float32 even under mixed precision. For
+    4-D channels-last inputs they are the mean and variance over height and
+    width of the 4-D tensor: ops that convert to builtin TFLite MEAN /
+    SQUARED_DIFFERENCE / RSQRT ops that XNNPACK runs, unlike
+    GroupNormalization's 5-D reshape. (In training, `tfgan_translate.accelerate`
+    runs batches of one sample through TensorFlow's fused batch-norm kernel.)
 
     Args:
         epsilon: float. Added to the variance. Defaults to `1e-5` (PyTorch's value).
@@ -144,15 +91,9 @@ class InstanceNormalization(layers.GroupNormalization):
         if len(inputs.shape) != 4 or self.axis not in (-1, 3):
             return super().call(inputs)
         x = ops.cast(inputs, "float32")
-        if training and inputs.shape[0] == 1 and keras.backend.backend() == "tensorflow":
-            channels = x.shape[-1]
-            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, tf.ones([channels]), tf.zeros([channels]), epsilon=self.epsilon, is_training=True,
-                data_format="NHWC")
-        else:
-            mean = ops.mean(x, axis=(1, 2), keepdims=True)
-            variance = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
-            y = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        variance = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
+        y = (x - mean) * ops.rsqrt(variance + self.epsilon)
         if self.scale:
             y = y * ops.cast(self.gamma, "float32")
         if self.center:
@@ -171,10 +112,9 @@ def normalization(norm: str, name: str | None = None, init_gain: float = 0.02,
 
     Args:
         norm: str. One of `"batch"`, `"instance"`, `"none"`.
-            - `"batch"`: `FusedBatchNormalization(momentum=0.9, epsilon=1e-5)`
-              (Keras' BatchNormalization with a fused training kernel), the
-              equivalent of PyTorch's `BatchNorm2d` (momentum 0.1 there), with
-              scale ~ N(1, init_gain) and zero offset.
+            - `"batch"`: `keras.layers.BatchNormalization(momentum=0.9,
+              epsilon=1e-5)`, the equivalent of PyTorch's `BatchNorm2d`
+              (momentum 0.1 there), with scale ~ N(1, init_gain) and zero offset.
             - `"instance"`: `InstanceNormalization()` without learned affine.
             - `"none"`: returns `None`; callers skip the layer.
         name: str or None. Layer name. Defaults to `None` (automatic).
@@ -198,7 +138,7 @@ def normalization(norm: str, name: str | None = None, init_gain: float = 0.02,
     """
     check_choice("norm", norm, NORMS)
     if norm == "batch":
-        return FusedBatchNormalization(
+        return layers.BatchNormalization(
             momentum=0.9,
             epsilon=1e-5,
             gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=init_gain),
@@ -273,13 +213,14 @@ class NoiseDropout(layers.Layer):
     mean is preserved. In training the mask comes from a stateless generator
     keyed by a saved counter (`tfgan_translate.rng`), so a resumed run draws the
     same masks as an uninterrupted one. At inference it comes from
-    `tf.random.uniform`, which converts to TFLite's builtin RANDOM_UNIFORM op
-    (Keras `Dropout` forced on would need Flex ops), so an exported generator
-    stays stochastic.
+    `tf.random.uniform`.
 
-    `at_inference` is a plain attribute: set it to False before tracing (e.g.
-    before `export`) for a deterministic network. A function already traced
-    (such as the one `predict` caches) keeps the value it was traced with.
+    `at_inference` is a plain attribute: set it to False before tracing for a
+    deterministic network. A function already traced (such as the one `predict`
+    caches) keeps the value it was traced with. translate, evaluate and export do
+    not call this layer at test time: they run `inference_mode.inference_generator`'s
+    copy, where it is an `InferenceDropout` (the test-time dropout on; TFLite's
+    builtin RANDOM_UNIFORM in an export) or an identity (off).
 
     Args:
         rate: float. Fraction of the units dropped, in `[0, 1)`.

@@ -13,7 +13,6 @@ from tfgan_translate.networks.layers import (
     normalization,
     spatial_shape,
 )
-from tfgan_translate.networks.winograd import WinogradConv2D
 
 PATCH_KINDS = ("n_layers", "pixel")
 
@@ -63,10 +62,10 @@ class PatchGANDiscriminator(Network):
 
     Convolutions followed by a norm have biases only when `norm` is not
     "batch"; the first conv (and for "n_layers" the last) always has one, like
-    the reference. They are `WinogradConv2D` layers: the 4x4 stride-1 one
-    before the logits (ndf * 8 filters on ndf * 4 channels, 63 % of the
-    70x70 PatchGAN's multiply-adds) runs as Winograd F(3x3, 4x4) on CPU.
-    There is no sigmoid: the losses take logits.
+    the reference. There is no sigmoid: the losses take logits. (In
+    training on CPU, `tfgan_translate.accelerate` runs the 4x4 stride-1 conv
+    before the logits, 63 % of the 70x70 PatchGAN's multiply-adds, as
+    Winograd F(3x3, 4x4).)
 
     Args:
         input_channels: int. Channels of the judged image `y`. Defaults to `3`.
@@ -85,8 +84,6 @@ class PatchGANDiscriminator(Network):
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
         name: str. Model name. Defaults to `"patch_discriminator"`.
-        layer_settings: dict or None. Switches flipped after building, {layer name: {attribute: value}}
-            (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`); saved in the config. Defaults to `None`.
         **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
 
     Attributes:
@@ -136,7 +133,6 @@ class PatchGANDiscriminator(Network):
         init_gain: float = 0.02,
         sync_batch_norm: bool = False,
         name: str = "patch_discriminator",
-        layer_settings: dict | None = None,
         **kwargs,
     ):
         check_positive("input_channels", input_channels)
@@ -161,7 +157,7 @@ class PatchGANDiscriminator(Network):
         def conv(x, filters, kernel, strides, layer_name, bias, **conv_kwargs):
             if kernel > 1:
                 x = layers.ZeroPadding2D(1, name=f"{layer_name}_pad")(x)
-            return WinogradConv2D(
+            return layers.Conv2D(
                 filters, kernel, strides=strides, padding="valid", use_bias=bias,
                 kernel_initializer=conv_init(init_gain), name=layer_name, **conv_kwargs,
             )(x)
@@ -200,7 +196,6 @@ class PatchGANDiscriminator(Network):
         self.image_size = None if height is None and width is None else [height, width]
         self.init_gain = init_gain
         self.sync_batch_norm = sync_batch_norm
-        self._apply_layer_settings(layer_settings)
 
     @property
     def receptive_field(self) -> int:
@@ -217,7 +212,6 @@ class PatchGANDiscriminator(Network):
     def output_size(self, size: int) -> int:
         """Logits per side for an input side `size` (256 -> 30 for the 70x70 PatchGAN)."""
         return size if self.kind == "pixel" else patch_output_size(size, self.n_layers)
-
 
 
 def patch_discriminator(**kwargs) -> PatchGANDiscriminator:

@@ -15,7 +15,6 @@ from tfgan_translate.networks.layers import (
     normalization,
     spatial_shape,
 )
-from tfgan_translate.networks.winograd import WinogradConv2D
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -31,10 +30,9 @@ class ResNetGenerator(Network):
     3x3 stride 2 and aligned like PyTorch's `padding=1, output_padding=1`
     (a valid transposed conv cropped by one row and column at the start).
     Convolutions have biases only when `norm` is not "batch"; the last one
-    always has one. They are `WinogradConv2D` layers: `Conv2D` with the same
-    weights, whose 3x3 stride-1 ones (the residual blocks', 88 % of the
-    network's multiply-adds) run as Winograd F(4x4, 3x3) on CPU, about 2x
-    faster in training.
+    always has one. (In training on CPU, `tfgan_translate.accelerate` runs
+    the residual blocks' 3x3 convs, 88 % of the network's multiply-adds, as
+    Winograd F(4x4, 3x3), about 2x faster.)
 
     Args:
         n_blocks: int. Number of residual blocks, >= 0. 9 is
@@ -58,8 +56,6 @@ class ResNetGenerator(Network):
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
         name: str. Model name. Defaults to `"resnet_generator"`.
-        layer_settings: dict or None. Switches flipped after building, {layer name: {attribute: value}}
-            (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`); saved in the config. Defaults to `None`.
         **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
 
     Attributes:
@@ -109,7 +105,6 @@ class ResNetGenerator(Network):
         init_gain: float = 0.02,
         sync_batch_norm: bool = False,
         name: str = "resnet_generator",
-        layer_settings: dict | None = None,
         **kwargs,
     ):
         check_positive("n_blocks", n_blocks, minimum=0)
@@ -120,7 +115,7 @@ class ResNetGenerator(Network):
         use_bias = norm != "batch"
 
         def conv(x, filters, kernel, layer_name, strides=1, bias=use_bias):
-            return WinogradConv2D(
+            return layers.Conv2D(
                 filters, kernel, strides=strides, padding="valid", use_bias=bias,
                 kernel_initializer=conv_init(init_gain), name=layer_name,
             )(x)
@@ -159,7 +154,7 @@ class ResNetGenerator(Network):
                 x = layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
             else:
                 x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
-                x = WinogradConv2D(
+                x = layers.Conv2D(
                     filters, 3, padding="same", use_bias=use_bias,
                     kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
                 )(x)
@@ -181,7 +176,6 @@ class ResNetGenerator(Network):
         self.image_size = None if height is None and width is None else [height, width]
         self.init_gain = init_gain
         self.sync_batch_norm = sync_batch_norm
-        self._apply_layer_settings(layer_settings)
 
     @property
     def size_multiple(self) -> int:
@@ -193,6 +187,29 @@ class ResNetGenerator(Network):
         """The reference implementation's `--netG` name: "resnet_9blocks" for 9 blocks."""
         return f"resnet_{self.n_blocks}blocks"
 
+    @classmethod
+    def from_preset(cls, preset, **kwargs) -> ResNetGenerator:
+        """This generator with the PyTorch reference's weights, as keras-hub's `from_preset` builds a model.
+
+        Args:
+            preset: str or path-like. A preset name of the CycleGAN family (`tfgan_translate.reference.preset_names()`),
+                downloaded once into a cache; a `.pth` file, whose tensors give the architecture; or a reference
+                `checkpoints/NAME/` folder (its G or G_A file).
+            **kwargs: `epoch` (with a folder), `cache_dir` (with a name) and constructor arguments (`image_size`,
+                `name`, `dropout`, ...), which with a file override what it says.
+
+        Raises:
+            ValueError: an unknown name, or one of another family (the line names the class that loads it).
+            CheckpointError: the file does not fit `kwargs` (each differing tensor listed).
+            DownloadError: offline: one line naming the address and how to pass a local file instead.
+
+        Example:
+
+        >>> g = ResNetGenerator.from_preset("horse2zebra")  # doctest: +SKIP
+        """
+        from tfgan_translate.reference.loader import load_network
+
+        return load_network(cls, preset, **kwargs)
 
 
 def resnet_generator(n_blocks: int = 9, **kwargs) -> ResNetGenerator:

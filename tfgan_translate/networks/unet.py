@@ -65,8 +65,6 @@ class UNetGenerator(Network):
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
         name: str. Model name. Defaults to `"unet_generator"`.
-        layer_settings: dict or None. Switches flipped after building, {layer name: {attribute: value}}
-            (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`); saved in the config. Defaults to `None`.
         **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
 
     Attributes:
@@ -116,7 +114,6 @@ class UNetGenerator(Network):
         init_gain: float = 0.02,
         sync_batch_norm: bool = False,
         name: str = "unet_generator",
-        layer_settings: dict | None = None,
         **kwargs,
     ):
         check_positive("depth", depth, minimum=2)
@@ -187,7 +184,6 @@ class UNetGenerator(Network):
         self.image_size = None if height is None and width is None else [height, width]
         self.init_gain = init_gain
         self.sync_batch_norm = sync_batch_norm
-        self._apply_layer_settings(layer_settings)
 
     @property
     def size_multiple(self) -> int:
@@ -199,6 +195,29 @@ class UNetGenerator(Network):
         """The reference implementation's `--netG` name: "unet_256" for depth 8."""
         return f"unet_{2 ** self.depth}"
 
+    @classmethod
+    def from_preset(cls, preset, **kwargs) -> UNetGenerator:
+        """This generator with the PyTorch reference's weights, as keras-hub's `from_preset` builds a model.
+
+        Args:
+            preset: str or path-like. A preset name of the pix2pix family (`tfgan_translate.reference.preset_names()`),
+                downloaded once into a cache; a `.pth` file, whose tensors give the architecture; or a reference
+                `checkpoints/NAME/` folder (its G or G_A file).
+            **kwargs: `epoch` (with a folder), `cache_dir` (with a name) and constructor arguments (`image_size`,
+                `name`, `dropout`, ...), which with a file override what it says.
+
+        Raises:
+            ValueError: an unknown name, or one of another family (the line names the class that loads it).
+            CheckpointError: the file does not fit `kwargs` (each differing tensor listed).
+            DownloadError: offline: one line naming the address and how to pass a local file instead.
+
+        Example:
+
+        >>> g = UNetGenerator.from_preset("pix2pix_facades_label2photo")  # doctest: +SKIP
+        """
+        from tfgan_translate.reference.loader import load_network
+
+        return load_network(cls, preset, **kwargs)
 
 
 def unet_generator(depth: int = 8, **kwargs) -> UNetGenerator:

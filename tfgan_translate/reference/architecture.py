@@ -33,6 +33,7 @@ import re
 import keras
 import numpy as np
 
+from tfgan_translate.networks.base import walk_layers
 from tfgan_translate.reference.errors import CheckpointError
 from tfgan_translate.reference.layouts import unet_prefix
 
@@ -74,7 +75,7 @@ class ReferenceArchitecture:
     old_instance_stats: bool = False
 
     def kwargs(self) -> dict:
-        """Keyword arguments for `load_generator` / `load_discriminator` that fit this file.
+        """The reference's arguments (netG, ... / netD, ...) that fit this file.
 
         A U-Net's dropout cannot be read from a file and is left out (the loaders then use
         the reference's default, on); a discriminator's channels all go to `input_channels`
@@ -172,8 +173,8 @@ def infer_architecture(state_dict: dict) -> ReferenceArchitecture:
             `read_state_dict` returns or `torch.nn.Module.state_dict()` gives.
 
     Returns:
-        A `ReferenceArchitecture`. Its `kwargs()` are arguments for `load_generator` /
-        `load_discriminator`. It tells the family and size (U-Net depth, ResNet blocks,
+        A `ReferenceArchitecture`. Its `kwargs()` are the reference's arguments that fit the
+        file. It tells the family and size (U-Net depth, ResNet blocks,
         PatchGAN layers), ngf / ndf, the channels, the norm and a ResNet's dropout; it
         cannot tell a U-Net's dropout (`dropout=None`), a discriminator's condition /
         image split, or the training image size.
@@ -187,7 +188,7 @@ def infer_architecture(state_dict: dict) -> ReferenceArchitecture:
     >>> arch = infer_architecture(read_state_dict(path))  # doctest: +SKIP
     >>> arch.describe()  # doctest: +SKIP
     'resnet_9blocks generator, ngf 64, 3 -> 3 channels, instance norm, no dropout'
-    >>> g = load_generator(path, **arch.kwargs())  # doctest: +SKIP
+    >>> g = ResNetGenerator.from_preset(path)  # doctest: +SKIP
 
     Reference: the module trees of ResnetGenerator, UnetGenerator, NLayerDiscriminator and
     PixelDiscriminator in junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py.
@@ -205,8 +206,8 @@ def architecture_from_args(args: dict) -> ReferenceArchitecture:
     """The reference architecture that loader arguments describe, without building the network.
 
     Args:
-        args: dict. `load_generator` arguments (netG, norm, ngf, input_channels, output_channels, dropout) or
-            `load_discriminator` arguments (netD, n_layers_D, norm, ndf, input_channels, condition_channels).
+        args: dict. A generator's arguments (netG, norm, ngf, input_channels, output_channels, dropout) or
+            a discriminator's (netD, n_layers_D, norm, ndf, input_channels, condition_channels).
     """
     if "netG" in args:
         dropout = bool(args.get("dropout")) if str(args["netG"]).startswith("resnet_") else None
@@ -229,18 +230,18 @@ def _first_keys(state_dict: dict, n: int = 6) -> str:
 
 
 def _layer_names(network: keras.Model) -> set[str]:
-    return {layer.name for layer in network._flatten_layers(include_self=False, recursive=True)}
+    return {layer.name for layer in walk_layers(network)}
 
 
 def _find_layer(network: keras.Model, name: str):
-    for layer in network._flatten_layers(include_self=False, recursive=True):
+    for layer in walk_layers(network):
         if layer.name == name:
             return layer
     return None
 
 
 def _network_norm(network: keras.Model) -> str:
-    for layer in network._flatten_layers(include_self=False, recursive=True):
+    for layer in walk_layers(network):
         if layer.name.endswith("_norm"):
             return "batch" if isinstance(layer, keras.layers.BatchNormalization) else "instance"
     return "none"
@@ -294,8 +295,9 @@ def _discriminator_architecture(network: keras.Model) -> ReferenceArchitecture:
 def _differences(asked: ReferenceArchitecture, found: ReferenceArchitecture, args: dict) -> list[str]:
     """Sentences that name each way the file differs from what the arguments ask for."""
     if asked.kind != found.kind:
-        loader = "load_generator" if found.kind == "generator" else "load_discriminator"
-        return [f"this file holds a {found.kind} ({found.net}); load it with `{loader}`"]
+        loader = "UNetGenerator" if found.net.startswith("unet") else "ResNetGenerator" if found.kind == "generator" \
+            else "PatchGANDiscriminator"
+        return [f"this file holds a {found.kind} ({found.net}); load it with `{loader}.from_preset`"]
     hints = []
     fam_a, fam_f = asked.net.partition("_")[0], found.net.partition("_")[0]
     if asked.kind == "generator":

@@ -30,7 +30,7 @@ def state_dict_from_network(network: keras.Model) -> dict:
 
     Returns:
         A dict from the reference's keys to float32 numpy arrays in PyTorch's layouts (no
-        `num_batches_tracked`), which `load_generator` / `load_discriminator` read back exactly.
+        `num_batches_tracked`), which `from_preset` reads back exactly.
 
     Raises:
         ValueError: `network` is not a network of this package.

@@ -31,12 +31,9 @@ Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 
 from __future__ import annotations
 
-import os
-
 import keras
 import numpy as np
 
-from tfgan_translate.networks import build_discriminator, build_generator, resnet_generator
 from tfgan_translate.reference.architecture import (
     ReferenceArchitecture,
     _differences,
@@ -51,7 +48,7 @@ from tfgan_translate.reference.architecture import (
     infer_architecture,
 )
 from tfgan_translate.reference.layouts import _Slot, _slots
-from tfgan_translate.reference.pth import CheckpointError, read_state_dict
+from tfgan_translate.reference.pth import CheckpointError
 
 _LIST_LIMIT = 12  # keys listed per kind of problem in an error; the rest are counted
 
@@ -112,7 +109,7 @@ def check_state_dict(state_dict: dict, args: dict, source: str = "the state dict
 
     Args:
         state_dict: dict. Key -> array, as `read_state_dict` returns.
-        args: dict. `load_generator` or `load_discriminator` arguments (see `architecture_from_args`).
+        args: dict. A network's arguments in the reference's terms (see `architecture_from_args`).
         source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
 
     Raises:
@@ -165,18 +162,6 @@ def _assign(network: keras.Model, state_dict: dict, slots: list[_Slot]) -> None:
              if id(w) not in assigned and np.issubdtype(np.dtype(w.dtype), np.floating)]
     if unset:
         raise RuntimeError(f"The mapping left Keras weights of {network.name!r} unset: {unset}.")
-
-
-def _source_dict(source) -> tuple[dict, str]:
-    """(the state dict, what to call it in errors) for a `.pth` path or a dict."""
-    if isinstance(source, dict):
-        return source, "the state dict"
-    if isinstance(source, (str, os.PathLike)):
-        return read_state_dict(source), f"{os.fspath(source)!r}"
-    raise ValueError(
-        f"Invalid value for argument `source`. Received: source of type {type(source).__name__}. "
-        "Expected a path to a .pth file or a dict of arrays."
-    )
 
 
 def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict",
@@ -265,121 +250,9 @@ def assign_discriminator_weights(network: keras.Model, state_dict: dict, *, sour
     return network
 
 
-def load_generator(source, *, netG: str, norm: str, dropout: float | None = None, ngf: int = 64,
-                   input_channels: int = 3, output_channels: int = 3, upsample: str = "transpose") -> keras.Model:
-    """Builds generator `netG` and loads a reference checkpoint (`<epoch>_net_G.pth`) into it.
-
-    The arguments are the reference's options (`--netG`, `--norm`, `--ngf`, `--input_nc`,
-    `--output_nc`, `--no_dropout`), as written in the run's `train_opt.txt`. The file is
-    checked against them before any weight is set. Dropout layers are this package's
-    `NoiseDropout(at_inference=True)`, on at test time as in pix2pix; for the reference's
-    eval-mode output (dropout off) take `tfgan_translate.export.generator.inference_copy(g,
-    noise="off")`.
-
-    Args:
-        source: str, os.PathLike or dict. A `.pth` file (read with `read_state_dict`) or a
-            state dict (key -> array).
-        netG: str. "unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks", or any
-            unet_<2**depth> / resnet_<n>blocks (resnet_0blocks included).
-        norm: str. "batch", "instance" or "none": the reference's `--norm`.
-        dropout: float or None. Dropout rate; 0 builds no dropout layers. None takes what the
-            file shows for a ResNet (0.5 if its blocks have dropout, else 0) and 0.5 for a
-            U-Net (the reference's default; a U-Net file does not show it). Defaults to `None`.
-        ngf: int. Filters of the first convolution. Defaults to `64`.
-        input_channels: int. The reference's `--input_nc`. Defaults to `3`.
-        output_channels: int. The reference's `--output_nc`. Defaults to `3`.
-        upsample: str. Only `"transpose"`: the reference upsamples with transposed convolutions.
-            Defaults to `"transpose"`.
-
-    Returns:
-        A generator `keras.Model`, `(batch, H, W, input_channels)` -> `(batch, H, W,
-        output_channels)`, any H, W the architecture allows, with every weight from the file.
-
-    Raises:
-        CheckpointError: the file cannot be read, or its tensors do not fit these arguments
-            (every missing, unexpected or mis-shaped key listed, with what the arguments and
-            the file imply, e.g. "this file has 9 residual blocks; netG='resnet_6blocks'
-            expects 6").
-        ValueError: an invalid argument.
-
-    Example:
-
-    >>> g = load_generator("checkpoints/horse2zebra_pretrained/latest_net_G.pth",  # doctest: +SKIP
-    ...                    netG="resnet_9blocks", norm="instance", dropout=0.0)
-    >>> g = load_generator("checkpoints/facades_label2photo_pretrained/latest_net_G.pth",  # doctest: +SKIP
-    ...                    netG="unet_256", norm="batch")
-
-    Reference: Isola et al. 2017; Zhu et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix,
-    models/networks.py (define_G) and models/base_model.py (load_networks).
-    """
-    if upsample != "transpose":
-        raise ValueError(
-            f"Invalid value for argument `upsample`. Received: upsample={upsample!r}. The reference's checkpoints "
-            "hold transposed convolutions: expected 'transpose'."
-        )
-    if dropout is not None and (isinstance(dropout, bool) or not isinstance(dropout, (int, float))):
-        raise ValueError(f"Invalid value for argument `dropout`. Received: dropout={dropout!r}. "
-                         "Expected a float in [0, 1) or None.")
-    state_dict, name = _source_dict(source)
-    if dropout is None:
-        dropout = 0.5
-        if str(netG).startswith("resnet_"):
-            found = _infer(state_dict)
-            dropout = 0.5 if found is not None and found.dropout else 0.0
-    kwargs = {"ngf": ngf, "norm": norm, "dropout": dropout, "input_channels": input_channels,
-              "output_channels": output_channels, "upsample": upsample}
-    network = resnet_generator(n_blocks=0, **kwargs) if netG == "resnet_0blocks" else build_generator(netG, **kwargs)
-    args = {"netG": netG, "norm": norm, "ngf": ngf, "input_channels": input_channels,
-            "output_channels": output_channels, "dropout": dropout}
-    return assign_generator_weights(network, state_dict, source=name, args=args)
-
-
-def load_discriminator(source, *, netD: str, n_layers_D: int = 3, norm: str, ndf: int = 64, input_channels: int,
-                       condition_channels: int) -> keras.Model:
-    """Builds discriminator `netD` and loads a reference checkpoint (`<epoch>_net_D.pth`) into it.
-
-    The reference's D takes `input_nc + output_nc` channels for pix2pix (condition and image)
-    and `output_nc` (or `input_nc`) for CycleGAN; here that is `condition_channels +
-    input_channels`, condition first, as the reference concatenates them.
-
-    Args:
-        source: str, os.PathLike or dict. A `.pth` file or a state dict (key -> array).
-        netD: str. "basic" (70x70 PatchGAN), "n_layers" (depth `n_layers_D`) or "pixel".
-        n_layers_D: int. Depth for `netD="n_layers"`. Defaults to `3`.
-        norm: str. "batch", "instance" or "none".
-        ndf: int. Filters of the first convolution. Defaults to `64`.
-        input_channels: int. Channels of the judged image.
-        condition_channels: int. Channels of the condition; 0 for CycleGAN's unconditional D.
-
-    Returns:
-        A discriminator `keras.Model`: the `[condition, image]` channel concatenation ->
-        `(batch, h, w, 1)` logits, with every weight from the file.
-
-    Raises:
-        CheckpointError: the file cannot be read or does not fit these arguments (listed).
-        ValueError: an invalid argument.
-
-    Example:
-
-    >>> d = load_discriminator("checkpoints/facades/latest_net_D.pth", netD="basic", norm="batch",  # doctest: +SKIP
-    ...                        input_channels=3, condition_channels=3)
-
-    Reference: Isola et al. 2017, Sec. 3.2.2; junyanz/pytorch-CycleGAN-and-pix2pix,
-    models/networks.py (define_D).
-    """
-    state_dict, name = _source_dict(source)
-    network = build_discriminator(netD, n_layers_D=n_layers_D, norm=norm, ndf=ndf, input_channels=input_channels,
-                                  condition_channels=condition_channels)
-    args = {"netD": netD, "n_layers_D": n_layers_D, "norm": norm, "ndf": ndf, "input_channels": input_channels,
-            "condition_channels": condition_channels}
-    return assign_discriminator_weights(network, state_dict, source=name, args=args)
-
-
 __all__ = [
     "ReferenceArchitecture",
     "assign_discriminator_weights",
     "assign_generator_weights",
     "infer_architecture",
-    "load_discriminator",
-    "load_generator",
 ]

@@ -33,7 +33,7 @@ _BOOKKEEPING = frozenset({
     "verbose", "suffix", "display_freq", "display_ncols", "display_id", "display_server", "display_env",
     "display_port", "display_single_pane_ncols", "update_html_freq", "print_freq", "no_html", "save_latest_freq",
     "save_epoch_freq", "save_by_iter", "continue_train", "phase", "isTrain", "use_wandb", "wandb_project_name",
-    "results_dir", "aspect_ratio", "eval", "num_test", "how_many", "ntest", "model_suffix", "lr_decay_iters",
+    "results_dir", "aspect_ratio", "num_test", "how_many", "ntest", "model_suffix", "lr_decay_iters",
     "use_sigmoid",
 })
 
@@ -42,7 +42,7 @@ _MAPPED = frozenset({
     "model", "dataroot", "direction", "netG", "netD", "n_layers_D", "ngf", "ndf", "init_gain", "input_nc", "output_nc",
     "load_size", "crop_size", "preprocess", "no_flip", "batch_size", "lr", "beta1", "gan_mode", "no_lsgan",
     "no_dropout", "norm", "n_epochs", "n_epochs_decay", "lambda_L1", "pool_size", "lambda_A", "lambda_B",
-    "lambda_identity", "dataset_mode", "init_type", "lr_policy", "epoch_count", "max_dataset_size",
+    "lambda_identity", "dataset_mode", "init_type", "lr_policy", "epoch_count", "max_dataset_size", "eval",
 })
 
 # The reference's model names -> this package's (`CONFIG_CLASSES` keys).
@@ -71,6 +71,8 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
     - netG, netD, n_layers_D, ngf, ndf, norm (sync_batch -> batch + sync_batch_norm), init_gain,
       gan_mode (old files: no_lsgan), direction -> the same names;
     - no_dropout -> dropout (0.0, else the reference's fixed 0.5);
+    - eval (a test options file) -> test_dropout "off" and test_batch_norm "moving" (its `model.eval()`);
+      without it, the test.py default: dropout on, batch norm on each image's statistics (the import sets it);
     - input_nc / output_nc -> input_channels / output_channels;
     - load_size / crop_size -> load_size / image_size; preprocess; no_flip -> flip = not no_flip;
     - lambda_L1 (in old pix2pix runs lambda_A) -> lambda_l1 (0 -> objective "cgan"); lambda_identity
@@ -163,6 +165,8 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
     if "gan_mode" not in opts and "no_lsgan" in opts:
         fields["gan_mode"] = "vanilla" if opts["no_lsgan"] else "lsgan"
     take("no_dropout", "dropout", lambda v: 0.0 if v else 0.5)
+    take("eval", "test_dropout", lambda v: "off" if v else "on")
+    take("eval", "test_batch_norm", lambda v: "moving" if v else "image")
 
     norm = opts.get("norm")
     if norm in ("sync_batch", "sync_instance"):

@@ -21,17 +21,21 @@ does not load, the newest epoch/step checkpoint that does, saying which and why.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
 import re
 import shutil
 import stat
+import tempfile
 import zipfile
 from pathlib import Path
 
+import h5py
 import keras
 
+import tfgan_translate.accelerate.adam  # noqa: F401  (registers FusedAdam, which old files name by a gone module)
 from tfgan_translate.io import atomic_file, remove_stale_temporaries
 
 log = logging.getLogger("tfgan_translate")
@@ -159,10 +163,36 @@ def _why_unloadable(path: Path, error: BaseException) -> str:
     return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
 
 
+# Checkpoints from before the speed-ups left the networks (their configs hold `layer_settings`) store the
+# weights of these layer classes under their names; the networks are built from the stock classes now.
+_RENAMED_LAYERS = re.compile(r"(?<=/)(winograd_(conv2d)|fused_(batch_normalization))(?=(_\d+)?$)")
+
+
+def _with_stock_layer_names(path: Path, folder: Path) -> Path:
+    """`path`, or for a checkpoint from before issue 20 a copy in `folder` with its weight groups renamed."""
+    with zipfile.ZipFile(path) as archive:
+        if not {"config.json", "model.weights.h5"} <= set(archive.namelist()) or (
+                b'"layer_settings"' not in archive.read("config.json")):
+            return path  # today's checkpoint, or not one at all: Keras says which
+        weights = io.BytesIO(archive.read("model.weights.h5"))
+        with h5py.File(weights, "r+") as h5:
+            old = []
+            h5.visit(lambda name: old.append(name) if _RENAMED_LAYERS.search(name) else None)
+            for name in old:
+                h5.move(name, _RENAMED_LAYERS.sub(lambda match: match[2] or match[3], name))
+        copy = folder / path.name
+        with zipfile.ZipFile(copy, "w") as out:
+            for item in archive.infolist():
+                data = weights.getvalue() if item.filename == "model.weights.h5" else archive.read(item)
+                out.writestr(item, data)
+    return copy
+
+
 def _try_load(path: Path) -> tuple[keras.Model | None, str | None]:
     """(model, None) if `path` loads, else (None, why not)."""
     try:
-        return keras.saving.load_model(path), None
+        with tempfile.TemporaryDirectory() as folder:
+            return keras.saving.load_model(_with_stock_layer_names(path, Path(folder))), None
     except MemoryError:
         raise
     except Exception as error:  # any damage: a bad archive, a truncated .h5, a crafted or foreign file

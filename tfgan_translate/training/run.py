@@ -28,14 +28,15 @@ from pathlib import Path
 
 import keras
 
+from tfgan_translate.accelerate import FusedAdam, accelerate
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
 from tfgan_translate.data.layout import default_data_home
+from tfgan_translate.inference_mode import remember_run_mode
 from tfgan_translate.io import write_json
 from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
-from tfgan_translate.networks.winograd import set_winograd
 from tfgan_translate.training.checkpoints import (
     RunCheckpoint,
     checkpoint_candidates,
@@ -45,7 +46,6 @@ from tfgan_translate.training.checkpoints import (
 from tfgan_translate.training.custom_loop import fit_distributed
 from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
-from tfgan_translate.training.optimizers import FusedAdam
 from tfgan_translate.training.precision import precision_scope, resolve_jit, wrap_optimizer
 from tfgan_translate.training.previews import SampleGrid
 from tfgan_translate.training.run_data import paired_data, resolve_data, unpaired_data
@@ -70,9 +70,9 @@ def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
 
 
 def _optimizer(config, steps_per_epoch: int, precision: str) -> keras.optimizers.Optimizer:
-    """Adam (its fused TensorFlow kernel) on the schedule; wrapped in a LossScaleOptimizer for mixed_float16."""
-    adam = FusedAdam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
-                                 beta_2=config.beta_2)
+    """The reference's Adam (`FusedAdam`) on the schedule; wrapped in a LossScaleOptimizer for mixed_float16."""
+    adam = FusedAdam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1, beta_2=config.beta_2,
+                     epsilon=config.adam_epsilon)
     return wrap_optimizer(adam, precision)
 
 
@@ -90,9 +90,7 @@ _MODELS = {
 
 def build_model(config) -> keras.Model:
     """The compiled-ready (uncompiled) model a config describes: Pix2Pix or CycleGAN."""
-    model = _MODELS[config.model][1](config)
-    set_winograd(model, config.winograd)
-    return model
+    return _MODELS[config.model][1](config)
 
 
 def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False, callbacks=(),
@@ -133,7 +131,9 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
     `config.precision` resolves to (`precision.set_precision`; the global
     policy is restored afterwards), with a loss-scale optimizer for
     mixed_float16; a resumed run keeps its checkpoint's precision.
-    `config.jit` asks for XLA.
+    `config.jit` asks for XLA. The CPU speed-ups (`tfgan_translate.accelerate`,
+    Winograd as `config.winograd` says) are switched on the built or loaded
+    model, and are never saved with it.
 
     Returns:
         TrainResult(model, history, run_dir, metrics).
@@ -194,8 +194,9 @@ def _train(config, run_dir: Path, strategy, *, resume: bool, replace: bool, chie
             for optimizer in (model.g_optimizer, model.d_optimizer):
                 if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
                     optimizer.learning_rate = _schedule(config, steps_per_epoch)
+                    # a run saved before `adam_epsilon` existed has Keras' 1e-7 in its checkpoint: the config's
+                    getattr(optimizer, "inner_optimizer", optimizer).epsilon = config.adam_epsilon
             model.jit_compile = jit
-            set_winograd(model, config.winograd)
             log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, model.steps_run)
         else:
             with precision_scope(config.precision) as policy:
@@ -203,6 +204,7 @@ def _train(config, run_dir: Path, strategy, *, resume: bool, replace: bool, chie
             model.compile(g_optimizer=_optimizer(config, steps_per_epoch, policy),
                           d_optimizer=_optimizer(config, steps_per_epoch, policy) if model.discriminators else None,
                           jit_compile=jit)
+    accelerate(model, winograd=config.winograd)  # speed-ups of the built model, never saved with it
     log.info("Training %s in %s on %d replica(s)%s.", config.model, _model_precision(model),
              strategy.num_replicas_in_sync, " with XLA" if jit else "")
     if resuming and config.precision != "auto" and config.precision != _model_precision(model):
@@ -259,6 +261,7 @@ def _train(config, run_dir: Path, strategy, *, resume: bool, replace: bool, chie
     finally:
         if not chief:
             shutil.rmtree(out_dir, ignore_errors=True)
+    remember_run_mode(model, config)  # translating its generators from Python: the run's test-time mode
     return TrainResult(model=model, history=history, run_dir=run_dir, metrics=metrics)
 
 
@@ -276,13 +279,15 @@ def load_run(run_or_checkpoint: str | Path):
 
     A run folder gives its newest checkpoint that loads: `latest.keras`, or where that is damaged the newest
     intact epoch/step checkpoint, with a warning naming each one refused and why
-    (`checkpoints.load_newest_checkpoint`).
+    (`checkpoints.load_newest_checkpoint`). The model is accelerated as it trained (`accelerate`, Winograd
+    as `config.winograd` says, on for a lone file): translating with a ResNet generator on CPU is 1.4x faster.
 
     Args:
         run_or_checkpoint: str or Path. A run folder written by `train` (or `import`), or a `.keras` file.
 
     Returns:
-        (config, model); config is None for a lone `.keras` file.
+        (config, model); config is None for a lone `.keras` file. The run's test-time mode (`test_dropout`,
+        `test_batch_norm`) is recorded as its generators' default (`inference_mode.remember_run_mode`).
 
     Raises:
         FileNotFoundError: the path does not exist, or the run has no checkpoint.
@@ -296,11 +301,16 @@ def load_run(run_or_checkpoint: str | Path):
     if path.suffix == ".keras":
         if not path.is_file():
             raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} does not exist.")
-        return None, load_checkpoint_file(path)
-    if not path.is_dir():
+        config, model = None, load_checkpoint_file(path)
+    elif path.is_dir():
+        config = load_config(path)
+        model = load_newest_checkpoint(path)[1]
+    else:
         raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} is neither a run folder nor a .keras file.")
-    config = load_config(path)
-    return config, load_newest_checkpoint(path)[1]
+    accelerate(model, winograd=config is None or config.winograd)
+    if config is not None:
+        remember_run_mode(model, config)  # `translate_files(model.generator, ...)`: the run's test-time mode
+    return config, model
 
 
 __all__ = ["RunFolderError", "TrainResult", "build_model", "default_data_home", "load_run", "resolve_data",

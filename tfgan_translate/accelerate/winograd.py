@@ -28,11 +28,12 @@ forward + both gradients against 55 ms for TensorFlow's oneDNN convolution.
 
 The result equals the direct convolution up to float32 rounding: the
 largest error is about 2e-5 of the largest output (the transforms'
-coefficients reach 8, and each term is rounded). `WinogradConv2D` is a
-`keras.layers.Conv2D` with the same weights that uses it where it pays:
-float32, a 3x3 or 4x4 kernel, stride 1, no dilation, at least 128 input
-and output channels, static spatial sizes and no GPU or TPU (cuDNN and XLA pick their own
-convolution algorithms); everything else goes to `Conv2D`.
+coefficients reach 8, and each term is rounded). `set_winograd(model, True)`
+makes the stock `keras.layers.Conv2D` layers of a built model use it where it
+pays (`uses_winograd`: float32, a 3x3 or 4x4 kernel, stride 1, no dilation,
+at least 128 input and output channels, static spatial sizes, no GPU or TPU);
+every other call is Keras' own convolution. The layers keep their class and
+config, so nothing of this is saved with a model.
 
 Reference: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
 Networks"; Winograd 1980, "Arithmetic Complexity of Computations".
@@ -41,12 +42,14 @@ Networks"; Winograd 1980, "Arithmetic Complexity of Computations".
 from __future__ import annotations
 
 import functools
+import types
 from fractions import Fraction
 
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
+
+from tfgan_translate.networks.base import walk_layers
 
 TILE_SIZES = {3: 4, 4: 3}  # kernel size r -> outputs per tile and axis m; both give 6x6 input tiles
 # Below this the transforms cost more than the products save. Measured forward + both gradients (ms),
@@ -80,8 +83,8 @@ def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """
     a = m + r - 1
     if m < 1 or r < 1 or a - 1 > len(POINTS):
-        raise ValueError(f"Invalid tile: expected m >= 1, r >= 1 and m + r - 2 <= {len(POINTS)}. "
-                         f"Received: m={m}, r={r}")
+        raise ValueError(f"Invalid value for arguments `m`, `r`. Received: m={m}, r={r}. Expected m >= 1, r >= 1 "
+                         f"and m + r - 2 <= {len(POINTS)}.")
     points = POINTS[: a - 1]
     a_t, g = np.zeros((m, a)), np.zeros((a, r))
     for j, p in enumerate(points):
@@ -207,115 +210,89 @@ def winograd_conv2d(inputs, kernel, padding: str = "valid"):
     TensorShape([1, 8, 8, 8])
     """
     if padding not in ("valid", "same"):
-        raise ValueError("Invalid value for argument `padding`: expected 'valid' or 'same'. "
-                         f"Received: padding={padding!r}")
+        raise ValueError(f"Invalid value for argument `padding`. Received: padding={padding!r}. "
+                         "Expected 'valid' or 'same'.")
     kernel = tf.convert_to_tensor(kernel, dtype=inputs.dtype)
     r = kernel.shape[0]
     if r not in TILE_SIZES or kernel.shape[1] != r:
-        raise ValueError(f"Invalid value for argument `kernel`: expected a 3x3 or 4x4 kernel. "
-                         f"Received: shape={tuple(kernel.shape)}")
+        raise ValueError(f"Invalid value for argument `kernel`. Received: a kernel of shape {tuple(kernel.shape)}. "
+                         "Expected a 3x3 or 4x4 kernel.")
     if padding == "same":
         before = (r - 1) // 2
         inputs = tf.pad(inputs, [[0, 0], [before, r - 1 - before], [before, r - 1 - before], [0, 0]])
     height, width = inputs.shape[1:3]
     if height is None or width is None or height < r or width < r:
-        raise ValueError(f"Invalid value for argument `inputs`: expected static height and width of at least {r} "
-                         f"after padding. Received: shape={tuple(inputs.shape)}")
+        raise ValueError(f"Invalid value for argument `inputs`. Received: inputs of shape {tuple(inputs.shape)} "
+                         f"after padding. Expected static height and width of at least {r}.")
     return _winograd_valid(inputs, kernel)
 
 
-@keras.saving.register_keras_serializable(package="tfgan_translate")
-class WinogradConv2D(layers.Conv2D):
-    """`keras.layers.Conv2D` that runs stride-1 3x3 and 4x4 convolutions as `winograd_conv2d` on CPU.
+def replace_method(layer, name: str, function) -> None:
+    """Makes `function(layer, ...)` the layer object's method `name`, or with None restores its class's own."""
+    if function is not None:
+        setattr(layer, name, types.MethodType(function, layer))
+    elif name in vars(layer):
+        delattr(layer, name)
 
-    Same arguments, weights and outputs (up to float rounding) as `Conv2D`,
-    so checkpoints are interchangeable. The Winograd path is taken when all
-    hold: `winograd=True`, a 3x3 or 4x4 kernel, stride 1, no dilation, one
-    group, at least `MIN_CHANNELS` input and output channels, "valid" or
-    "same" padding, channels last, float32 compute, static input height and
-    width, and no GPU or TPU visible to TensorFlow (cuDNN and XLA pick their
-    own convolution algorithms). Otherwise it is `Conv2D`.
 
-    Args:
-        *args: `keras.layers.Conv2D` arguments.
-        winograd: bool. Allow the Winograd path. Exporters set it to False so
-            that SavedModel and TFLite files hold plain CONV_2D ops.
-            Defaults to `True`.
-        **kwargs: `keras.layers.Conv2D` keyword arguments.
+def uses_winograd(layer: keras.layers.Conv2D, input_shape) -> bool:
+    """Whether `layer` (a `keras.layers.Conv2D`) called on inputs of `input_shape` can run as `winograd_conv2d`.
 
-    Example:
-
-    >>> conv = WinogradConv2D(128, 3, padding="same")
-    >>> conv(tf.random.normal((1, 16, 16, 128))).shape
-    TensorShape([1, 16, 16, 128])
-
-    Reference: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks".
+    All must hold: a 3x3 or 4x4 kernel, stride 1, no dilation, one group, at least `MIN_CHANNELS` input and
+    output channels, "valid" or "same" padding, channels last, float32 compute, static input height and width,
+    and no GPU or TPU visible to TensorFlow (cuDNN and XLA pick their own convolution algorithms).
     """
-
-    def __init__(self, *args, winograd: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.winograd = bool(winograd)
-
-    def uses_winograd(self, input_shape) -> bool:
-        """Whether a call on inputs of `input_shape` takes the Winograd path."""
-        r = self.kernel_size[0]
-        return (self.winograd
-                and r in TILE_SIZES and tuple(self.kernel_size) == (r, r)
-                and tuple(self.strides) == (1, 1)
-                and tuple(self.dilation_rate) == (1, 1)
-                and self.groups == 1
-                and self.padding in ("valid", "same")
-                and self.data_format == "channels_last"
-                and self.compute_dtype == "float32"
-                and len(input_shape) == 4
-                and None not in input_shape[1:]
-                and min(input_shape[-1], self.filters) >= MIN_CHANNELS
-                and min(input_shape[1:3]) >= (1 if self.padding == "same" else r)
-                and not tf.config.list_logical_devices("GPU")
-                and not tf.config.list_logical_devices("TPU"))
-
-    def convolution_op(self, inputs, kernel):
-        if self.uses_winograd(tuple(inputs.shape)):
-            return winograd_conv2d(inputs, kernel, self.padding)
-        return super().convolution_op(inputs, kernel)
-
-    def get_config(self):
-        return {**super().get_config(), "winograd": self.winograd}
+    r = layer.kernel_size[0]
+    return (r in TILE_SIZES and tuple(layer.kernel_size) == (r, r)
+            and tuple(layer.strides) == (1, 1)
+            and tuple(layer.dilation_rate) == (1, 1)
+            and layer.groups == 1
+            and layer.padding in ("valid", "same")
+            and layer.data_format == "channels_last"
+            and layer.compute_dtype == "float32"
+            and len(input_shape) == 4
+            and None not in input_shape[1:]
+            and min(input_shape[-1], layer.filters) >= MIN_CHANNELS
+            and min(input_shape[1:3]) >= (1 if layer.padding == "same" else r)
+            and not tf.config.list_logical_devices("GPU")
+            and not tf.config.list_logical_devices("TPU"))
 
 
-def _all_layers(layer):
-    """`layer` and every layer inside it, through the public `layers` attribute of models (depth first)."""
-    yield layer
-    for child in getattr(layer, "layers", ()):
-        yield from _all_layers(child)
+def _convolution_op(layer, inputs, kernel):
+    """`Conv2D.convolution_op` through `winograd_conv2d` where `uses_winograd` allows it."""
+    if uses_winograd(layer, tuple(inputs.shape)):
+        return winograd_conv2d(inputs, kernel, layer.padding)
+    return type(layer).convolution_op(layer, inputs, kernel)
 
 
-def set_winograd(model: keras.Model, enabled: bool) -> int:
-    """Allow or forbid the Winograd path in every `WinogradConv2D` inside `model`.
+def set_winograd(model, enabled: bool) -> int:
+    """Runs every `keras.layers.Conv2D` inside `model` through `winograd_conv2d` where it applies, or stops it.
 
-    Takes effect when a function calling the model is next traced (a fresh
-    `tf.function`, or a recompiled `fit`).
+    A call-time replacement of each layer's `convolution_op` (an attribute of the layer object): the layer
+    keeps its class, config and weights, so a model saved with it on equals one saved with it off. Which
+    calls take the Winograd path is decided per call by `uses_winograd`. Takes effect when a function
+    calling the model is next traced (a fresh `tf.function`, or a recompiled `fit`).
 
     Args:
-        model: keras.Model (or Layer), searched recursively: a generator, or a
-            Pix2Pix / CycleGAN model holding generators.
-        enabled: bool. The new `winograd` attribute of each layer.
+        model: keras.Model or Layer, searched recursively (`walk_layers`): a network, or a Pix2Pix /
+            CycleGAN model holding networks.
+        enabled: bool. Replace (True) or restore Keras' own `convolution_op` (False).
 
     Returns:
-        int: how many layers were set.
+        int: how many `Conv2D` layers were set.
 
     Example:
 
     >>> from tfgan_translate.networks import resnet_generator
-    >>> set_winograd(resnet_generator(n_blocks=2, ngf=8), False)  # 7x7, 3x3 stride 2 and block convs
+    >>> set_winograd(resnet_generator(n_blocks=2, ngf=8), True)  # 7x7, two stride 2, 4 in blocks, 7x7
     8
+
+    Reference: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks".
     """
-    count = 0
-    for layer in _all_layers(model):
-        if isinstance(layer, WinogradConv2D):
-            layer.winograd = bool(enabled)
-            count += 1
-    return count
+    convolutions = [layer for layer in walk_layers(model) if isinstance(layer, keras.layers.Conv2D)]
+    for layer in convolutions:
+        replace_method(layer, "convolution_op", _convolution_op if enabled else None)
+    return len(convolutions)
 
 
-__all__ = ["MIN_CHANNELS", "TILE_SIZES", "WinogradConv2D", "set_winograd", "winograd_conv2d", "winograd_matrices"]
+__all__ = ["MIN_CHANNELS", "TILE_SIZES", "set_winograd", "uses_winograd", "winograd_conv2d", "winograd_matrices"]
