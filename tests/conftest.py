@@ -32,13 +32,13 @@ def facades_or_skip() -> Path:
 def tiny_pix2pix(objective="l1+cgan", gan_mode="vanilla", norm="batch", dropout=0.5, channels=(3, 3),
                  depth=5, lr=2e-4, compile=True):
     """A compiled Pix2Pix small enough for CPU tests (32x32 images, ngf=ndf=8)."""
-    from tfgan_translate import Pix2Pix, patch_discriminator, unet_generator
+    from tfgan_translate import PatchGANDiscriminator, Pix2Pix, UNetGenerator
 
     c_in, c_out = channels
-    g = unet_generator(depth=depth, input_channels=c_in, output_channels=c_out, ngf=8, norm=norm, dropout=dropout)
+    g = UNetGenerator(depth=depth, input_channels=c_in, output_channels=c_out, ngf=8, norm=norm, dropout=dropout)
     d = None
     if objective != "l1":
-        d = patch_discriminator(input_channels=c_out, condition_channels=c_in if objective.endswith("cgan") else 0,
+        d = PatchGANDiscriminator(input_channels=c_out, condition_channels=c_in if objective.endswith("cgan") else 0,
                                 ndf=8, n_layers=2, norm=norm)
     model = Pix2Pix(g, d, objective=objective, gan_mode=gan_mode)
     if compile:
@@ -49,14 +49,14 @@ def tiny_pix2pix(objective="l1+cgan", gan_mode="vanilla", norm="batch", dropout=
 
 def tiny_cyclegan(pool_size=4, lambda_identity=0.5, channels=(3, 3), size=32, lr=2e-4):
     """A compiled CycleGAN small enough for CPU tests (1 residual block, ngf=ndf=8)."""
-    from tfgan_translate import CycleGAN, patch_discriminator, resnet_generator
+    from tfgan_translate import CycleGAN, PatchGANDiscriminator, ResNetGenerator
 
     c_a, c_b = channels
     kw = dict(n_blocks=1, ngf=8)
-    g = resnet_generator(input_channels=c_a, output_channels=c_b, **kw)
-    f = resnet_generator(input_channels=c_b, output_channels=c_a, **kw)
-    d_a = patch_discriminator(input_channels=c_a, condition_channels=0, ndf=8, n_layers=2, norm="instance")
-    d_b = patch_discriminator(input_channels=c_b, condition_channels=0, ndf=8, n_layers=2, norm="instance")
+    g = ResNetGenerator(input_channels=c_a, output_channels=c_b, **kw)
+    f = ResNetGenerator(input_channels=c_b, output_channels=c_a, **kw)
+    d_a = PatchGANDiscriminator(input_channels=c_a, condition_channels=0, ndf=8, n_layers=2, norm="instance")
+    d_b = PatchGANDiscriminator(input_channels=c_b, condition_channels=0, ndf=8, n_layers=2, norm="instance")
     model = CycleGAN(g, f, d_a, d_b, pool_size=pool_size, lambda_identity=lambda_identity, image_size=size)
     model.compile(g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5), d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5))
     return model

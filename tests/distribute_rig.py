@@ -51,16 +51,17 @@ def make_model(kind, norm="instance", sync=False):
     """A compiled tiny Pix2Pix or CycleGAN (ngf = ndf = 4, no dropout: per-replica noise would differ)."""
     import keras
 
-    from tfgan_translate import CycleGAN, Pix2Pix, patch_discriminator, resnet_generator, unet_generator
+    from tfgan_translate import CycleGAN, PatchGANDiscriminator, Pix2Pix, ResNetGenerator, UNetGenerator
 
     keras.utils.set_random_seed(0)
     if kind == "pix2pix":
-        g = unet_generator(depth=3, ngf=4, norm=norm, dropout=0.0, sync_batch_norm=sync)
-        d = patch_discriminator(ndf=4, n_layers=1, norm=norm, sync_batch_norm=sync)
+        g = UNetGenerator(depth=3, ngf=4, norm=norm, dropout=0.0, sync_batch_norm=sync)
+        d = PatchGANDiscriminator(ndf=4, n_layers=1, norm=norm, sync_batch_norm=sync)
         model = Pix2Pix(g, d)
     else:
-        nets = [resnet_generator(n_blocks=1, ngf=4, norm=norm, name=n) for n in ("g", "f")]
-        nets += [patch_discriminator(condition_channels=0, ndf=4, n_layers=1, norm=norm, name=n) for n in ("da", "db")]
+        nets = [ResNetGenerator(n_blocks=1, ngf=4, norm=norm, name=n) for n in ("g", "f")]
+        nets += [PatchGANDiscriminator(condition_channels=0, ndf=4, n_layers=1, norm=norm, name=n)
+                 for n in ("da", "db")]
         model = CycleGAN(*nets, pool_size=POOL, image_size=SIZE)
     model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                   d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))

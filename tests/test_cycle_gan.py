@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from conftest import tiny_cyclegan
 
-from tfgan_translate import CycleGAN, ImagePool, patch_discriminator, resnet_generator
+from tfgan_translate import CycleGAN, PatchGANDiscriminator, ResNetGenerator
+from tfgan_translate.models import ImagePool
 from tfgan_translate.models.schedules import LinearDecaySchedule
 
 
@@ -133,9 +134,9 @@ def test_identity_off_and_different_channels():
 
 
 def test_mismatched_networks_are_explained():
-    g = resnet_generator(n_blocks=1, ngf=4)
-    f = resnet_generator(n_blocks=1, ngf=4, input_channels=1)
-    d = patch_discriminator(condition_channels=0, ndf=4)
+    g = ResNetGenerator(n_blocks=1, ngf=4)
+    f = ResNetGenerator(n_blocks=1, ngf=4, input_channels=1)
+    d = PatchGANDiscriminator(condition_channels=0, ndf=4)
     with pytest.raises(ValueError, match="Invalid `generator_f`"):
         CycleGAN(g, f, d, d, image_size=32)
 

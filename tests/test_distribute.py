@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_translate import ImagePool
+from tfgan_translate.models import ImagePool
 from tfgan_translate.training import distribute
 from tfgan_translate.training.custom_loop import fit_distributed
 from tfgan_translate.training.distribute import (

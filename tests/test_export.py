@@ -30,7 +30,7 @@ from tfgan_translate.export.parity import max_abs_diff, psnr
 from tfgan_translate.export.subpixel import SubPixelConv2DTranspose, can_rewrite
 from tfgan_translate.export.tflite_graph import SliceReflectionPadding2D, tflite_copy
 from tfgan_translate.export.tflite_graph import describe as subpixel_describe
-from tfgan_translate.networks import NoiseDropout, ReflectionPadding2D, resnet_generator, unet_generator
+from tfgan_translate.networks import NoiseDropout, ReflectionPadding2D, ResNetGenerator, UNetGenerator
 
 SIZE = 64  # unet_64: depth 6, one NoiseDropout layer (level 5)
 
@@ -175,7 +175,7 @@ def test_slice_reflection_padding_equals_reflection_padding():
 
 
 def test_tflite_copy_rewrites_only_what_it_can_and_converts_faster_ops(tmp_path):
-    g = unet_generator(depth=3, ngf=4, dropout=0.0, image_size=16)
+    g = UNetGenerator(depth=3, ngf=4, dropout=0.0, image_size=16)
     inputs = keras.Input((16, 16, 3))
     odd = keras.Model(inputs, keras.layers.Conv2DTranspose(2, 3, strides=2, padding="valid")(inputs))
     assert not can_rewrite(odd.layers[-1]) and tflite_copy(odd) is odd  # "valid" padding stays as it is
@@ -203,8 +203,8 @@ def test_generator_for_picks_the_generator_of_a_direction():
     assert generator_for(p2p, "BtoA", trained_direction="BtoA") is p2p.generator
     with pytest.raises(ValueError, match="direction"):
         generator_for(p2p, "BtoA")
-    g = resnet_generator(n_blocks=1, ngf=4, name="generator_g")
-    f = resnet_generator(n_blocks=1, ngf=4, name="generator_f")
+    g = ResNetGenerator(n_blocks=1, ngf=4, name="generator_g")
+    f = ResNetGenerator(n_blocks=1, ngf=4, name="generator_f")
     cycle = type("FakeCycleGAN", (), {"generator_g": g, "generator_f": f})()
     assert generator_for(cycle) is g and generator_for(cycle, "BtoA") is f
     assert generator_for(cycle, "AtoB", trained_direction="BtoA") is f
@@ -214,7 +214,7 @@ def test_generator_for_picks_the_generator_of_a_direction():
 
 
 def test_inference_copy_applies_the_test_time_mode_and_leaves_the_model_alone():
-    g = unet_generator(depth=6, ngf=4, init_gain=0.3)
+    g = UNetGenerator(depth=6, ngf=4, init_gain=0.3)
     x = np.random.default_rng(0).uniform(-1, 1, (1, SIZE, SIZE, 3)).astype(np.float32)
     off = inference_copy(g, "off")
     np.testing.assert_array_equal(off(x, training=False), off(x, training=False))
@@ -234,9 +234,9 @@ def test_mixed_precision_generator_exports_as_float32():
     from tfgan_translate.training.precision import precision_scope
 
     with precision_scope("mixed_bfloat16"):
-        g = unet_generator(depth=6, ngf=4, init_gain=0.3, dropout=0.0)
+        g = UNetGenerator(depth=6, ngf=4, init_gain=0.3, dropout=0.0)
     with precision_scope("float32"):
-        g32 = unet_generator(depth=6, ngf=4, init_gain=0.3, dropout=0.0)
+        g32 = UNetGenerator(depth=6, ngf=4, init_gain=0.3, dropout=0.0)
     g32.set_weights(g.get_weights())
     x = np.random.default_rng(0).uniform(-1, 1, (1, SIZE, SIZE, 3)).astype(np.float32)
     copy = inference_copy(g, "off", "moving")
@@ -358,7 +358,7 @@ def test_translate_with_the_exported_models(exported, tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------- options
 def test_dropout_on_exports_stochastic_models_with_builtin_random_uniform(tmp_path):
-    g = unet_generator(depth=6, ngf=4, init_gain=0.1)  # the autouse fixture has set a global seed
+    g = UNetGenerator(depth=6, ngf=4, init_gain=0.1)  # the autouse fixture has set a global seed
     result = export_generator(g, tmp_path / "noisy", test_dropout="on", image_size=SIZE)
     assert result.metadata["inference"]["test_dropout"] == "on" and "skipped" in result.metadata["parity"]
     assert result.metadata["inference"]["random"] and load_export(result.tflite["none"]).inference_mode.dropout == "on"
@@ -375,7 +375,7 @@ def test_dropout_on_exports_stochastic_models_with_builtin_random_uniform(tmp_pa
 
 
 def test_dynamic_size_tflite_resnet_serves_several_sizes(tmp_path):
-    g = resnet_generator(n_blocks=1, ngf=4, input_channels=1, output_channels=3)
+    g = ResNetGenerator(n_blocks=1, ngf=4, input_channels=1, output_channels=3)
     rng = np.random.default_rng(0)
     calibration = rng.uniform(-1, 1, (4, 32, 32, 1)).astype(np.float32)
     result = export_generator(g, tmp_path / "dyn", saved_model=False, quantize="none", dynamic_size=True,
@@ -417,7 +417,7 @@ def test_trained_cyclegan_resnet_exports_within_the_parity_targets(tmp_path):
 
 
 def test_export_is_atomic_and_replaces_only_exports(tmp_path, monkeypatch):
-    g = unet_generator(depth=5, ngf=4)
+    g = UNetGenerator(depth=5, ngf=4)
     out = tmp_path / "exp"
     export_generator(g, out, saved_model=False, image_size=32)
     before = (out / "metadata.json").read_text()
@@ -445,7 +445,7 @@ def test_export_is_atomic_and_replaces_only_exports(tmp_path, monkeypatch):
 
 
 def test_bad_input_gives_clear_errors(tmp_path, capsys):
-    g = unet_generator(depth=5, ngf=4)
+    g = UNetGenerator(depth=5, ngf=4)
     with pytest.raises(FileNotFoundError, match="no_such_run"):
         export_generator(tmp_path / "no_such_run")
     empty = tmp_path / "empty"

@@ -15,14 +15,14 @@ import pytest
 from tfgan_translate.export import export_generator
 from tfgan_translate.export import tflite as tflite_module
 from tfgan_translate.io import temporary_path
-from tfgan_translate.networks import unet_generator
+from tfgan_translate.networks import UNetGenerator
 
 SIZE = 32
 
 
 @pytest.fixture(scope="module")
 def generator():
-    return unet_generator(depth=5, ngf=4)
+    return UNetGenerator(depth=5, ngf=4)
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +130,12 @@ def test_an_export_killed_between_its_renames_is_put_back(generator, tmp_path, d
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
 
 
-def test_the_readme_and_load_export_say_a_saved_model_is_a_program():
+def test_the_docs_and_load_export_say_a_saved_model_is_a_program():
     from pathlib import Path
 
     from tfgan_translate.export import load_export
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    export_section = readme.split("## Export", 1)[1].split("\n## ", 1)[0]
+    export_section = (Path(__file__).parents[1] / "docs" / "export.md").read_text()
     assert "Only load exports you trust" in export_section and "SavedModel is a program" in export_section
     assert "tf.io.write_file" in export_section and ".tflite` file is data" in export_section
     assert "SavedModel is a program" in load_export.__doc__ and "you made or trust" in load_export.__doc__

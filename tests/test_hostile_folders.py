@@ -26,7 +26,7 @@ import pytest
 from tfgan_translate.app.cli import main
 from tfgan_translate.config import Pix2PixConfig
 from tfgan_translate.export import export_generator
-from tfgan_translate.networks import unet_generator
+from tfgan_translate.networks import UNetGenerator
 from tfgan_translate.training.run import train
 
 TINY = dict(image_size=32, load_size=36, netG="unet_32", ngf=8, ndf=8, epochs=1, steps_per_epoch=2, batch_size=2,
@@ -60,7 +60,7 @@ def dead_pid() -> int:
 
 @pytest.fixture(scope="module")
 def generator():
-    return unet_generator(depth=5, ngf=4)
+    return UNetGenerator(depth=5, ngf=4)
 
 
 def _look_alikes(folder: Path, dead_pid: int) -> dict[Path, bytes]:

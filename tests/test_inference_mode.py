@@ -29,7 +29,7 @@ from tfgan_translate.inference_mode import (
     inference_mode_of,
     remember_run_mode,
 )
-from tfgan_translate.networks import NoiseDropout, build_generator, unet_generator
+from tfgan_translate.networks import NoiseDropout, UNetGenerator, build_generator
 from tfgan_translate.reference.option_mapping import options_to_config_fields
 from tfgan_translate.rng import name_seed
 from tfgan_translate.tiling import translate_tiled
@@ -82,7 +82,7 @@ def recompute(generator, x, mode: InferenceMode, seed: int | None = None) -> np.
 def unet():
     """A U-Net with batch norm and two dropout layers (depth 7), statistics from images, scales perturbed."""
     keras.utils.set_random_seed(1)
-    return calibrated(unet_generator(depth=7, ngf=4, init_gain=0.1), 128)
+    return calibrated(UNetGenerator(depth=7, ngf=4, init_gain=0.1), 128)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_each_mode_equals_a_layer_by_layer_recomputation(unet, images, mode):
 
 
 def test_eval_mode_is_the_keras_graph_without_dropout(unet, images):
-    g = unet_generator(depth=7, ngf=4)
+    g = UNetGenerator(depth=7, ngf=4)
     g.set_weights(unet.get_weights())
     for layer in g.layers:
         if isinstance(layer, NoiseDropout):
@@ -136,7 +136,7 @@ def test_dropout_on_draws_new_noise_unless_seeded(unet, images):
 
 
 def test_copies_share_the_trained_weights_and_stand_for_their_generator(images):
-    g = calibrated(unet_generator(depth=7, ngf=4, init_gain=0.1), 128)
+    g = calibrated(UNetGenerator(depth=7, ngf=4, init_gain=0.1), 128)
     copy = inference_generator(g, "off", "image")
     assert inference_generator(g, "off", "image") is copy  # one copy per setting
     assert inference_generator(copy) is copy and inference_generator(copy, test_batch_norm="moving") is \
@@ -162,7 +162,7 @@ def test_the_default_is_the_papers_everywhere_and_a_runs_setting_wins(images):
     assert InferenceMode.of(eval_run) == EVAL_MODE and InferenceMode.of(eval_run, test_dropout="on").dropout == "on"
     assert Pix2PixConfig.from_dict({k: v for k, v in Pix2PixConfig().to_dict().items()
                                     if not k.startswith("test_")}).test_dropout == "on"  # a run saved before
-    g = unet_generator(depth=7, ngf=4)
+    g = UNetGenerator(depth=7, ngf=4)
     assert inference_mode_of(g) == PAPER_MODE
     model = type("Run", (), {"generator": g})()
     remember_run_mode(model, eval_run)  # what load_run does: the run's setting is its generator's default

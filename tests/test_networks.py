@@ -16,19 +16,19 @@ from tfgan_translate.networks import (
     NORMS,
     InstanceNormalization,
     NoiseDropout,
+    PatchGANDiscriminator,
     ReflectionPadding2D,
+    ResNetGenerator,
+    UNetGenerator,
     build_discriminator,
     build_generator,
     check_image_size,
     conv_init,
     generator_size_multiple,
     normalization,
-    patch_discriminator,
     patch_output_size,
     patch_receptive_field,
-    resnet_generator,
     unet_dropout_levels,
-    unet_generator,
 )
 
 
@@ -63,7 +63,7 @@ def _set_noise_at_inference(model, value):
     ],
 )
 def test_unet_output_shape_and_range(depth, size, cin, cout, norm, upsample):
-    g = unet_generator(depth=depth, input_channels=cin, output_channels=cout, ngf=4, norm=norm,
+    g = UNetGenerator(depth=depth, input_channels=cin, output_channels=cout, ngf=4, norm=norm,
                        upsample=upsample, image_size=size)
     h, w = (size, size) if isinstance(size, int) else size
     y = g(_images(2, h, w, cin))
@@ -81,7 +81,7 @@ def test_unet_output_shape_and_range(depth, size, cin, cout, norm, upsample):
     ],
 )
 def test_resnet_output_shape_and_range(n_blocks, size, cin, cout, norm, upsample, dropout):
-    g = resnet_generator(n_blocks=n_blocks, input_channels=cin, output_channels=cout, ngf=4, norm=norm,
+    g = ResNetGenerator(n_blocks=n_blocks, input_channels=cin, output_channels=cout, ngf=4, norm=norm,
                          dropout=dropout, upsample=upsample, image_size=size)
     h, w = (size, size) if isinstance(size, int) else size
     y = g(_images(1, h, w, cin))
@@ -93,21 +93,21 @@ def test_resnet_output_shape_and_range(n_blocks, size, cin, cout, norm, upsample
 
 
 def test_generators_accept_any_valid_size_when_dynamic():
-    unet = unet_generator(depth=3, ngf=4, norm="instance", image_size=None)
+    unet = UNetGenerator(depth=3, ngf=4, norm="instance", image_size=None)
     for h, w in [(8, 8), (16, 40), (32, 24)]:
         assert tuple(unet(_images(1, h, w, 3)).shape) == (1, h, w, 3)
-    resnet = resnet_generator(n_blocks=1, ngf=4, image_size=None)
+    resnet = ResNetGenerator(n_blocks=1, ngf=4, image_size=None)
     for h, w in [(12, 12), (16, 28), (32, 32)]:
         assert tuple(resnet(_images(1, h, w, 3)).shape) == (1, h, w, 3)
 
 
 def test_size_errors_name_the_generator_and_size():
     with pytest.raises(ValueError, match="^unet_256 needs height and width divisible by 256, got 300x200$"):
-        unet_generator(depth=8, image_size=(300, 200))
+        UNetGenerator(depth=8, image_size=(300, 200))
     with pytest.raises(ValueError, match="^unet_8 needs height and width divisible by 8, got 36x36$"):
-        unet_generator(depth=3, ngf=4, image_size=36)
+        UNetGenerator(depth=3, ngf=4, image_size=36)
     with pytest.raises(ValueError, match="^resnet_9blocks needs height and width divisible by 4, got 30x30$"):
-        resnet_generator(n_blocks=9, image_size=30)
+        ResNetGenerator(n_blocks=9, image_size=30)
     with pytest.raises(ValueError, match="^unet_128 needs height and width divisible by 128, got 256x100$"):
         check_image_size("unet_128", 256, 100)
     with pytest.raises(ValueError, match="resnet_6blocks needs height and width divisible by 4, got 30x32"):
@@ -120,25 +120,25 @@ def test_size_errors_name_the_generator_and_size():
 def test_invalid_arguments_are_reported():
     with pytest.raises(ValueError, match=r"Invalid value for argument `norm`\. Received: norm='foo'\. "
                                          r"Expected one of \['batch', 'instance', 'none'\]\."):
-        unet_generator(norm="foo")
+        UNetGenerator(norm="foo")
     with pytest.raises(ValueError, match="`upsample`. Received: upsample='bilinear'"):
-        resnet_generator(upsample="bilinear")
+        ResNetGenerator(upsample="bilinear")
     with pytest.raises(ValueError, match="`dropout`. Received: dropout=1.0"):
-        unet_generator(dropout=1.0)
+        UNetGenerator(dropout=1.0)
     with pytest.raises(ValueError, match="`depth`. Received: depth=1"):
-        unet_generator(depth=1)
+        UNetGenerator(depth=1)
     with pytest.raises(ValueError, match="`image_size`. Received: image_size=0"):
-        unet_generator(image_size=0)
+        UNetGenerator(image_size=0)
     with pytest.raises(ValueError, match="`kind`. Received: kind='global'"):
-        patch_discriminator(kind="global")
+        PatchGANDiscriminator(kind="global")
     with pytest.raises(ValueError, match="`image_size`. Received: image_size=16"):
-        patch_discriminator(n_layers=3, image_size=16)
+        PatchGANDiscriminator(n_layers=3, image_size=16)
     with pytest.raises(ValueError, match=r"`netG`. Received: netG='unet_100'. Expected unet_256"):
         build_generator("unet_100")
     assert build_generator("unet_16", ngf=2).output_shape == (None, None, None, 3)  # any unet_<2**depth>
     with pytest.raises(ValueError, match="`netD`. Received: netD='global'"):
         build_discriminator("global")
-    with pytest.raises(TypeError, match="unexpected keyword arguments \\['depth'\\]"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'depth'"):
         build_generator("unet_128", depth=3)
     with pytest.raises(ValueError, match="`rate`. Received: rate=1.5"):
         NoiseDropout(1.5)
@@ -148,7 +148,7 @@ def test_invalid_arguments_are_reported():
 
 
 def test_unet_layout_matches_reference():
-    g = unet_generator(depth=8, ngf=2, image_size=256)
+    g = UNetGenerator(depth=8, ngf=2, image_size=256)
     down_filters = [g.get_layer(f"down{lv}_conv").filters for lv in range(1, 9)]
     assert down_filters == [2, 4, 8, 16, 16, 16, 16, 16]
     # 1x1 bottleneck, no norm there nor on the outermost layer.
@@ -169,23 +169,23 @@ def test_unet_layout_matches_reference():
     skip = g.get_layer("up2_skip")
     assert skip.input[0] is g.get_layer("down1_conv").output
     assert not g.get_layer("down3_conv").use_bias and g.get_layer("up1_conv").use_bias
-    assert unet_generator(depth=3, ngf=2, norm="instance").get_layer("down2_conv").use_bias
+    assert UNetGenerator(depth=3, ngf=2, norm="instance").get_layer("down2_conv").use_bias
 
 
 def test_unet_dropout_count_by_depth():
     assert unet_dropout_levels(7) == (5, 6)  # unet_128, as the reference
     assert unet_dropout_levels(5) == () and unet_dropout_levels(2) == ()
-    assert len(_layers_of(unet_generator(depth=6, ngf=2), NoiseDropout)) == 1
-    assert not _layers_of(unet_generator(depth=8, ngf=2, dropout=0.0), NoiseDropout)
+    assert len(_layers_of(UNetGenerator(depth=6, ngf=2), NoiseDropout)) == 1
+    assert not _layers_of(UNetGenerator(depth=8, ngf=2, dropout=0.0), NoiseDropout)
 
 
 def test_resize_conv_has_no_transposed_conv():
-    for g in (unet_generator(depth=3, ngf=4, upsample="resize"),
-              resnet_generator(n_blocks=1, ngf=4, upsample="resize")):
+    for g in (UNetGenerator(depth=3, ngf=4, upsample="resize"),
+              ResNetGenerator(n_blocks=1, ngf=4, upsample="resize")):
         assert not _layers_of(g, layers.Conv2DTranspose)
         assert len(_layers_of(g, layers.UpSampling2D)) >= 2
         assert tuple(g(_images(1, 16, 16, 3)).shape) == (1, 16, 16, 3)
-    assert _layers_of(unet_generator(depth=3, ngf=4), layers.Conv2DTranspose)
+    assert _layers_of(UNetGenerator(depth=3, ngf=4), layers.Conv2DTranspose)
 
 
 def test_parameter_counts_match_reference():
@@ -262,7 +262,7 @@ def test_patch_receptive_field_from_gradients(netD, n_layers, size, field):
 
 
 def test_patch_discriminator_layout():
-    d = patch_discriminator(ndf=2, n_layers=3, image_size=64)
+    d = PatchGANDiscriminator(ndf=2, n_layers=3, image_size=64)
     convs = _layers_of(d, layers.Conv2D)
     assert [c.filters for c in convs] == [2, 4, 8, 16, 1]
     assert [c.strides for c in convs] == [(2, 2)] * 3 + [(1, 1)] * 2
@@ -323,7 +323,7 @@ def test_batch_norm_settings_and_conv_init():
     assert (bn.momentum, bn.epsilon, bn.name) == (0.9, 1e-5, "bn")
     gamma = bn.gamma.numpy()
     assert abs(gamma.mean() - 1.0) < 0.003 and abs(gamma.std() - 0.02) < 0.002
-    g = unet_generator(depth=3, ngf=16, norm="instance")
+    g = UNetGenerator(depth=3, ngf=16, norm="instance")
     kernel = g.get_layer("down2_conv").kernel.numpy()  # 4 * 4 * 16 * 32 weights
     assert abs(kernel.mean()) < 0.002 and abs(kernel.std() - 0.02) < 0.001
     assert not np.any(g.get_layer("down2_conv").bias.numpy())
@@ -358,7 +358,7 @@ def test_noise_dropout_off_unless_training_when_not_at_inference():
 
 
 def test_unet_noise_toggles_after_building():
-    g = unet_generator(depth=6, ngf=4, norm="instance", image_size=64)
+    g = UNetGenerator(depth=6, ngf=4, norm="instance", image_size=64)
     x = _images(1, 64, 64, 3)
     assert np.abs(g(x).numpy() - g(x).numpy()).max() > 1e-3  # dropout is the noise source at test time
     _set_noise_at_inference(g, False)
@@ -368,8 +368,8 @@ def test_unet_noise_toggles_after_building():
 def test_mixed_precision_outputs_float32():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        nets = [unet_generator(depth=3, ngf=4), resnet_generator(n_blocks=1, ngf=4, dropout=0.5),
-                patch_discriminator(ndf=4, condition_channels=0, norm="instance")]
+        nets = [UNetGenerator(depth=3, ngf=4), ResNetGenerator(n_blocks=1, ngf=4, dropout=0.5),
+                PatchGANDiscriminator(ndf=4, condition_channels=0, norm="instance")]
         for net in nets:
             assert net(_images(1, 32, 32, 3)).dtype == tf.float32
     finally:
@@ -385,10 +385,10 @@ def _structure(model):
 
 def test_from_config_round_trip():
     nets = [
-        unet_generator(depth=6, ngf=2, norm="instance", upsample="resize", image_size=64),
-        resnet_generator(n_blocks=1, ngf=2, dropout=0.5, image_size=(32, 16)),
-        patch_discriminator(ndf=2, norm="instance", n_layers=2),
-        patch_discriminator(ndf=2, kind="pixel"),
+        UNetGenerator(depth=6, ngf=2, norm="instance", upsample="resize", image_size=64),
+        ResNetGenerator(n_blocks=1, ngf=2, dropout=0.5, image_size=(32, 16)),
+        PatchGANDiscriminator(ndf=2, norm="instance", n_layers=2),
+        PatchGANDiscriminator(ndf=2, kind="pixel"),
     ]
     for net in nets:
         clone = type(net).from_config(net.get_config())  # the class rebuilds itself from its hyperparameters
@@ -397,8 +397,8 @@ def test_from_config_round_trip():
 
 
 @pytest.mark.parametrize("builder", [
-    lambda: unet_generator(depth=6, ngf=2, norm="instance"),
-    lambda: resnet_generator(n_blocks=1, ngf=2, norm="batch", dropout=0.5),
+    lambda: UNetGenerator(depth=6, ngf=2, norm="instance"),
+    lambda: ResNetGenerator(n_blocks=1, ngf=2, norm="batch", dropout=0.5),
 ])
 def test_keras_file_round_trip(builder, tmp_path):
     g = builder()

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from conftest import random_pairs, tiny_pix2pix
 
-from tfgan_translate import Pix2Pix, patch_discriminator, unet_generator
+from tfgan_translate import PatchGANDiscriminator, Pix2Pix, UNetGenerator
 
 
 def _dataset(x, y, batch=2):
@@ -41,8 +41,8 @@ def test_conditional_discriminator_sees_input_and_output():
 
 
 def test_discriminator_channel_mismatch_is_explained():
-    g = unet_generator(depth=5, ngf=8)
-    d = patch_discriminator(input_channels=3, condition_channels=0, ndf=8)
+    g = UNetGenerator(depth=5, ngf=8)
+    d = PatchGANDiscriminator(input_channels=3, condition_channels=0, ndf=8)
     with pytest.raises(ValueError, match="expected the generator's input"):
         Pix2Pix(g, d, objective="l1+cgan")
     with pytest.raises(ValueError, match="pass `discriminator`"):

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from conftest import random_pairs
 
-from tfgan_translate import CycleGAN, Pix2Pix, patch_discriminator, resnet_generator, unet_generator
+from tfgan_translate import CycleGAN, PatchGANDiscriminator, Pix2Pix, ResNetGenerator, UNetGenerator
 from tfgan_translate.accelerate import precision as probe
 from tfgan_translate.training.precision import (
     PRECISIONS,
@@ -111,14 +111,14 @@ def test_jit_is_off_on_cpu_unless_asked():
 
 # ------------------------------------------------------------------ the models under mixed precision
 def _pix2pix():
-    g = unet_generator(depth=5, ngf=8, norm="batch", dropout=0.0)
-    d = patch_discriminator(ndf=8, n_layers=2, norm="batch")
+    g = UNetGenerator(depth=5, ngf=8, norm="batch", dropout=0.0)
+    d = PatchGANDiscriminator(ndf=8, n_layers=2, norm="batch")
     return Pix2Pix(g, d), g, d, "down2_conv"
 
 
 def _cyclegan():
-    nets = [resnet_generator(n_blocks=1, ngf=8, name=n) for n in ("g", "f")]
-    nets += [patch_discriminator(condition_channels=0, ndf=8, n_layers=2, norm="instance", name=n)
+    nets = [ResNetGenerator(n_blocks=1, ngf=8, name=n) for n in ("g", "f")]
+    nets += [PatchGANDiscriminator(condition_channels=0, ndf=8, n_layers=2, norm="instance", name=n)
              for n in ("da", "db")]
     return CycleGAN(*nets, pool_size=0, image_size=32), nets[0], nets[3], "down1_conv"
 

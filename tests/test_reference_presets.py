@@ -73,7 +73,7 @@ def test_unknown_name_suggests_the_closest_and_lists_all():
 
 
 def pretrained_table_markdown() -> str:
-    """The README's table of the pretrained generators, from tfgan_translate.reference.presets."""
+    """docs/pretrained.md's table of the pretrained generators, from tfgan_translate.reference.presets."""
     rows = ["| name | does | dataset | direction | netG | norm | dropout |", "|---|---|---|---|---|---|---|"]
     for name in preset_names():
         p = get_preset(name)
@@ -83,9 +83,9 @@ def pretrained_table_markdown() -> str:
     return "\n".join(rows)
 
 
-def test_readme_lists_the_pretrained_table():
-    assert pretrained_table_markdown() in (ROOT / "README.md").read_text(), (
-        "README's pretrained table is out of date: paste tests/test_reference_presets.py::pretrained_table_markdown()")
+def test_the_docs_list_the_pretrained_table():
+    assert pretrained_table_markdown() in (ROOT / "docs" / "pretrained.md").read_text(), (
+        "docs/pretrained.md's table is out of date: paste tests/test_reference_presets.py::pretrained_table_markdown()")
 
 
 # === A local server for the table's files ===

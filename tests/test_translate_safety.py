@@ -30,10 +30,10 @@ def _negate(image):
 def saved_export(tmp_path_factory):
     """A SavedModel export of a small random U-Net (depth 5: the size rule is 32)."""
     from tfgan_translate.export import export_generator
-    from tfgan_translate.networks import unet_generator
+    from tfgan_translate.networks import UNetGenerator
 
     out = tmp_path_factory.mktemp("export") / "tiny"
-    export_generator(unet_generator(depth=5, ngf=4, dropout=0.0), out, saved_model=True, tflite=False,
+    export_generator(UNetGenerator(depth=5, ngf=4, dropout=0.0), out, saved_model=True, tflite=False,
                      image_size=32)
     return out
 

@@ -12,7 +12,7 @@ from tfgan_translate.accelerate.winograd import (
     winograd_conv2d,
     winograd_matrices,
 )
-from tfgan_translate.networks import resnet_generator
+from tfgan_translate.networks import ResNetGenerator
 
 # Lavin & Gray 2016, F(4x4, 3x3): the matrices winograd_matrices(4, 3) must reproduce.
 LAVIN_B_T = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
@@ -111,7 +111,7 @@ def test_conv2d_takes_the_winograd_path_only_where_it_applies_and_keeps_its_iden
 
 def test_resnet_generator_trains_alike_with_and_without_winograd():
     keras.utils.set_random_seed(0)
-    g = resnet_generator(n_blocks=2, ngf=MIN_CHANNELS // 4, image_size=32)  # blocks of 4 * ngf channels
+    g = ResNetGenerator(n_blocks=2, ngf=MIN_CHANNELS // 4, image_size=32)  # blocks of 4 * ngf channels
     x = tf.constant(np.random.default_rng(3).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32))
 
     def step():
@@ -132,10 +132,10 @@ def test_resnet_generator_trains_alike_with_and_without_winograd():
 
 
 def test_patch_gan_trains_alike_with_and_without_winograd():
-    from tfgan_translate.networks import patch_discriminator
+    from tfgan_translate.networks import PatchGANDiscriminator
 
     keras.utils.set_random_seed(0)
-    d = patch_discriminator(input_channels=3, condition_channels=3, ndf=MIN_CHANNELS // 4, image_size=32)
+    d = PatchGANDiscriminator(input_channels=3, condition_channels=3, ndf=MIN_CHANNELS // 4, image_size=32)
     x = tf.constant(np.random.default_rng(4).uniform(-1, 1, (2, 32, 32, 6)).astype(np.float32))
 
     def step():

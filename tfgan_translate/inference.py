@@ -210,7 +210,7 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
 
     Example:
 
-    >>> y = translate_array(resnet_generator(9), x, tile=512, overlap=64)  # x: (4096, 4096, 3)  # doctest: +SKIP
+    >>> y = translate_array(ResNetGenerator(9), x, tile=512, overlap=64)  # x: (4096, 4096, 3)  # doctest: +SKIP
     """
     check_choice("fit", fit, FITS)
     multiple = size_multiple(generator) if multiple is None else multiple

@@ -179,10 +179,10 @@ _TILERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _switches(generator) -> tuple:
-    """The layer attributes a traced function freezes (`NoiseDropout.at_inference`, `WinogradConv2D.winograd`)."""
-    return tuple((layer.name, getattr(layer, "at_inference", None), getattr(layer, "winograd", None))
-                 for layer in getattr(generator, "layers", ()) if hasattr(layer, "at_inference")
-                 or hasattr(layer, "winograd"))
+    """What a traced function freezes: `NoiseDropout.at_inference`, and which convolutions run accelerated
+    (`accelerate.set_winograd` replaces a layer's `convolution_op` on the layer object)."""
+    return tuple((layer.name, getattr(layer, "at_inference", None), "convolution_op" in vars(layer))
+                 for layer in getattr(generator, "layers", ()))
 
 
 def _tiler(generator) -> _Tiler:
@@ -242,7 +242,7 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
 
     Example:
 
-    >>> y = translate_tiled(unet_generator(depth=8), x, tile=1024, overlap=256)  # doctest: +SKIP
+    >>> y = translate_tiled(UNetGenerator(depth=8), x, tile=1024, overlap=256)  # doctest: +SKIP
     """
     from tfgan_translate.networks import size_multiple
 

@@ -76,8 +76,8 @@ def set_fused_norm(model, enabled: bool) -> int:
 
     Example:
 
-    >>> from tfgan_translate.networks import unet_generator
-    >>> set_fused_norm(unet_generator(depth=5, ngf=4), True)  # 3 encoder and 4 decoder batch norms
+    >>> from tfgan_translate.networks import UNetGenerator
+    >>> set_fused_norm(UNetGenerator(depth=5, ngf=4), True)  # 3 encoder and 4 decoder batch norms
     7
     """
     count = 0

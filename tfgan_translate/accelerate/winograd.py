@@ -283,8 +283,8 @@ def set_winograd(model, enabled: bool) -> int:
 
     Example:
 
-    >>> from tfgan_translate.networks import resnet_generator
-    >>> set_winograd(resnet_generator(n_blocks=2, ngf=8), True)  # 7x7, two stride 2, 4 in blocks, 7x7
+    >>> from tfgan_translate.networks import ResNetGenerator
+    >>> set_winograd(ResNetGenerator(n_blocks=2, ngf=8), True)  # 7x7, two stride 2, 4 in blocks, 7x7
     8
 
     Reference: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks".

@@ -50,10 +50,10 @@ class CycleGAN(TranslationGAN):
 
     Example:
 
-    >>> from tfgan_translate import CycleGAN, resnet_generator, patch_discriminator
-    >>> g, f = resnet_generator(n_blocks=2, ngf=8), resnet_generator(n_blocks=2, ngf=8)
-    >>> d_a = patch_discriminator(condition_channels=0, ndf=8, norm="instance")
-    >>> d_b = patch_discriminator(condition_channels=0, ndf=8, norm="instance")
+    >>> from tfgan_translate import CycleGAN, PatchGANDiscriminator, ResNetGenerator
+    >>> g, f = ResNetGenerator(n_blocks=2, ngf=8), ResNetGenerator(n_blocks=2, ngf=8)
+    >>> d_a = PatchGANDiscriminator(condition_channels=0, ndf=8, norm="instance")
+    >>> d_b = PatchGANDiscriminator(condition_channels=0, ndf=8, norm="instance")
     >>> model = CycleGAN(g, f, d_a, d_b, image_size=32)
     >>> model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ...               d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))

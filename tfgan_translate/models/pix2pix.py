@@ -47,9 +47,9 @@ class Pix2Pix(TranslationGAN):
 
     Example:
 
-    >>> from tfgan_translate import Pix2Pix, unet_generator, patch_discriminator
-    >>> g = unet_generator(depth=5, ngf=8)
-    >>> d = patch_discriminator(input_channels=3, condition_channels=3, ndf=8)
+    >>> from tfgan_translate import PatchGANDiscriminator, Pix2Pix, UNetGenerator
+    >>> g = UNetGenerator(depth=5, ngf=8)
+    >>> d = PatchGANDiscriminator(input_channels=3, condition_channels=3, ndf=8)
     >>> model = Pix2Pix(g, d)
     >>> model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ...               d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))

@@ -34,12 +34,11 @@ from tfgan_translate.networks.layers import (
 from tfgan_translate.networks.patch_gan import (
     PATCH_KINDS,
     PatchGANDiscriminator,
-    patch_discriminator,
     patch_output_size,
     patch_receptive_field,
 )
-from tfgan_translate.networks.resnet import ResNetGenerator, resnet_generator
-from tfgan_translate.networks.unet import UNetGenerator, unet_dropout_levels, unet_generator
+from tfgan_translate.networks.resnet import ResNetGenerator
+from tfgan_translate.networks.unet import UNetGenerator, unet_dropout_levels
 
 # The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
@@ -54,15 +53,6 @@ def _generator_class(netG: str):
     if family == "unet":
         return UNetGenerator, {"depth": size}
     return ResNetGenerator, {"n_blocks": size}
-
-
-_GENERATOR_KWARGS = (
-    "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size", "init_gain",
-    "sync_batch_norm", "name",
-)
-_DISCRIMINATOR_KWARGS = (
-    "input_channels", "condition_channels", "ndf", "norm", "image_size", "init_gain", "sync_batch_norm", "name",
-)
 
 
 def generator_size_multiple(netG: str) -> int:
@@ -120,18 +110,20 @@ def size_multiple(generator) -> int:
     return multiple
 
 
-def build_generator(netG: str, **kwargs) -> UNetGenerator | ResNetGenerator:
+def build_generator(netG: str, *, input_channels: int = 3, output_channels: int = 3, ngf: int = 64,
+                    norm: str | None = None, dropout: float | None = None, upsample: str = "transpose",
+                    image_size: int | None = None, init_gain: float = 0.02, sync_batch_norm: bool = False,
+                    name: str | None = None) -> UNetGenerator | ResNetGenerator:
     """Builds generator `netG` by its reference name.
 
     Args:
         netG: str. One of `GENERATORS` (or any unet_<2**depth> / resnet_<n>blocks): "unet_256"
-            (`unet_generator(depth=8)`), "unet_128" (depth 7), "resnet_9blocks" (`resnet_generator(n_blocks=9)`),
+            (`UNetGenerator(depth=8)`), "unet_128" (depth 7), "resnet_9blocks" (`ResNetGenerator(n_blocks=9)`),
             "resnet_6blocks" (6 blocks).
-        **kwargs: passed to the builder: `input_channels`, `output_channels`,
-            `ngf`, `norm`, `dropout`, `upsample`, `image_size`, `init_gain`,
-            `sync_batch_norm`, `name`. Builder defaults apply to the ones left
-            out (note: the U-Net defaults to batch norm and dropout 0.5, the
-            ResNet to instance norm and no dropout).
+        input_channels, output_channels, ngf, upsample, image_size, init_gain, sync_batch_norm: as the
+            classes take them.
+        norm, dropout, name: str, float, str or None. None: the class's default (the U-Net has batch norm
+            and dropout 0.5, the ResNet instance norm and no dropout).
 
     Returns:
         A `UNetGenerator` or `ResNetGenerator` mapping `(batch, H, W, input_channels)` to
@@ -141,23 +133,26 @@ def build_generator(netG: str, **kwargs) -> UNetGenerator | ResNetGenerator:
 
     >>> g = build_generator("resnet_6blocks", ngf=32, image_size=128)
     """
-    _check_kwargs("build_generator", kwargs, _GENERATOR_KWARGS)
     cls, size_kwargs = _generator_class(netG)
-    return cls(**size_kwargs, **kwargs)
+    optional = {key: value for key, value in (("norm", norm), ("dropout", dropout), ("name", name))
+                if value is not None}
+    return cls(**size_kwargs, input_channels=input_channels, output_channels=output_channels, ngf=ngf,
+               upsample=upsample, image_size=image_size, init_gain=init_gain, sync_batch_norm=sync_batch_norm,
+               **optional)
 
 
-def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> PatchGANDiscriminator:
+def build_discriminator(netD: str, n_layers_D: int = 3, *, input_channels: int = 3, condition_channels: int = 3,
+                        ndf: int = 64, norm: str = "batch", image_size: int | None = None, init_gain: float = 0.02,
+                        sync_batch_norm: bool = False, name: str | None = None) -> PatchGANDiscriminator:
     """Builds discriminator `netD` by its reference name.
 
     Args:
-        netD: str. One of `DISCRIMINATORS`: "basic" (70x70 PatchGAN,
-            `n_layers=3`), "n_layers" (PatchGAN with `n_layers_D` layers),
-            "pixel" (1x1 PixelGAN).
-        n_layers_D: int. Depth for `netD="n_layers"`; ignored otherwise.
-            Defaults to `3`.
-        **kwargs: passed to `patch_discriminator`: `input_channels`,
-            `condition_channels`, `ndf`, `norm`, `image_size`, `init_gain`,
-            `sync_batch_norm`, `name`.
+        netD: str. One of `DISCRIMINATORS`: "basic" (70x70 PatchGAN, `n_layers=3`), "n_layers" (PatchGAN with
+            `n_layers_D` layers), "pixel" (1x1 PixelGAN).
+        n_layers_D: int. Depth for `netD="n_layers"`; ignored otherwise. Defaults to `3`.
+        input_channels, condition_channels, ndf, norm, image_size, init_gain, sync_batch_norm: as
+            `PatchGANDiscriminator` takes them.
+        name: str or None. None: the class's default.
 
     Returns:
         A `PatchGANDiscriminator` mapping the `[x, y]` channel concatenation
@@ -168,17 +163,11 @@ def build_discriminator(netD: str, n_layers_D: int = 3, **kwargs) -> PatchGANDis
     >>> d = build_discriminator("n_layers", n_layers_D=5, condition_channels=0)  # 286x286
     """
     check_choice("netD", netD, DISCRIMINATORS)
-    _check_kwargs("build_discriminator", kwargs, _DISCRIMINATOR_KWARGS)
-    if netD == "pixel":
-        return PatchGANDiscriminator(kind="pixel", **kwargs)
     n_layers = 3 if netD == "basic" else n_layers_D
-    return PatchGANDiscriminator(kind="n_layers", n_layers=n_layers, **kwargs)
-
-
-def _check_kwargs(function: str, kwargs: dict, allowed: tuple) -> None:
-    unknown = sorted(set(kwargs) - set(allowed))
-    if unknown:
-        raise TypeError(f"{function}() got unexpected keyword arguments {unknown}. Allowed: {list(allowed)}.")
+    kind = {"kind": "pixel"} if netD == "pixel" else {"kind": "n_layers", "n_layers": n_layers}
+    return PatchGANDiscriminator(**kind, input_channels=input_channels, condition_channels=condition_channels,
+                                 ndf=ndf, norm=norm, image_size=image_size, init_gain=init_gain,
+                                 sync_batch_norm=sync_batch_norm, **({"name": name} if name else {}))
 
 
 __all__ = [
@@ -201,12 +190,9 @@ __all__ = [
     "conv_init",
     "generator_size_multiple",
     "normalization",
-    "patch_discriminator",
     "patch_output_size",
     "patch_receptive_field",
-    "resnet_generator",
     "size_multiple",
     "unet_dropout_levels",
-    "unet_generator",
     "walk_layers",
 ]

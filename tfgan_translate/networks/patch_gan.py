@@ -212,8 +212,3 @@ class PatchGANDiscriminator(Network):
     def output_size(self, size: int) -> int:
         """Logits per side for an input side `size` (256 -> 30 for the 70x70 PatchGAN)."""
         return size if self.kind == "pixel" else patch_output_size(size, self.n_layers)
-
-
-def patch_discriminator(**kwargs) -> PatchGANDiscriminator:
-    """`PatchGANDiscriminator(**kwargs)`: the builder name the package has always had."""
-    return PatchGANDiscriminator(**kwargs)

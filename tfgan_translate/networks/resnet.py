@@ -210,8 +210,3 @@ class ResNetGenerator(Network):
         from tfgan_translate.reference.loader import load_network
 
         return load_network(cls, preset, **kwargs)
-
-
-def resnet_generator(n_blocks: int = 9, **kwargs) -> ResNetGenerator:
-    """`ResNetGenerator(n_blocks, **kwargs)`: the builder name the package has always had."""
-    return ResNetGenerator(n_blocks=n_blocks, **kwargs)

@@ -218,8 +218,3 @@ class UNetGenerator(Network):
         from tfgan_translate.reference.loader import load_network
 
         return load_network(cls, preset, **kwargs)
-
-
-def unet_generator(depth: int = 8, **kwargs) -> UNetGenerator:
-    """`UNetGenerator(depth, **kwargs)`: the builder name the package has always had."""
-    return UNetGenerator(depth=depth, **kwargs)

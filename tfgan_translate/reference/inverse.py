@@ -5,8 +5,8 @@ the reference (`torch.save(state_dict, path)` there, after `torch.from_numpy` of
 
 Example:
 
->>> from tfgan_translate.networks import patch_discriminator
->>> state = state_dict_from_network(patch_discriminator(input_channels=3, condition_channels=0, ndf=4))
+>>> from tfgan_translate.networks import PatchGANDiscriminator
+>>> state = state_dict_from_network(PatchGANDiscriminator(input_channels=3, condition_channels=0, ndf=4))
 >>> state["model.0.weight"].shape
 (4, 3, 4, 4)
 """
@@ -37,9 +37,9 @@ def state_dict_from_network(network: keras.Model) -> dict:
 
     Example:
 
-    >>> from tfgan_translate.networks import resnet_generator
+    >>> from tfgan_translate.networks import ResNetGenerator
     >>> from tfgan_translate.reference import infer_architecture
-    >>> state = state_dict_from_network(resnet_generator(n_blocks=1, ngf=2, norm="instance"))
+    >>> state = state_dict_from_network(ResNetGenerator(n_blocks=1, ngf=2, norm="instance"))
     >>> state["model.1.weight"].shape, infer_architecture(state).net
     ((2, 3, 7, 7), 'resnet_1blocks')
     """

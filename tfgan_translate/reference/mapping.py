@@ -173,8 +173,8 @@ def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: 
     state dict is checked against it and copied in.
 
     Args:
-        network: keras.Model. A generator from `tfgan_translate.networks` (`unet_generator`,
-            `resnet_generator`, `build_generator`) with `upsample="transpose"`.
+        network: keras.Model. A generator from `tfgan_translate.networks` (`UNetGenerator`,
+            `ResNetGenerator`, `build_generator`) with `upsample="transpose"`.
         state_dict: dict. Key -> array, as `read_state_dict` returns.
         source: str. What to call the state dict in errors (the file name). Defaults to
             `"the state dict"`.
@@ -219,7 +219,7 @@ def assign_discriminator_weights(network: keras.Model, state_dict: dict, *, sour
 
     Args:
         network: keras.Model. A discriminator from `tfgan_translate.networks`
-            (`patch_discriminator`, `build_discriminator`).
+            (`PatchGANDiscriminator`, `build_discriminator`).
         state_dict: dict. Key -> array, as `read_state_dict` returns.
         source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
         args: dict or None. The arguments the network was built from, for error messages.

@@ -95,7 +95,7 @@ def precision_scope(name: str = "auto"):
     Example:
 
     >>> with precision_scope("mixed_bfloat16") as policy:
-    ...     g = unet_generator(depth=5, ngf=8)  # bfloat16 compute, float32 output
+    ...     g = UNetGenerator(depth=5, ngf=8)  # bfloat16 compute, float32 output
     """
     previous = keras.mixed_precision.global_policy()
     try:
