@@ -67,7 +67,7 @@ def child(args) -> dict:
 
     from tfgan_translate.inference import translate_files
     from tfgan_translate.networks import build_generator
-    from tfgan_translate.tiling import MIB, activation_bytes, plan_tile
+    from tfgan_translate.tiling_plan import MIB, activation_bytes, plan_tile
 
     keras.utils.set_random_seed(0)
     generator = build_generator(args.netG, ngf=args.ngf)

@@ -321,7 +321,7 @@ def test_folder_errors(tmp_path):
 def test_argument_errors(tmp_path):
     write_constant_aligned(tmp_path, 1)
     with pytest.raises(ValueError, match=r"Invalid value for argument `direction`. Received: direction='AB'. "
-                                         r"Expected 'AtoB' or 'BtoA'."):
+                                         r"Expected one of \['AtoB', 'BtoA'\]."):
         paired_dataset(tmp_path, direction="AB")
     with pytest.raises(ValueError, match="Received: input_channels=2"):
         paired_dataset(tmp_path, input_channels=2)

@@ -39,12 +39,11 @@ from tfgan_translate.training.custom_loop import fit_distributed
 from tfgan_translate.training.distribute import (
     STRATEGIES,
     check_global_batch,
-    global_batch_size,
     is_chief,
     make_strategy,
     needs_custom_loop,
-    parse_tf_config,
     synchronize_batch_norm,
+    tf_config_cluster,
 )
 
 RIG = Path(__file__).with_name("distribute_rig.py")
@@ -218,19 +217,21 @@ def test_multiworker_needs_a_valid_tf_config(clean_env):
         make_strategy("multiworker")
     bad = {
         "{not json": "not JSON",
-        '{"task": {"type": "worker", "index": 0}}': 'no "cluster"',
+        '{"task": {"type": "worker", "index": 0}}': "No such job in cluster: 'worker'",
         '{"cluster": {"worker": ["127.0.0.1:1"]}}': 'no "task"',
-        '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 1}}': "out of range",
+        '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 1}}': "No task with index 1",
         '{"cluster": {"worker": ["nohost"]}, "task": {"type": "worker", "index": 0}}': "host:port",
-        '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}': "not in the cluster",
+        '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}': "No such job in cluster",
     }
     for text, problem in bad.items():
         clean_env.setenv("TF_CONFIG", text)
         with pytest.raises(ValueError, match="Invalid TF_CONFIG") as error:
             make_strategy("multiworker")
         assert problem in str(error.value) and "TF_CONFIG=" in str(error.value)
-    good = '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 1}}'
-    assert parse_tf_config(good)["task"] == {"type": "worker", "index": 1}
+    clean_env.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, '
+                                  '"task": {"type": "worker", "index": 1}}')
+    resolver = tf_config_cluster()
+    assert (resolver.task_type, resolver.task_id, resolver.cluster_spec().num_tasks("worker")) == ("worker", 1, 2)
 
 
 def test_tpu_without_a_tpu_and_misplaced_devices_are_explained(clean_env):
@@ -244,16 +245,13 @@ def test_tpu_without_a_tpu_and_misplaced_devices_are_explained(clean_env):
         make_strategy("none", devices=["/cpu:0", "/cpu:1"])
 
 
-def test_global_batch_helpers():
-    strategy = tf.distribute.get_strategy()
-    assert global_batch_size(4, strategy) == 4 and check_global_batch(4, strategy) == 4
-    with pytest.raises(ValueError, match="per_replica_batch=0"):
-        global_batch_size(0)
+def test_global_batch_check():
+    assert check_global_batch(4, tf.distribute.get_strategy()) == 4
 
     class TwoReplicas:
         num_replicas_in_sync = 2
 
-    assert global_batch_size(3, TwoReplicas()) == 6 and check_global_batch(6, TwoReplicas()) == 3
+    assert check_global_batch(6, TwoReplicas()) == 3
     with pytest.raises(ValueError, match="batch_size=5 with 2 replicas.*multiple of 2"):
         check_global_batch(5, TwoReplicas())
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 
+import keras
 import numpy as np
 import pytest
 
@@ -200,11 +202,20 @@ def test_feature_weights_errors(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="--feature-weights"):
         InceptionFeatures(weights=str(tmp_path / "missing.h5"))
     # offline without a cached copy: a clear error naming --feature-weights, and no network touched
+    asked = []
+
+    def offline(*args, **kwargs):
+        asked.append((args, kwargs, socket.getdefaulttimeout()))
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- simulated offline")
+
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr(features_module, "keras_cache_candidates", lambda: [tmp_path / "keras" / "models" / "w.h5"])
-    monkeypatch.setattr(features_module, "_probe_download_host", lambda: "OSError: simulated offline")
-    with pytest.raises(FeatureWeightsUnavailable, match="--feature-weights PATH"):
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(FeatureWeightsUnavailable, match="--feature-weights PATH") as error:
         InceptionFeatures()
+    assert f"({tmp_path / 'keras' / 'models' / features_module.INCEPTION_WEIGHTS_FILE})" in str(error.value)
+    assert "simulated offline" in str(error.value) and "\n" not in str(error.value)
+    assert asked[0][1]["file_hash"] == features_module.INCEPTION_WEIGHTS_MD5
+    assert asked[0][2] == features_module.NETWORK_TIMEOUT_S and socket.getdefaulttimeout() is None
     code = cli.main(["evaluate", "--pred", str(tmp_path), "--truth", str(tmp_path), "--kid"])
     assert code == 2
 

@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfgan_translate.data import (
-    DataError,
-    paired_dataset,
-    random_label_map,
-    render_photo,
-    synthetic,
-    write_synthetic_dataset,
-)
-from tfgan_translate.data.synthetic import CLASS_NAMES, MARKER_FILENAME, PALETTE, label_map_classes
+from tfgan_translate.data import DataError, paired_dataset, random_label_map, render_photo, write_synthetic_dataset
+from tfgan_translate.data.synthetic import writer
+from tfgan_translate.data.synthetic.facades import CLASS_NAMES, PALETTE, label_map_classes
+from tfgan_translate.data.synthetic.writer import MARKER_FILENAME
 
 
 def test_label_maps_are_deterministic_palette_images():
@@ -87,18 +82,18 @@ def test_write_synthetic_dataset_never_overwrites_other_data(tmp_path):
 
 
 def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
-    real = synthetic.synthetic_pair
+    real = writer.synthetic_pair
 
     def failing(seed, index, size, split):
         if index == 2:
             raise KeyboardInterrupt
         return real(seed, index, size, split)
 
-    monkeypatch.setattr(synthetic.writer, "synthetic_pair", failing)  # where the writer looks it up
+    monkeypatch.setattr(writer, "synthetic_pair", failing)  # where the writer looks it up
     with pytest.raises(KeyboardInterrupt):
         write_synthetic_dataset(tmp_path / "s", n_train=4, n_test=1, size=16)
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(synthetic.writer, "synthetic_pair", real)
+    monkeypatch.setattr(writer, "synthetic_pair", real)
     write_synthetic_dataset(tmp_path / "s", n_train=4, n_test=1, size=16)
     assert len(list((tmp_path / "s" / "train").iterdir())) == 4
 

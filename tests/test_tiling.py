@@ -24,17 +24,15 @@ from PIL import Image
 
 from tfgan_translate.inference import translate_array
 from tfgan_translate.networks import build_generator
-from tfgan_translate.tiling import (
+from tfgan_translate.tiling import axis_weights, ramp, translate_tiled
+from tfgan_translate.tiling_plan import (
     MIB,
     activation_bytes,
-    axis_weights,
     default_overlap,
     minimum_size,
     plan_tile,
-    ramp,
     statistics_size,
     tile_starts,
-    translate_tiled,
 )
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "tiling_bench.py"
@@ -129,7 +127,7 @@ def test_tiles_are_never_smaller_than_the_networks_smallest_input():
     resnet, unet = build_generator("resnet_2blocks", ngf=4), build_generator("unet_32", ngf=4, dropout=0.0)
     assert minimum_size(resnet) == 8 and minimum_size(unet) == 32  # asked of the layers: pads 3 and 1 (at 1/4)
     assert minimum_size(build_generator("resnet_9blocks", ngf=4, upsample="resize")) == 8
-    export = SimpleNamespace(metadata={"model": {"generator": "resnet_9blocks"}})  # an export names its generator
+    export = SimpleNamespace(minimum_size=8)  # an export's, from its metadata.json
     assert minimum_size(export, 4) == 8 and minimum_size(lambda batch: batch, 16) == 16
     for g, multiple in ((resnet, 4), (unet, 32)):
         for budget in (1, 4096, 64 * 1024):  # bytes: far below any tile's need

@@ -98,7 +98,7 @@ def test_files_translate_did_not_write_are_kept_unless_overwrite(tiny_run, tmp_p
 
 
 def test_rerunning_into_the_same_folder_replaces_its_own_outputs(tmp_path):
-    from tfgan_translate.inference import is_translate_output, translate_paths
+    from tfgan_translate.output_plan import is_translate_output, translate_paths
 
     inputs, out = tmp_path / "photos", tmp_path / "out"
     _images(inputs, ["a.png"])
@@ -217,8 +217,9 @@ def test_an_image_too_large_for_the_memory_budget_is_refused_before_decoding(tin
     import subprocess
     import sys
 
-    from tfgan_translate.inference import plan_outputs, translate_files
+    from tfgan_translate.inference import translate_files
     from tfgan_translate.networks import build_generator
+    from tfgan_translate.output_plan import plan_outputs
 
     inputs, out = tmp_path / "photos", tmp_path / "out"
     _images(inputs, ["a.png"])

@@ -32,13 +32,9 @@ from tfgan_translate.data import (
     unpaired_steps_per_epoch,
     write_synthetic_unpaired_dataset,
 )
-from tfgan_translate.data.synthetic import (
-    MARKER_FILENAME,
-    PALETTE,
-    PALETTE_PERMUTATION,
-    SHAPE_PALETTE,
-    label_map_classes,
-)
+from tfgan_translate.data.synthetic.facades import PALETTE, label_map_classes
+from tfgan_translate.data.synthetic.shapes import PALETTE_PERMUTATION, SHAPE_PALETTE
+from tfgan_translate.data.synthetic.writer import MARKER_FILENAME
 
 B_GREEN = 200
 

@@ -39,7 +39,7 @@ Every input is checked before the first is translated: its size read from its he
 decoded), then decoded with PIL. A bad file stops the run before any output is written, naming the file and
 ``--skip-bad-files``; with ``skip_bad_files=True`` bad files are skipped and counted (`Translated.skipped`).
 
-The files (plan, checks, writing) live in `tfgan_translate.output_plan`; its names are importable here too.
+The files (plan, checks, writing) live in `tfgan_translate.output_plan`; one pass or tiles, in `tiling`.
 """
 
 from __future__ import annotations
@@ -54,36 +54,11 @@ import tensorflow as tf
 from tfgan_translate.choices import DIRECTIONS, FITS, check_choice
 from tfgan_translate.inference_mode import inference_generator, is_keras_generator
 from tfgan_translate.networks import size_multiple
-from tfgan_translate.output_plan import (
-    SKIP_ADVICE,  # noqa: F401  (importable from here, as before the split)
-    SOFTWARE,
-    OutputPlan,
-    Translated,
-    is_translate_output,
-    output_names,
-    plan_outputs,
-    save_output,
-    translate_paths,
-)
-from tfgan_translate.tiling import (
-    DEFAULT_MEMORY_BUDGET_MB,
-    MIB,
-    activation_bytes,
-    check_tiling,
-    compiled_call,
-    default_overlap,
-    minimum_size,
-    plan_tile,
-    translate_tiled,
-)
+from tfgan_translate.output_plan import Translated, translate_paths
+from tfgan_translate.tiling import translate_in_budget
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, check_tiling, minimum_size
 
 log = logging.getLogger("tfgan_translate")
-
-_logged_plans: set = set()
-
-
-def _next_multiple(n: int, multiple: int, minimum: int = 0) -> int:
-    return max(multiple, minimum, -(-n // multiple) * multiple)
 
 
 def reflect_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -136,42 +111,35 @@ def generator_for(model, direction: str | None = None, trained_direction: str = 
     return generator
 
 
-def _check_budget(memory_budget) -> None:
-    if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float))
-                                      or not 0 < memory_budget < float("inf")):
-        raise ValueError(f"Invalid value for `memory_budget`. Received: memory_budget={memory_budget!r}. Expected "
-                         "a positive number of MiB, or None to tile only when `tile` is given.")
+def check_image(image) -> np.ndarray:
+    """`image` as float32; ValueError unless it is an (H, W, C) array with H, W >= 1."""
+    image = np.asarray(image, np.float32)
+    if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
+    return image
 
 
-def _run(generator, batch: np.ndarray, multiple: int, tile: int | None, overlap: int | None,
-         memory_budget: float | None) -> np.ndarray:
-    """The generator's (H, W, C_out) output on a (1, H, W, C) batch meeting the size rule: whole or in tiles."""
-    height, width = batch.shape[1:3]
-    budget = None if memory_budget is None else int(memory_budget * MIB)
-    if tile is None:
-        tile = plan_tile(generator, height, width, multiple, budget, overlap)
-        if tile is not None and (id(generator), height, width) not in _logged_plans:
-            _logged_plans.add((id(generator), height, width))
-            log.info("A %dx%d pass needs about %.0f MiB (budget %.0f MiB, --memory-budget): translating in %dx%d "
-                     "tiles overlapping by %d px or more", height, width,
-                     activation_bytes(generator, height, width) / MIB, memory_budget, tile, tile,
-                     default_overlap(tile) if overlap is None else overlap)
-    if tile is None or (tile >= height and tile >= width):
-        return np.asarray(compiled_call(generator)(batch))[0]
-    return translate_tiled(generator, batch[0], tile=tile, overlap=overlap, multiple=multiple,
-                           memory_budget=budget)
+def _prepare(generator, multiple, tile, overlap, memory_budget, test_dropout, test_batch_norm, seed):
+    """(the network that runs, its size rule, its smallest input), every argument checked before any work.
 
-
-def _for_inference(generator, test_dropout: str | None, test_batch_norm: str | None, seed: int | None):
-    """The network that runs: a Keras generator's `inference_generator` copy; any other callable as it is."""
+    The network is a Keras generator's `inference_generator` copy, any other callable as it is.
+    """
+    multiple = size_multiple(generator) if multiple is None else multiple
     if is_keras_generator(generator):
-        return inference_generator(generator, test_dropout, test_batch_norm, seed=seed)
-    if (test_dropout, test_batch_norm, seed) != (None, None, None):
+        generator = inference_generator(generator, test_dropout, test_batch_norm, seed=seed)
+    elif (test_dropout, test_batch_norm, seed) != (None, None, None):
         raise ValueError(f"Invalid value for argument `test_dropout`, `test_batch_norm` or `seed`. Received: "
                          f"test_dropout={test_dropout!r}, test_batch_norm={test_batch_norm!r}, seed={seed!r} for a "
                          f"{type(generator).__name__}. Expected None: only a Keras generator's test-time setting can "
                          "be chosen here (an export runs as it was exported).")
-    return generator
+    smallest = minimum_size(generator, multiple)
+    if tile is not None or overlap is not None:
+        check_tiling(tile, overlap, multiple, minimum=smallest)
+    if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float))
+                                      or not 0 < memory_budget < float("inf")):
+        raise ValueError(f"Invalid value for `memory_budget`. Received: memory_budget={memory_budget!r}. Expected "
+                         "a positive number of MiB, or None to tile only when `tile` is given.")
+    return generator, multiple, smallest
 
 
 def translate_array(generator, image: np.ndarray, multiple: int | None = None, fit: str = "pad", *,
@@ -213,24 +181,16 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
     >>> y = translate_array(ResNetGenerator(9), x, tile=512, overlap=64)  # x: (4096, 4096, 3)  # doctest: +SKIP
     """
     check_choice("fit", fit, FITS)
-    multiple = size_multiple(generator) if multiple is None else multiple
-    generator = _for_inference(generator, test_dropout, test_batch_norm, seed)
-    smallest = minimum_size(generator, multiple)
-    if tile is not None or overlap is not None:
-        check_tiling(tile, overlap, multiple, minimum=smallest)
-    _check_budget(memory_budget)
-    image = np.asarray(image, np.float32)
-    if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
-        raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
+    generator, multiple, smallest = _prepare(generator, multiple, tile, overlap, memory_budget, test_dropout,
+                                             test_batch_norm, seed)
+    image = check_image(image)
     height, width = image.shape[:2]
     if fit == "pad":
-        padded = _next_multiple(height, multiple, smallest), _next_multiple(width, multiple, smallest)
-        batch = reflect_pad(image, *padded)
-        return _run(generator, batch, multiple, tile, overlap, memory_budget)[:height, :width]
-    target_h = max(smallest, int(round(height / multiple)) * multiple)
-    target_w = max(smallest, int(round(width / multiple)) * multiple)
-    batch = tf.clip_by_value(tf.image.resize(image[None], (target_h, target_w), method="bicubic"), -1.0, 1.0)
-    output = _run(generator, batch.numpy(), multiple, tile, overlap, memory_budget)
+        batch = reflect_pad(image, *(max(smallest, -(-side // multiple) * multiple) for side in (height, width)))
+        return translate_in_budget(generator, batch, multiple, tile, overlap, memory_budget)[:height, :width]
+    size = [max(smallest, int(round(side / multiple)) * multiple) for side in (height, width)]
+    batch = tf.clip_by_value(tf.image.resize(image[None], size, method="bicubic"), -1.0, 1.0).numpy()
+    output = translate_in_budget(generator, batch, multiple, tile, overlap, memory_budget)
     output = tf.image.resize(output[None], (height, width), method="bicubic")
     return np.clip(np.asarray(output)[0], -1.0, 1.0)
 
@@ -268,11 +228,8 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
 
     >>> written = translate_files(generator, "photos/", "translated/", tile=512)  # doctest: +SKIP
     """
-    multiple = size_multiple(generator)
-    generator = _for_inference(generator, test_dropout, test_batch_norm, seed)  # checked before any file is read
-    if tile is not None or overlap is not None:
-        check_tiling(tile, overlap, multiple, minimum=minimum_size(generator, multiple))
-    _check_budget(memory_budget)
+    generator, multiple, _ = _prepare(generator, None, tile, overlap, memory_budget, test_dropout, test_batch_norm,
+                                      seed)  # checked before any file is read
 
     def translate(image):
         return translate_array(generator, image, multiple, fit=fit, tile=tile, overlap=overlap,
@@ -285,7 +242,5 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
     return written
 
 
-
-__all__ = ["SOFTWARE", "OutputPlan", "Translated", "generator_for", "is_translate_output", "minimum_size",
-           "output_names", "plan_outputs", "reflect_pad", "save_output", "translate_array",
+__all__ = ["Translated", "check_image", "generator_for", "minimum_size", "reflect_pad", "translate_array",
            "translate_files", "translate_paths"]

@@ -54,6 +54,7 @@ from keras import layers, ops
 
 from tfgan_translate.choices import EVAL_MODE, PAPER_MODE, InferenceMode
 from tfgan_translate.networks import InstanceNormalization, NoiseDropout
+from tfgan_translate.networks.layers import check_rate
 from tfgan_translate.rng import name_seed
 from tfgan_translate.tiling_plan import plan_like
 
@@ -91,8 +92,7 @@ class InferenceDropout(layers.Layer):
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"Invalid value for argument `rate`. Received: rate={rate!r}. Expected a float in [0, 1).")
+        check_rate("rate", rate)
         check_seed(seed)
         self.rate, self.seed = float(rate), seed
         self.supports_masking = True
@@ -193,13 +193,11 @@ def check_seed(seed) -> None:
 
 def remember_run_mode(model, config) -> None:
     """Records the mode `config` (a run config) sets as the default of every generator of `model`."""
-    mode = InferenceMode.of(config)
-    for name in ("generator", "generator_g", "generator_f"):
-        network = getattr(model, name, None)
+    bare = not hasattr(model, "generator") and not hasattr(model, "generator_g")  # a generator itself
+    networks = [model] if bare else [getattr(model, name, None) for name in ("generator", "generator_g", "generator_f")]
+    for network in networks:
         if isinstance(network, keras.Model):
-            _RUN_MODES[network] = mode
-    if isinstance(model, keras.Model) and not hasattr(model, "generator") and not hasattr(model, "generator_g"):
-        _RUN_MODES[model] = mode
+            _RUN_MODES[network] = InferenceMode.of(config)
 
 
 def _recorded(registry: weakref.WeakKeyDictionary, key):
@@ -261,50 +259,52 @@ def inference_generator(generator: keras.Model, test_dropout: str | None = None,
     check_seed(seed)
     if seed is None and made is not None:
         seed = made[2]
-    if float32:
-        return _inference_copy(trained, mode, seed, fresh=True)
     copies = _CACHE.setdefault(trained, {})
     if (mode, seed) not in copies:
-        copies[(mode, seed)] = _inference_copy(trained, mode, seed, fresh=False)
-    return copies[(mode, seed)]
+        copies[(mode, seed)] = _registered(_inference_copy(trained, mode, seed), trained, mode, seed)
+    if not float32:
+        return copies[(mode, seed)]
+    return _registered(_float32_snapshot(copies[(mode, seed)]), trained, mode, seed)
 
 
-def _inference_copy(trained: keras.Model, mode: InferenceMode, seed: int | None, fresh: bool) -> keras.Model:
-    """The clone of `trained` that runs in `mode`: its layers shared, or (`fresh`) rebuilt in float32 with the
-    weights copied; the dropout and (for "image") the batch norms replaced either way."""
+def _inference_copy(trained: keras.Model, mode: InferenceMode, seed: int | None) -> keras.Model:
+    """The clone of `trained` that runs in `mode`, sharing its layers: the dropout and the batch norms replaced."""
 
     def clone_layer(layer):
-        dtype = "float32" if fresh else layer.dtype_policy
         if isinstance(layer, NoiseDropout):
             if mode.dropout == "off" or layer.rate == 0:
-                return layers.Identity(name=layer.name, dtype=dtype)
-            return InferenceDropout(layer.rate, seed=seed, name=layer.name, dtype=dtype)
-        if isinstance(layer, layers.BatchNormalization) and mode.batch_norm == "image":
-            if not fresh:
+                return layers.Identity(name=layer.name, dtype=layer.dtype_policy.name)  # by name: serialisable
+            return InferenceDropout(layer.rate, seed=seed, name=layer.name, dtype=layer.dtype_policy)
+        if isinstance(layer, layers.BatchNormalization):
+            if mode.batch_norm == "image":
                 return ImageStatisticsNormalization.replacing(layer)
-            return ImageStatisticsNormalization(epsilon=layer.epsilon, center=layer.center, scale=layer.scale,
-                                                name=layer.name, dtype=dtype)
-        if isinstance(layer, layers.BatchNormalization) and not fresh:
             return MovingStatisticsNormalization(layer)
-        if not fresh:
-            return layer  # shared: the same object and weights
+        return layer  # shared: the same object and weights
+
+    channels = trained.input_shape[-1]
+    copy = keras.models.clone_model(trained, input_tensors=keras.Input((None, None, channels), name="image"),
+                                    clone_function=clone_layer)
+    plan_like(copy, trained)
+    return copy
+
+
+def _float32_snapshot(copy: keras.Model) -> keras.Model:
+    """`copy` rebuilt from fresh float32 layers (plain batch norms for the moving statistics), weights copied."""
+
+    def clone_layer(layer):
+        layer = layer.batch_norm if isinstance(layer, MovingStatisticsNormalization) else layer
         config = layer.get_config()  # rebuilt from its config: without the training speed-ups of `accelerate`
         if "dtype" in config:
             config["dtype"] = "float32"
         return layer.__class__.from_config(config)
 
-    channels = trained.input_shape[-1]
-    copy = keras.models.clone_model(trained, input_tensors=keras.Input((None, None, channels), name="image"),
-                                    clone_function=clone_layer)
-    if fresh:
-        for layer in trained.layers:
-            new = copy.get_layer(layer.name)
-            if isinstance(new, ImageStatisticsNormalization):
-                new.set_weights([w for w, keep in ((layer.gamma, layer.scale), (layer.beta, layer.center)) if keep])
-            elif len(new.weights) == len(layer.weights):  # dropout's draw counter has no counterpart
-                new.set_weights(layer.get_weights())
-    else:
-        plan_like(copy, trained)
+    snapshot = keras.models.clone_model(copy, clone_function=clone_layer)
+    snapshot.set_weights(copy.get_weights())
+    return snapshot
+
+
+def _registered(copy: keras.Model, trained: keras.Model, mode: InferenceMode, seed: int | None) -> keras.Model:
+    """`copy`, recorded as standing for `trained` in `mode`, with its size rule and reference name."""
     for name in ("size_multiple", "reference_name"):
         if isinstance(getattr(trained, name, None), (int, str)):
             setattr(copy, name, getattr(trained, name))
@@ -314,5 +314,5 @@ def _inference_copy(trained: keras.Model, mode: InferenceMode, seed: int | None,
 
 
 __all__ = ["EVAL_MODE", "PAPER_MODE", "ImageStatisticsNormalization", "InferenceDropout", "InferenceMode",
-           "MovingStatisticsNormalization",
-           "check_seed", "inference_generator", "inference_mode_of", "is_keras_generator", "remember_run_mode"]
+           "MovingStatisticsNormalization", "check_seed", "inference_generator", "inference_mode_of",
+           "is_keras_generator", "remember_run_mode"]

@@ -21,6 +21,7 @@ too large one) and ``--skip-bad-files``; with ``skip_bad_files=True`` such files
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -70,14 +71,6 @@ class Translated(list):
             names = ", ".join(f"{source.name} -> {target.name}" for source, target in self.renamed[:10])
             text += f"; {len(self.renamed)} renamed (their stem was taken): {names}"
         return text
-
-
-def _inputs(inputs: Path) -> list[Path]:
-    if inputs.is_dir():
-        return list_images(inputs)
-    if inputs.is_file():
-        return [inputs]
-    raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
 
 
 def _check_output_folder(inputs: Path, output_dir: Path) -> None:
@@ -155,32 +148,10 @@ def _check_targets(paths: list[Path], targets: list[Path], overwrite: bool) -> N
 
 def _too_large(path: Path, memory_budget: float | None, channels: int | None) -> str | None:
     """Why `path` is too large to decode within `memory_budget` MiB, from its header (nothing decoded), or None."""
-    if memory_budget is None:
+    header = None if memory_budget is None else header_size(path)  # (width, height, channels) or None
+    if header is None:  # no bound, or unreadable (`check_images` says why)
         return None
-    header = header_size(path)
-    if header is None:  # unreadable: `check_images` says why
-        return None
-    width, height, file_channels = header
-    return image_too_large(width, height, memory_budget, channels, file_channels)
-
-
-def _readable(paths: list[Path], skip_bad_files: bool, memory_budget: float | None = None,
-              input_channels: int | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Checks every input before the first is translated: the good ones, and the (path, reason) of the bad.
-
-    Sizes first, from the headers: an image too large for `memory_budget` is never decoded, not even by the
-    PIL check that follows for the others.
-    """
-    large = {path: reason for path in paths if (reason := _too_large(path, memory_budget, input_channels))}
-    good, bad = check_images([p for p in paths if p not in large], aligned=False, skip_bad=True, min_size=1)
-    if large:
-        order = {path: i for i, path in enumerate(paths)}
-        bad = sorted([*bad, *large.items()], key=lambda item: order[item[0]])
-    if bad and not skip_bad_files:
-        path, reason = bad[0]
-        count = f" ({len(bad)} unreadable or too large images in all)" if len(bad) > 1 else ""
-        raise DataError(f"{path}: {reason}{count}. Nothing was written. {SKIP_ADVICE}")
-    return good, bad
+    return image_too_large(header[0], header[1], memory_budget, channels, file_channels=header[2])
 
 
 def save_output(image: np.ndarray, path: Path) -> Path:
@@ -188,12 +159,11 @@ def save_output(image: np.ndarray, path: Path) -> Path:
 
     Converted to 8 bits a band of rows at a time, so a 4096 x 4096 image needs no second float copy.
     """
-    height = image.shape[0]
     channels = image.shape[-1] if image.ndim == 3 else 1
     if channels not in (1, 3, 4):
         raise ValueError(f"Invalid image: expected 1, 3 or 4 output channels to write {path}, got {channels}.")
     pixels = np.empty(image.shape[:2] + ((channels,) if channels > 1 else ()), np.uint8)
-    for start in range(0, height, 256):
+    for start in range(0, image.shape[0], 256):
         band = to_uint8(image[start:start + 256])
         pixels[start:start + 256] = band[..., 0] if channels == 1 and band.ndim == 3 else band
     info = PngImagePlugin.PngInfo()
@@ -215,12 +185,11 @@ def _load(path: Path, channels: int, memory_budget: float | None = None) -> np.n
     `load_image` differs from both by up to 1 ulp). An image too large for `memory_budget` MiB (the file
     may have changed since the plan) is refused before anything is decoded.
     """
-    reason = _too_large(path, memory_budget, channels)
+    # Too large (by its header), else unreadable (PIL's checks, which only then open it).
+    reason = _too_large(path, memory_budget, channels) or next(
+        (why for _, why in check_images([path], aligned=False, skip_bad=True, min_size=1)[1]), None)
     if reason is not None:
         raise DataError(f"{path}: {reason}.")
-    _, bad = check_images([path], aligned=False, skip_bad=True, min_size=1)
-    if bad:
-        raise DataError(f"{path}: {bad[0][1]}.")
     if channels not in _DECODERS:
         _DECODERS[channels] = tf.function(lambda contents: from_unit(decode_image(contents, channels)),
                                           autograph=False)
@@ -271,39 +240,44 @@ def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, in
     input_channels = check_channels(input_channels, "input_channels")
     plan = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite,
                         memory_budget=memory_budget, input_channels=input_channels)
-    return plan.run(translate, input_channels=input_channels, aligned=aligned, left_half=left_half)
+    plan.output_dir.mkdir(parents=True, exist_ok=True)
+    written, skipped = [], list(plan.skipped)
+    for path, target in zip(plan.paths, plan.targets, strict=True):
+        try:
+            image = _load(path, input_channels, memory_budget)
+        except DataError as error:
+            if not skip_bad_files:
+                raise DataError(f"{error} {SKIP_ADVICE}") from None
+            skipped.append((path, str(error)))
+            log.warning("Skipped %s", error)
+            continue
+        if aligned:
+            half = image.shape[1] // 2
+            image = image[:, :half] if left_half else image[:, half:2 * half]
+        written.append(save_output(translate(image), target))
+    if not written and skipped:
+        raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable or too "
+                        f"large (first: {skipped[0][0]}: {skipped[0][1]}).")
+    return Translated(written, plan.output_dir, skipped, plan.renamed)
 
 
+@dataclasses.dataclass
 class OutputPlan:
-    """What `translate_paths` will read and write, checked before any model is loaded (`plan_outputs`)."""
+    """What `translate_paths` will read and write, checked before any model is loaded (`plan_outputs`).
 
-    def __init__(self, paths, targets, output_dir, skipped, renamed, skip_bad_files, memory_budget=None):
-        self.paths, self.targets, self.output_dir = paths, targets, output_dir
-        self.skipped, self.renamed, self.skip_bad_files = skipped, renamed, skip_bad_files
-        self.memory_budget = memory_budget
+    Attributes:
+        paths: list of Path. The readable inputs, in order.
+        targets: list of Path. Their output files.
+        output_dir: Path.
+        skipped: list of (input Path, reason): the inputs left out (`skip_bad_files`).
+        renamed: list of (input Path, output Path): inputs whose stem another input took.
+    """
 
-    def run(self, translate, *, input_channels: int, aligned: bool = False, left_half: bool = True) -> Translated:
-        """Translates and writes each planned input; see `translate_paths`."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        written, skipped = [], list(self.skipped)
-        input_channels = check_channels(input_channels, "input_channels")
-        for path, target in zip(self.paths, self.targets, strict=True):
-            try:
-                image = _load(path, input_channels, self.memory_budget)
-            except DataError as error:
-                if not self.skip_bad_files:
-                    raise DataError(f"{error} {SKIP_ADVICE}") from None
-                skipped.append((path, str(error)))
-                log.warning("Skipped %s", error)
-                continue
-            if aligned:
-                half = image.shape[1] // 2
-                image = image[:, :half] if left_half else image[:, half:2 * half]
-            written.append(save_output(translate(image), target))
-        if not written and skipped:
-            raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable or too "
-                            f"large (first: {skipped[0][0]}: {skipped[0][1]}).")
-        return Translated(written, self.output_dir, skipped, self.renamed)
+    paths: list[Path]
+    targets: list[Path]
+    output_dir: Path
+    skipped: list[tuple[Path, str]]
+    renamed: list[tuple[Path, Path]]
 
 
 def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: bool = False,
@@ -321,9 +295,19 @@ def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: 
         The errors of `translate_paths`, before any work.
     """
     inputs, output_dir = Path(inputs), Path(output_dir)
-    paths = _inputs(inputs)
+    if not (inputs.is_dir() or inputs.is_file()):
+        raise FileNotFoundError(f"Invalid value for `input`: {inputs} is neither an image file nor a folder.")
+    paths = list_images(inputs) if inputs.is_dir() else [inputs]
     _check_output_folder(inputs, output_dir)
-    good, bad = _readable(paths, skip_bad_files, memory_budget, input_channels)
+    # Every input checked before the first is translated. Sizes first, from the headers: an image too large for
+    # `memory_budget` is never decoded, not even by the PIL check that follows for the others.
+    large = {path: reason for path in paths if (reason := _too_large(path, memory_budget, input_channels))}
+    good, bad = check_images([p for p in paths if p not in large], aligned=False, skip_bad=True, min_size=1)
+    order = {path: i for i, path in enumerate(paths)}
+    bad = sorted([*bad, *large.items()], key=lambda item: order[item[0]])
+    if bad and not skip_bad_files:
+        count = f" ({len(bad)} unreadable or too large images in all)" if len(bad) > 1 else ""
+        raise DataError(f"{bad[0][0]}: {bad[0][1]}{count}. Nothing was written. {SKIP_ADVICE}")
     for path, reason in bad:
         log.warning("Skipped %s: %s", path, reason)
     if bad and not good:
@@ -334,8 +318,7 @@ def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: 
     for i in renamed:
         log.warning("%s: its stem is taken by another input; writing %s", good[i], targets[i])
     _check_targets(good, targets, overwrite)
-    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed], skip_bad_files,
-                      memory_budget)
+    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed])
 
 
 __all__ = ["SKIP_ADVICE", "SOFTWARE", "OutputPlan", "Translated", "is_translate_output", "output_names",

@@ -22,7 +22,7 @@
    and gets the whole image's statistics the same way; batch norm on its moving statistics is the same for every
    tile already. The generator itself is not modified: the passes run on clones sharing its layers.
 
-**Memory** (`tfgan_translate.tiling_plan`, whose names are importable here too): `activation_bytes` estimates
+**Memory** (`tfgan_translate.tiling_plan`): `activation_bytes` estimates
 one pass from the generator's layers, `plan_tile` sizes tiles to `memory_budget`, never below the generator's
 smallest input (`minimum_size`: 8 px for a ResNet generator, whose reflection pads need more pixels than they
 add), and the budget bounds the decoded image too (`image_too_large`). The image's own buffers (input and
@@ -44,18 +44,13 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from tfgan_translate.networks import InstanceNormalization
-from tfgan_translate.tiling_plan import (  # importable from here, as before the split
+from tfgan_translate.networks import InstanceNormalization, size_multiple
+from tfgan_translate.tiling_plan import (
     DEFAULT_MEMORY_BUDGET_MB,
-    DEFAULT_OVERLAP_FRACTION,  # noqa: F401
-    IMAGE_BYTES_PER_VALUE,
     MIB,
-    WORKSPACE_FACTOR,  # noqa: F401
     activation_bytes,
     check_tiling,
     default_overlap,
-    image_bytes,
-    image_too_large,
     minimum_size,
     plan_tile,
     statistics_size,
@@ -98,38 +93,33 @@ def axis_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
 
 
 # ------------------------------------------------------------------ whole-image instance-norm statistics
-class _PooledInstanceNormalization(InstanceNormalization):
-    """Instance norm that stores the per-channel statistics it used (over the batch and the plane)."""
+class _WholeImageInstanceNormalization(InstanceNormalization):
+    """Instance norm with one set of per-channel statistics for the whole image: the statistics pass (`record`)
+    stores those it computes (over the batch and the plane), the tile pass normalises with them."""
 
-    def __init__(self, source: InstanceNormalization, statistics: tuple[tf.Variable, tf.Variable], **kwargs):
+    def __init__(self, source: InstanceNormalization, statistics: tuple[tf.Variable, tf.Variable], record: bool,
+                 **kwargs):
         super().__init__(**kwargs)
         # Kept out of Keras' tracking: the source layer's scale and offset are used (not copied), and the
-        # statistics are shared by the pooled and the fixed clone.
+        # statistics are shared by the two passes.
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_statistics", statistics)
+        self.record = record
 
     def call(self, inputs, training=None, mask=None):  # `mask`: a batch norm's call argument, in its place
         x = ops.cast(inputs, "float32")
-        mean = ops.mean(x, axis=(0, 1, 2))
-        variance = ops.mean(ops.square(x - mean), axis=(0, 1, 2))
-        self._statistics[0].assign(mean)
-        self._statistics[1].assign(variance)
-        return self._normalise(x, mean, variance)
-
-    def _normalise(self, x, mean, variance):
+        mean, variance = self._statistics
+        if self.record:
+            mean = ops.mean(x, axis=(0, 1, 2))
+            variance = ops.mean(ops.square(x - mean), axis=(0, 1, 2))
+            self._statistics[0].assign(mean)
+            self._statistics[1].assign(variance)
         y = (x - mean) * ops.rsqrt(variance + self.epsilon)
         if self.scale:
             y = y * ops.cast(self._source.gamma, "float32")
         if self.center:
             y = y + ops.cast(self._source.beta, "float32")
         return ops.cast(y, self.compute_dtype)
-
-
-class _FixedInstanceNormalization(_PooledInstanceNormalization):
-    """Instance norm with given per-channel statistics (those `_PooledInstanceNormalization` stored)."""
-
-    def call(self, inputs, training=None, mask=None):
-        return self._normalise(ops.cast(inputs, "float32"), *self._statistics)
 
 
 class _Tiler:
@@ -151,14 +141,14 @@ class _Tiler:
             statistics = {layer.name: (tf.Variable(tf.zeros([layer.output.shape[-1]]), trainable=False),
                                        tf.Variable(tf.ones([layer.output.shape[-1]]), trainable=False))
                           for layer in norms}
-            self.pool = _compiled(self._clone(_PooledInstanceNormalization, statistics))
-            self.tile = _compiled(self._clone(_FixedInstanceNormalization, statistics))
+            self.pool = _compiled(self._clone(statistics, record=True))
+            self.tile = _compiled(self._clone(statistics, record=False))
 
-    def _clone(self, cls, statistics):
+    def _clone(self, statistics, record: bool):
         def clone_layer(layer):
             if not _normalises_per_image(layer):
                 return layer  # shared: the same object and weights
-            return cls(layer, statistics[layer.name], **layer.get_config())
+            return _WholeImageInstanceNormalization(layer, statistics[layer.name], record, **layer.get_config())
 
         channels = self.generator.input_shape[-1]
         return keras.models.clone_model(self.generator, input_tensors=keras.Input((None, None, channels)),
@@ -167,7 +157,7 @@ class _Tiler:
 
 def _normalises_per_image(layer) -> bool:
     """Instance norm, or batch norm on each image's statistics (a subclass): the layers given whole-image statistics."""
-    return isinstance(layer, InstanceNormalization) and not isinstance(layer, _PooledInstanceNormalization)
+    return isinstance(layer, InstanceNormalization) and not isinstance(layer, _WholeImageInstanceNormalization)
 
 
 def _compiled(model: keras.Model):
@@ -178,40 +168,41 @@ def _compiled(model: keras.Model):
 _TILERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _switches(generator) -> tuple:
-    """What a traced function freezes: `NoiseDropout.at_inference`, and which convolutions run accelerated
-    (`accelerate.set_winograd` replaces a layer's `convolution_op` on the layer object)."""
-    return tuple((layer.name, getattr(layer, "at_inference", None), "convolution_op" in vars(layer))
-                 for layer in getattr(generator, "layers", ()))
-
-
 def _tiler(generator) -> _Tiler:
     """The cached `_Tiler` of `generator`, rebuilt when one of its switches has changed since."""
     try:
         cached = _TILERS.get(generator)
     except TypeError:  # not weakly referenceable (e.g. a bound method): no cache
         return _Tiler(generator)
-    state = _switches(generator)
+    # What a traced function freezes: `NoiseDropout.at_inference`, and which convolutions run accelerated
+    # (`accelerate.set_winograd` replaces a layer's `convolution_op` on the layer object).
+    state = tuple((layer.name, getattr(layer, "at_inference", None), "convolution_op" in vars(layer))
+                  for layer in getattr(generator, "layers", ()))
     if cached is None or cached[0] != state:
         cached = _TILERS[generator] = (state, _Tiler(generator))
     return cached[1]
 
 
-def compiled_call(generator):
-    """`generator` on a (1, H, W, C) batch as a compiled function returning numpy (a plain call for non-Keras)."""
-    return _tiler(generator).whole
+_logged_plans: set = set()
 
 
-def record_statistics(tiler: _Tiler, image: np.ndarray, multiple: int, memory_budget: int | None) -> None:
-    """The statistics pass: the whole image, downscaled (area average) to `statistics_size` if it does not fit."""
-    height, width = image.shape[:2]
-    size = statistics_size(tiler.generator, height, width, multiple, memory_budget)
-    if size == (height, width):
-        tiler.pool(image[None])
-        return
-    log.info("Instance-norm statistics of the whole %dx%d image from a %dx%d pass (--memory-budget)", height, width,
-             *size)
-    tiler.pool(tf.image.resize(image[None], size, method="area").numpy())
+def translate_in_budget(generator, batch: np.ndarray, multiple: int, tile: int | None, overlap: int | None,
+                        memory_budget: float | None) -> np.ndarray:
+    """The generator's (H, W, C_out) output on a (1, H, W, C) batch meeting the size rule: one compiled pass, or
+    tiles of `tile` (None: `plan_tile`'s, when one pass needs more than `memory_budget` MiB; logged once)."""
+    height, width = batch.shape[1:3]
+    budget = None if memory_budget is None else int(memory_budget * MIB)
+    if tile is None:
+        tile = plan_tile(generator, height, width, multiple, budget, overlap)
+        if tile is not None and (id(generator), height, width) not in _logged_plans:
+            _logged_plans.add((id(generator), height, width))
+            log.info("A %dx%d pass needs about %.0f MiB (budget %.0f MiB, --memory-budget): translating in %dx%d "
+                     "tiles overlapping by %d px or more", height, width,
+                     activation_bytes(generator, height, width) / MIB, memory_budget, tile, tile,
+                     default_overlap(tile) if overlap is None else overlap)
+    if tile is None or (tile >= height and tile >= width):
+        return np.asarray(_tiler(generator).whole(batch))[0]
+    return translate_tiled(generator, batch[0], tile=tile, overlap=overlap, multiple=multiple, memory_budget=budget)
 
 
 # ------------------------------------------------------------------ the tiled pass
@@ -244,8 +235,6 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
 
     >>> y = translate_tiled(UNetGenerator(depth=8), x, tile=1024, overlap=256)  # doctest: +SKIP
     """
-    from tfgan_translate.networks import size_multiple
-
     multiple = size_multiple(generator) if multiple is None else multiple
     smallest = minimum_size(generator, multiple)
     height, width = image.shape[:2]
@@ -256,8 +245,14 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
                          "(`inference.translate_array` does).")
     overlap = default_overlap(tile) if overlap is None else overlap
     tiler = _tiler(generator)
-    if tiler.pool is not None:
-        record_statistics(tiler, image, multiple, memory_budget)
+    if tiler.pool is not None:  # the statistics pass: the whole image, downscaled (area average) if it does not fit
+        size = statistics_size(generator, height, width, multiple, memory_budget)
+        whole = image[None]
+        if size != (height, width):
+            log.info("Instance-norm statistics of the whole %dx%d image from a %dx%d pass (--memory-budget)",
+                     height, width, *size)
+            whole = tf.image.resize(whole, size, method="area").numpy()
+        tiler.pool(whole)
     ys, xs = tile_starts(height, tile, overlap, multiple), tile_starts(width, tile, overlap, multiple)
     wy, wx = axis_weights(ys, tile, height), axis_weights(xs, tile, width)
     th, tw = min(tile, height), min(tile, width)
@@ -275,6 +270,4 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
     return output
 
 
-__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "IMAGE_BYTES_PER_VALUE", "MIB", "activation_bytes", "axis_weights",
-           "check_tiling", "compiled_call", "default_overlap", "image_bytes", "image_too_large", "minimum_size",
-           "plan_tile", "ramp", "record_statistics", "statistics_size", "tile_starts", "translate_tiled"]
+__all__ = ["axis_weights", "ramp", "translate_in_budget", "translate_tiled"]

@@ -31,7 +31,6 @@ rule (1 x 1 at the bottleneck). Images are padded up to it (`inference.translate
 
 from __future__ import annotations
 
-import functools
 import math
 import weakref
 
@@ -39,7 +38,7 @@ import keras
 import numpy as np
 from keras import tree
 
-from tfgan_translate.networks import ReflectionPadding2D, build_generator, size_multiple
+from tfgan_translate.networks import ReflectionPadding2D, size_multiple
 
 MIB = 2**20
 # MiB one network pass may use (tiles are sized to fit), and the most an image's decoded pixels may take
@@ -73,16 +72,6 @@ def _layer_minimum(generator: keras.Model, multiple: int) -> int:
     return _MAX_MINIMUM_STEPS * multiple
 
 
-@functools.lru_cache(maxsize=16)
-def _named_minimum(netG: str) -> int | None:
-    """`minimum_size` of generator `netG` (e.g. an export's "resnet_9blocks"), from a throwaway 1-filter copy."""
-    try:
-        generator = build_generator(netG, ngf=1, norm="none", dropout=0.0)
-    except ValueError:
-        return None
-    return _layer_minimum(generator, generator.size_multiple)
-
-
 _MINIMUM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PLANNED_AS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a clone -> weak reference to its model
 
@@ -94,13 +83,15 @@ def plan_like(clone: keras.Model, model: keras.Model) -> None:
     _PLANNED_AS[clone] = weakref.ref(model)
 
 
-def _planned(generator):
-    """The model whose layers stand for `generator`'s in the estimates (`plan_like`), else `generator`."""
+def _functional(generator) -> keras.Model | None:
+    """The functional Keras model whose layers stand for `generator`'s in the estimates (`plan_like`: the model a
+    clone runs; else `generator` itself), or None for anything else (an export, a plain function)."""
     try:
-        model = _PLANNED_AS.get(generator)
+        planned = _PLANNED_AS.get(generator)
     except TypeError:  # not weakly referenceable: no record
-        return generator
-    return generator if model is None or model() is None else model()
+        planned = None
+    model = generator if planned is None or planned() is None else planned()
+    return model if isinstance(model, keras.Model) and getattr(model, "inputs", None) else None
 
 
 def minimum_size(generator, multiple: int | None = None) -> int:
@@ -108,8 +99,8 @@ def minimum_size(generator, multiple: int | None = None) -> int:
 
     Args:
         generator: a `UNetGenerator` / `ResNetGenerator` (or any functional Keras model: its layers are asked);
-            or a callable with an int `minimum_size`, or with an export's `metadata` naming its generator
-            (an `ExportedModel`); any other callable runs at `multiple`.
+            or a callable with an int `minimum_size` (an `ExportedModel`: its metadata.json's); any other
+            callable runs at `multiple`.
         multiple: int or None. The size rule; None asks the generator (`networks.size_multiple`).
 
     Returns:
@@ -121,19 +112,15 @@ def minimum_size(generator, multiple: int | None = None) -> int:
     (8, 32)
     """
     multiple = size_multiple(generator) if multiple is None else int(multiple)
-    generator = _planned(generator)
-    if isinstance(generator, keras.Model) and getattr(generator, "inputs", None):
-        key = (multiple,)
-        cached = _MINIMUM.setdefault(generator, {})
-        if key not in cached:
-            cached[key] = _layer_minimum(generator, multiple)
-        return cached[key]
+    model = _functional(generator)
+    if model is not None:
+        cached = _MINIMUM.setdefault(model, {})
+        if multiple not in cached:
+            cached[multiple] = _layer_minimum(model, multiple)
+        return cached[multiple]
     own = getattr(generator, "minimum_size", None)
-    if isinstance(own, int) and not isinstance(own, bool):
-        return max(multiple, -(-own // multiple) * multiple)
-    name = ((getattr(generator, "metadata", None) or {}).get("model") or {}).get("generator")
-    named = _named_minimum(name) if isinstance(name, str) else None
-    return multiple if named is None else max(multiple, -(-named // multiple) * multiple)
+    own = own if isinstance(own, int) and not isinstance(own, bool) else multiple
+    return max(multiple, -(-own // multiple) * multiple)
 
 
 # ------------------------------------------------------------------ the image within the budget
@@ -177,18 +164,13 @@ def _probe_bytes_per_pixel(generator: keras.Model) -> float:
     layers = [layer for layer in generator.layers if not isinstance(layer, keras.layers.InputLayer)]
     probe = keras.Model(generator.inputs, [layer.output for layer in layers])
     shapes = probe.compute_output_shape((1, size, size, generator.input_shape[-1]))
-    values = {id(t): size * size * generator.input_shape[-1] for t in generator.inputs}
-    last_use = {}
+    last_use = {id(tensor): i for i, layer in enumerate(layers) for tensor in tree.flatten(layer.input)}
+    held, peak = {id(t): size * size * generator.input_shape[-1] for t in generator.inputs}, 0
     for i, layer in enumerate(layers):
-        values[id(layer.output)] = int(np.prod(shapes[i]))
-        for tensor in tree.flatten(layer.input):
-            last_use[id(tensor)] = i
-    held, peak = {id(t): values[id(t)] for t in generator.inputs}, 0
-    for i, layer in enumerate(layers):
-        held[id(layer.output)] = values[id(layer.output)]
+        held[id(layer.output)] = int(np.prod(shapes[i]))
         peak = max(peak, sum(held.values()))
         for tensor in tree.flatten(layer.input):
-            if last_use.get(id(tensor)) == i:
+            if last_use[id(tensor)] == i:
                 held.pop(id(tensor), None)
     return 4.0 * WORKSPACE_FACTOR * peak / (size * size)
 
@@ -211,12 +193,12 @@ def activation_bytes(generator, height: int, width: int) -> int | None:
 
     >>> activation_bytes(ResNetGenerator(n_blocks=9), 1024, 1024) / 2**20  # about 1050 MiB  # doctest: +SKIP
     """
-    generator = _planned(generator)
-    if not isinstance(generator, keras.Model) or not hasattr(generator, "inputs") or not generator.inputs:
+    model = _functional(generator)
+    if model is None:
         return None
-    if generator not in _BYTES_PER_PIXEL:
-        _BYTES_PER_PIXEL[generator] = _probe_bytes_per_pixel(generator)
-    return int(_BYTES_PER_PIXEL[generator] * height * width)
+    if model not in _BYTES_PER_PIXEL:
+        _BYTES_PER_PIXEL[model] = _probe_bytes_per_pixel(model)
+    return int(_BYTES_PER_PIXEL[model] * height * width)
 
 
 def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: int | None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tfgan_translate.choices import InferenceMode
-from tfgan_translate.inference import Translated, generator_for, plan_outputs, translate_files
+from tfgan_translate.inference import Translated, generator_for, translate_files
+from tfgan_translate.output_plan import plan_outputs
 
 
 def translate_command(options) -> Translated:

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import tensorflow as tf
 
+from tfgan_translate.data.checks import check_channels
 from tfgan_translate.io import PIXEL_SCALE
 
-# Channel counts an image file can be converted to (gray, RGB, RGBA).
-FILE_CHANNELS = (1, 3, 4)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # [0, 1] -> [-1, 1] is `io.from_uint8` of 255 * u; 255 / 127.5 is exactly 2, so this is 2 * u - 1 to the bit.
 _UNIT_SCALE = 255.0 / PIXEL_SCALE
@@ -47,16 +45,6 @@ def from_unit(image):
     [-1.0, 0.0, 1.0]
     """
     return image * _UNIT_SCALE - 1.0
-
-
-def check_channels(channels, argument: str = "channels") -> int:
-    """`channels` as an int; ValueError naming `argument` unless it is 1, 3 or 4."""
-    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels not in FILE_CHANNELS:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Received: {argument}={channels!r}. "
-            "Expected 1 (grayscale), 3 (RGB) or 4 (RGBA): image files hold at most 4 channels."
-        )
-    return int(channels)
 
 
 def split_halves(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -110,24 +98,16 @@ def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     """
     channels = check_channels(channels)
     n = tf.shape(image)[-1]
-    has_color = n >= 3
-
-    def gray():
-        return tf.cond(has_color, lambda: tf.image.rgb_to_grayscale(image[..., :3]), lambda: image[..., :1])
-
-    def rgb():
-        return tf.cond(has_color, lambda: image[..., :3], lambda: tf.tile(image[..., :1], [1, 1, 3]))
-
     if channels == 1:
-        out = gray()
-    elif channels == 3:
-        out = rgb()
+        out = tf.cond(n >= 3, lambda: tf.image.rgb_to_grayscale(image[..., :3]), lambda: image[..., :1])
     else:
+        out = tf.cond(n >= 3, lambda: image[..., :3], lambda: tf.tile(image[..., :1], [1, 1, 3]))
+    if channels == 4:
         alpha = tf.case(
             [(tf.equal(n, 4), lambda: image[..., 3:4]), (tf.equal(n, 2), lambda: image[..., 1:2])],
             default=lambda: tf.ones_like(image[..., :1]),
         )
-        out = tf.concat([rgb(), alpha], axis=-1)
+        out = tf.concat([out, alpha], axis=-1)
     out.set_shape([None, None, channels])
     return out
 
@@ -178,14 +158,3 @@ def decode_image(contents: tf.Tensor, channels: int) -> tf.Tensor:
     """
     return convert_channels(decode_raw(contents), channels)
 
-
-__all__ = [
-    "FILE_CHANNELS",
-    "check_channels",
-    "convert_channels",
-    "decode_image",
-    "decode_raw",
-    "from_unit",
-    "header_size",
-    "split_halves",
-]

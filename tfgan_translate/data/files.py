@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import os
 import re
@@ -31,7 +32,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tfgan_translate.data.decoding import check_channels, decode_image, from_unit
+from tfgan_translate.data.checks import check_channels
+from tfgan_translate.data.decoding import decode_image, from_unit
 from tfgan_translate.io import atomic_file, to_uint8
 
 logger = logging.getLogger("tfgan_translate")
@@ -49,21 +51,13 @@ class DataError(ValueError):
 # --------------------------------------------------------------------------- listing
 
 
-def _natural_key(name: str):
-    """Sort key putting "2.jpg" before "10.jpg"."""
-    parts = re.split(r"(\d+)", name.lower())
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), name
-
-
-def is_image_file(path: str | Path) -> bool:
-    """Whether `path` has one of `IMAGE_EXTENSIONS` (case-insensitive)."""
-    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+def _image_files(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
 
 
 def has_images(folder: str | Path) -> bool:
     """Whether `folder` is a folder holding at least one image file directly."""
-    folder = Path(folder)
-    return folder.is_dir() and any(p.is_file() and is_image_file(p) for p in folder.iterdir())
+    return Path(folder).is_dir() and bool(_image_files(Path(folder)))
 
 
 def list_images(folder: str | Path) -> list[Path]:
@@ -88,10 +82,15 @@ def list_images(folder: str | Path) -> list[Path]:
         raise DataError(f"Data folder {folder} does not exist.")
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; expected a folder of images.")
-    paths = [p for p in folder.iterdir() if p.is_file() and is_image_file(p)]
+    paths = _image_files(folder)
     if not paths:
         raise DataError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}.")
-    return sorted(paths, key=lambda p: _natural_key(p.name))
+
+    def natural_order(path):  # "2.jpg" before "10.jpg"
+        parts = re.split(r"(\d+)", path.name.lower())
+        return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), path.name
+
+    return sorted(paths, key=natural_order)
 
 
 # --------------------------------------------------------------------------- validation
@@ -103,41 +102,33 @@ class _Inspection(NamedTuple):
     problem: str | None  # None: TensorFlow can decode the file
 
 
-_inspection_cache: dict[tuple, _Inspection] = {}
-
-
 def _inspect(path: Path) -> _Inspection:
-    """Opens and fully decodes one file with PIL; cached on (path, size, mtime)."""
+    """`_inspect_file` of one path, cached on (path, size, mtime)."""
     try:
         stat = path.stat()
     except OSError as error:
         return _Inspection(0, 0, f"cannot be read ({error.strerror or error})")
-    key = (str(path.absolute()), stat.st_size, stat.st_mtime_ns)
-    cached = _inspection_cache.get(key)
-    if cached is None:
-        cached = _inspect_uncached(path)
-        if len(_inspection_cache) > 200_000:
-            _inspection_cache.clear()
-        _inspection_cache[key] = cached
-    return cached
+    return _inspect_file(str(path.absolute()), stat.st_size, stat.st_mtime_ns)
 
 
-def _inspect_uncached(path: Path) -> _Inspection:
+@functools.lru_cache(maxsize=200_000)
+def _inspect_file(path: str, size: int, mtime_ns: int) -> _Inspection:
+    """Opens and fully decodes one file with PIL (`size` and `mtime_ns` key the cache)."""
     try:
         with Image.open(path) as image:
-            width, height = image.size
-            fmt, mode = image.format, image.mode
+            (width, height), fmt, mode = image.size, image.format, image.mode
             frames = getattr(image, "n_frames", 1)
-            if fmt not in _TF_FORMATS:
-                return _Inspection(width, height, f"unsupported format {fmt}; expected JPEG, PNG, BMP, GIF or WebP")
-            if frames > 1:
-                return _Inspection(width, height, f"animated image ({frames} frames); expected a still image")
-            if fmt == "JPEG" and mode == "CMYK":
-                return _Inspection(width, height, "CMYK JPEG is not supported; convert it to RGB")
-            if fmt == "BMP" and mode not in ("L", "RGB", "RGBA"):
-                reason = f"{mode!r}-mode BMP is not supported; expected 8-bit gray, 24- or 32-bit"
-                return _Inspection(width, height, reason)
-            image.load()  # full decode: finds truncated and corrupt files
+            rules = [  # what TensorFlow does not decode
+                (fmt not in _TF_FORMATS, f"unsupported format {fmt}; expected JPEG, PNG, BMP, GIF or WebP"),
+                (frames > 1, f"animated image ({frames} frames); expected a still image"),
+                (fmt == "JPEG" and mode == "CMYK", "CMYK JPEG is not supported; convert it to RGB"),
+                (fmt == "BMP" and mode not in ("L", "RGB", "RGBA"),
+                 f"{mode!r}-mode BMP is not supported; expected 8-bit gray, 24- or 32-bit"),
+                (width <= 0 or height <= 0, f"empty image ({width}x{height})"),
+            ]
+            problem = next((reason for broken, reason in rules if broken), None)
+            if problem is None:
+                image.load()  # full decode: finds truncated and corrupt files
     except Image.DecompressionBombError as error:
         return _Inspection(0, 0, f"too large to decode ({error})")
     except Exception as error:  # PIL raises OSError, SyntaxError, ValueError, EOFError...
@@ -145,13 +136,11 @@ def _inspect_uncached(path: Path) -> _Inspection:
         if "cannot identify image file" in text:
             text = "not a readable image file"
         return _Inspection(0, 0, f"unreadable or corrupt image ({text})")
-    if width <= 0 or height <= 0:
-        return _Inspection(width, height, f"empty image ({width}x{height})")
-    return _Inspection(width, height, None)
+    return _Inspection(width, height, problem)
 
 
-def _check(path: Path, inspection: _Inspection, aligned: bool, min_size: int) -> str | None:
-    """The first rule `path` breaks, or None."""
+def _check(inspection: _Inspection, aligned: bool, min_size: int) -> str | None:
+    """The first rule an inspected file breaks, or None."""
     if inspection.problem is not None:
         return inspection.problem
     width, height = inspection.width, inspection.height
@@ -165,15 +154,6 @@ def _check(path: Path, inspection: _Inspection, aligned: bool, min_size: int) ->
     return None
 
 
-def _inspect_all(paths: Sequence[Path]) -> list[_Inspection]:
-    """`_inspect` of each path, decoding files in parallel threads."""
-    if len(paths) < 8:
-        return [_inspect(p) for p in paths]
-    workers = min(8, 2 * (os.cpu_count() or 1))
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(_inspect, paths))
-
-
 def report_skipped(skipped: Sequence[tuple[Path, str]], total: int, note: str = "") -> None:
     """Logs one warning with the number of skipped files and the first few reasons."""
     if not skipped:
@@ -184,13 +164,8 @@ def report_skipped(skipped: Sequence[tuple[Path, str]], total: int, note: str = 
                    len(skipped), total, note, examples, more)
 
 
-def validate_images(
-    paths: Iterable[str | Path],
-    *,
-    aligned: bool = False,
-    skip_bad: bool = False,
-    min_size: int = 0,
-) -> tuple[list[Path], list[tuple[Path, str]]]:
+def validate_images(paths: Iterable[str | Path], *, aligned: bool = False,
+                    skip_bad: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Checks that every file decodes fully and fits the layout, before any training.
 
     Each file is opened and fully decoded with PIL (catching truncated and
@@ -205,8 +180,6 @@ def validate_images(
             even. Defaults to `False`.
         skip_bad: bool. Return bad files in `skipped` (and log a warning with
             their count) instead of raising on the first one. Defaults to `False`.
-        min_size: int. Minimum height and width (of each half for aligned
-            images), e.g. `image_size` for `preprocess="crop"`. Defaults to 0.
 
     Returns:
         `(good, skipped)`: the usable paths in their input order, and a list of
@@ -220,22 +193,29 @@ def validate_images(
     >>> good, skipped = validate_images(list_images("data/train"), aligned=True)  # doctest: +SKIP
     """
     paths = [Path(p) for p in paths]
-    good, skipped = check_images(paths, aligned=aligned, skip_bad=skip_bad, min_size=min_size)
+    good, skipped = check_images(paths, aligned=aligned, skip_bad=skip_bad, min_size=0)
     report_skipped(skipped, len(paths))
     return good, skipped
 
 
+def reject(skipped: list, skip_bad: bool, path: Path, reason: str) -> None:
+    """Adds `(path, reason)` to `skipped` when `skip_bad`, else raises the DataError naming the file."""
+    if not skip_bad:
+        raise DataError(f"{path}: {reason}. (Set skip_bad_files=True to skip bad files.)")
+    skipped.append((path, reason))
+
+
 def check_images(paths: Sequence[Path], *, aligned: bool, skip_bad: bool, min_size: int):
     """`validate_images` without the warning (callers report skipped files themselves)."""
+    with concurrent.futures.ThreadPoolExecutor(min(8, 2 * (os.cpu_count() or 1))) as pool:
+        inspections = list(pool.map(_inspect, paths))  # decodes files in parallel threads
     good, skipped = [], []
-    for path, inspection in zip(paths, _inspect_all(paths), strict=True):
-        reason = _check(path, inspection, aligned, min_size)
+    for path, inspection in zip(paths, inspections, strict=True):
+        reason = _check(inspection, aligned, min_size)
         if reason is None:
             good.append(path)
-        elif skip_bad:
-            skipped.append((path, reason))
         else:
-            raise DataError(f"{path}: {reason}. (Set skip_bad_files=True to skip bad files.)")
+            reject(skipped, skip_bad, path, reason)
     return good, skipped
 
 
@@ -355,18 +335,3 @@ def save_image(image, path: str | Path) -> Path:
         Image.fromarray(pixels).save(tmp, format=fmt, **options)
     return path
 
-
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "DataError",
-    "check_images",
-    "check_in_chunks",
-    "has_images",
-    "image_size_of",
-    "list_images",
-    "load_image",
-    "report_skipped",
-    "save_image",
-    "to_uint8",
-    "validate_images",
-]

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from tfgan_translate.data import tfds_source
 from tfgan_translate.data.files import DataError, has_images
-from tfgan_translate.data.synthetic import write_synthetic_dataset, write_synthetic_unpaired_dataset
+from tfgan_translate.data.synthetic.writer import write_synthetic_dataset, write_synthetic_unpaired_dataset
 
 TFDS_PREFIX = "tfds:"
 SYNTH = "synth"  # data value of the built-in synthetic sets ("synth", "synth:palette")
@@ -78,20 +78,18 @@ class UnpairedSource(NamedTuple):
 # --------------------------------------------------------------------------- splits
 
 
-def check_split(split) -> None:
-    """ValueError unless `split` is None or a plain folder name."""
+def split_names(split: str | None) -> tuple[str, ...]:
+    """The split folder names tried for `split`, in order: "test" -> ("test", "val"), None -> ().
+
+    Raises:
+        ValueError: unless `split` is None or a plain folder name.
+    """
     if split is not None and (not isinstance(split, str) or not split or "/" in split or split in (".", "..")):
         raise ValueError(
             f"Invalid value for argument `split`. Received: split={split!r}. "
             "Expected a folder name such as 'train', 'test' or 'val', or None."
         )
-
-
-def split_names(split: str | None) -> tuple[str, ...]:
-    """The split folder names tried for `split`, in order: "test" -> ("test", "val"), None -> ()."""
-    if split is None:
-        return ()
-    return _SPLIT_FALLBACKS.get(split, (split,))
+    return () if split is None else _SPLIT_FALLBACKS.get(split, (split,))
 
 
 def _check_root(path: str | Path, expected: str) -> Path:
@@ -106,20 +104,16 @@ def _check_root(path: str | Path, expected: str) -> Path:
 # --------------------------------------------------------------------------- paired
 
 
-def _find_paired_split(root: Path, split: str | None, looked: list[str]) -> PairedSplit | None:
-    """The paired layout of `split` in the existing folder `root`, or None.
+def _find_paired_split(root: Path, names: tuple[str, ...], looked: list[str]) -> PairedSplit | None:
+    """The paired layout of the split folder `names` in the existing folder `root`, or None.
 
     Appends a description of every place looked at to `looked` (for error messages).
     """
-    for name in split_names(split):
-        a, b = root / name / "A", root / name / "B"
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return PairedSplit("two_folder", a, b)
-        a, b = root / "A" / name, root / "B" / name
-        looked.append(f"{a}/ + {b}/")
-        if a.is_dir() and b.is_dir():
-            return PairedSplit("two_folder", a, b)
+    for name in names:
+        for a, b in ((root / name / "A", root / name / "B"), (root / "A" / name, root / "B" / name)):
+            looked.append(f"{a}/ + {b}/")
+            if a.is_dir() and b.is_dir():
+                return PairedSplit("two_folder", a, b)
         looked.append(f"{root / name}/ (aligned A|B images)")
         if (root / name).is_dir():
             return PairedSplit("aligned", root / name, None)
@@ -154,10 +148,10 @@ def resolve_paired_split(path: str | Path, split: str | None = "train") -> Paire
     >>> resolve_paired_split("data/facades", "test")  # doctest: +SKIP
     PairedSplit(layout='aligned', folder_a=PosixPath('data/facades/test'), folder_b=None)
     """
-    check_split(split)
+    names = split_names(split)
     root = _check_root(path, "a folder of A|B images or one with A/ and B/ folders")
     looked: list[str] = []
-    found = _find_paired_split(root, split, looked)
+    found = _find_paired_split(root, names, looked)
     if found is not None:
         return found
     raise DataError(
@@ -175,10 +169,8 @@ def tfds_name(path) -> str | None:
     Raises:
         ValueError: for ``"tfds:"`` with no name.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        return None
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text.startswith(TFDS_PREFIX):
+    text = str(path)
+    if not text.startswith(TFDS_PREFIX):
         return None
     name = text[len(TFDS_PREFIX):].strip()
     if not name:
@@ -234,7 +226,7 @@ def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> Un
     >>> resolve_unpaired_source("data/horse2zebra", "test")  # doctest: +SKIP
     UnpairedSource(layout='unaligned', source_a=PosixPath('data/horse2zebra/testA'), ...)
     """
-    check_split(split)
+    names = split_names(split)
     name = tfds_name(path)
     if name is not None:
         if split is None:
@@ -243,26 +235,24 @@ def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> Un
                 "Expected a split name such as 'train' or 'test' for TFDS data."
             )
         builder = tfds_source.load_builder(name)
-        split_a, split_b = _tfds_split_pair(builder, split_names(split), str(path))
+        split_a, split_b = _tfds_split_pair(builder, names, str(path))
         return UnpairedSource("tfds", split_a, split_b, name)
 
     root = _check_root(path, "a folder with trainA/ and trainB/ folders")
-    looked = []
-    half_found = None
-    for name in split_names(split):
+    looked, halves = [], []
+    for name in names:
         a, b = root / f"{name}A", root / f"{name}B"
         looked.append(f"{a}/ + {b}/")
         if a.is_dir() and b.is_dir():
             return UnpairedSource("unaligned", a, b)
-        if (a.is_dir() or b.is_dir()) and half_found is None:
-            half_found = (a, b) if a.is_dir() else (b, a)
-    if half_found is not None:
-        present, missing = half_found
+        if a.is_dir() or b.is_dir():
+            halves.append((a, b) if a.is_dir() else (b, a))
+    if halves:
+        present, missing = halves[0]
         raise DataError(
-            f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders "
-            f"(split={split!r})."
+            f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders (split={split!r})."
         )
-    paired = _find_paired_split(root, split, looked)
+    paired = _find_paired_split(root, names, looked)
     if paired is not None:
         return UnpairedSource(paired.layout, paired.folder_a, paired.folder_b)
     raise DataError(
@@ -307,11 +297,9 @@ def resolve_data(data: str, *, paired: bool) -> str | Path:
         return data
     if data == SYNTH or data.startswith(SYNTH + ":"):
         kind = data.partition(":")[2] or "facades"
+        if paired and kind != "facades":
+            raise ValueError(f"Invalid value for `data`. Received: data={data!r}. pix2pix's built-in set is 'synth'.")
         if paired:
-            if kind != "facades":
-                raise ValueError(
-                    f"Invalid value for `data`. Received: data={data!r}. pix2pix's built-in set is 'synth'."
-                )
             return write_synthetic_dataset(default_data_home() / "synth_facades")
         return write_synthetic_unpaired_dataset(default_data_home() / f"synth_unpaired_{kind}", kind=kind)
     path = Path(data).expanduser()
@@ -319,17 +307,3 @@ def resolve_data(data: str, *, paired: bool) -> str | Path:
         raise DataError(f"Invalid value for `data`: {data} does not exist. Expected a dataset folder or 'synth'.")
     return path
 
-
-__all__ = [
-    "SYNTH",
-    "TFDS_PREFIX",
-    "PairedSplit",
-    "UnpairedSource",
-    "check_split",
-    "default_data_home",
-    "resolve_data",
-    "resolve_paired_split",
-    "resolve_unpaired_source",
-    "split_names",
-    "tfds_name",
-]

@@ -6,7 +6,7 @@ are paired by name without extension (``A/1.jpg`` with ``B/1.png``). The example
 `tfgan_translate.data.stream.build_stream` (one source of (A file, B file) pairs); the same crop and
 flip are applied to x and y (`transforms.preprocess`).
 
-Every file is validated when the dataset is built (`files.check_in_chunks`), so a bad
+Every file is validated when the dataset is built (`files.check_images`), so a bad
 file fails with its name before training, or is skipped and counted with
 ``skip_bad_files=True``.
 
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfgan_translate.choices import DIRECTIONS
+from tfgan_translate.choices import DIRECTIONS, check_choice
+from tfgan_translate.data.checks import check_int
 from tfgan_translate.data.decoding import convert_channels, decode_raw, split_halves
 from tfgan_translate.data.files import (
     DataError,
@@ -36,30 +37,29 @@ from tfgan_translate.data.files import (
     check_in_chunks,
     image_size_of,
     list_images,
+    reject,
     report_skipped,
 )
 from tfgan_translate.data.layout import PairedSplit, resolve_paired_split
-from tfgan_translate.data.stream import Source, build_stream, check_positive_int, check_stream_args
+from tfgan_translate.data.stream import Source, build_stream, check_stream_args, first_examples
 from tfgan_translate.data.transforms import min_image_size
 from tfgan_translate.data.transforms import preprocess as jitter
 
 
 def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[tuple[Path, Path]], list]:
     """Pairs A and B files by name without extension; returns (pairs, skipped)."""
-    sides = []
-    skipped = []
+    sides, skipped = [], []
     for folder in (folder_a, folder_b):
         by_stem: dict[str, list[Path]] = {}
         for p in list_images(folder):
             by_stem.setdefault(p.stem, []).append(p)
-        duplicates = {stem: ps for stem, ps in by_stem.items() if len(ps) > 1}
-        for stem, ps in duplicates.items():
-            names = ", ".join(p.name for p in ps)
-            reason = f"several files in {folder} are named {stem!r} ({names}); pairs are matched by name alone"
-            if not skip_bad:
-                raise DataError(f"{ps[0]}: {reason}. (Set skip_bad_files=True to skip them.)")
-            skipped.extend((p, reason) for p in ps)
-        sides.append({stem: ps[0] for stem, ps in by_stem.items() if stem not in duplicates})
+        for stem, ps in by_stem.items():
+            if len(ps) > 1:
+                names = ", ".join(p.name for p in ps)
+                for p in ps:
+                    reject(skipped, skip_bad, p, f"several files in {folder} are named {stem!r} ({names}); "
+                                                 "pairs are matched by name alone")
+        sides.append({stem: ps[0] for stem, ps in by_stem.items() if len(ps) == 1})
     names_a, names_b = sides
     only_a = [s for s in names_a if s not in names_b]
     only_b = [s for s in names_b if s not in names_a]
@@ -72,28 +72,23 @@ def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[t
         )
     skipped += [(names_a[s], f"no matching file in {folder_b}") for s in only_a]
     skipped += [(names_b[s], f"no matching file in {folder_a}") for s in only_b]
-    pairs = [(names_a[s], names_b[s]) for s in names_a if s in names_b]
-    return pairs, skipped
+    return [(names_a[s], names_b[s]) for s in names_a if s in names_b], skipped
 
 
-def _check_pair_files(pairs: list[tuple[Path, Path]], *, skip_bad: bool, min_size: int):
+def _check_pairs(pairs: list[tuple[Path, Path]], *, skip_bad: bool, min_size: int):
     """`check_images` for (A file, B file) pairs: both files good and of the same size; returns (good, skipped)."""
     good_a, bad_a = check_images([a for a, _ in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
     good_b, bad_b = check_images([b for _, b in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
-    good, skipped = [], bad_a + bad_b
-    ok_a, ok_b = set(good_a), set(good_b)
+    usable, good, skipped = set(good_a + good_b), [], bad_a + bad_b
     for a, b in pairs:
-        if a not in ok_a or b not in ok_b:
+        if a not in usable or b not in usable:
             continue
         size_a, size_b = image_size_of(a), image_size_of(b)
-        if size_a != size_b:
-            reason = (f"size {size_a[0]}x{size_a[1]} differs from {b} ({size_b[0]}x{size_b[1]}); "
-                      "the A and B images of a pair must have the same width and height")
-            if not skip_bad:
-                raise DataError(f"{a}: {reason}. (Set skip_bad_files=True to skip bad files.)")
-            skipped.append((a, reason))
-            continue
-        good.append((a, b))
+        if size_a == size_b:
+            good.append((a, b))
+        else:
+            reject(skipped, skip_bad, a, f"size {size_a[0]}x{size_a[1]} differs from {b} ({size_b[0]}x{size_b[1]}); "
+                                         "the A and B images of a pair must have the same width and height")
     return good, skipped
 
 
@@ -108,44 +103,35 @@ def _validated_pairs(
     else:
         candidates, skipped = _match_names(where.folder_a, where.folder_b, skip_bad)
         total = 2 * len(candidates) + len(skipped)
-        check = functools.partial(_check_pair_files, skip_bad=skip_bad, min_size=min_size)
+        check = functools.partial(_check_pairs, skip_bad=skip_bad, min_size=min_size)
     good, bad = check_in_chunks(candidates, check, limit=limit)
-    skipped += bad
-    if where.layout == "aligned":
-        good = [(a, None) for a in good]
     if limit is None:
-        report_skipped(skipped, total, note=f"; {len(good)} pairs remain")
+        report_skipped(skipped + bad, total, note=f"; {len(good)} pairs remain")
     if not good:
         folders = where.folder_a if where.folder_b is None else f"{where.folder_a} and {where.folder_b}"
         raise DataError(f"No usable image pairs in {folders}: all {total} files were skipped as bad.")
-    return good
+    return [(a, None) for a in good] if where.layout == "aligned" else good
 
 
-def _check_arguments(direction, image_size, load_size, preprocess, input_channels, output_channels, batch_size=1):
-    if direction not in DIRECTIONS:
-        raise ValueError(f"Invalid value for argument `direction`. Received: direction={direction!r}. "
-                         f"Expected {' or '.join(map(repr, DIRECTIONS))}.")
-    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
-                      input_channels=input_channels, output_channels=output_channels)
+def _source(path, split, *, direction: str, input_channels: int, output_channels: int, skip_bad: bool, seed: int = 0,
+            limit: int | None = None, **jitter_args) -> Source:
+    """The validated pairs of a split as a `Source` of `(x, y)` examples; `jitter_args` go to `preprocess`."""
+    check_choice("direction", direction, DIRECTIONS)
+    where = resolve_paired_split(path, split)
+    min_size = min_image_size(jitter_args["mode"], jitter_args["image_size"])
+    pairs = _validated_pairs(where, skip_bad=skip_bad, min_size=min_size, limit=limit)
 
+    def load(names, seed):
+        a = decode_raw(tf.io.read_file(names[0]))
+        a, b = split_halves(a) if where.layout == "aligned" else (a, decode_raw(tf.io.read_file(names[1])))
+        x, y = (a, b) if direction == "AtoB" else (b, a)
+        x, y = jitter([convert_channels(x, input_channels), convert_channels(y, output_channels)], seed=seed,
+                      **jitter_args)
+        return x, y
 
-def _file_channels(direction: str, input_channels: int, output_channels: int) -> tuple[int, int]:
-    """Channels of the A and B images: x (the input) has input_channels."""
-    if direction == "AtoB":
-        return input_channels, output_channels
-    return output_channels, input_channels
-
-
-def _pair(a_contents, b_contents, *, a_channels: int, b_channels: int, direction: str, **jitter_args):
-    """`(x, y)` in [-1, 1] from an encoded A|B file (`b_contents` None) or encoded A and B files."""
-    a = decode_raw(a_contents)
-    if b_contents is None:
-        a, b = split_halves(a)
-    else:
-        b = decode_raw(b_contents)
-    a, b = convert_channels(a, a_channels), convert_channels(b, b_channels)
-    a, b = jitter([a, b], **jitter_args)
-    return (a, b) if direction == "AtoB" else (b, a)
+    files = tf.data.Dataset.from_tensor_slices(([str(a) for a, _ in pairs], [str(b or "") for _, b in pairs]))
+    # skip_bad_files: ignore_errors is the backstop for files PIL reads but TensorFlow does not.
+    return Source(files, len(pairs), load, shuffle_seed=seed, jitter_seed=seed, ignore_errors=skip_bad)
 
 
 def paired_file_count(
@@ -247,22 +233,11 @@ def paired_dataset(
     ...                     image_size=128, load_size=143, batch_size=4)  # doctest: +SKIP
     >>> model.fit(ds, epochs=200)  # doctest: +SKIP
     """
-    _check_arguments(direction, image_size, load_size, preprocess, input_channels, output_channels, batch_size)
-    where = resolve_paired_split(path, split)
-    pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
-    a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
-    aligned = where.layout == "aligned"
-
-    def load(names, seed):
-        a_contents = tf.io.read_file(names[0])
-        b_contents = None if aligned else tf.io.read_file(names[1])
-        return _pair(a_contents, b_contents, a_channels=a_channels, b_channels=b_channels, direction=direction,
-                     mode=preprocess, load_size=load_size, image_size=image_size, flip=flip, seed=seed)
-
-    files = tf.data.Dataset.from_tensor_slices(
-        ([str(a) for a, _ in pairs], [str(b) if b is not None else "" for _, b in pairs]))
-    # skip_bad_files: ignore_errors is the backstop for files PIL reads but TensorFlow does not.
-    source = Source(files, len(pairs), load, shuffle_seed=seed, jitter_seed=seed, ignore_errors=skip_bad_files)
+    channels = dict(input_channels=input_channels, output_channels=output_channels)
+    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
+                      seed=seed, **channels)
+    source = _source(path, split, direction=direction, skip_bad=skip_bad_files, seed=seed, mode=preprocess,
+                     load_size=load_size, image_size=image_size, flip=flip, **channels)
     return build_stream([source], shuffle=shuffle, repeat=repeat, batch_size=batch_size, skip=skip,
                         drop_remainder=drop_remainder)
 
@@ -298,26 +273,9 @@ def paired_samples(
 
     >>> x, y = paired_samples("data/facades", split="test", count=4, direction="BtoA")  # doctest: +SKIP
     """
-    _check_arguments(direction, image_size, image_size, "none", input_channels, output_channels)
-    check_positive_int(count, "count")
-    where = resolve_paired_split(path, split)
-    pairs = _validated_pairs(where, skip_bad=skip_bad_files, min_size=1, limit=count)
-    a_channels, b_channels = _file_channels(direction, input_channels, output_channels)
-    xs, ys = [], []
-    for a_path, b_path in pairs:
-        x, y = _pair(tf.constant(a_path.read_bytes()), None if b_path is None else tf.constant(b_path.read_bytes()),
-                     a_channels=a_channels, b_channels=b_channels, direction=direction, mode="none",
-                     image_size=image_size, load_size=image_size, flip=False, seed=[0, 0])
-        xs.append(x.numpy())
-        ys.append(y.numpy())
-    return np.stack(xs), np.stack(ys)
-
-
-__all__ = [
-    "DIRECTIONS",
-    "PairedSplit",
-    "paired_dataset",
-    "paired_file_count",
-    "paired_samples",
-    "resolve_paired_split",
-]
+    channels = dict(input_channels=input_channels, output_channels=output_channels)
+    check_stream_args(image_size=image_size, **channels)
+    count = check_int(count, "count")
+    source = _source(path, split, direction=direction, skip_bad=skip_bad_files, limit=count, mode="none",
+                     load_size=image_size, image_size=image_size, flip=False, **channels)
+    return first_examples(source, count)

@@ -27,10 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-import numpy as np
 import tensorflow as tf
 
-from tfgan_translate.data.decoding import check_channels
+from tfgan_translate.data.checks import check_channels, check_int
 from tfgan_translate.data.transforms import check_preprocess_args
 
 
@@ -41,8 +40,8 @@ class Source(NamedTuple):
     count: number of items (the shuffle buffer holds them all).
     load: function (item, seed) -> the example's tensors; seed is an int64 tensor of shape (2,) for the
         stateless random ops of the jitter.
-    shuffle_seed: op seed of the shuffle.
-    jitter_seed: op seed of the per-example seeds.
+    shuffle_seed: op seed of the shuffle. Defaults to 0.
+    jitter_seed: op seed of the per-example seeds. Defaults to 0.
     cache: keep the items in memory before shuffling (TFDS' encoded images). Defaults to False.
     ignore_errors: drop an example whose `load` fails (files that PIL reads but TensorFlow does not);
         the stream goes on with the next item. Defaults to False.
@@ -51,8 +50,8 @@ class Source(NamedTuple):
     items: tf.data.Dataset
     count: int
     load: Callable
-    shuffle_seed: int
-    jitter_seed: int
+    shuffle_seed: int = 0
+    jitter_seed: int = 0
     cache: bool = False
     ignore_errors: bool = False
 
@@ -170,25 +169,25 @@ def build_stream(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def check_positive_int(value, argument: str) -> int:
-    """`value` as an int; ValueError naming `argument` unless it is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Received: {argument}={value!r}. Expected a positive int."
-        )
-    return int(value)
+def first_examples(source: Source, count: int):
+    """The examples of `source`'s first `count` items, in item order, stacked as numpy arrays (for previews).
+
+    Every example gets the seed (0, 0): give `source` a `load` without random jitter.
+    """
+    seeds = tf.data.Dataset.from_tensors(tf.zeros([2], tf.int64)).repeat()
+    examples = tf.data.Dataset.zip(source.items.take(count), seeds).map(source.load).batch(count)
+    return next(examples.as_numpy_iterator())
 
 
-def check_stream_args(*, preprocess: str, load_size: int, image_size: int, batch_size: int, **channels) -> None:
-    """Validates what both pipelines take: the preprocess arguments, channel counts (by name), batch size.
+def check_stream_args(*, image_size: int, preprocess: str = "none", load_size: int | None = None, batch_size: int = 1,
+                      seed: int = 0, **channels) -> None:
+    """Validates what both pipelines take: the preprocess arguments, batch size, seed and channel counts (by name).
 
     Raises:
         ValueError: naming the first bad argument and the value received.
     """
-    check_preprocess_args(preprocess, load_size, image_size)
+    check_preprocess_args(preprocess, image_size if load_size is None else load_size, image_size)
+    check_int(batch_size, "batch_size")
+    check_int(seed, "seed", minimum=0)
     for argument, value in channels.items():
         check_channels(value, argument)
-    check_positive_int(batch_size, "batch_size")
-
-
-__all__ = ["Source", "build_stream", "check_positive_int", "check_stream_args", "replayable"]

@@ -37,8 +37,16 @@ IMAGE_FEATURE = "image"
 _INSTALL_HINT = 'pip install "tfgan_translate[tfds]"'
 
 
-def import_tfds():
-    """`tensorflow_datasets`, or an ImportError saying which extra to install."""
+def load_builder(name: str) -> Any:
+    """The prepared TFDS builder of `name`, downloading and preparing it if needed.
+
+    The data folder is $TFDS_DATA_DIR when set, else TFDS's default.
+
+    Raises:
+        ImportError: without tensorflow-datasets, saying which extra to install.
+        DataError: when the data set or config does not exist, or cannot be
+            downloaded and prepared (for instance without network access).
+    """
     try:
         import tensorflow_datasets as tfds
     except ImportError as error:
@@ -46,23 +54,7 @@ def import_tfds():
             f"Reading a 'tfds:' data path needs the tensorflow-datasets package ({error}). "
             f"Install it with: {_INSTALL_HINT}"
         ) from error
-    return tfds
-
-
-def tfds_data_dir() -> str | None:
-    """The TFDS data folder: $TFDS_DATA_DIR when set, else None (TFDS's default)."""
-    return os.environ.get("TFDS_DATA_DIR") or None
-
-
-def load_builder(name: str) -> Any:
-    """The prepared TFDS builder of `name`, downloading and preparing it if needed.
-
-    Raises:
-        DataError: when the data set or config does not exist, or cannot be
-            downloaded and prepared (for instance without network access).
-    """
-    tfds = import_tfds()
-    data_dir = tfds_data_dir()
+    data_dir = os.environ.get("TFDS_DATA_DIR") or None
     where = data_dir or "the TFDS default data folder"
     try:
         builder = tfds.builder(name, data_dir=data_dir)
@@ -95,7 +87,8 @@ def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
     Raises:
         DataError: when the split has no "image" feature or no examples.
     """
-    tfds = import_tfds()
+    import tensorflow_datasets as tfds  # importable: `load_builder` made the builder
+
     features = builder.info.features
     if IMAGE_FEATURE not in features:
         raise DataError(
@@ -105,17 +98,11 @@ def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
     dataset = builder.as_dataset(
         split=split, shuffle_files=False, decoders={IMAGE_FEATURE: tfds.decode.SkipDecoding()}
     ).map(lambda example: example[IMAGE_FEATURE])
-    count = None
-    info = builder.info.splits.get(split) if builder.info.splits else None
-    if info is not None:
-        count = int(info.num_examples)
-    if count is None:
-        count = int(dataset.cardinality())
-        if count < 0:  # unknown: count once (the records are not decoded)
-            count = int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+    splits = builder.info.splits
+    count = int(splits[split].num_examples) if split in splits else int(dataset.cardinality())
+    if count < 0:  # unknown: count once (the records are not decoded)
+        count = int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
     if count == 0:
         raise DataError(f"TFDS split {builder.info.full_name}:{split} holds no examples.")
     return dataset, count
 
-
-__all__ = ["encoded_images", "import_tfds", "load_builder", "tfds_data_dir"]

@@ -40,20 +40,16 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from tfgan_translate.choices import PREPROCESS_MODES, check_choice
+from tfgan_translate.data.checks import check_int
 from tfgan_translate.data.decoding import from_unit
-
-_MODES_WITH_LOAD_SIZE = ("resize_and_crop", "scale_width_and_crop")
 
 
 def check_preprocess_args(mode: str, load_size: int, image_size: int) -> None:
     """Validates the preprocess arguments; raises ValueError naming the bad one."""
     check_choice("preprocess", mode, PREPROCESS_MODES)
-    for name, value in (("image_size", image_size), ("load_size", load_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(
-                f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected a positive int."
-            )
-    if mode in _MODES_WITH_LOAD_SIZE and load_size < image_size:
+    check_int(image_size, "image_size")
+    check_int(load_size, "load_size")
+    if mode in ("resize_and_crop", "scale_width_and_crop") and load_size < image_size:
         raise ValueError(
             f"Invalid value for argument `load_size`. Received: load_size={load_size}. "
             f"Expected load_size >= image_size ({image_size}) for preprocess={mode!r}."
@@ -63,17 +59,6 @@ def check_preprocess_args(mode: str, load_size: int, image_size: int) -> None:
 def min_image_size(mode: str, image_size: int) -> int:
     """The smallest side an image (each half of an aligned one) needs for `mode`: image_size for "crop", else 1."""
     return image_size if mode == "crop" else 1
-
-
-def _resize(image: tf.Tensor, height, width) -> tf.Tensor:
-    resized = tf.image.resize(image, tf.stack([height, width]), method="bicubic", antialias=True)
-    return tf.clip_by_value(resized, 0.0, 1.0)
-
-
-def _scaled_height(height, width, target_width: int, image_size: int):
-    """Height after scaling the width to `target_width`, at least `image_size` (reference rule)."""
-    scaled = tf.cast(tf.round(tf.cast(height, tf.float32) * target_width / tf.cast(width, tf.float32)), tf.int32)
-    return tf.maximum(scaled, image_size)
 
 
 def preprocess(
@@ -124,37 +109,28 @@ def preprocess(
 
     shape = tf.shape(images[0])
     height, width = shape[0], shape[1]
-    if mode == "resize_and_crop":
-        height, width = tf.constant(load_size), tf.constant(load_size)
-        images = [_resize(image, height, width) for image in images]
-    elif mode in ("scale_width", "scale_width_and_crop"):
-        target_width = image_size if mode == "scale_width" else load_size
-        height, width = _scaled_height(height, width, target_width, image_size), tf.constant(target_width)
-        images = [_resize(image, height, width) for image in images]
-    elif mode == "none":
-        height, width = tf.constant(image_size), tf.constant(image_size)
-        images = [_resize(image, height, width) for image in images]
-    else:  # "crop"
+    if mode == "crop":
         tf.debugging.assert_greater_equal(
             tf.minimum(height, width), image_size,
             message=f"preprocess='crop' needs images at least image_size={image_size} pixels on each side",
         )
+    else:
+        if mode in ("scale_width", "scale_width_and_crop"):  # the reference's rule, with height >= image_size
+            width = image_size if mode == "scale_width" else load_size
+            scaled = tf.round(tf.cast(shape[0], tf.float32) * width / tf.cast(shape[1], tf.float32))
+            height = tf.maximum(tf.cast(scaled, tf.int32), image_size)
+        else:
+            height = width = load_size if mode == "resize_and_crop" else image_size
+        resized = [tf.image.resize(image, tf.stack([height, width]), method="bicubic", antialias=True)
+                   for image in images]
+        images = [tf.clip_by_value(image, 0.0, 1.0) for image in resized]  # bicubic overshoots
 
     if mode != "none":
         top = tf.minimum(tf.cast(draw[0] * tf.cast(height - image_size + 1, tf.float32), tf.int32), height - image_size)
         left = tf.minimum(tf.cast(draw[1] * tf.cast(width - image_size + 1, tf.float32), tf.int32), width - image_size)
         images = [image[top:top + image_size, left:left + image_size, :] for image in images]
-
     if flip:
-        do_flip = draw[2] < 0.5
-        images = [tf.cond(do_flip, lambda im=image: tf.reverse(im, axis=[1]), lambda im=image: im) for image in images]
+        images = [tf.cond(draw[2] < 0.5, lambda im=image: tf.reverse(im, axis=[1]), lambda im=image: im)
+                  for image in images]
+    return [tf.ensure_shape(from_unit(image), [image_size, image_size, image.shape[-1]]) for image in images]
 
-    outputs = []
-    for image in images:
-        out = from_unit(image)
-        out.set_shape([image_size, image_size, image.shape[-1]])
-        outputs.append(out)
-    return outputs
-
-
-__all__ = ["PREPROCESS_MODES", "check_preprocess_args", "min_image_size", "preprocess"]

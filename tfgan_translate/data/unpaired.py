@@ -40,68 +40,77 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.data import tfds_source
+from tfgan_translate.data.checks import check_int
 from tfgan_translate.data.decoding import convert_channels, decode_raw, split_halves
 from tfgan_translate.data.files import DataError, check_images, check_in_chunks, list_images, report_skipped
 from tfgan_translate.data.layout import UnpairedSource, resolve_unpaired_source
-from tfgan_translate.data.stream import Source, build_stream, check_positive_int, check_stream_args
+from tfgan_translate.data.stream import Source, build_stream, check_stream_args, first_examples
 from tfgan_translate.data.transforms import min_image_size
 from tfgan_translate.data.transforms import preprocess as jitter
 
 
-class _Domain(NamedTuple):
-    """One domain, ready to stream: `items` are file paths (`is_path`) or encoded image bytes."""
-
-    items: tf.data.Dataset
-    count: int
-    is_path: bool
-    part: str  # "full" image, or the "left" / "right" half of an aligned file
+def _read(path: tf.Tensor, half: int | None = None) -> tf.Tensor:
+    """The image of a file in [0, 1]: whole, or the left (0) or right (1) half of an aligned A|B file."""
+    image = decode_raw(tf.io.read_file(path))
+    return image if half is None else split_halves(image)[half]
 
 
-def _file_domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None):
-    """The two validated file domains of a folder source."""
-    aligned = source.layout == "aligned"
+def _domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None) -> list[tuple]:
+    """Domains A and B of a resolved source, validated, as (items, count, read): `read(item)` is the image in [0, 1].
+
+    The items are file names, or for TFDS the encoded images.
+    """
+    if source.layout == "tfds":
+        builder = tfds_source.load_builder(source.tfds_name)
+        domains = [tfds_source.encoded_images(builder, split) for split in (source.source_a, source.source_b)]
+        if limit is not None:
+            domains = [(items.take(limit), min(count, limit)) for items, count in domains]
+        return [(items, count, decode_raw) for items, count in domains]
+    aligned = source.layout == "aligned"  # both domains read the same files: the left and the right halves
     folders = [source.source_a] if aligned else [source.source_a, source.source_b]
     check = functools.partial(check_images, aligned=aligned, skip_bad=skip_bad, min_size=min_size)
-    checked, skipped = [], []
-    for folder in folders:
-        paths = list_images(folder)
-        good, bad = check_in_chunks(paths, check, limit=limit)
-        checked.append((folder, paths, good))
-        skipped += bad
-    if aligned:  # both domains read the same files: the left and the right halves
-        files = [(checked[0][2], "left"), (checked[0][2], "right")]
-    else:
-        files = [(good, "full") for _, _, good in checked]
+    paths = [list_images(folder) for folder in folders]
+    checked = [check_in_chunks(folder_paths, check, limit=limit) for folder_paths in paths]
+    good = [checked[0][0]] * 2 if aligned else [folder_good for folder_good, _ in checked]
     if limit is None:
-        total = sum(len(paths) for _, paths, _ in checked)
-        report_skipped(skipped, total, note=f"; {len(files[0][0])} A and {len(files[1][0])} B images remain")
-    for folder, paths, good in checked:
-        if not good:
-            raise DataError(f"No usable images in {folder}: all {len(paths)} files were skipped as bad.")
-    return tuple(
-        _Domain(tf.data.Dataset.from_tensor_slices([str(p) for p in good]), len(good), True, part)
-        for good, part in files
-    )
+        report_skipped([bad for _, skipped in checked for bad in skipped], sum(map(len, paths)),
+                       note=f"; {len(good[0])} A and {len(good[1])} B images remain")
+    for folder, folder_paths, (folder_good, _) in zip(folders, paths, checked, strict=True):
+        if not folder_good:
+            raise DataError(f"No usable images in {folder}: all {len(folder_paths)} files were skipped as bad.")
+    reads = [functools.partial(_read, half=0), functools.partial(_read, half=1)] if aligned else [_read, _read]
+    return [(tf.data.Dataset.from_tensor_slices([str(p) for p in files]), len(files), read)
+            for files, read in zip(good, reads, strict=True)]
 
 
-def _open_domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None):
-    """(domain A, domain B) of a resolved source; files are validated here."""
-    if source.layout != "tfds":
-        return _file_domains(source, skip_bad=skip_bad, min_size=min_size, limit=limit)
-    builder = tfds_source.load_builder(source.tfds_name)
-    domains = []
-    for split in (source.source_a, source.source_b):
-        items, count = tfds_source.encoded_images(builder, split)
-        if limit is not None:
-            items, count = items.take(limit), min(count, limit)
-        domains.append(_Domain(items, count, False, "full"))
-    return tuple(domains)
+def _load(item: tf.Tensor, seed, *, read, channels: int, **jitter_args) -> tf.Tensor:
+    """One preprocessed image (image_size, image_size, channels) in [-1, 1] from a file name or encoded bytes."""
+    (image,) = jitter([convert_channels(read(item), channels)], seed=seed, **jitter_args)
+    return image
+
+
+def _sources(path, split, *, channels_a: int, channels_b: int, skip_bad: bool, seed: int = 0,
+             limit: int | None = None, **jitter_args) -> list[Source]:
+    """Domains A and B of a split as `Source`s of images; `jitter_args` go to `preprocess`."""
+    source = resolve_unpaired_source(path, split)
+    tfds = source.layout == "tfds"
+    min_size = min_image_size(jitter_args["mode"], jitter_args["image_size"])
+    domains = _domains(source, skip_bad=skip_bad, min_size=min_size, limit=limit)
+    # Independent op seeds (shuffle A, shuffle B, jitter A, jitter B) derived from one seed.
+    shuffle_a, shuffle_b, jitter_a, jitter_b = (int(s) for s in np.random.SeedSequence(int(seed)).generate_state(4))
+    return [
+        Source(items, count, functools.partial(_load, read=read, channels=channels, **jitter_args),
+               shuffle_seed=shuffle_seed, jitter_seed=jitter_seed, cache=tfds,
+               # skip_bad_files: the backstop for files PIL reads but TensorFlow does not (TFDS data is decoded)
+               ignore_errors=skip_bad and not tfds)
+        for (items, count, read), channels, shuffle_seed, jitter_seed in zip(
+            domains, (channels_a, channels_b), (shuffle_a, shuffle_b), (jitter_a, jitter_b), strict=True)
+    ]
 
 
 def unpaired_file_counts(
@@ -131,30 +140,8 @@ def unpaired_file_counts(
     >>> steps = math.ceil(max(n_a, n_b) / batch_size)                  # doctest: +SKIP
     """
     source = resolve_unpaired_source(path, split)
-    a, b = _open_domains(source, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
-    return a.count, b.count
-
-
-def _load(item: tf.Tensor, seed, *, domain: _Domain, channels: int, **jitter_args) -> tf.Tensor:
-    """One preprocessed image (image_size, image_size, channels) in [-1, 1] from a path or encoded bytes."""
-    image = decode_raw(tf.io.read_file(item) if domain.is_path else item)
-    if domain.part != "full":
-        left, right = split_halves(image)
-        image = left if domain.part == "left" else right
-    (image,) = jitter([convert_channels(image, channels)], seed=seed, **jitter_args)
-    return image
-
-
-def _check_arguments(image_size, load_size, preprocess, channels_a, channels_b, batch_size, seed):
-    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
-                      channels_a=channels_a, channels_b=channels_b)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"Invalid value for argument `seed`. Received: seed={seed!r}. Expected an int >= 0.")
-
-
-def _stream_seeds(seed: int) -> tuple[int, int, int, int]:
-    """Independent op seeds (shuffle A, shuffle B, jitter A, jitter B) derived from one seed."""
-    return tuple(int(s) for s in np.random.SeedSequence(int(seed)).generate_state(4))
+    a, b = _domains(source, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
+    return a[1], b[1]
 
 
 def unpaired_dataset(
@@ -234,22 +221,13 @@ def unpaired_dataset(
     >>> steps_per_epoch = int(ds.cardinality())                         # doctest: +SKIP
     >>> model.fit(ds.repeat(), epochs=200, steps_per_epoch=steps_per_epoch)  # doctest: +SKIP
     """
-    _check_arguments(image_size, load_size, preprocess, channels_a, channels_b, batch_size, seed)
-    source = resolve_unpaired_source(path, split)
-    domains = _open_domains(source, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size))
-    shuffle_a, shuffle_b, jitter_a, jitter_b = _stream_seeds(seed)
-    sources = [
-        Source(domain.items, domain.count,
-               functools.partial(_load, domain=domain, channels=channels, mode=preprocess, load_size=load_size,
-                                 image_size=image_size, flip=flip),
-               shuffle_seed=shuffle_seed, jitter_seed=jitter_seed, cache=not domain.is_path,
-               # skip_bad_files: the backstop for files PIL reads but TensorFlow does not (TFDS data is decoded)
-               ignore_errors=skip_bad_files and domain.is_path)
-        for domain, channels, shuffle_seed, jitter_seed in zip(
-            domains, (channels_a, channels_b), (shuffle_a, shuffle_b), (jitter_a, jitter_b), strict=True)
-    ]
+    channels = dict(channels_a=channels_a, channels_b=channels_b)
+    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
+                      seed=seed, **channels)
+    sources = _sources(path, split, skip_bad=skip_bad_files, seed=seed, mode=preprocess, load_size=load_size,
+                       image_size=image_size, flip=flip, **channels)
     return build_stream(sources, shuffle=shuffle, repeat=repeat, batch_size=batch_size, skip=skip,
-                        drop_remainder=drop_remainder, epoch_length=max(domain.count for domain in domains))
+                        drop_remainder=drop_remainder, epoch_length=max(source.count for source in sources))
 
 
 def unpaired_steps_per_epoch(n_a: int, n_b: int, batch_size: int = 1, drop_remainder: bool = False) -> int:
@@ -294,26 +272,10 @@ def unpaired_samples(
     >>> a.shape                                                                         # doctest: +SKIP
     (4, 128, 128, 3)
     """
-    _check_arguments(image_size, image_size, "none", channels_a, channels_b, 1, 0)
-    count = check_positive_int(count, "count")
-    source = resolve_unpaired_source(path, split)
-    domains = _open_domains(source, skip_bad=skip_bad_files, min_size=1, limit=count)
-    outputs = []
-    for domain, channels in zip(domains, (channels_a, channels_b), strict=True):
-        images = [
-            _load(item, tf.constant([0, 0], tf.int64), domain=domain, channels=channels, mode="none",
-                  load_size=image_size, image_size=image_size, flip=False).numpy()
-            for item in domain.items.take(count)
-        ]
-        outputs.append(np.stack(images))
-    return outputs[0], outputs[1]
-
-
-__all__ = [
-    "UnpairedSource",
-    "resolve_unpaired_source",
-    "unpaired_dataset",
-    "unpaired_file_counts",
-    "unpaired_samples",
-    "unpaired_steps_per_epoch",
-]
+    channels = dict(channels_a=channels_a, channels_b=channels_b)
+    check_stream_args(image_size=image_size, **channels)
+    count = check_int(count, "count")
+    sources = _sources(path, split, skip_bad=skip_bad_files, limit=count, mode="none", load_size=image_size,
+                       image_size=image_size, flip=False, **channels)
+    a, b = (first_examples(source, count) for source in sources)
+    return a, b

@@ -3,7 +3,8 @@
 - `metrics.py`: L1, PSNR, SSIM and the sharpness ratio of one image against its target.
 - `distribution.py`: FID and KID on feature vectors (numpy only).
 - `features.py`: Inception-v3 pool features, with `--feature-weights` for offline use.
-- `evaluate.py`: folders matched by name, arrays, translating a test split first.
+- `evaluate.py`: folders matched by name, arrays.
+- `pairing.py`, `result.py`: files matched by name and checked; `EvaluationResult`.
 - `report.py`: JSON, a Markdown summary and sample grids.
 - `run.py`: `evaluate_run`, a run (or an export) translating a data set's split, then scored.
 
@@ -23,50 +24,16 @@ from tfgan_translate.evaluation.distribution import (
     polynomial_kernel,
     sqrtm_psd,
 )
-from tfgan_translate.evaluation.evaluate import (
-    EvaluationResult,
-    evaluate_arrays,
-    evaluate_folders,
-    evaluate_pairs,
-    feature_extractor,
-    match_files,
-    resize_to,
-    translate_split,
-)
+from tfgan_translate.evaluation.evaluate import evaluate_arrays, evaluate_folders, evaluate_pairs, feature_extractor
 from tfgan_translate.evaluation.features import FeatureWeightsUnavailable, InceptionFeatures
-from tfgan_translate.evaluation.metrics import (
-    PSNR_CAP_DB,
-    high_frequency_energy,
-    paired_metrics,
-    sharpness_ratio,
-)
+from tfgan_translate.evaluation.metrics import PSNR_CAP_DB, high_frequency_energy, paired_metrics, sharpness_ratio
+from tfgan_translate.evaluation.pairing import match_files, resize_to
 from tfgan_translate.evaluation.report import image_grid, write_json, write_report
+from tfgan_translate.evaluation.result import EvaluationResult
 from tfgan_translate.evaluation.run import evaluate_run, source_kind
 
-__all__ = [
-    "PSNR_CAP_DB",
-    "EvaluationResult",
-    "FeatureWeightsUnavailable",
-    "InceptionFeatures",
-    "evaluate_arrays",
-    "evaluate_folders",
-    "evaluate_pairs",
-    "evaluate_run",
-    "feature_extractor",
-    "fid_from_features",
-    "frechet_distance",
-    "high_frequency_energy",
-    "image_grid",
-    "kid_from_features",
-    "match_files",
-    "mmd2_unbiased",
-    "paired_metrics",
-    "polynomial_kernel",
-    "resize_to",
-    "sharpness_ratio",
-    "source_kind",
-    "sqrtm_psd",
-    "translate_split",
-    "write_json",
-    "write_report",
-]
+__all__ = ["PSNR_CAP_DB", "EvaluationResult", "FeatureWeightsUnavailable", "InceptionFeatures", "evaluate_arrays",
+           "evaluate_folders", "evaluate_pairs", "evaluate_run", "feature_extractor", "fid_from_features",
+           "frechet_distance", "high_frequency_energy", "image_grid", "kid_from_features", "match_files",
+           "mmd2_unbiased", "paired_metrics", "polynomial_kernel", "resize_to", "sharpness_ratio", "source_kind",
+           "sqrtm_psd", "write_json", "write_report"]

@@ -44,6 +44,13 @@ def _features(features, argument: str, minimum: int = 2) -> np.ndarray:
     return features
 
 
+def _feature_sets(features1, features2) -> tuple[np.ndarray, np.ndarray]:
+    f1, f2 = _features(features1, "features1"), _features(features2, "features2")
+    if f1.shape[1] != f2.shape[1]:
+        raise ValueError(f"Feature sizes differ: {f1.shape[1]} and {f2.shape[1]}.")
+    return f1, f2
+
+
 def sqrtm_psd(matrix) -> np.ndarray:
     """The symmetric square root of a symmetric positive semi-definite matrix.
 
@@ -100,9 +107,7 @@ def fid_from_features(features1, features2) -> float:
 
     >>> fid_from_features(feats_fake, feats_real)  # doctest: +SKIP
     """
-    f1, f2 = _features(features1, "features1"), _features(features2, "features2")
-    if f1.shape[1] != f2.shape[1]:
-        raise ValueError(f"Feature sizes differ: {f1.shape[1]} and {f2.shape[1]}.")
+    f1, f2 = _feature_sets(features1, features2)
     return frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
 
 
@@ -148,9 +153,7 @@ def kid_from_features(features1, features2, *, subsets: int = 100, subset_size: 
 
     >>> kid_from_features(feats_fake, feats_real, subset_size=50)["mean"]  # doctest: +SKIP
     """
-    f1, f2 = _features(features1, "features1"), _features(features2, "features2")
-    if f1.shape[1] != f2.shape[1]:
-        raise ValueError(f"Feature sizes differ: {f1.shape[1]} and {f2.shape[1]}.")
+    f1, f2 = _feature_sets(features1, features2)
     for name, value, low in (("subsets", subsets, 1), ("subset_size", subset_size, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "

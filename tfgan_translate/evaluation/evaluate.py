@@ -1,4 +1,4 @@
-"""Evaluating translations against ground truth: folders, arrays, or a model run on a test split.
+"""Evaluating translations against ground truth: folders or arrays (a run or an export: `run.evaluate_run`).
 
 `evaluate_folders(pred_dir, truth_dir)` pairs files by name without extension
 (``pred/12.png`` with ``truth/12.jpg``; any unmatched name is an error listing
@@ -9,18 +9,13 @@ the paired metrics of `metrics.py` (L1, PSNR, SSIM, sharpness), plus KID and
 FID between the two sets on request (`distribution.py`, features from
 `features.py`).
 
-`translate_split` first translates a paired data set's test split (with a run's
-generator or an export) into ``OUT/pred/``, writing the matching targets to
-``OUT/truth/`` and the inputs to ``OUT/input/``, ready for `evaluate_folders`.
-
 Unreadable images: every file is checked before the first is scored or
 translated. Without `skip_bad_files` the first bad one stops the evaluation
 with its name and the reason (and the flag to pass); with it, the pairs holding
 one are left out and listed in ``info["skipped"]`` ({"name", "file",
 "reason"}), which the JSON, the report and the summary show.
 
-The pieces: `result` (`EvaluationResult`, units), `pairing` (files matched by name, checked, loaded), `split`
-(translating a test split); their names are importable here too.
+The pieces: `result` (`EvaluationResult`, units), `pairing` (files matched by name, checked, loaded).
 
 Example:
 
@@ -31,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -39,18 +33,8 @@ import numpy as np
 
 from tfgan_translate.evaluation.distribution import fid_from_features, kid_from_features
 from tfgan_translate.evaluation.metrics import PAIRED_METRICS, paired_metrics
-from tfgan_translate.evaluation.pairing import (
-    SKIP_ADVICE,  # noqa: F401  (importable from here, as before the split)
-    loaded_pairs,
-    match_files,
-    readable_pairs,
-    resize_to,
-)
-from tfgan_translate.evaluation.result import UNITS, EvaluationResult, describe_skipped  # noqa: F401  (report.py)
-from tfgan_translate.evaluation.split import split_pairs, translate_pairs, translate_split
-
-log = logging.getLogger("tfgan_translate")
-
+from tfgan_translate.evaluation.pairing import loaded_pairs, match_files, readable_pairs, resize_to
+from tfgan_translate.evaluation.result import EvaluationResult
 
 # ----------------------------------------------------------------------------- evaluating
 
@@ -70,18 +54,10 @@ def feature_extractor(kid: bool, fid: bool, feature_weights="imagenet", extracto
     return InceptionFeatures(feature_weights)
 
 
-def evaluate_pairs(
-    pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
-    *,
-    kid: bool = False,
-    fid: bool = False,
-    feature_weights="imagenet",
-    extractor: Callable[[Sequence[np.ndarray]], np.ndarray] | None = None,
-    kid_subsets: int = 100,
-    kid_subset_size: int = 1000,
-    feature_batch: int = 32,
-    seed: int = 0,
-) -> EvaluationResult:
+def evaluate_pairs(pairs: Iterable[tuple[str, np.ndarray, np.ndarray]], *, kid: bool = False, fid: bool = False,
+                   feature_weights="imagenet", extractor: Callable[[Sequence[np.ndarray]], np.ndarray] | None = None,
+                   kid_subsets: int = 100, kid_subset_size: int = 1000, feature_batch: int = 32,
+                   seed: int = 0) -> EvaluationResult:
     """Paired metrics per image and on average, and KID/FID between the two sets on request.
 
     Images are consumed one pair at a time; only feature vectors are kept, so
@@ -222,26 +198,12 @@ def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: i
     skipped = [*info.pop("skipped", []), *skipped]
     result = evaluate_pairs(loaded_pairs(matched, (channels, channels), skip_bad_files, skipped), **kwargs)
     result.info = {"pred": str(pred_dir), "truth": str(truth_dir), **result.info, "skipped": skipped, **info}
-    if json_path is not None or report_dir is not None:
-        if json_path is not None:
-            result.written["json"] = write_json(result, json_path)
-        if report_dir is not None:
-            result.written["report"] = write_report(result, report_dir, pred_dir=pred_dir, truth_dir=truth_dir,
-                                                    input_dir=input_dir, rows=grid_rows)
+    if json_path is not None:
+        result.written["json"] = write_json(result, json_path)
+    if report_dir is not None:
+        result.written["report"] = write_report(result, report_dir, pred_dir=pred_dir, truth_dir=truth_dir,
+                                                input_dir=input_dir, rows=grid_rows)
     return result
 
 
-__all__ = [
-    "UNITS",
-    "EvaluationResult",
-    "evaluate_arrays",
-    "evaluate_folders",
-    "evaluate_pairs",
-    "feature_extractor",
-    "match_files",
-    "readable_pairs",
-    "resize_to",
-    "split_pairs",
-    "translate_pairs",
-    "translate_split",
-]
+__all__ = ["evaluate_arrays", "evaluate_folders", "evaluate_pairs", "feature_extractor"]

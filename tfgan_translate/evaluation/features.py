@@ -8,9 +8,11 @@ converted to 3 channels (gray repeated, alpha dropped), resized (bilinear) to
 Weights (`weights=`, the CLI's ``--feature-weights``):
 
 - ``"imagenet"`` (default): Keras' ImageNet weights, taken from the Keras cache
-  (``$KERAS_HOME/models/``, default ``~/.keras/models/``) or downloaded from
-  storage.googleapis.com (87 MB). Offline, this fails within seconds with
-  `FeatureWeightsUnavailable`, which says to pass ``--feature-weights PATH``.
+  (``$KERAS_HOME/models/``, default ``~/.keras/models/``) or downloaded there
+  from storage.googleapis.com (87 MB) with `keras.utils.get_file`, which checks
+  the file's hash. Offline, this fails within seconds (each network operation
+  times out after `NETWORK_TIMEOUT_S`) with `FeatureWeightsUnavailable`, which
+  says to pass ``--feature-weights PATH``.
 - a path to a local ``.h5`` / ``.weights.h5`` file of the same network
   (``include_top=False``), e.g. `INCEPTION_WEIGHTS_FILE` fetched on another
   machine from `INCEPTION_WEIGHTS_URL`.
@@ -27,7 +29,6 @@ import logging
 import os
 import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -36,127 +37,60 @@ log = logging.getLogger("tfgan_translate")
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 INCEPTION_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
                          + INCEPTION_WEIGHTS_FILE)
+INCEPTION_WEIGHTS_MD5 = "bcbd6486424b2319ff4ef7d526e38f63"  # the hash keras.applications.InceptionV3 checks
 INCEPTION_SIZE = 299  # the network's native input size
 FEATURE_DIM = 2048
-_PROBE_TIMEOUT_S = 5.0  # connecting to the weights' host; offline machines fail fast or time out here
-_DOWNLOAD_TIMEOUT_S = 60.0  # per socket operation during the download, so a stalled transfer errors
+NETWORK_TIMEOUT_S = 10.0  # per socket operation while fetching the weights: offline machines fail fast
 
 
 class FeatureWeightsUnavailable(RuntimeError):
     """The Inception-v3 ImageNet weights are neither cached nor downloadable."""
 
 
-def keras_cache_candidates() -> list[Path]:
-    """Where Keras keeps downloaded weights: $KERAS_HOME/models (default ~/.keras/models), then /tmp/.keras/models."""
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
-    return [home / "models" / INCEPTION_WEIGHTS_FILE, Path("/tmp/.keras/models") / INCEPTION_WEIGHTS_FILE]
-
-
-def _probe_download_host() -> str | None:
-    """None when the weights' host accepts a connection, else why not (no data is transferred)."""
-    host = urlsplit(INCEPTION_WEIGHTS_URL).hostname
-    try:
-        with socket.create_connection((host, 443), timeout=_PROBE_TIMEOUT_S):
-            return None
-    except OSError as error:
-        return f"{type(error).__name__}: {error}"
-
-
-def _unavailable(reason: str) -> FeatureWeightsUnavailable:
-    return FeatureWeightsUnavailable(
-        f"KID and FID need Inception-v3's ImageNet weights, which are not in the Keras cache "
-        f"({keras_cache_candidates()[0]}) and could not be downloaded ({reason}). Download "
-        f"{INCEPTION_WEIGHTS_URL} on a machine with network access and pass it with `--feature-weights PATH` "
-        f"(Python: feature_weights=PATH), or copy it into {keras_cache_candidates()[0].parent}/."
-    )
-
-
-def resolve_feature_weights(weights):
-    """Checks a `weights` value and returns what to hand to `keras.applications.InceptionV3`.
+def resolve_feature_weights(weights) -> str | None:
+    """The weights file that `weights` names, fetched into the Keras cache for "imagenet".
 
     Args:
         weights: "imagenet", a path to a local weights file, or None (random).
 
     Returns:
-        "imagenet", a path string, or None.
+        The path of an .h5 weights file, or None.
 
     Raises:
         FileNotFoundError: `weights` is a path that does not exist.
         ValueError: `weights` is a folder or not an .h5 file.
-        FeatureWeightsUnavailable: "imagenet" is not cached and its host cannot be reached.
+        FeatureWeightsUnavailable: "imagenet" is not cached and cannot be downloaded.
     """
     if weights is None:
         return None
     if weights == "imagenet":
-        cached = [path for path in keras_cache_candidates() if path.is_file()]
-        if cached:
-            return "imagenet"  # Keras finds (and hash-checks) the cached file without the network
-        reason = _probe_download_host()
-        if reason is not None:
-            raise _unavailable(reason)
-        return "imagenet"
+        import keras
+
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(NETWORK_TIMEOUT_S)  # an unreachable or stalled host errors instead of hanging
+        try:  # Keras finds (and hash-checks) a cached copy without the network
+            return keras.utils.get_file(INCEPTION_WEIGHTS_FILE, INCEPTION_WEIGHTS_URL, cache_subdir="models",
+                                        file_hash=INCEPTION_WEIGHTS_MD5)
+        except Exception as error:
+            cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "models"
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise FeatureWeightsUnavailable(
+                f"KID and FID need Inception-v3's ImageNet weights, which are not in the Keras cache "
+                f"({cache / INCEPTION_WEIGHTS_FILE}) and could not be downloaded ({reason}). Download "
+                f"{INCEPTION_WEIGHTS_URL} on a machine with network access and pass it with `--feature-weights "
+                f"PATH` (Python: feature_weights=PATH), or copy it into {cache}/.") from error
+        finally:
+            socket.setdefaulttimeout(previous)
     path = Path(str(weights)).expanduser()
     if not path.exists():
         raise FileNotFoundError(
             f"Invalid value for `--feature-weights`: {path} does not exist. Expected a local Inception-v3 "
             f"weights file (include_top=False, .h5 or .weights.h5), e.g. {INCEPTION_WEIGHTS_FILE} from "
-            f"{INCEPTION_WEIGHTS_URL}, or 'imagenet' to use the Keras cache / download."
-        )
+            f"{INCEPTION_WEIGHTS_URL}, or 'imagenet' to use the Keras cache / download.")
     if not path.is_file() or not path.name.endswith(".h5"):
         raise ValueError(f"Invalid value for `--feature-weights`: {path} is not an .h5 / .weights.h5 file of "
                          "Inception-v3 weights (include_top=False).")
     return str(path)
-
-
-def build_inception(weights="imagenet", image_size: int = INCEPTION_SIZE):
-    """InceptionV3(include_top=False, pooling="avg") in float32, whatever the global dtype policy.
-
-    Args:
-        weights: as for `resolve_feature_weights`.
-        image_size: int >= 75. Input height and width. Defaults to 299.
-
-    Raises:
-        FeatureWeightsUnavailable, FileNotFoundError, ValueError: see `resolve_feature_weights`;
-            ValueError also when a weights file does not fit the network.
-    """
-    import keras
-
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 75:
-        raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
-                         "Expected an int >= 75 (Inception-v3's minimum; 299 is its native size).")
-    resolved = resolve_feature_weights(weights)
-    if resolved is None:
-        log.warning("Inception-v3 with random weights: FID/KID from it only test the plumbing.")
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    previous_timeout = socket.getdefaulttimeout()
-    try:
-        if resolved == "imagenet":
-            socket.setdefaulttimeout(_DOWNLOAD_TIMEOUT_S)
-        return keras.applications.InceptionV3(include_top=False, pooling="avg", weights=resolved,
-                                              input_shape=(image_size, image_size, 3))
-    except Exception as error:
-        if resolved == "imagenet":
-            raise _unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__) from error
-        if resolved is not None:
-            raise ValueError(f"Invalid value for `--feature-weights`: {resolved} could not be loaded into "
-                             f"InceptionV3(include_top=False) ({type(error).__name__}: {error}).") from error
-        raise
-    finally:
-        socket.setdefaulttimeout(previous_timeout)
-        keras.config.set_dtype_policy(policy)
-
-
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    """(H, W, C) with C in 1, 3, 4 (or (H, W)) -> (H, W, 3): gray repeated, alpha dropped."""
-    image = np.asarray(image, np.float32)
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"Invalid image of shape {image.shape}: expected (H, W) or (H, W, C) with C in 1, 3, 4.")
-    if image.shape[-1] == 1:
-        return np.repeat(image, 3, axis=-1)
-    return image[..., :3]
 
 
 class InceptionFeatures:
@@ -177,7 +111,8 @@ class InceptionFeatures:
         (N, 2048) float64 array.
 
     Raises:
-        FeatureWeightsUnavailable: weights="imagenet" offline without a cached copy.
+        FeatureWeightsUnavailable, FileNotFoundError, ValueError: see `resolve_feature_weights`; ValueError also
+            for a bad `image_size` or `batch_size`, or a weights file that does not fit the network.
 
     Example:
 
@@ -187,18 +122,42 @@ class InceptionFeatures:
     """
 
     def __init__(self, weights="imagenet", *, image_size: int = INCEPTION_SIZE, batch_size: int = 16):
+        import keras
+
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"Invalid value for argument `batch_size`. Received: batch_size={batch_size!r}. "
                              "Expected a positive int.")
+        if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 75:
+            raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                             "Expected an int >= 75 (Inception-v3's minimum; 299 is its native size).")
         self.weights = weights
         self.image_size = image_size
         self.batch_size = batch_size
-        self.model = build_inception(weights, image_size)
+        path = resolve_feature_weights(weights)
+        if path is None:
+            log.warning("Inception-v3 with random weights: FID/KID from it only test the plumbing.")
+        policy = keras.config.dtype_policy()
+        keras.config.set_dtype_policy("float32")  # InceptionV3 in float32, whatever the global dtype policy
+        try:
+            self.model = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=path,
+                                                        input_shape=(image_size, image_size, 3))
+        except Exception as error:
+            if path is None:
+                raise
+            raise ValueError(f"Invalid value for `--feature-weights`: {path} could not be loaded into "
+                             f"InceptionV3(include_top=False) ({type(error).__name__}: {error}).") from error
+        finally:
+            keras.config.set_dtype_policy(policy)
 
     def _prepare(self, image) -> np.ndarray:
+        """(H, W) or (H, W, C) with C in 1, 3, 4 -> (size, size, 3): gray repeated, alpha dropped, resized."""
         import tensorflow as tf
 
-        image = np.clip(to_rgb(image), -1.0, 1.0)
+        image = np.asarray(image, np.float32)
+        image = image[..., None] if image.ndim == 2 else image
+        if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+            raise ValueError(f"Invalid image of shape {image.shape}: expected (H, W) or (H, W, C) with C in 1, 3, 4.")
+        image = np.clip(np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3], -1.0, 1.0)
         if image.shape[:2] != (self.image_size, self.image_size):
             image = tf.image.resize(image, (self.image_size, self.image_size), method="bilinear").numpy()
         return image
@@ -215,5 +174,4 @@ class InceptionFeatures:
 
 
 __all__ = ["FEATURE_DIM", "INCEPTION_SIZE", "INCEPTION_WEIGHTS_FILE", "INCEPTION_WEIGHTS_URL",
-           "FeatureWeightsUnavailable", "InceptionFeatures", "build_inception", "keras_cache_candidates",
-           "resolve_feature_weights", "to_rgb"]
+           "FeatureWeightsUnavailable", "InceptionFeatures", "resolve_feature_weights"]

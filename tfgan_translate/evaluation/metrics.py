@@ -118,13 +118,8 @@ def paired_metrics(prediction, target) -> dict[str, float]:
         raise ValueError(f"Image of {target.shape[0]}x{target.shape[1]} pixels is too small for SSIM's 11x11 "
                          "window; expected height and width of at least 11.")
     quality = {k: float(v) for k, v in image_quality(target[None], prediction[None]).items()}
-    psnr = quality["psnr"]  # +inf for identical images
-    return {
-        "l1": quality["l1"],
-        "psnr": min(psnr, PSNR_CAP_DB),
-        "ssim": quality["ssim"],
-        "sharpness": sharpness_ratio(np.clip(prediction, -1.0, 1.0), target),
-    }
+    return {"l1": quality["l1"], "psnr": min(quality["psnr"], PSNR_CAP_DB),  # +inf for identical images: capped
+            "ssim": quality["ssim"], "sharpness": sharpness_ratio(np.clip(prediction, -1.0, 1.0), target)}
 
 
 __all__ = ["PAIRED_METRICS", "PSNR_CAP_DB", "SHARPNESS_EPS", "high_frequency_energy", "paired_metrics",

@@ -25,11 +25,10 @@ def _by_stem(folder: Path, role: str) -> dict[str, Path]:
     found: dict[str, list[Path]] = {}
     for path in list_images(folder):
         found.setdefault(path.stem, []).append(path)
-    clashes = {stem: paths for stem, paths in found.items() if len(paths) > 1}
-    if clashes:
-        stem, paths = next(iter(clashes.items()))
-        raise DataError(f"Several {role} files in {folder} are named {stem!r} ({', '.join(p.name for p in paths)}); "
-                        "files are matched by name without extension.")
+    for stem, paths in found.items():
+        if len(paths) > 1:
+                raise DataError(f"Several {role} files in {folder} are named {stem!r} "
+                            f"({', '.join(p.name for p in paths)}); files are matched by name without extension.")
     return {stem: paths[0] for stem, paths in found.items()}
 
 
@@ -48,17 +47,11 @@ def match_files(pred_dir: str | Path, truth_dir: str | Path) -> list[tuple[str, 
             name appears in one folder only (the message lists them).
     """
     preds, truths = _by_stem(Path(pred_dir), "prediction"), _by_stem(Path(truth_dir), "truth")
-    only_pred = [name for name in preds if name not in truths]
-    only_truth = [name for name in truths if name not in preds]
-    if only_pred or only_truth:
-        def listing(names):
-            return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-
-        parts = []
-        if only_pred:
-            parts.append(f"{len(only_pred)} in {pred_dir} without a truth image: {listing(only_pred)}")
-        if only_truth:
-            parts.append(f"{len(only_truth)} in {truth_dir} without a prediction: {listing(only_truth)}")
+    unmatched = {f"in {pred_dir} without a truth image": [name for name in preds if name not in truths],
+                 f"in {truth_dir} without a prediction": [name for name in truths if name not in preds]}
+    parts = [f"{len(names)} {where}: {', '.join(names[:10])}" + (f" and {len(names) - 10} more" if names[10:] else "")
+             for where, names in unmatched.items() if names]
+    if parts:
         raise DataError(f"Unmatched file names ({'; '.join(parts)}). Predictions and truth images are "
                         "matched by file name without extension.")
     return [(name, path, truths[name]) for name, path in preds.items()]  # list_images order: natural
@@ -113,30 +106,24 @@ def readable_pairs(pairs: Sequence[tuple], skip_bad_files: bool) -> tuple[list[t
     return good, skipped
 
 
-def _load(path: Path, channels: int) -> np.ndarray:
-    """`load_image`, with TensorFlow's decoding errors (a file PIL reads but TensorFlow does not) as DataError."""
-    import tensorflow as tf
-
-    try:
-        return load_image(path, channels)
-    except tf.errors.OpError as error:
-        raise DataError(f"{path}: TensorFlow cannot decode it ({error.message}). {SKIP_ADVICE}") from None
-
-
 def loaded_pairs(pairs: Iterable[tuple], channels: Sequence[int], skip_bad_files: bool, skipped: list[dict]):
     """Yields (name, image, ...) for each (name, file, ...) read with `channels`.
 
     A file that passed `readable_pairs` but fails to load (changed since, or one PIL reads and TensorFlow
     does not) raises, or with `skip_bad_files` leaves its pair out and is recorded in `skipped`.
     """
+    import tensorflow as tf
+
     for name, *paths in pairs:
         images = []
         for path, count in zip(paths, channels, strict=True):
             try:
-                images.append(_load(path, count))
-            except DataError as error:
+                images.append(load_image(path, count))
+            except (DataError, tf.errors.OpError) as error:
+                if isinstance(error, tf.errors.OpError):  # a file PIL reads but TensorFlow does not
+                    error = DataError(f"{path}: TensorFlow cannot decode it ({error.message}). {SKIP_ADVICE}")
                 if not skip_bad_files:
-                    raise
+                    raise error from None
                 skipped.append({"name": name, "file": str(path), "reason": str(error).removeprefix(f"{path}: ")})
                 log.warning("Skipped %s", describe_skipped(skipped[-1:]))
                 break

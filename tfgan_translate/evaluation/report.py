@@ -77,26 +77,22 @@ def check_output_paths(json_path: str | Path | None = None, report_dir: str | Pa
     ValueError: Invalid value for `json_path` (--json): eval is a folder. Expected the path of a JSON file ...
     """
     if json_path is not None:
-        path = Path(json_path)
-        where = "Invalid value for `json_path` (--json): "
+        path, where = Path(json_path), "Invalid value for `json_path` (--json): "
         if path.is_dir():
             raise ValueError(f"{where}{path} is a folder. Expected the path of a JSON file to write, e.g. "
                              f"{path / 'eval.json'}.")
-        blocker = next((parent for parent in path.parents if parent.exists()), None)
-        if blocker is not None and not blocker.is_dir():
+        if (blocker := _file_above(path)) is not None:
             raise ValueError(f"{where}{path}: {blocker} is a file, not a folder. Expected a JSON file path in a "
                              "folder.")
         if (path.exists() or path.is_symlink()) and not is_evaluation_json(path):
             raise ValueError(f"{where}{path} exists and is not an evaluation's JSON. Expected a new file or an "
                              "earlier evaluation's JSON to replace: choose another path, or move that file.")
     if report_dir is not None:
-        folder = Path(report_dir)
-        where = "Invalid value for `report_dir` (--report): "
+        folder, where = Path(report_dir), "Invalid value for `report_dir` (--report): "
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"{where}{folder} is a file. Expected a folder (new, empty or an earlier report) "
                              f"to write {', '.join(REPORT_FILES)} into.")
-        blocker = next((parent for parent in folder.parents if parent.exists()), None)
-        if blocker is not None and not blocker.is_dir():
+        if (blocker := _file_above(folder)) is not None:
             raise ValueError(f"{where}{folder}: {blocker} is a file, not a folder. Expected a folder path.")
         names = REPORT_FILES + (TRANSLATION_FOLDERS if translations else ())
         clashes = [name for name in names if folder.is_dir() and (folder / name).exists()]
@@ -104,6 +100,12 @@ def check_output_paths(json_path: str | Path | None = None, report_dir: str | Pa
             raise ValueError(f"{where}{folder} holds {', '.join(clashes)} but is not an earlier report (no "
                              "metrics.json of an evaluation). Expected a new or empty folder, or an earlier "
                              "report folder: choose another folder.")
+
+
+def _file_above(path: Path) -> Path | None:
+    """The nearest existing parent of `path` if it is not a folder (nothing can be created under it), else None."""
+    nearest = next((parent for parent in path.parents if parent.exists()), None)
+    return nearest if nearest is not None and not nearest.is_dir() else None
 
 
 def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
@@ -156,13 +158,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _format(value, digits=4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
 def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: str | Path, truth_dir: str | Path,
-                 input_dir: str | Path | None = None, rows: int = 8, title: str = "Evaluation",
-                 cell: int = 128) -> Path:
+                 input_dir: str | Path | None = None, rows: int = 8) -> Path:
     """Writes REPORT_DIR/metrics.json, REPORT_DIR/samples.png and REPORT_DIR/report.md.
 
     Args:
@@ -171,9 +168,7 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
         pred_dir, truth_dir: folders the result was computed on (for the grid).
         input_dir: folder of the inputs, matched by name, for a first grid
             column. Defaults to None.
-        rows: int. Grid rows: the first `rows` names. Defaults to 8.
-        title: str. The report's heading. Defaults to "Evaluation".
-        cell: int. Grid cell size in pixels. Defaults to 128.
+        rows: int. Grid rows: the first `rows` names (128 x 128 pixels a cell). Defaults to 8.
 
     Returns:
         The path of report.md.
@@ -184,9 +179,8 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
 
     names = [row["name"] for row in result.per_image][:max(0, rows)]
     by_name = {name: (p, t) for name, p, t in match_files(pred_dir, truth_dir)}
-    inputs = {}
-    if input_dir is not None and Path(input_dir).is_dir():
-        inputs = {p.stem: p for p in list_images(input_dir)}
+    has_inputs = input_dir is not None and Path(input_dir).is_dir()
+    inputs = {path.stem: path for path in list_images(input_dir)} if has_inputs else {}
     labels = (["input"] if inputs else []) + ["pred", "truth"]
     grid_rows = []
     for name in names:
@@ -196,21 +190,19 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
             row.insert(0, load_image(inputs[name], 3) if name in inputs else np.ones_like(row[-1]))
         grid_rows.append(row)
     if grid_rows:
-        save_image(io.from_uint8(image_grid(grid_rows, labels, cell=cell)), report_dir / "samples.png")
+        save_image(io.from_uint8(image_grid(grid_rows, labels)), report_dir / "samples.png")
 
-    mean = result.mean
-    lines = [f"# {title}", ""]
-    for key in ("pred", "truth", "checkpoint", "model", "data", "test_dropout", "test_batch_norm"):
-        if key in result.info:
-            lines.append(f"- {key}: `{result.info[key]}`")
-    lines += [f"- images: {len(result.per_image)}"]
+    lines = ["# Evaluation", ""]
+    lines += [f"- {key}: `{result.info[key]}`" for key in ("pred", "truth", "checkpoint", "model", "data",
+                                                           "test_dropout", "test_batch_norm") if key in result.info]
+    lines.append(f"- images: {len(result.per_image)}")
     if result.info.get("resized"):
         lines.append(f"- predictions resized to their truth's size: {len(result.info['resized'])}")
     if result.info.get("skipped"):
         lines.append(f"- skipped: {describe_skipped(result.info['skipped'], limit=20)}")
     lines += ["", "| metric | mean | meaning |", "|---|---|---|"]
     for key in ("l1", "psnr", "ssim", "sharpness"):
-        lines.append(f"| {key} | {_format(mean[key], 2 if key == 'psnr' else 4)} | {_cell(UNITS[key])} |")
+        lines.append(f"| {key} | {result.mean[key]:.{2 if key == 'psnr' else 4}f} | {_cell(UNITS[key])} |")
     if result.kid is not None:
         kid = result.kid
         lines.append(f"| kid | {kid['mean']:.5f} +- {kid['std']:.5f} | {_cell(UNITS['kid'])} "

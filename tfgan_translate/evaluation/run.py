@@ -2,8 +2,9 @@
 
 `evaluate_run(source, data)` is `tfgan-translate evaluate --checkpoint RUN_DIR --data DIR` (or `--model
 EXPORT`) as a function: it checks the output paths, opens the run (its generator, size rule, channels and
-direction) or the export (its metadata.json), checks every file of the `split` of `data` (`split_pairs`),
-translates it (`translate_pairs`), scores the translations against the split's targets with
+direction) or the export (its metadata.json), checks every file of the `split` of `data` before the first is
+translated (`pairing.readable_pairs`), translates it into OUT/input/, OUT/pred/ and OUT/truth/ (the inputs, the
+translations and the targets, as <name>.png), scores the translations against the targets with
 `evaluate_folders`, and writes the JSON and the report on request. A run's generator runs in the test-time mode
 asked for (`test_dropout`, `test_batch_norm`), else the run's (`choices.InferenceMode`); an export as it was
 exported (asking for another mode is refused).
@@ -17,36 +18,21 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 import tempfile
 import typing
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from tfgan_translate.choices import FITS, InferenceMode, check_choice
-from tfgan_translate.evaluation.evaluate import (
-    EvaluationResult,
-    evaluate_folders,
-    feature_extractor,
-    split_pairs,
-    translate_pairs,
-)
+from tfgan_translate.data.files import list_images, save_image
+from tfgan_translate.evaluation.evaluate import evaluate_folders, feature_extractor
+from tfgan_translate.evaluation.pairing import loaded_pairs, match_files, readable_pairs, resize_to
 from tfgan_translate.evaluation.report import check_output_paths
+from tfgan_translate.evaluation.result import EvaluationResult
+
+log = logging.getLogger("tfgan_translate")
 
 SourceKind = typing.Literal["auto", "checkpoint", "model"]  # what `evaluate_run`'s source is
-
-
-@dataclasses.dataclass(frozen=True)
-class _Translator:
-    """What evaluating needs of a run or an export: the translation and which side of a pair it reads."""
-
-    translate: Callable[[np.ndarray], np.ndarray]
-    input_domain: str  # "A" or "B"
-    input_channels: int
-    output_channels: int
-    info: dict  # where the translations came from, for EvaluationResult.info
 
 
 def source_kind(source: str | Path) -> str:
@@ -57,7 +43,8 @@ def source_kind(source: str | Path) -> str:
     return "model" if is_export else "checkpoint"
 
 
-def _run_translator(checkpoint: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> _Translator:
+def _run_translator(checkpoint: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> tuple:
+    """(translate, input domain "A" or "B", input channels, output channels, info for the result) of a run."""
     from tfgan_translate.inference import generator_for, translate_array
     from tfgan_translate.inference_mode import inference_generator
     from tfgan_translate.training.run import load_run
@@ -69,13 +56,14 @@ def _run_translator(checkpoint: str | Path, fit: str, test_dropout, test_batch_n
     mode = InferenceMode.of(config, test_dropout, test_batch_norm)
     generator = inference_generator(generator_for(model, None, config.direction), mode.dropout, mode.batch_norm,
                                     seed=seed)  # made once: the same copy (and compiled call) for every image
-    return _Translator(lambda image: translate_array(generator, image, fit=fit),
-                       "A" if config.direction == "AtoB" else "B", config.input_channels, config.output_channels,
-                       {"checkpoint": str(checkpoint), "direction": config.direction,
-                        "test_dropout": mode.dropout, "test_batch_norm": mode.batch_norm})
+    return (lambda image: translate_array(generator, image, fit=fit), "A" if config.direction == "AtoB" else "B",
+            config.input_channels, config.output_channels,
+            {"checkpoint": str(checkpoint), "direction": config.direction, "test_dropout": mode.dropout,
+             "test_batch_norm": mode.batch_norm})
 
 
-def _export_translator(model: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> _Translator:
+def _export_translator(model: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> tuple:
+    """As `_run_translator`, for an export."""
     from tfgan_translate.export import load_export
 
     exported = load_export(model)
@@ -86,31 +74,16 @@ def _export_translator(model: str | Path, fit: str, test_dropout, test_batch_nor
     mode = exported.inference_mode
     info = {"model": str(model)} if mode is None else {"model": str(model), "test_dropout": mode.dropout,
                                                        "test_batch_norm": mode.batch_norm}
-    return _Translator(lambda image: exported.translate_array(image, fit=fit), exported.input_domain,
-                       exported.input_channels, exported.output_channels or 3, info)
+    return (lambda image: exported.translate_array(image, fit=fit), exported.input_domain, exported.input_channels,
+            exported.output_channels or 3, info)
 
 
-def evaluate_run(
-    source: str | Path,
-    data: str | Path,
-    *,
-    split: str = "test",
-    size: int | None = None,
-    fit: str = "pad",
-    report_dir: str | Path | None = None,
-    json_path: str | Path | None = None,
-    grid_rows: int = 8,
-    kind: SourceKind = "auto",
-    kid: bool = False,
-    fid: bool = False,
-    feature_weights="imagenet",
-    extractor=None,
-    skip_bad_files: bool = False,
-    test_dropout: str | None = None,
-    test_batch_norm: str | None = None,
-    seed: int | None = None,
-    **kwargs,
-) -> EvaluationResult:
+def evaluate_run(source: str | Path, data: str | Path, *, split: str = "test", size: int | None = None,
+                 fit: str = "pad", report_dir: str | Path | None = None, json_path: str | Path | None = None,
+                 grid_rows: int = 8, kind: SourceKind = "auto", kid: bool = False, fid: bool = False,
+                 feature_weights="imagenet", extractor=None, skip_bad_files: bool = False,
+                 test_dropout: str | None = None, test_batch_norm: str | None = None, seed: int | None = None,
+                 **kwargs) -> EvaluationResult:
     """Translates the `split` of a paired data set with a run (or an export) and scores the translations.
 
     Args:
@@ -166,23 +139,37 @@ def evaluate_run(
     check_output_paths(json_path, report_dir, translations=True)  # before any work
     extractor = feature_extractor(kid, fid, feature_weights, extractor)  # before translating: fail fast
     kind = source_kind(source) if kind == "auto" else kind
-    translator = (_run_translator if kind == "checkpoint" else _export_translator)(source, fit, test_dropout,
-                                                                                   test_batch_norm, seed)
-    pairs, skipped = split_pairs(data, split, translator.input_domain, skip_bad_files)
+    translator = _run_translator if kind == "checkpoint" else _export_translator
+    translate, domain, input_channels, output_channels, info = translator(source, fit, test_dropout,
+                                                                          test_batch_norm, seed)
+    from tfgan_translate.data.paired import resolve_paired_split
+
+    where = resolve_paired_split(data, split)
+    aligned = where.layout == "aligned"  # one A|B file a pair: its halves are the input and the truth
+    if aligned:
+        pairs = [(path.stem, path, path) for path in list_images(where.folder_a)]
+    else:
+        pairs = match_files(*((where.folder_a, where.folder_b) if domain == "A" else (where.folder_b, where.folder_a)))
+    pairs, skipped = readable_pairs(pairs, skip_bad_files)  # every file checked before the first is translated
     with tempfile.TemporaryDirectory(prefix="tfgan-evaluate-") as scratch:
-        folders = translate_pairs(translator.translate, pairs, Path(report_dir) if report_dir else Path(scratch),
-                                  input_domain=translator.input_domain, input_channels=translator.input_channels,
-                                  output_channels=translator.output_channels, size=size,
-                                  skip_bad_files=skip_bad_files, skipped=skipped,
-                                  description=f"the {split} split of {data}")
+        out = Path(report_dir) if report_dir else Path(scratch)
+        for name, image, truth in loaded_pairs(pairs, (input_channels, output_channels), skip_bad_files, skipped):
+            if aligned:
+                half = image.shape[1] // 2
+                image, truth = ((image[:, :half], truth[:, half:2 * half]) if domain == "A" else
+                                (image[:, half:2 * half], truth[:, :half]))
+            if size is not None:
+                image, truth = resize_to(image, size, size), resize_to(truth, size, size)
+            save_image(image, out / "input" / f"{name}.png")
+            save_image(translate(image), out / "pred" / f"{name}.png")
+            save_image(truth, out / "truth" / f"{name}.png")
+        log.info("Translated the %s split of %s into %s", split, data, out / "pred")
         translated = {pair[0] for pair in pairs} - {row["name"] for row in skipped}
-        result = evaluate_folders(folders["pred"], folders["truth"], channels=translator.output_channels,
-                                  kid=kid, fid=fid, feature_weights=feature_weights, extractor=extractor,
-                                  json_path=json_path, report_dir=report_dir, grid_rows=grid_rows,
-                                  input_dir=folders["input"], names=translated,
-                                  info={**translator.info, "data": str(data), "split": split, "size": size,
-                                        "skipped": skipped}, **kwargs)
-    return result
+        return evaluate_folders(out / "pred", out / "truth", channels=output_channels, kid=kid, fid=fid,
+                                feature_weights=feature_weights, extractor=extractor, json_path=json_path,
+                                report_dir=report_dir, grid_rows=grid_rows, input_dir=out / "input", names=translated,
+                                info={**info, "data": str(data), "split": split, "size": size, "skipped": skipped},
+                                **kwargs)
 
 
 __all__ = ["evaluate_run", "source_kind"]

@@ -5,8 +5,8 @@
 - `generator_for(model, direction)`: the generator of a Pix2Pix / CycleGAN to export.
 - `load_export(path)`: an exported .tflite or SavedModel as a callable, for `translate --model`.
 
-One concept per file: `generator` (selection, the test-time mode, size rule),
-`padding` (in-graph mirror padding), `savedmodel`, `tflite`, `representative`
+One concept per file: `generator` (the float32 copy in the test-time mode), `savedmodel` and `padding` (its
+in-graph mirror padding), `tflite`, `tflite_graph` and `subpixel` (the graph the converter gets), `representative`
 (calibration images), `parity`, `metadata`, `folder` (what an export folder holds: the user's
 files kept, stale staging removed), `exporter` (the steps in order), `runtime` (using an export).
 
@@ -18,46 +18,12 @@ Example:
 ['generator_float16.tflite', 'generator_float32.tflite', 'generator_int8.tflite', 'metadata.json', 'saved_model']
 """
 
-from tfgan_translate.choices import DIRECTIONS, TEST_BATCH_NORMS, TEST_DROPOUTS
-from tfgan_translate.export.exporter import (
-    EXPORTS_ROOT,
-    SAVED_MODEL_DIR,
-    ExportResult,
-    export_generator,
-)
-from tfgan_translate.export.generator import (
-    generator_for,
-    inference_copy,
-    size_rule,
-)
-from tfgan_translate.export.metadata import METADATA_FILENAME, read_metadata
-from tfgan_translate.export.runtime import (
-    ExportedModel,
-    load_export,
-    translate_files_with_export,
-)
-from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE, IMAGE_SIGNATURE
-from tfgan_translate.export.tflite import FILE_NAMES, QUANTIZATIONS, TFLiteRunner
+from tfgan_translate.export.exporter import ExportResult, export_generator
+from tfgan_translate.export.generator import inference_copy
+from tfgan_translate.export.metadata import read_metadata
+from tfgan_translate.export.runtime import ExportedModel, load_export, translate_files_with_export
+from tfgan_translate.export.tflite import TFLiteRunner
+from tfgan_translate.inference import generator_for
 
-__all__ = [
-    "DIRECTIONS",
-    "EXPORTS_ROOT",
-    "FILE_NAMES",
-    "FLOAT_SIGNATURE",
-    "IMAGE_SIGNATURE",
-    "METADATA_FILENAME",
-    "QUANTIZATIONS",
-    "SAVED_MODEL_DIR",
-    "TEST_BATCH_NORMS",
-    "TEST_DROPOUTS",
-    "ExportResult",
-    "ExportedModel",
-    "TFLiteRunner",
-    "export_generator",
-    "generator_for",
-    "inference_copy",
-    "load_export",
-    "read_metadata",
-    "size_rule",
-    "translate_files_with_export",
-]
+__all__ = ["ExportResult", "ExportedModel", "TFLiteRunner", "export_generator", "generator_for", "inference_copy",
+           "load_export", "read_metadata", "translate_files_with_export"]

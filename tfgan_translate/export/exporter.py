@@ -43,24 +43,9 @@ import numpy as np
 
 from tfgan_translate.choices import InferenceMode
 from tfgan_translate.export import parity, representative, savedmodel, tflite_graph
-from tfgan_translate.export import (
-    tflite as tflite_module,  # `tflite` is an argument of export_generator
-)
-from tfgan_translate.export.folder import (
-    carry_over,
-    check_no_clash,
-    listing,
-    prepare_out_dir,
-    remove_stale_staging,
-    user_entries,
-)
-from tfgan_translate.export.generator import (
-    generator_for,
-    inference_copy,
-    model_kind,
-    noise_layers,
-    size_rule,
-)
+from tfgan_translate.export import tflite as tflite_module  # `tflite` is an argument of export_generator
+from tfgan_translate.export.folder import carry_over, listing, prepare_out_dir, remove_stale_staging
+from tfgan_translate.export.generator import inference_copy
 from tfgan_translate.export.metadata import (
     FILES_KEY,
     METADATA_FILENAME,
@@ -69,8 +54,11 @@ from tfgan_translate.export.metadata import (
     versions,
     write_metadata,
 )
-from tfgan_translate.inference_mode import inference_mode_of
+from tfgan_translate.inference import generator_for
 from tfgan_translate.io import PIXEL_SCALE, staged_folder
+from tfgan_translate.networks import NoiseDropout, size_multiple
+from tfgan_translate.networks.layers import check_positive
+from tfgan_translate.tiling_plan import minimum_size
 
 log = logging.getLogger("tfgan_translate")
 
@@ -93,10 +81,6 @@ class ExportResult:
     metadata: dict
     kept: list[str] = dataclasses.field(default_factory=list)
 
-    @property
-    def metadata_path(self) -> Path:
-        return self.out_dir / METADATA_FILENAME
-
     def summary(self) -> str:
         """What was written, with file sizes and the parity figures, as `tfgan-translate export` prints it."""
         lines = [f"Export written to {self.out_dir}"]
@@ -104,7 +88,7 @@ class ExportResult:
             lines.append(f"  {self.saved_model}/  (signatures: serving_default float [-1, 1]; translate_image uint8, "
                          "any size)")
         lines += [f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)" for path in self.tflite.values()]
-        lines.append(f"  {self.metadata_path}")
+        lines.append(f"  {self.out_dir / METADATA_FILENAME}")
         if self.kept:
             lines.append(f"  kept from the earlier export (files it did not write): {listing(self.kept)}")
         for name, figures in self.metadata["parity"].items():
@@ -129,24 +113,17 @@ def _load(run_or_checkpoint):
             "(config.json + checkpoints/latest.keras) or a .keras file."
         )
     config, model = load_run(path)
-    resolved = path.resolve()
-    if resolved.is_dir():
-        name = resolved.name
-    elif resolved.parent.name == "checkpoints":
-        name = resolved.parent.parent.name
-    else:
-        name = resolved.stem
-    return config, model, str(path), name
+    resolved = path.resolve()  # checkpoints/NAME.keras is named after its run folder
+    run = resolved.parent.parent if not resolved.is_dir() and resolved.parent.name == "checkpoints" else resolved
+    return config, model, str(path), run.name if run.is_dir() else run.stem
 
 
 def _image_size(image_size, config, generator, multiple: int, netG: str) -> tuple[int, int]:
     """The fixed TFLite input size: argument, else the config's training size, else the generator's, else ~256."""
+    fixed = tuple(generator.input_shape[1:3])
     if image_size is None:
-        image_size = getattr(config, "image_size", None)
-    if image_size is None and None not in generator.input_shape[1:3]:
-        image_size = tuple(generator.input_shape[1:3])
-    if image_size is None:
-        image_size = max(multiple, -(-256 // multiple) * multiple)
+        image_size = getattr(config, "image_size", None) or (
+            fixed if None not in fixed else -(-256 // multiple) * multiple)
     size = (image_size, image_size) if isinstance(image_size, int) and not isinstance(image_size, bool) \
         else tuple(image_size)
     if len(size) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in size):
@@ -156,7 +133,6 @@ def _image_size(image_size, config, generator, multiple: int, netG: str) -> tupl
         raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
                          f"{netG} needs height and width divisible by {multiple}.")
     return int(size[0]), int(size[1])
-
 
 
 def export_generator(
@@ -237,11 +213,8 @@ def export_generator(
         raise ValueError("Nothing to export: `saved_model` and `tflite` are both False.")
     InferenceMode.of(None, test_dropout, test_batch_norm)  # checked before anything is loaded
     quantize = tflite_module.check_quantizations(quantize) if tflite else ()
-    if isinstance(representative_count, bool) or not isinstance(representative_count, int) or representative_count < 1:
-        raise ValueError(f"Invalid value for argument `representative_count`. Received: "
-                         f"representative_count={representative_count!r}. Expected a positive int.")
+    check_positive("representative_count", representative_count)
     config, model, source, run_name = _load(run_or_checkpoint)
-    kind = model_kind(model)
     trained_direction = getattr(config, "direction", "AtoB")
     generator = generator_for(model, direction, trained_direction)
     direction = direction or trained_direction
@@ -250,22 +223,20 @@ def export_generator(
             raise ValueError("Invalid value for `out_dir`: None. Pass `out_dir` when exporting a model object.")
         out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
     out_dir = Path(out_dir)
-    prepare_out_dir(out_dir)
-    check_no_clash(out_dir, user_entries(out_dir),
-                    {METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
-                     *((SAVED_MODEL_DIR,) if saved_model else ())})
-    netG, multiple = size_rule(generator)
+    prepare_out_dir(out_dir, {METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
+                              *((SAVED_MODEL_DIR,) if saved_model else ())})
+    netG, multiple = getattr(generator, "reference_name", generator.name), size_multiple(generator)
     size = _image_size(image_size, config, generator, multiple, netG)
     c_in, c_out = int(generator.input_shape[-1]), int(generator.output_shape[-1])
 
-    # 2. The inference copy in the test-time mode: the one asked for, else the run's.
-    mode = InferenceMode.of(config if config is not None else inference_mode_of(generator), test_dropout,
-                            test_batch_norm)
-    copy = inference_copy(generator, mode.dropout, mode.batch_norm)
-    dropout = noise_layers(generator)
+    # 2. The inference copy in the test-time mode: the one asked for, else the run's (`load_run` records it).
+    copy = inference_copy(generator, test_dropout, test_batch_norm)
+    mode = copy.inference_mode
+    dropout = [layer for layer in generator.layers if isinstance(layer, NoiseDropout) and layer.rate > 0]
+    random = bool(dropout) and mode.dropout == "on"
 
     # 3. Representative images.
-    calibration, rep_source = _representative(config, representative_data, representative_count, kind, direction,
+    calibration, rep_source = _representative(config, representative_data, representative_count, direction,
                                               size, c_in, c_out, need="int8" in quantize)
 
     # 4. Write everything into a staging folder, then 5. swap it in (what dead exports left: deleted first).
@@ -276,27 +247,26 @@ def export_generator(
             savedmodel.write_saved_model(copy, staging / SAVED_MODEL_DIR, multiple)
             log.info("SavedModel written (%s, %s)", savedmodel.FLOAT_SIGNATURE, savedmodel.IMAGE_SIGNATURE)
         if quantize:
-            flatbuffers = tflite_module.convert(copy, quantize, image_size=None if dynamic_size else size,
-                                                representative=calibration, subpixel=subpixel)
-            for name, content in flatbuffers.items():
+            files = tflite_module.convert(copy, quantize, image_size=None if dynamic_size else size,
+                                          representative=calibration, subpixel=subpixel)
+            for name, content in files.items():
                 (staging / tflite_module.FILE_NAMES[name]).write_bytes(content)
-                files[name] = content
-            log.info("TFLite written: %s", ", ".join(tflite_module.FILE_NAMES[n] for n in flatbuffers))
-        random = bool(dropout) and mode.dropout == "on"
+            log.info("TFLite written: %s", ", ".join(tflite_module.FILE_NAMES[n] for n in files))
         figures = _measure_parity(copy, staging, saved_model, files, calibration[:PARITY_IMAGES], random)
         figures["images"] = {"count": int(min(len(calibration), PARITY_IMAGES)), "size": list(size),
                              "source": rep_source}
+        kind = "cyclegan" if hasattr(model, "generator_g") and hasattr(model, "generator_f") else (
+            "pix2pix" if hasattr(model, "generator") else "generator")
         metadata = {
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "source": source,
             "model": {"kind": kind, "direction": direction, "trained_direction": trained_direction,
-                      "input_domain": direction[0],
-                      "generator": netG, "name": generator.name},
+                      "input_domain": direction[0], "generator": netG, "name": generator.name},
             "input": {"channels": c_in, "layout": "NHWC", "range": [-1.0, 1.0],
                       "normalisation": f"x = pixel / {PIXEL_SCALE} - 1 (uint8 [0, 255] -> [-1, 1])"},
             "output": {"channels": c_out, "layout": "NHWC", "range": [-1.0, 1.0],
                        "denormalisation": f"pixel = round((y + 1) * {PIXEL_SCALE}), clipped to [0, 255]"},
-            "size_rule": {"multiple": multiple,
+            "size_rule": {"multiple": multiple, "minimum_size": minimum_size(generator, multiple),
                           "description": f"height and width must be multiples of {multiple}"},
             "inference": {"test_dropout": mode.dropout, "test_batch_norm": mode.batch_norm,
                           "dropout_layers": len(dropout), "rates": sorted({layer.rate for layer in dropout}),
@@ -333,34 +303,36 @@ def export_generator(
     )
 
 
-def _representative(config, folder, count, kind, direction, size, c_in, c_out, need: bool):
-    """(images, description): calibration/parity images, from the folder, the run's data or built-in maps."""
+def _representative(config, folder, count, direction, size, c_in, c_out, need: bool):
+    """(images, description): calibration/parity images, from the folder, the run's data or built-in maps.
+
+    Without int8 (`need` False) only `PARITY_IMAGES` are drawn, and built-in synthetic label maps stand in for
+    training data that cannot be read.
+    """
     if isinstance(folder, np.ndarray):
         return representative.array_images(folder, image_size=size, channels=c_in, count=count), "array"
     if folder is not None:
         images = representative.folder_images(folder, image_size=size, channels=c_in, count=count)
         return images, f"folder {folder}"
-    if config is not None and not getattr(config, "data", ""):  # an imported run: no training data to draw on
-        if need:
-            log.warning("int8 calibrated on built-in synthetic label maps: the run names no training data (an "
-                        "imported run). Pass --representative-data DIR, images of the model's input domain, to "
-                        "calibrate on what it will translate.")
-        return (representative.synthetic_images(count if need else PARITY_IMAGES, size, c_in),
-                "built-in synthetic label maps")
-    if config is not None:
+    count = count if need else PARITY_IMAGES
+    if getattr(config, "data", ""):
         try:
             images = representative.training_images(config, direction=direction, image_size=size, input_channels=c_in,
-                                                     output_channels=c_out, count=count if need else PARITY_IMAGES)
-            return images, f"training data {getattr(config, 'data', '')}"
+                                                     output_channels=c_out, count=count)
+            return images, f"training data {config.data}"
         except ValueError as error:
             if need:
                 raise
             log.warning("Parity measured on built-in synthetic label maps: %s", error)
-    elif need:
+    elif need and config is None:
         raise ValueError("Invalid value for `representative_data`: None. quantize='int8' needs representative "
                          "images: pass a folder of input images (--representative-data DIR), or export a run folder "
                          "whose config.json names its training data.")
-    return representative.synthetic_images(PARITY_IMAGES, size, c_in), "built-in synthetic label maps"
+    elif need:  # an imported run: no training data to draw on
+        log.warning("int8 calibrated on built-in synthetic label maps: the run names no training data (an "
+                    "imported run). Pass --representative-data DIR, images of the model's input domain, to "
+                    "calibrate on what it will translate.")
+    return representative.synthetic_images(count, size, c_in), "built-in synthetic label maps"
 
 
 def _measure_parity(copy, staging: Path, saved_model: bool, flatbuffers: dict, images: np.ndarray, random: bool):

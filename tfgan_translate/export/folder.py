@@ -3,13 +3,13 @@
 An export folder holds what its metadata.json lists (``files``: what `export_generator` wrote) and anything
 else the user put there (notes, samples). When the folder is exported again:
 
-- `prepare_out_dir`: a folder holding files but no export is refused (`check_out_dir`), then an earlier
-  export that a killed export left renamed aside (`.OUT.old-PID-RANDOM-CHECK`, the process gone) is put back;
+- `prepare_out_dir`: a folder holding files but no export is refused, then an earlier export that a killed
+  export left renamed aside (`.OUT.old-PID-RANDOM-CHECK`, the process gone) is put back, then an export that
+  would replace a file of the user's (`user_entries`) is refused;
 - `remove_stale_staging`: the staging and old folders of processes that are gone are deleted
   (`io.remove_stale_temporaries`: only names that prove themselves ours, never a user's look-alike such as
   `.photos.old-2023`), called once every refusal has been decided, just before the export is written;
 - `user_entries`: the entries of the earlier export that it did not write (the user's);
-- `check_no_clash`: refuses an export that would replace such a file of the user's;
 - `carry_over`: hard-links (or copies) them into the staging folder, so the new export holds them too and an
   interrupted export loses none.
 """
@@ -21,13 +21,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tfgan_translate.export.metadata import (
-    METADATA_FILENAME,
-    is_export,
-    list_entries,
-    read_metadata,
-    written_by_export,
-)
+from tfgan_translate.export.metadata import METADATA_FILENAME, is_export, list_entries, read_metadata, written_by_export
 from tfgan_translate.io import our_temporary, pid_alive, remove_stale_temporaries
 
 log = logging.getLogger("tfgan_translate")
@@ -37,8 +31,33 @@ def listing(entries: list[str], limit: int = 5) -> str:
     return ", ".join(entries[:limit]) + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuses a folder that is neither new, empty nor an earlier export (an export is a folder of its own)."""
+def _left_aside(entry: Path, name: str) -> bool:
+    """Whether `entry` is a complete export `io.staged_folder` set aside as `name`'s old folder (`io.our_temporary`),
+    its process gone."""
+    found = our_temporary(entry)
+    if found is None or found[:2] != (name, "old") or pid_alive(found[2]) or not entry.is_dir():
+        return False
+    try:
+        return is_export(entry)
+    except ValueError:  # an unreadable metadata.json: not a complete export
+        return False
+
+
+def _restore_interrupted_swap(out_dir: Path) -> None:
+    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-...`."""
+    if out_dir.exists() or out_dir.is_symlink() or not out_dir.parent.is_dir():
+        return
+    aside = [entry for entry in out_dir.parent.iterdir() if _left_aside(entry, out_dir.name)]
+    if aside:
+        newest = max(aside, key=lambda path: path.stat().st_mtime)
+        newest.rename(out_dir)
+        log.warning("Restored the earlier export %s from %s, where an export that was killed while swapping "
+                    "folders had left it.", out_dir, newest.name)
+
+
+def prepare_out_dir(out_dir: Path, names: set[str]) -> None:
+    """Refuses `out_dir` unless it is new, empty or an earlier export holding no file of the user's under one of
+    `names` (what this export writes); restores an export that a killed swap left aside. Deletes nothing."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder. Expected a new, "
                          "empty or earlier export folder.")
@@ -47,37 +66,8 @@ def check_out_dir(out_dir: Path) -> None:
             f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an earlier export; "
             "an export is written into a folder of its own, so choose a new or empty folder."
         )
-
-
-def _dead_process_folder(entry: Path, name: str, kind: str) -> bool:
-    """Whether `entry` is a folder `io.staged_folder` made for `name` (`io.our_temporary`) whose process is gone."""
-    found = our_temporary(entry)
-    return found is not None and found[:2] == (name, kind) and not pid_alive(found[2]) and entry.is_dir()
-
-
-def _restore_interrupted_swap(out_dir: Path) -> None:
-    """Puts back the earlier export that an export killed between its two renames left as `.OUT.old-PID-...`."""
-    if out_dir.exists() or out_dir.is_symlink() or not out_dir.parent.is_dir():
-        return
-    aside = []
-    for entry in out_dir.parent.iterdir():
-        if _dead_process_folder(entry, out_dir.name, "old"):
-            try:
-                if is_export(entry):
-                    aside.append(entry)
-            except ValueError:  # an unreadable metadata.json: not a complete export
-                continue
-    if aside:
-        newest = max(aside, key=lambda path: path.stat().st_mtime)
-        newest.rename(out_dir)
-        log.warning("Restored the earlier export %s from %s, where an export that was killed while swapping "
-                    "folders had left it.", out_dir, newest.name)
-
-
-def prepare_out_dir(out_dir: Path) -> None:
-    """Checks `out_dir` (`check_out_dir`), then restores an export that a killed swap left aside. Deletes nothing."""
-    check_out_dir(out_dir)
     _restore_interrupted_swap(out_dir)  # only where there is no `out_dir`; what it puts back is an export
+    check_no_clash(out_dir, user_entries(out_dir), names)
 
 
 def remove_stale_staging(out_dir: Path) -> list[Path]:
@@ -98,10 +88,8 @@ def user_entries(out_dir: Path) -> list[str]:
         return []
     ours = written_by_export(read_metadata(out_dir))
     kept: list[str] = []
-    for entry in list_entries(out_dir):
-        parents = entry.rstrip("/").split("/")[:-1]
-        inside_kept = any("/".join(parents[:i]) + "/" in kept for i in range(1, len(parents) + 1))
-        if not ours(entry) and not inside_kept:
+    for entry in list_entries(out_dir):  # sorted: a folder comes before what it holds
+        if not ours(entry) and not any(entry.startswith(folder) for folder in kept if folder.endswith("/")):
             kept.append(entry)
     return kept
 
@@ -146,5 +134,4 @@ def carry_over(out_dir: Path, staging: Path) -> list[str]:
     return kept
 
 
-__all__ = ["carry_over", "check_no_clash", "check_out_dir", "listing", "prepare_out_dir", "remove_stale_staging",
-           "user_entries"]
+__all__ = ["carry_over", "check_no_clash", "listing", "prepare_out_dir", "remove_stale_staging", "user_entries"]

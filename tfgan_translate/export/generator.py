@@ -1,38 +1,16 @@
-"""Which generator to export, and the inference copy of it that gets exported.
+"""The inference copy of a generator that gets exported.
 
-- `generator_for(model, direction, trained_direction)` (from
-  `tfgan_translate.inference`): Pix2Pix has one generator (`.generator`); a
-  CycleGAN has G (`.generator_g`, the trained direction) and F
-  (`.generator_f`, the other way); a bare generator `keras.Model` is itself.
-- `inference_copy(generator, test_dropout, test_batch_norm)`: a clone running in
-  the test-time mode (`choices.InferenceMode`, `tfgan_translate.inference_mode`),
-  float32 everywhere and with a dynamic `(None, None, C)` input, so that the
-  trained model is never modified and one copy serves every image size.
-- `size_rule(generator)`: the generator's name and what height and width must be a multiple of.
+`inference_copy(generator, test_dropout, test_batch_norm)`: a clone running in the test-time mode
+(`choices.InferenceMode`, `tfgan_translate.inference_mode`), float32 everywhere and with a dynamic
+`(None, None, C)` input, so that the trained model is never modified and one copy serves every image size.
+Which generator of a model to export is `inference.generator_for`.
 """
 
 from __future__ import annotations
 
 import keras
 
-from tfgan_translate.choices import DIRECTIONS, TEST_BATCH_NORMS, TEST_DROPOUTS
-from tfgan_translate.inference import generator_for
 from tfgan_translate.inference_mode import inference_generator
-from tfgan_translate.networks import NoiseDropout, size_multiple
-
-
-def model_kind(model) -> str:
-    """"cyclegan", "pix2pix" or "generator" (a bare generator model)."""
-    if hasattr(model, "generator_g") and hasattr(model, "generator_f"):
-        return "cyclegan"
-    if hasattr(model, "generator"):
-        return "pix2pix"
-    return "generator"
-
-
-def noise_layers(generator: keras.Model) -> list[NoiseDropout]:
-    """The `NoiseDropout` layers (pix2pix's test-time dropout) of `generator` with a rate > 0."""
-    return [layer for layer in generator.layers if isinstance(layer, NoiseDropout) and layer.rate > 0]
 
 
 def inference_copy(generator: keras.Model, test_dropout: str | None = None,
@@ -52,29 +30,9 @@ def inference_copy(generator: keras.Model, test_dropout: str | None = None,
         A functional keras.Model with a snapshot of the weights, input `(None, None, None, C)` and every
         layer in float32 (a mixed-precision generator exports as float32), rebuilt from each layer's
         config, so without the training speed-ups of `tfgan_translate.accelerate` (the runtimes pick their
-        own kernels).
+        own kernels); its `inference_mode` is the mode it runs.
     """
     return inference_generator(generator, test_dropout, test_batch_norm, float32=True)
 
 
-def size_rule(generator: keras.Model) -> tuple[str, int]:
-    """(reference name, multiple): what the generator is called and what its height and width must be a multiple of.
-
-    Asked of the network (`UNetGenerator` / `ResNetGenerator` know their geometry).
-
-    Raises:
-        ValueError: `generator` is not one of this package's generator classes.
-    """
-    return getattr(generator, "reference_name", generator.name), size_multiple(generator)
-
-
-__all__ = [
-    "DIRECTIONS",
-    "TEST_BATCH_NORMS",
-    "TEST_DROPOUTS",
-    "generator_for",
-    "inference_copy",
-    "model_kind",
-    "noise_layers",
-    "size_rule",
-]
+__all__ = ["inference_copy"]

@@ -74,11 +74,8 @@ def list_entries(folder: str | Path) -> list[str]:
     ['generator_float32.tflite', 'saved_model/', 'saved_model/fingerprint.pb', 'saved_model/saved_model.pb', ...]
     """
     folder = Path(folder)
-    entries = []
-    for path in folder.rglob("*"):  # rglob does not descend into symbolic links to folders
-        relative = path.relative_to(folder).as_posix()
-        entries.append(relative + "/" if path.is_dir() and not path.is_symlink() else relative)
-    return sorted(entries)
+    return sorted(path.relative_to(folder).as_posix() + ("/" if path.is_dir() and not path.is_symlink() else "")
+                  for path in folder.rglob("*"))  # rglob does not descend into symbolic links to folders
 
 
 def written_by_export(metadata: dict | None):

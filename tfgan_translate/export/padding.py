@@ -41,12 +41,6 @@ def mirror_indices(length, size):
     return tf.where(position < length, position, period - position)
 
 
-def padded_size(length, multiple: int):
-    """The next multiple of `multiple` at or above `length`, and at least `multiple`."""
-    length = tf.cast(length, tf.int32)
-    return tf.maximum((length + multiple - 1) // multiple, 1) * multiple
-
-
 def pad_to_multiple(images, multiple: int):
     """Mirror-pads the bottom and right of NHWC `images` up to multiples of `multiple`.
 
@@ -63,10 +57,10 @@ def pad_to_multiple(images, multiple: int):
     >>> pad_to_multiple(tf.zeros((1, 5, 7, 3)), 32).shape
     TensorShape([1, 32, 32, 3])
     """
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    rows = mirror_indices(height, padded_size(height, multiple))
-    cols = mirror_indices(width, padded_size(width, multiple))
+    # Each side padded to the next multiple of `multiple` at or above it, and at least `multiple`.
+    rows, cols = (mirror_indices(n, tf.maximum((n + multiple - 1) // multiple, 1) * multiple)
+                  for n in (tf.shape(images)[1], tf.shape(images)[2]))
     return tf.gather(tf.gather(images, rows, axis=1), cols, axis=2)
 
 
-__all__ = ["mirror_indices", "pad_to_multiple", "padded_size"]
+__all__ = ["mirror_indices", "pad_to_multiple"]

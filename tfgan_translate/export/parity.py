@@ -45,9 +45,9 @@ def compare(reference, actual) -> dict:
 def meets_target(name: str, figures: dict) -> bool:
     """Whether `figures` (from `compare`) meet the aim in `TARGETS[name]`; psnr_db None means identical."""
     target = TARGETS.get(name, {})
-    if "max_abs_diff" in target and figures["max_abs_diff"] > target["max_abs_diff"]:
-        return False
-    return not ("psnr_db" in target and figures["psnr_db"] is not None and figures["psnr_db"] < target["psnr_db"])
+    psnr_db = math.inf if figures["psnr_db"] is None else figures["psnr_db"]
+    return (figures["max_abs_diff"] <= target.get("max_abs_diff", math.inf)
+            and psnr_db >= target.get("psnr_db", -math.inf))
 
 
 __all__ = ["TARGETS", "compare", "max_abs_diff", "meets_target", "psnr"]

@@ -19,13 +19,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfgan_translate.data import (
-    DataError,
-    list_images,
-    load_image,
-    paired_samples,
-    random_label_map,
-)
+from tfgan_translate.data import DataError, list_images, load_image, paired_samples, random_label_map
 from tfgan_translate.io import from_uint8
 
 
@@ -36,8 +30,7 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(resized.numpy(), -1.0, 1.0).astype(np.float32)
 
 
-def folder_images(folder: str | Path, *, image_size: tuple[int, int], channels: int, count: int = 32,
-                  argument: str = "representative_data") -> np.ndarray:
+def folder_images(folder: str | Path, *, image_size: tuple[int, int], channels: int, count: int = 32) -> np.ndarray:
     """Up to `count` images of `folder`, evenly spread, as float32 (n, h, w, channels) in [-1, 1].
 
     Raises:
@@ -47,11 +40,11 @@ def folder_images(folder: str | Path, *, image_size: tuple[int, int], channels: 
     folder = Path(folder)
     if not folder.exists():
         raise FileNotFoundError(
-            f"Invalid value for `{argument}`: {folder} does not exist. Expected a folder of images.")
+            f"Invalid value for `representative_data`: {folder} does not exist. Expected a folder of images.")
     try:
         paths = list_images(folder)
     except DataError as error:
-        raise ValueError(f"Invalid value for `{argument}`: {error}") from error
+        raise ValueError(f"Invalid value for `representative_data`: {error}") from error
     picks = np.unique(np.linspace(0, len(paths) - 1, num=min(count, len(paths))).round().astype(int))
     return np.stack([_resize(load_image(paths[i], channels), image_size) for i in picks])
 
@@ -91,11 +84,9 @@ def training_images(config, *, direction: str, image_size: tuple[int, int], inpu
         if model == "cyclegan":
             from tfgan_translate.data.unpaired import unpaired_samples
 
-            takes_a = direction == "AtoB"
-            a, b = unpaired_samples(root, split="train", count=count, image_size=side,
-                                    channels_a=input_channels if takes_a else output_channels,
-                                    channels_b=output_channels if takes_a else input_channels)
-            x = a if takes_a else b
+            a, b = (input_channels, output_channels) if direction == "AtoB" else (output_channels, input_channels)
+            x = unpaired_samples(root, split="train", count=count, image_size=side, channels_a=a,
+                                 channels_b=b)[0 if direction == "AtoB" else 1]  # (A, B) images: the input side
         else:
             x, _ = paired_samples(root, split="train", count=count, direction=direction, image_size=side,
                                   input_channels=input_channels, output_channels=output_channels)
@@ -108,15 +99,11 @@ def training_images(config, *, direction: str, image_size: tuple[int, int], inpu
 def synthetic_images(count: int, image_size: tuple[int, int], channels: int, seed: int = 0) -> np.ndarray:
     """Built-in facade label maps as float32 (count, h, w, channels) in [-1, 1] (1 channel: grey, 4: opaque)."""
     rng = np.random.default_rng(seed)
-    side = max(16, *image_size)
     images = []
     for _ in range(count):
-        rgb = from_uint8(random_label_map(rng, side))
-        if channels == 1:
-            image = rgb.mean(axis=-1, keepdims=True)
-        else:
-            extra = [np.ones_like(rgb[..., :1])] * max(0, channels - 3)
-            image = np.concatenate([rgb, *extra], axis=-1)[..., :channels]
+        rgb = from_uint8(random_label_map(rng, max(16, *image_size)))
+        image = rgb.mean(axis=-1, keepdims=True) if channels == 1 else np.pad(
+            rgb, ((0, 0), (0, 0), (0, max(0, channels - 3))), constant_values=1.0)[..., :channels]  # extra: opaque
         images.append(_resize(image, image_size))
     return np.stack(images)
 

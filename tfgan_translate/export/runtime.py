@@ -25,17 +25,10 @@ from tfgan_translate.choices import FITS, InferenceMode, check_choice
 from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
-from tfgan_translate.inference import Translated, reflect_pad, translate_array, translate_paths
-from tfgan_translate.tiling import DEFAULT_MEMORY_BUDGET_MB, check_tiling
+from tfgan_translate.inference import Translated, check_image, reflect_pad, translate_array, translate_paths
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, check_tiling
 
 log = logging.getLogger("tfgan_translate")
-
-
-def _check_image(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image, np.float32)
-    if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
-        raise ValueError(f"Invalid image: expected a (H, W, C) array with H, W >= 1, got shape {image.shape}.")
-    return image
 
 
 class ExportedModel:
@@ -47,6 +40,8 @@ class ExportedModel:
         metadata: dict from metadata.json, or None.
         input_channels, output_channels: int.
         multiple: int. The size rule (height and width multiples of it).
+        minimum_size: int. The smallest height and width it runs at (from metadata.json; an export that does not
+            record it: `multiple`).
         image_size: (height, width) of a fixed-size .tflite, else None.
         input_domain: "A" or "B": the half of an aligned A|B image the generator takes.
         inference_mode: `InferenceMode` or None. How it runs at test time, fixed at export (None: no metadata).
@@ -55,7 +50,8 @@ class ExportedModel:
     def __init__(self, path: Path, fmt: str, metadata: dict | None, num_threads: int | None = None):
         self.path, self.format, self.metadata = path, fmt, metadata
         meta = metadata or {}
-        self.multiple = meta.get("size_rule", {}).get("multiple")
+        rule = meta.get("size_rule", {})
+        self.multiple = rule.get("multiple")
         self.input_domain = meta.get("model", {}).get("input_domain", "A")
         self._warned_tiles = False
         if fmt == "saved_model":
@@ -76,6 +72,7 @@ class ExportedModel:
                     raise ValueError(f"No metadata.json beside the dynamic-size model {path}: it gives the "
                                      "generator's size rule.")
                 self.multiple = int(np.gcd(*self.image_size))
+        self.minimum_size = rule.get("minimum_size", self.multiple)
 
     @property
     def inference_mode(self) -> InferenceMode | None:
@@ -123,9 +120,8 @@ class ExportedModel:
             ValueError: a bad `fit`, `tile` or `overlap`, or an empty image.
         """
         check_choice("fit", fit, FITS)
-        image = _check_image(image)
-        if tile is not None or overlap is not None:
-            self._check_tile(tile, overlap)
+        image = check_image(image)
+        self._check_tile(tile, overlap)
         if self.image_size is None:
             return translate_array(self, image, self.multiple, fit=fit, tile=tile, overlap=overlap,
                                    memory_budget=None)
@@ -135,15 +131,17 @@ class ExportedModel:
             return self(reflect_pad(image, size_h, size_w))[0, :height, :width]
         if tile is not None:  # tiles of exactly the fixed size: pad to at least one tile first
             padded = reflect_pad(image, max(height, size_h), max(width, size_w))[0]
-            output = translate_array(self, padded, self.multiple, fit=fit, tile=tile, overlap=overlap,
-                                     memory_budget=None)
-            return output[:height, :width]
+            return translate_array(self, padded, self.multiple, fit=fit, tile=tile, overlap=overlap,
+                                   memory_budget=None)[:height, :width]
         resized = tf.image.resize(image[None], (size_h, size_w), method="bicubic")
         output = self(np.clip(resized.numpy(), -1.0, 1.0))
         output = tf.image.resize(output, (height, width), method="bicubic")
         return np.clip(output.numpy()[0], -1.0, 1.0)
 
     def _check_tile(self, tile, overlap) -> None:
+        """Refuses a `tile` or `overlap` this export cannot take; warns once when its tiles normalise on their own."""
+        if tile is None and overlap is None:
+            return
         if self.image_size is not None and tile is not None and tile != self.image_size[0]:
             raise ValueError(f"Invalid value for `tile`. Received: tile={tile!r}. {self.path} has a fixed "
                              f"{self.image_size[0]}x{self.image_size[1]} input: expected tile={self.image_size[0]} "
@@ -151,7 +149,7 @@ class ExportedModel:
         if self.image_size is not None and self.image_size[0] != self.image_size[1]:
             raise ValueError(f"Invalid value for `tile`: {self.path} has a non-square fixed input "
                              f"{self.image_size[0]}x{self.image_size[1]}; tiles are square.")
-        check_tiling(tile, overlap, self.multiple, label="export")
+        check_tiling(tile, overlap, self.multiple, label="export", minimum=self.minimum_size)
         norm = ((self.metadata or {}).get("training_config") or {}).get("norm")
         mode = self.inference_mode
         per_image = norm == "instance" or (norm == "batch" and mode is not None and mode.batch_norm == "image")
@@ -207,10 +205,9 @@ def load_export(path: str | Path, num_threads: int | None = None) -> ExportedMod
         if path.suffix != ".tflite":
             raise ValueError(f"Invalid value for `model`: {path} is not a .tflite file or a SavedModel folder.")
         return ExportedModel(path, "tflite", read_metadata(path.parent), num_threads)
-    if (path / "saved_model" / "saved_model.pb").is_file():
-        return ExportedModel(path / "saved_model", "saved_model", read_metadata(path), num_threads)
-    if (path / "saved_model.pb").is_file():
-        return ExportedModel(path, "saved_model", read_metadata(path) or read_metadata(path.parent), num_threads)
+    saved = path / "saved_model" if (path / "saved_model" / "saved_model.pb").is_file() else path
+    if (saved / "saved_model.pb").is_file():  # metadata.json in the export folder: the SavedModel's or its parent
+        return ExportedModel(saved, "saved_model", read_metadata(saved) or read_metadata(saved.parent), num_threads)
     raise ValueError(f"Invalid value for `model`: {path} is a folder without saved_model.pb (nor saved_model/). "
                      "Expected a .tflite file or a SavedModel folder written by `tfgan-translate export`.")
 
@@ -246,8 +243,7 @@ def translate_files_with_export(model: ExportedModel, inputs: str | Path, output
 
     >>> translate_files_with_export(load_export("exports/facades"), "photos/", "out/")  # doctest: +SKIP
     """
-    if tile is not None or overlap is not None:
-        model._check_tile(tile, overlap)
+    model._check_tile(tile, overlap)  # before any file is read
     written = translate_paths(lambda image: model.translate_array(image, fit=fit, tile=tile, overlap=overlap),
                               inputs, output_dir, input_channels=model.input_channels, aligned=aligned,
                               left_half=model.input_domain == "A", skip_bad_files=skip_bad_files,

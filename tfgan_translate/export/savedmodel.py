@@ -27,21 +27,6 @@ FLOAT_SIGNATURE = "serving_default"
 IMAGE_SIGNATURE = "translate_image"
 
 
-def image_function(generator: keras.Model, multiple: int):
-    """The uint8 any-size translation as a Python function of a uint8 NHWC tensor."""
-
-    def translate_image(image):
-        height, width = tf.shape(image)[1], tf.shape(image)[2]
-        checks = [tf.debugging.assert_positive(tf.stack([height, width]),
-                                               message="translate_image: image height and width must be >= 1")]
-        with tf.control_dependencies(checks):
-            x = tf_from_uint8(image)
-        y = generator(pad_to_multiple(x, multiple), training=False)
-        return {"image": tf_to_uint8(y[:, :height, :width, :])}
-
-    return translate_image
-
-
 def write_saved_model(generator: keras.Model, path: str | Path, multiple: int) -> Path:
     """Writes `generator` as a SavedModel folder at `path` with both signatures.
 
@@ -58,35 +43,38 @@ def write_saved_model(generator: keras.Model, path: str | Path, multiple: int) -
     >>> write_saved_model(inference_copy(g), "out/saved_model", 256)  # doctest: +SKIP
     >>> f = tf.saved_model.load("out/saved_model").signatures["translate_image"]  # doctest: +SKIP
     """
-    path = Path(path)
-    c_in = generator.input_shape[-1]
+    def translate_image(image):  # uint8 NHWC of any size -> the same size, uint8
+        height, width = tf.shape(image)[1], tf.shape(image)[2]
+        checks = [tf.debugging.assert_positive(tf.stack([height, width]),
+                                               message="translate_image: image height and width must be >= 1")]
+        with tf.control_dependencies(checks):
+            x = tf_from_uint8(image)
+        y = generator(pad_to_multiple(x, multiple), training=False)
+        return {"image": tf_to_uint8(y[:, :height, :width, :])}
+
     # No `archive.track(generator)`: the endpoints capture the variables they use, and tracking the model
     # as well would store every weight twice (Keras 3.15 saves both lists).
     archive = keras.export.ExportArchive()
-    archive.add_endpoint(
-        FLOAT_SIGNATURE, lambda image: {"output": generator(image, training=False)},
-        input_signature=[tf.TensorSpec((None, None, None, c_in), tf.float32, name="image")],
-    )
-    archive.add_endpoint(
-        IMAGE_SIGNATURE, image_function(generator, multiple),
-        input_signature=[tf.TensorSpec((None, None, None, c_in), tf.uint8, name="image")],
-    )
+    endpoints = {FLOAT_SIGNATURE: (lambda image: {"output": generator(image, training=False)}, tf.float32),
+                 IMAGE_SIGNATURE: (translate_image, tf.uint8)}
+    for name, (function, dtype) in endpoints.items():
+        archive.add_endpoint(name, function, input_signature=[
+            tf.TensorSpec((None, None, None, generator.input_shape[-1]), dtype, name="image")])
     archive.write_out(str(path), verbose=False)
-    return path
+    return Path(path)
 
 
 def signatures_description(multiple: int, c_in: int, c_out: int) -> dict:
     """What metadata.json says about the two signatures."""
+    def tensor(name, dtype, channels, value_range):
+        return {"name": name, "dtype": dtype, "shape": [None, None, None, channels], "range": value_range}
+
     return {
-        FLOAT_SIGNATURE: {
-            "input": {"name": "image", "dtype": "float32", "shape": [None, None, None, c_in], "range": [-1.0, 1.0]},
-            "output": {"name": "output", "dtype": "float32", "shape": [None, None, None, c_out],
-                       "range": [-1.0, 1.0]},
-            "size": f"height and width multiples of {multiple}",
-        },
+        FLOAT_SIGNATURE: {"input": tensor("image", "float32", c_in, [-1.0, 1.0]),
+                          "output": tensor("output", "float32", c_out, [-1.0, 1.0]),
+                          "size": f"height and width multiples of {multiple}"},
         IMAGE_SIGNATURE: {
-            "input": {"name": "image", "dtype": "uint8", "shape": [None, None, None, c_in], "range": [0, 255]},
-            "output": {"name": "image", "dtype": "uint8", "shape": [None, None, None, c_out], "range": [0, 255]},
+            "input": tensor("image", "uint8", c_in, [0, 255]), "output": tensor("image", "uint8", c_out, [0, 255]),
             "size": "any height and width >= 1; the output has the input's size",
             "padding": f"mirror (numpy 'reflect', repeated for pads larger than the image) on the bottom and right "
                        f"up to the next multiple of {multiple}, then cropped back",
@@ -94,4 +82,4 @@ def signatures_description(multiple: int, c_in: int, c_out: int) -> dict:
     }
 
 
-__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "image_function", "signatures_description", "write_saved_model"]
+__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "signatures_description", "write_saved_model"]

@@ -169,13 +169,10 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
 
     def _phase(self, inputs, kernel, rows, cols):
         """One phase: pad, then a "valid" stride-1 convolution with the phase's taps."""
-        rows_d = [d for _, d in rows]
-        cols_d = [d for _, d in cols]
-        # Tap i of the phase kernel reads x[m + i - max(d)], i.e. offset d = max(d) - i.
-        by_row = sorted(rows, key=lambda pair: -pair[1])
-        by_col = sorted(cols, key=lambda pair: -pair[1])
-        phase_kernel = ops.stack([ops.stack([kernel[t_row, t_col] for t_col, _ in by_col]) for t_row, _ in by_row])
-        padded = ops.pad(inputs, [[0, 0], [max(rows_d), -min(rows_d)], [max(cols_d), -min(cols_d)], [0, 0]])
+        # Tap i of the phase kernel reads x[m + i - max(d)], i.e. offset d = max(d) - i: taps by decreasing d.
+        rows, cols = (sorted(taps, key=lambda pair: -pair[1]) for taps in (rows, cols))
+        phase_kernel = ops.stack([ops.stack([kernel[t_row, t_col] for t_col, _ in cols]) for t_row, _ in rows])
+        padded = ops.pad(inputs, [[0, 0], [rows[0][1], -rows[-1][1]], [cols[0][1], -cols[-1][1]], [0, 0]])
         return ops.conv(padded, phase_kernel, strides=1, padding="valid")
 
     def call(self, inputs):
@@ -188,9 +185,7 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, height, width, _ = input_shape
-        scale = self.stride
-        return (batch, None if height is None else scale * height, None if width is None else scale * width,
-                self.filters)
+        return (batch, *(None if side is None else self.stride * side for side in (height, width)), self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,

@@ -46,13 +46,9 @@ FILE_NAMES = {"none": "generator_float32.tflite", "float16": "generator_float16.
 def check_quantizations(quantize) -> tuple[str, ...]:
     """Normalises `quantize` (a name or a sequence of names) into a tuple without repeats."""
     names = (quantize,) if isinstance(quantize, str) else tuple(quantize)
-    if not names:
+    if not names or any(name not in QUANTIZATIONS for name in names):
         raise ValueError(f"Invalid value for argument `quantize`. Received: quantize={quantize!r}. "
                          f"Expected one or more of {list(QUANTIZATIONS)}.")
-    for name in names:
-        if name not in QUANTIZATIONS:
-            raise ValueError(f"Invalid value for argument `quantize`. Received: {name!r}. "
-                             f"Expected one or more of {list(QUANTIZATIONS)}.")
     return tuple(dict.fromkeys(names))
 
 
@@ -140,24 +136,22 @@ class TFLiteRunner:
     """
 
     def __init__(self, model, num_threads: int | None = None):
-        num_threads = num_threads or os.cpu_count() or 1
         source = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {
             "model_path": str(model)}
-        self.interpreter = interpreter_class()(**source, num_threads=num_threads)
+        self.interpreter = interpreter_class()(**source, num_threads=num_threads or os.cpu_count() or 1)
         self._input = self.interpreter.get_input_details()[0]
-        self._output_index = self.interpreter.get_output_details()[0]["index"]
-        self.dynamic = bool(np.any(self._input["shape_signature"][1:3] < 0))
-        self.image_size = None if self.dynamic else tuple(int(v) for v in self._input["shape"][1:3])
+        dynamic = bool(np.any(self._input["shape_signature"][1:3] < 0))
+        self.image_size = None if dynamic else tuple(int(v) for v in self._input["shape"][1:3])
         self.input_channels = int(self._input["shape"][3])
         self._shape = None
-        if not self.dynamic:
+        if not dynamic:
             self.interpreter.allocate_tensors()
             self._shape = tuple(self._input["shape"])
 
     def _prepare(self, shape) -> None:
         if shape == self._shape:
             return
-        if not self.dynamic:
+        if self.image_size is not None:
             raise ValueError(f"This TFLite model takes images of {self.image_size[0]}x{self.image_size[1]} "
                              f"(height x width), got {shape[1]}x{shape[2]}.")
         self.interpreter.resize_tensor_input(self._input["index"], list(shape), strict=True)
@@ -174,7 +168,7 @@ class TFLiteRunner:
             self.interpreter.set_tensor(self._input["index"], _quantize(image[None], self._input))
             self.interpreter.invoke()
             details = self.interpreter.get_output_details()[0]
-            outputs.append(_dequantize(self.interpreter.get_tensor(self._output_index), details)[0])
+            outputs.append(_dequantize(self.interpreter.get_tensor(details["index"]), details)[0])
         return np.stack(outputs)
 
 

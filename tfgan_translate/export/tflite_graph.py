@@ -42,17 +42,14 @@ class SliceReflectionPadding2D(ReflectionPadding2D):
     """
 
     def call(self, inputs):
-        x = inputs
-        p = self.padding
+        x, p = inputs, self.padding
         for axis in (1, 2):
-            def rows(start, stop, axis=axis, x=x):
+            def row(i, axis=axis, x=x):  # the one-pixel slice at index i (never -1) along `axis`
                 index = [slice(None)] * 4
-                index[axis] = slice(start, stop)
+                index[axis] = slice(i, i + 1)
                 return x[tuple(index)]
 
-            before = [rows(i, i + 1) for i in range(p, 0, -1)]
-            after = [rows(-1 - i, -i) for i in range(1, p + 1)]
-            x = ops.concatenate([*before, x, *after], axis=axis)
+            x = ops.concatenate([*map(row, range(p, 0, -1)), x, *map(row, range(-2, -2 - p, -1))], axis=axis)
         return x
 
 
@@ -111,13 +108,9 @@ def describe(model: keras.Model, subpixel: bool) -> str:
         return "none in the model"
     pairs = _cropped_up_convolutions(model) if subpixel else {}
     rewritten = sum(subpixel and (can_rewrite(layer) or layer.name in pairs) for layer in transposed)
-    kept = len(transposed) - rewritten
-    parts = []
-    if rewritten:
-        parts.append(f"{rewritten} converted as sub-pixel convolutions (stride*stride CONV_2D + DEPTH_TO_SPACE)")
-    if kept:
-        parts.append(f"{kept} kept as TRANSPOSE_CONV")
-    return "; ".join(parts)
+    counts = {"converted as sub-pixel convolutions (stride*stride CONV_2D + DEPTH_TO_SPACE)": rewritten,
+              "kept as TRANSPOSE_CONV": len(transposed) - rewritten}
+    return "; ".join(f"{count} {what}" for what, count in counts.items() if count)
 
 
 __all__ = ["SliceReflectionPadding2D", "describe", "tflite_copy"]

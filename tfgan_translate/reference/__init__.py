@@ -24,25 +24,14 @@ from __future__ import annotations
 
 from tfgan_translate.lazy import lazy_exports
 
-_EXPORTS = {
-    "CheckpointError": "tfgan_translate.reference.pth",
-    "DownloadError": "tfgan_translate.reference.presets",
-    "ImportResult": "tfgan_translate.reference.importer",
-    "PRESETS": "tfgan_translate.reference.presets",
-    "ReferenceArchitecture": "tfgan_translate.reference.mapping",
-    "UnsafeCheckpointError": "tfgan_translate.reference.pth",
-    "assign_discriminator_weights": "tfgan_translate.reference.mapping",
-    "assign_generator_weights": "tfgan_translate.reference.mapping",
-    "find_checkpoints": "tfgan_translate.reference.options",
-    "get_preset": "tfgan_translate.reference.presets",
-    "import_reference": "tfgan_translate.reference.importer",
-    "infer_architecture": "tfgan_translate.reference.mapping",
-    "options_to_config_fields": "tfgan_translate.reference.options",
-    "preset_names": "tfgan_translate.reference.presets",
-    "read_options": "tfgan_translate.reference.options",
-    "read_state_dict": "tfgan_translate.reference.pth",
-    "state_dict_from_network": "tfgan_translate.reference.inverse",
-}
+_EXPORTS = {name: f"tfgan_translate.reference.{module}" for module, names in {
+    "pth": ("CheckpointError", "UnsafeCheckpointError", "read_state_dict"),
+    "presets": ("DownloadError", "PRESETS", "get_preset", "preset_names"),
+    "importer": ("ImportResult", "import_reference"),
+    "architecture": ("ReferenceArchitecture", "infer_architecture"),
+    "mapping": ("assign_discriminator_weights", "assign_generator_weights", "state_dict_from_network"),
+    "options": ("find_checkpoints", "options_to_config_fields", "read_options"),
+}.items() for name in names}
 
 __all__ = sorted(_EXPORTS)
 

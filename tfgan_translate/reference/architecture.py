@@ -1,8 +1,10 @@
-"""What a reference network is: `ReferenceArchitecture`, read from a state dict or from a Keras network.
+"""What a reference network is: `ReferenceArchitecture`, read from a state dict or from the reference's arguments.
 
-`infer_architecture` reads it from a state dict's keys and shapes; `_generator_architecture` /
-`_discriminator_architecture` from a network of `tfgan_translate.networks` (its layer names and shapes);
-`_differences` says in words how the two differ, for the errors of `tfgan_translate.reference.mapping`.
+`infer_architecture` reads it from a state dict's keys and shapes, `architecture_from_args` from the reference's
+arguments (netG, ... or netD, ...; `mapping.network_args` reads them off a network of this package).
+`check_state_dict` checks a state dict against the arguments, tensor by tensor (the layout of `layouts`), and
+its error lists what is missing, unexpected or mis-shaped, then says in words how the file differs
+(`_differences`).
 
 What the file's keys tell (`infer_architecture`): the family (U-Net, ResNet, PatchGAN,
 PixelGAN), U-Net depth and ResNet block count, PatchGAN depth, ngf / ndf, input and output
@@ -30,17 +32,14 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import keras
 import numpy as np
 
-from tfgan_translate.networks.base import walk_layers
 from tfgan_translate.reference.errors import CheckpointError
-from tfgan_translate.reference.layouts import unet_prefix
+from tfgan_translate.reference.layouts import _entries, _Entry, generator_size, unet_prefix
 
-__all__ = ["ReferenceArchitecture", "infer_architecture"]
+__all__ = ["ReferenceArchitecture", "architecture_from_args", "check_state_dict", "infer_architecture"]
 
-
-# === What a file implies ===
+_LIST_LIMIT = 12  # keys listed per kind of problem in an error; the rest are counted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,54 +113,35 @@ def _indices(keys, pattern: str) -> list[int]:
 
 def _infer(state_dict: dict) -> ReferenceArchitecture | None:
     """`infer_architecture`, or None for keys that match no reference network."""
-    keys = list(state_dict)
     shapes = {k: _shape(v) for k, v in state_dict.items()}
-
-    def first_shape(key):
-        shape = shapes.get(key)
-        return shape if shape is not None and len(shape) == 4 else None
-
+    convs = {k: shape for k, shape in shapes.items() if len(shape) == 4}
     # Batch norms leave 1-D scales; old instance norms leave running statistics without scales.
-    has_batch = any(k.endswith(".weight") and len(shapes[k]) == 1 for k in keys)
-    has_stats = any(k.endswith((".running_mean", ".running_var")) for k in keys)
-    old_stats = has_stats and not has_batch
+    has_batch = any(k.endswith(".weight") and len(shape) == 1 for k, shape in shapes.items())
+    old_stats = not has_batch and any(k.endswith((".running_mean", ".running_var")) for k in shapes)
 
-    def norm_from(conv_before_norm: str) -> str:
-        if has_batch:
-            return "batch"
-        return "instance" if f"{conv_before_norm}.bias" in state_dict else "none"
+    def found(kind, net, first, output_channels, conv_before_norm, dropout=None, n_layers=None):
+        norm = "batch" if has_batch else "instance" if f"{conv_before_norm}.bias" in shapes else "none"
+        return ReferenceArchitecture(kind, net, first[0], first[1], output_channels, norm, dropout, n_layers, old_stats)
 
-    if any(k.startswith("model.model.") for k in keys):
-        down = first_shape("model.model.0.weight")
-        up = first_shape("model.model.3.weight")
+    if any(k.startswith("model.model.") for k in shapes):
+        down, up = convs.get("model.model.0.weight"), convs.get("model.model.3.weight")
         if down is None:
             return None
-        depth = max(level for level in range(1, 64) if any(k.startswith(unet_prefix(level) + ".") for k in keys))
-        return ReferenceArchitecture("generator", f"unet_{2 ** depth}", down[0], down[1], up[1] if up else None,
-                                     norm_from("model.model.0"), None, None, old_stats)
-    if any(k.startswith("net.") for k in keys):
-        first = first_shape("net.0.weight")
-        if first is None:
-            return None
-        return ReferenceArchitecture("discriminator", "pixel", first[0], first[1], None, norm_from("net.2"),
-                                     old_instance_stats=old_stats)
-    stem = first_shape("model.1.weight")
-    if stem is not None and stem[2:] == (7, 7):
-        blocks = _indices(keys, r"model\.(\d+)\.conv_block\.")
-        n_blocks = len(blocks)
-        convs = _indices([k for k in keys if len(shapes[k]) == 4], r"model\.(\d+)\.weight$")
-        head = first_shape(f"model.{convs[-1]}.weight") if convs else None
-        dropout = None
-        if n_blocks:
-            dropout = any(re.match(r"model\.\d+\.conv_block\.6\.weight$", k) and len(shapes[k]) == 4 for k in keys)
-        return ReferenceArchitecture("generator", f"resnet_{n_blocks}blocks", stem[0], stem[1],
-                                     head[0] if head else None, norm_from("model.1"), dropout, None, old_stats)
-    first = first_shape("model.0.weight")
+        depth = max(level for level in range(1, 64) if any(k.startswith(unet_prefix(level) + ".") for k in shapes))
+        return found("generator", f"unet_{2 ** depth}", down, up[1] if up else None, "model.model.0")
+    if any(k.startswith("net.") for k in shapes):
+        first = convs.get("net.0.weight")
+        return None if first is None else found("discriminator", "pixel", first, None, "net.2")
+    first, layers = convs.get("model.1.weight"), _indices(convs, r"model\.(\d+)\.weight$")
+    if first is not None and first[2:] == (7, 7):
+        n_blocks = len(_indices(shapes, r"model\.(\d+)\.conv_block\."))
+        dropout = any(re.match(r"model\.\d+\.conv_block\.6\.weight$", k) for k in convs) if n_blocks else None
+        head = convs[f"model.{layers[-1]}.weight"]
+        return found("generator", f"resnet_{n_blocks}blocks", first, head[0], "model.1", dropout)
+    first = convs.get("model.0.weight")
     if first is not None and first[2:] == (4, 4):
-        convs = [i for i in _indices(keys, r"model\.(\d+)\.weight$") if len(shapes[f"model.{i}.weight"]) == 4]
-        n_layers = max(len(convs) - 2, 1)
-        return ReferenceArchitecture("discriminator", "basic" if n_layers == 3 else "n_layers", first[0], first[1],
-                                     None, norm_from("model.2"), None, n_layers, old_stats)
+        n_layers = max(len(layers) - 2, 1)
+        return found("discriminator", "basic" if n_layers == 3 else "n_layers", first, None, "model.2", None, n_layers)
     return None
 
 
@@ -195,10 +175,9 @@ def infer_architecture(state_dict: dict) -> ReferenceArchitecture:
     """
     arch = _infer(state_dict)
     if arch is None:
-        raise CheckpointError(
-            f"The state dict matches none of the reference's networks (ResnetGenerator, UnetGenerator, "
-            f"NLayerDiscriminator, PixelDiscriminator). Its first keys: {_first_keys(state_dict)}."
-        )
+        raise CheckpointError(f"The state dict matches none of the reference's networks (ResnetGenerator, "
+                              f"UnetGenerator, NLayerDiscriminator, PixelDiscriminator). Its first keys: "
+                              f"{_first_keys(state_dict)}.")
     return arch
 
 
@@ -213,12 +192,10 @@ def architecture_from_args(args: dict) -> ReferenceArchitecture:
         dropout = bool(args.get("dropout")) if str(args["netG"]).startswith("resnet_") else None
         return ReferenceArchitecture("generator", args["netG"], args["ngf"], args["input_channels"],
                                      args["output_channels"], args["norm"], dropout)
-    channels = args["input_channels"] + args.get("condition_channels", 0)
-    if args["netD"] == "pixel":
-        return ReferenceArchitecture("discriminator", "pixel", args["ndf"], channels, None, args["norm"])
-    n_layers = 3 if args["netD"] == "basic" else args["n_layers_D"]
-    return ReferenceArchitecture("discriminator", "basic" if n_layers == 3 else "n_layers", args["ndf"], channels,
-                                 None, args["norm"], None, n_layers)
+    n_layers = None if args["netD"] == "pixel" else 3 if args["netD"] == "basic" else args["n_layers_D"]
+    net = "pixel" if n_layers is None else "basic" if n_layers == 3 else "n_layers"
+    return ReferenceArchitecture("discriminator", net, args["ndf"], args["input_channels"] +
+                                 args.get("condition_channels", 0), None, args["norm"], None, n_layers)
 
 
 def _first_keys(state_dict: dict, n: int = 6) -> str:
@@ -226,130 +203,115 @@ def _first_keys(state_dict: dict, n: int = 6) -> str:
     return ", ".join(keys[:n]) + (f", ... ({len(keys)} keys)" if len(keys) > n else "") if keys else "(none)"
 
 
-# === What a Keras network holds ===
+# === Checking a state dict against the arguments ===
 
 
-def _layer_names(network: keras.Model) -> set[str]:
-    return {layer.name for layer in walk_layers(network)}
+def _listing(title: str, lines: list[str]) -> str:
+    shown = lines[:_LIST_LIMIT]
+    more = f"\n    ... and {len(lines) - len(shown)} more" if len(lines) > len(shown) else ""
+    return f"  {title} ({len(lines)}):\n" + "\n".join(f"    {line}" for line in shown) + more
 
 
-def _find_layer(network: keras.Model, name: str):
-    for layer in walk_layers(network):
-        if layer.name == name:
-            return layer
-    return None
+def _check(state_dict: dict, asked: ReferenceArchitecture, args: dict, source: str) -> list[_Entry]:
+    """The tensors of `asked`; raises CheckpointError listing every missing, unexpected and mis-shaped key."""
+    entries = _entries(asked)
+    required = {e.key: e.shape for e in entries if e.shape is not None}
+    optional = {e.key for e in entries if e.weight is None}
+    missing = [f"{k} {list(shape)}" for k, shape in required.items() if k not in state_dict]
+    unexpected = [f"{k} {list(_shape(v))}" for k, v in state_dict.items() if k not in required and k not in optional]
+    misshaped = []
+    for key in required.keys() & state_dict.keys():
+        shape, value = required[key], state_dict[key]
+        if _shape(value) != shape:
+            misshaped.append(f"{key}: {list(_shape(value))} in the file, {list(shape)} expected")
+        elif not np.issubdtype(np.asarray(value).dtype, np.floating):
+            misshaped.append(f"{key}: dtype {np.asarray(value).dtype} in the file, a float tensor expected")
+    if not (missing or unexpected or misshaped):
+        return entries
+    given = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    parts = [f"Cannot load {source} as {given}: its tensors do not match that network."]
+    parts += [_listing(title, lines) for title, lines in (("missing", missing), ("unexpected", unexpected),
+                                                          ("mis-shaped", misshaped)) if lines]
+    found = _infer(state_dict)
+    if found is None:
+        parts.append(f"The file matches none of the reference's networks; its first keys: {_first_keys(state_dict)}.")
+    else:
+        parts += [f"The arguments imply: {asked.describe()}.", f"The file implies: {found.describe()}."]
+        parts += [f"  - {hint}" for hint in _differences(asked, found, args)]
+        parts.append(f"Arguments that fit the file: {found.kwargs()}.")
+    raise CheckpointError("\n".join(parts))
 
 
-def _network_norm(network: keras.Model) -> str:
-    for layer in walk_layers(network):
-        if layer.name.endswith("_norm"):
-            return "batch" if isinstance(layer, keras.layers.BatchNormalization) else "instance"
-    return "none"
+def check_state_dict(state_dict: dict, args: dict, source: str = "the state dict") -> None:
+    """Checks a state dict's keys and shapes against loader arguments, before any network is built.
 
+    Args:
+        state_dict: dict. Key -> array, as `read_state_dict` returns.
+        args: dict. A network's arguments in the reference's terms (see `architecture_from_args`).
+        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
 
-def _channels(network: keras.Model) -> int:
-    return int(network.inputs[0].shape[-1])
-
-
-def _filters(network: keras.Model, name: str) -> int:
-    return int(_find_layer(network, name).filters)
-
-
-def _generator_architecture(network: keras.Model) -> ReferenceArchitecture:
-    """The reference architecture a generator of this package corresponds to, read from its layers."""
-    names = _layer_names(network)
-    if "stem_conv" in names:
-        n_blocks = len(_indices(names, r"block(\d+)_add$"))
-        dropout = any(re.match(r"block\d+_dropout$", n) for n in names) if n_blocks else None
-        return ReferenceArchitecture("generator", f"resnet_{n_blocks}blocks", _filters(network, "stem_conv"),
-                                     _channels(network), _filters(network, "head_conv"), _network_norm(network),
-                                     dropout)
-    downs = _indices(names, r"down(\d+)_conv$")
-    if downs:
-        return ReferenceArchitecture("generator", f"unet_{2 ** max(downs)}", _filters(network, "down1_conv"),
-                                     _channels(network), _filters(network, "up1_conv"), _network_norm(network))
-    raise ValueError(
-        f"Invalid value for argument `network`. Received: network={network.name!r}. Expected a U-Net or ResNet "
-        "generator of tfgan_translate.networks (layers down1_conv ... or stem_conv ...)."
-    )
-
-
-def _discriminator_architecture(network: keras.Model) -> ReferenceArchitecture:
-    names = _layer_names(network)
-    if "conv1" not in names or "logits" not in names:
-        raise ValueError(
-            f"Invalid value for argument `network`. Received: network={network.name!r}. Expected a PatchGAN or "
-            "PixelGAN discriminator of tfgan_translate.networks (layers conv1 ... logits)."
-        )
-    ndf = _filters(network, "conv1")
-    if tuple(_find_layer(network, "conv1").kernel_size) == (1, 1):
-        return ReferenceArchitecture("discriminator", "pixel", ndf, _channels(network), None, _network_norm(network))
-    n_layers = len(_indices(names, r"conv(\d+)$")) - 1
-    return ReferenceArchitecture("discriminator", "basic" if n_layers == 3 else "n_layers", ndf, _channels(network),
-                                 None, _network_norm(network), None, n_layers)
+    Raises:
+        CheckpointError: a key missing, unexpected or mis-shaped (listed, with what the arguments and the
+            file imply), e.g. an options file's `ngf: 1000` beside a file of ngf 64.
+    """
+    _check(state_dict, architecture_from_args(args), args, source)
 
 
 # === How a file differs from the arguments ===
+
+_FAMILIES = {"unet": "U-Net", "resnet": "ResNet"}
+_NORM_FOUND = {
+    "batch": "this file has batch-norm tensors (weight, bias, running statistics)",
+    "instance": "this file has no norm tensors and its convolutions before each norm have biases (instance norm)",
+    "none": "this file has no norm tensors and no biases on the convolutions before each norm (norm none)",
+}
+_NORM_ASKED = {"batch": "batch-norm tensors and no such biases", "instance": "no norm tensors and biases",
+               "none": "neither"}
 
 
 def _differences(asked: ReferenceArchitecture, found: ReferenceArchitecture, args: dict) -> list[str]:
     """Sentences that name each way the file differs from what the arguments ask for."""
     if asked.kind != found.kind:
-        loader = "UNetGenerator" if found.net.startswith("unet") else "ResNetGenerator" if found.kind == "generator" \
-            else "PatchGANDiscriminator"
+        loader = "PatchGANDiscriminator" if found.kind == "discriminator" else \
+            "UNetGenerator" if found.net.startswith("unet") else "ResNetGenerator"
         return [f"this file holds a {found.kind} ({found.net}); load it with `{loader}.from_preset`"]
     hints = []
-    fam_a, fam_f = asked.net.partition("_")[0], found.net.partition("_")[0]
     if asked.kind == "generator":
+        (family, size), (found_family, found_size) = generator_size(asked.net), generator_size(found.net)
         netG = args["netG"]
-        if fam_a != fam_f:
-            hints.append(f"this file holds a {'U-Net' if fam_f == 'unet' else 'ResNet'} generator ({found.net}); "
-                         f"netG={netG!r} expects a {'U-Net' if fam_a == 'unet' else 'ResNet'}")
-        elif fam_f == "resnet" and asked.net != found.net:
-            n_f, n_a = found.net[7:-6], asked.net[7:-6]
-            hints.append(f"this file has {n_f} residual blocks; netG={netG!r} expects {n_a}")
-        elif fam_f == "unet" and asked.net != found.net:
-            d_f, d_a = int(found.net[5:]).bit_length() - 1, int(asked.net[5:]).bit_length() - 1
-            hints.append(f"this file has {d_f} U-Net levels ({found.net}); netG={netG!r} expects {d_a}")
-        if fam_a == fam_f == "resnet" and found.dropout is not None and asked.dropout != found.dropout:
+        if family != found_family:
+            hints.append(f"this file holds a {_FAMILIES[found_family]} generator ({found.net}); netG={netG!r} "
+                         f"expects a {_FAMILIES[family]}")
+        elif size != found_size:
+            what = "residual blocks" if family == "resnet" else f"U-Net levels ({found.net})"
+            hints.append(f"this file has {found_size} {what}; netG={netG!r} expects {size}")
+        if family == found_family == "resnet" and found.dropout is not None and asked.dropout != found.dropout:
             hints.append("this file has dropout in its residual blocks (their second convolution is conv_block.6); "
                          f"dropout={args['dropout']!r} expects none" if found.dropout else
                          "this file has no dropout in its residual blocks (their second convolution is "
                          f"conv_block.5); dropout={args['dropout']!r} expects one (conv_block.6)")
-    else:
+    elif (asked.net == "pixel") != (found.net == "pixel"):
+        gan = {True: "PixelGAN", False: "PatchGAN"}
+        hints.append(f"this file holds a {gan[found.net == 'pixel']} (netD={found.net!r}); netD={args['netD']!r} "
+                     f"expects a {gan[asked.net == 'pixel']}")
+    elif asked.n_layers_D != found.n_layers_D:
         netD = args["netD"]
-        if (asked.net == "pixel") != (found.net == "pixel"):
-            hints.append(f"this file holds a {'PixelGAN' if found.net == 'pixel' else 'PatchGAN'} "
-                         f"(netD={found.net!r}); netD={netD!r} expects a "
-                         f"{'PixelGAN' if asked.net == 'pixel' else 'PatchGAN'}")
-        elif asked.n_layers_D != found.n_layers_D:
-            what = f"netD={netD!r}" if netD == "basic" else f"netD={netD!r}, n_layers_D={args['n_layers_D']!r},"
-            hints.append(f"this file has {found.n_layers_D} stride-2 convolutions (n_layers_D={found.n_layers_D}); "
-                         f"{what} expects {asked.n_layers_D}")
+        what = f"netD={netD!r}" if netD == "basic" else f"netD={netD!r}, n_layers_D={args['n_layers_D']!r},"
+        hints.append(f"this file has {found.n_layers_D} stride-2 convolutions (n_layers_D={found.n_layers_D}); "
+                     f"{what} expects {asked.n_layers_D}")
     if asked.norm != found.norm:
-        norm = args["norm"]
-        found_says = {
-            "batch": "this file has batch-norm tensors (weight, bias, running statistics)",
-            "instance": "this file has no norm tensors and its convolutions before each norm have biases "
-                        "(instance norm)",
-            "none": "this file has no norm tensors and no biases on the convolutions before each norm (norm none)",
-        }[found.norm]
-        asked_says = {"batch": "batch-norm tensors and no such biases", "instance": "no norm tensors and biases",
-                      "none": "neither"}[asked.norm]
-        hints.append(f"{found_says}; norm={norm!r} expects {asked_says}")
+        hints.append(f"{_NORM_FOUND[found.norm]}; norm={args['norm']!r} expects {_NORM_ASKED[asked.norm]}")
     width = "ngf" if asked.kind == "generator" else "ndf"
     if asked.filters != found.filters:
         hints.append(f"{width} {found.filters} in the file, {width}={args[width]!r} given")
-    if asked.input_channels != found.input_channels:
-        if asked.kind == "generator":
-            hints.append(f"the file's first convolution takes {found.input_channels} channels; "
-                         f"input_channels={args['input_channels']!r} given")
-        else:
-            hints.append(f"the file's first convolution takes {found.input_channels} channels (condition + image); "
-                         f"input_channels={args['input_channels']!r} + condition_channels="
-                         f"{args['condition_channels']!r} = {asked.input_channels} given")
-    if asked.kind == "generator" and found.output_channels is not None and (
-            asked.output_channels != found.output_channels):
+    if asked.input_channels != found.input_channels and asked.kind == "generator":
+        hints.append(f"the file's first convolution takes {found.input_channels} channels; "
+                     f"input_channels={args['input_channels']!r} given")
+    elif asked.input_channels != found.input_channels:
+        hints.append(f"the file's first convolution takes {found.input_channels} channels (condition + image); "
+                     f"input_channels={args['input_channels']!r} + condition_channels="
+                     f"{args['condition_channels']!r} = {asked.input_channels} given")
+    if found.output_channels is not None and asked.output_channels != found.output_channels:
         hints.append(f"the file's last convolution gives {found.output_channels} channels; "
                      f"output_channels={args['output_channels']!r} given")
     return hints

@@ -107,73 +107,32 @@ def check_out_dir(out_dir: str | os.PathLike, overwrite: bool = False) -> list[s
     entries = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
     if entries and not overwrite:
         shown = ", ".join(entries[:6]) + (f", ... ({len(entries)} entries)" if len(entries) > 6 else "")
-        raise FileExistsError(
-            f"Invalid value for argument `out_dir`. Received: out_dir={str(out_dir)!r}, which already holds {shown}. "
-            f"Expected a new or empty folder; overwrite=True (--overwrite) replaces {', '.join(RUN_FILES)} there "
-            "and deletes nothing else."
-        )
+        raise FileExistsError(f"Invalid value for argument `out_dir`. Received: out_dir={str(out_dir)!r}, which "
+                              f"already holds {shown}. Expected a new or empty folder; overwrite=True (--overwrite) "
+                              f"replaces {', '.join(RUN_FILES)} there and deletes nothing else.")
     return entries
 
 
 def _write_run(out_dir: Path, config, model: keras.Model, provenance: dict, overwrite: bool) -> None:
     """Writes the run's files into a staging folder, then moves them into `out_dir`."""
-
-    def fill(folder: Path) -> None:
-        save_model_atomic(model, folder / "checkpoints" / LATEST)
-        write_json(folder / IMPORTED_FILENAME, provenance)
-        config.save(folder)
-
     existing = check_out_dir(out_dir, overwrite)
-    if not existing:
-        with staged_folder(out_dir) as staging:
-            fill(staging)
-        return
-    # overwrite=True on a non-empty folder: stage beside it, then replace only the import's own files.
     kept = [name for name in existing if name not in {rel.split("/")[0] for rel in RUN_FILES}]
     if kept:
         log.warning("overwrite: %s keeps what the import does not write: %s.", out_dir, ", ".join(kept))
-    side = temporary_path(out_dir.with_name(f"{out_dir.name}.import"))
-    with staged_folder(side) as staging:
-        fill(staging)
-    try:
-        for rel in RUN_FILES:
-            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(side / rel, out_dir / rel)
-    finally:
-        shutil.rmtree(side, ignore_errors=True)
-
-
-def _finish(config, model: keras.Model, networks: dict, out_dir, *, kind: str, notes: list, overwrite: bool,
-            extra: dict | None = None) -> ImportResult:
-    """Compiles `model` with this package's optimizers (fresh state, step 0), writes the run, logs the notes."""
-    from tfgan_translate import __version__
-    from tfgan_translate.training.run import _optimizer
-
-    # The schedule's epoch length is a placeholder: `train(..., resume=True)` sets it from the data.
-    steps = config.steps_per_epoch or 1
-    model.compile(g_optimizer=_optimizer(config, steps, "float32"),
-                  d_optimizer=_optimizer(config, steps, "float32") if model.discriminators else None)
-    notes = [*notes, "Optimizer state: fresh Adam moments (the reference saves none); the step counter is 0, so "
-                     "a resumed run starts the learning-rate schedule at epoch 1."]
-    provenance = {
-        "format": FORMAT,
-        "kind": kind,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "package_version": __version__,
-        "config_class": type(config).__name__,
-        **(extra or {}),
-        "networks": networks,
-        "optimizer_state": "fresh",
-        "steps_run": 0,
-        "notes": notes,
-    }
-    out_dir = Path(out_dir)
-    _write_run(out_dir, config, model, provenance, overwrite)
-    for note in notes:
-        log.info("import: %s", note)
-    log.info("Imported into %s.", out_dir)
-    return ImportResult(run_dir=out_dir, config=config, model=model, provenance=provenance, notes=tuple(notes))
-
+    # A new or empty folder is staged whole; a non-empty one (overwrite=True) beside it, then only the import's
+    # own files are replaced.
+    staged = temporary_path(out_dir.with_name(f"{out_dir.name}.import")) if existing else out_dir
+    with staged_folder(staged) as staging:
+        save_model_atomic(model, staging / "checkpoints" / LATEST)
+        write_json(staging / IMPORTED_FILENAME, provenance)
+        config.save(staging)
+    if existing:
+        try:
+            for rel in RUN_FILES:
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged / rel, out_dir / rel)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
 
 
 def import_reference(source, out_dir, *, overwrite: bool = False, **kwargs) -> ImportResult:
@@ -206,17 +165,32 @@ def import_reference(source, out_dir, *, overwrite: bool = False, **kwargs) -> I
     >>> result.config.direction  # doctest: +SKIP
     'BtoA'
     """
+    from tfgan_translate import __version__
     from tfgan_translate.training.precision import precision_scope
-    from tfgan_translate.training.run import build_model
+    from tfgan_translate.training.run import _optimizer, build_model
 
     def float32_model(config):  # the reference's precision; a resumed run keeps its checkpoint's
         with precision_scope("float32"):
             return build_model(config)
 
     check_out_dir(out_dir, overwrite)
-    built = build(source, float32_model, **kwargs)
-    return _finish(built.config, built.model, built.networks, out_dir, kind=built.kind, notes=built.notes,
-                   overwrite=overwrite, extra=built.extra)
+    config, model, networks, notes, kind, extra = build(source, float32_model, **kwargs)
+    # Fresh optimizers; the schedule's epoch length is a placeholder: `train(..., resume=True)` sets it from the data.
+    steps = config.steps_per_epoch or 1
+    model.compile(g_optimizer=_optimizer(config, steps, "float32"),
+                  d_optimizer=_optimizer(config, steps, "float32") if model.discriminators else None)
+    notes = [*notes, "Optimizer state: fresh Adam moments (the reference saves none); the step counter is 0, so "
+                     "a resumed run starts the learning-rate schedule at epoch 1."]
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    provenance = {"format": FORMAT, "kind": kind, "created": created, "package_version": __version__,
+                  "config_class": type(config).__name__, **extra, "networks": networks, "optimizer_state": "fresh",
+                  "steps_run": 0, "notes": notes}
+    out_dir = Path(out_dir)
+    _write_run(out_dir, config, model, provenance, overwrite)
+    for note in notes:
+        log.info("import: %s", note)
+    log.info("Imported into %s.", out_dir)
+    return ImportResult(run_dir=out_dir, config=config, model=model, provenance=provenance, notes=tuple(notes))
 
 
 __all__ = ["FORMAT", "IMPORTED_FILENAME", "RUN_FILES", "ImportResult", "check_out_dir", "import_reference"]

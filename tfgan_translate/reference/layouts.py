@@ -1,60 +1,58 @@
-"""The reference's state-dict layout per architecture: every module that holds tensors, as a `_Slot`.
+"""The reference's state-dict layout per architecture: every tensor it saves, as an `_Entry`.
 
 The reference (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py) keeps its layers in
 `nn.Sequential`s, so a tensor's key is the path of indices to its module: `model.10.conv_block.1.weight` is
 the first convolution of the first residual block of a ResNet generator, `model.model.1.model.2.running_mean`
-the encoder norm of the second U-Net level. `_slots(arch)` lists, for a `ReferenceArchitecture`, each such
-module in order: its key prefix, its kind, its tensor shape and the name of the Keras layer of
-`tfgan_translate.networks` it maps to; `_Slot.required` / `_Slot.optional` give the keys it has in a file.
+the encoder norm of the second U-Net level. `_entries(arch)` lists, for a `ReferenceArchitecture`, the tensors of
+each such module in order (`_conv`, `_norm`): the key, the shape, and the Keras layer of `tfgan_translate.networks`
+and its weight it maps to; keys the reference accepts and drops have no shape and no weight.
 
 Example:
 
->>> [slot.layer for slot in _pixel_slots(ndf=64, channels=6, norm="batch")]
-['conv1', 'conv2', 'conv2_norm', 'logits']
->>> _Slot("net.3", "norm", "conv2_norm", (128,), norm="batch").required()["net.3.running_var"]
-(128,)
+>>> from tfgan_translate.reference.architecture import architecture_from_args
+>>> [e.key for e in _entries(architecture_from_args({"netD": "pixel", "ndf": 64, "input_channels": 6,
+...                                                   "norm": "batch"})) if e.shape][:4]
+['net.0.weight', 'net.0.bias', 'net.2.weight', 'net.3.weight']
+>>> _norm("net.3", "conv2_norm", 128, "batch")[3]
+_Entry(key='net.3.running_var', shape=(128,), layer='conv2_norm', weight='moving_variance')
 """
 
 from __future__ import annotations
 
-import dataclasses
+from typing import NamedTuple
+
+# BatchNorm2d's tensors -> Keras BatchNormalization's weights (both eps 1e-5; PyTorch momentum 0.1 is Keras 0.9)
+_BATCH_NORM = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean", "running_var": "moving_variance"}
 
 
-@dataclasses.dataclass(frozen=True)
-class _Slot:
-    """One module of the reference that holds tensors, and the Keras layer it maps to.
+class _Entry(NamedTuple):
+    """One tensor of the reference's state dict and the Keras weight it maps to.
 
-    kind: "conv" (Conv2d, shape `[out, in, kh, kw]`), "conv_transpose" (ConvTranspose2d,
-    shape `[in, out, kh, kw]`) or "norm" (shape `(channels,)`).
+    `shape` None: a key a file may hold, which is dropped (`weight` None); `key` None: a bias the Keras layer may
+    have where the reference's module has none, set to zero (norm "none": a zero bias computes the same).
     """
 
-    prefix: str
-    kind: str
+    key: str | None
+    shape: tuple[int, ...] | None
     layer: str
-    shape: tuple[int, ...]
-    bias: bool = False
-    norm: str = "none"
+    weight: str | None
 
-    def required(self) -> dict[str, tuple[int, ...]]:
-        """The keys this module must have in the file, with their shapes."""
-        if self.kind == "norm":
-            if self.norm != "batch":
-                return {}
-            return {f"{self.prefix}.{name}": self.shape for name in ("weight", "bias", "running_mean", "running_var")}
-        keys = {f"{self.prefix}.weight": self.shape}
-        if self.bias:
-            keys[f"{self.prefix}.bias"] = (self.shape[0] if self.kind == "conv" else self.shape[1],)
-        return keys
 
-    def optional(self) -> tuple[str, ...]:
-        """Keys this module may have, which the reference accepts and drops."""
-        if self.kind != "norm":
-            return ()
-        if self.norm == "batch":  # missing in files from torch < 0.4.1; the reference fills it in
-            return (f"{self.prefix}.num_batches_tracked",)
-        if self.norm == "instance":  # files from torch < 0.4: deleted before loading
-            return tuple(f"{self.prefix}.{name}" for name in ("running_mean", "running_var", "num_batches_tracked"))
-        return ()
+def _conv(prefix: str, layer: str, shape: tuple[int, ...], bias: bool, transposed: bool = False) -> list[_Entry]:
+    """A Conv2d (shape `[out, in, kh, kw]`) or a ConvTranspose2d (`transposed`, `[in, out, kh, kw]`)."""
+    bias_key, bias_shape = (f"{prefix}.bias", (shape[transposed],)) if bias else (None, None)
+    return [_Entry(f"{prefix}.weight", shape, layer, "kernel"), _Entry(bias_key, bias_shape, layer, "bias")]
+
+
+def _norm(prefix: str, layer: str, channels: int, norm: str) -> list[_Entry]:
+    """A BatchNorm2d, whose `num_batches_tracked` (missing in files from torch < 0.4.1) has no Keras counterpart;
+    an InstanceNorm2d(affine=False) holds nothing, but files from torch < 0.4 carry running statistics under it,
+    which the reference deletes before loading (so are they here); norm "none" is no module."""
+    if norm == "batch":
+        return [*(_Entry(f"{prefix}.{name}", (channels,), layer, weight) for name, weight in _BATCH_NORM.items()),
+                _Entry(f"{prefix}.num_batches_tracked", None, layer, None)]
+    dropped = ("running_mean", "running_var", "num_batches_tracked") if norm == "instance" else ()
+    return [_Entry(f"{prefix}.{name}", None, layer, None) for name in dropped]
 
 
 def unet_prefix(level: int) -> str:
@@ -63,7 +61,13 @@ def unet_prefix(level: int) -> str:
     return "model.model" if level == 1 else "model.model.1.model" + ".3.model" * (level - 2)
 
 
-def _unet_slots(depth: int, ngf: int, input_channels: int, output_channels: int, norm: str) -> list[_Slot]:
+def generator_size(netG: str) -> tuple[str, int]:
+    """("unet", depth) or ("resnet", n_blocks) of a reference generator name; resnet_0blocks included."""
+    family, _, size = netG.partition("_")
+    return family, int(size).bit_length() - 1 if family == "unet" else int(size.removesuffix("blocks"))
+
+
+def _unet(depth: int, ngf: int, input_channels: int, output_channels: int, norm: str) -> list[_Entry]:
     """UnetGenerator with `depth` levels (unet_<2**depth>): outermost level first, each down then up."""
     bias = norm == "instance"
 
@@ -71,94 +75,89 @@ def _unet_slots(depth: int, ngf: int, input_channels: int, output_channels: int,
         return ngf * min(2 ** (level - 1), 8)
 
     p = unet_prefix(1)
-    slots = [
-        _Slot(f"{p}.0", "conv", "down1_conv", (ngf, input_channels, 4, 4), bias),
-        _Slot(f"{p}.3", "conv_transpose", "up1_conv", (2 * ngf, output_channels, 4, 4), True),
+    entries = [
+        *_conv(f"{p}.0", "down1_conv", (ngf, input_channels, 4, 4), bias),
+        *_conv(f"{p}.3", "up1_conv", (2 * ngf, output_channels, 4, 4), True, True),
     ]
     for level in range(2, depth):
         p, inner, outer = unet_prefix(level), filters(level), filters(level - 1)
-        slots += [
-            _Slot(f"{p}.1", "conv", f"down{level}_conv", (inner, outer, 4, 4), bias),
-            _Slot(f"{p}.2", "norm", f"down{level}_norm", (inner,), norm=norm),
-            _Slot(f"{p}.5", "conv_transpose", f"up{level}_conv", (2 * inner, outer, 4, 4), bias),
-            _Slot(f"{p}.6", "norm", f"up{level}_norm", (outer,), norm=norm),
+        entries += [
+            *_conv(f"{p}.1", f"down{level}_conv", (inner, outer, 4, 4), bias),
+            *_norm(f"{p}.2", f"down{level}_norm", inner, norm),
+            *_conv(f"{p}.5", f"up{level}_conv", (2 * inner, outer, 4, 4), bias, True),
+            *_norm(f"{p}.6", f"up{level}_norm", outer, norm),
         ]
     p, inner, outer = unet_prefix(depth), filters(depth), filters(depth - 1)
-    slots += [
-        _Slot(f"{p}.1", "conv", f"down{depth}_conv", (inner, outer, 4, 4), bias),
-        _Slot(f"{p}.3", "conv_transpose", f"up{depth}_conv", (inner, outer, 4, 4), bias),
-        _Slot(f"{p}.4", "norm", f"up{depth}_norm", (outer,), norm=norm),
+    return entries + [
+        *_conv(f"{p}.1", f"down{depth}_conv", (inner, outer, 4, 4), bias),
+        *_conv(f"{p}.3", f"up{depth}_conv", (inner, outer, 4, 4), bias, True),
+        *_norm(f"{p}.4", f"up{depth}_norm", outer, norm),
     ]
-    return slots
 
 
-def _resnet_slots(n_blocks: int, ngf: int, input_channels: int, output_channels: int, norm: str,
-                  dropout: bool) -> list[_Slot]:
+def _resnet(n_blocks: int, ngf: int, input_channels: int, output_channels: int, norm: str,
+                  dropout: bool) -> list[_Entry]:
     """ResnetGenerator with `n_blocks` residual blocks: stem, two downsamplings, blocks, two upsamplings, head."""
     bias = norm == "instance"
-    slots = [
-        _Slot("model.1", "conv", "stem_conv", (ngf, input_channels, 7, 7), bias),
-        _Slot("model.2", "norm", "stem_norm", (ngf,), norm=norm),
-        _Slot("model.4", "conv", "down1_conv", (2 * ngf, ngf, 3, 3), bias),
-        _Slot("model.5", "norm", "down1_norm", (2 * ngf,), norm=norm),
-        _Slot("model.7", "conv", "down2_conv", (4 * ngf, 2 * ngf, 3, 3), bias),
-        _Slot("model.8", "norm", "down2_norm", (4 * ngf,), norm=norm),
+    entries = [
+        *_conv("model.1", "stem_conv", (ngf, input_channels, 7, 7), bias),
+        *_norm("model.2", "stem_norm", ngf, norm),
+        *_conv("model.4", "down1_conv", (2 * ngf, ngf, 3, 3), bias),
+        *_norm("model.5", "down1_norm", 2 * ngf, norm),
+        *_conv("model.7", "down2_conv", (4 * ngf, 2 * ngf, 3, 3), bias),
+        *_norm("model.8", "down2_norm", 4 * ngf, norm),
     ]
     dim, second = 4 * ngf, 6 if dropout else 5  # Dropout(0.5) after the first ReLU shifts the second conv
     for b in range(n_blocks):
         p = f"model.{10 + b}.conv_block"
-        slots += [
-            _Slot(f"{p}.1", "conv", f"block{b + 1}_conv1", (dim, dim, 3, 3), bias),
-            _Slot(f"{p}.2", "norm", f"block{b + 1}_1_norm", (dim,), norm=norm),
-            _Slot(f"{p}.{second}", "conv", f"block{b + 1}_conv2", (dim, dim, 3, 3), bias),
-            _Slot(f"{p}.{second + 1}", "norm", f"block{b + 1}_2_norm", (dim,), norm=norm),
+        entries += [
+            *_conv(f"{p}.1", f"block{b + 1}_conv1", (dim, dim, 3, 3), bias),
+            *_norm(f"{p}.2", f"block{b + 1}_1_norm", dim, norm),
+            *_conv(f"{p}.{second}", f"block{b + 1}_conv2", (dim, dim, 3, 3), bias),
+            *_norm(f"{p}.{second + 1}", f"block{b + 1}_2_norm", dim, norm),
         ]
     up = 10 + n_blocks
-    slots += [
-        _Slot(f"model.{up}", "conv_transpose", "up1_conv", (4 * ngf, 2 * ngf, 3, 3), bias),
-        _Slot(f"model.{up + 1}", "norm", "up1_norm", (2 * ngf,), norm=norm),
-        _Slot(f"model.{up + 3}", "conv_transpose", "up2_conv", (2 * ngf, ngf, 3, 3), bias),
-        _Slot(f"model.{up + 4}", "norm", "up2_norm", (ngf,), norm=norm),
-        _Slot(f"model.{up + 7}", "conv", "head_conv", (output_channels, ngf, 7, 7), True),
+    return entries + [
+        *_conv(f"model.{up}", "up1_conv", (4 * ngf, 2 * ngf, 3, 3), bias, True),
+        *_norm(f"model.{up + 1}", "up1_norm", 2 * ngf, norm),
+        *_conv(f"model.{up + 3}", "up2_conv", (2 * ngf, ngf, 3, 3), bias, True),
+        *_norm(f"model.{up + 4}", "up2_norm", ngf, norm),
+        *_conv(f"model.{up + 7}", "head_conv", (output_channels, ngf, 7, 7), True),
     ]
-    return slots
 
 
-def _n_layers_slots(n_layers: int, ndf: int, channels: int, norm: str) -> list[_Slot]:
+def _n_layers(n_layers: int, ndf: int, channels: int, norm: str) -> list[_Entry]:
     """NLayerDiscriminator (PatchGAN) with `n_layers` stride-2 convolutions; `n_layers=3` is netD "basic"."""
     bias = norm == "instance"
-    slots = [_Slot("model.0", "conv", "conv1", (ndf, channels, 4, 4), True)]
+    entries = _conv("model.0", "conv1", (ndf, channels, 4, 4), True)
     mult = 1
     for n in range(1, n_layers + 1):  # n_layers - 1 stride-2 convolutions, then a stride-1 one
         prev, mult = mult, min(2**n, 8)
-        slots += [
-            _Slot(f"model.{3 * n - 1}", "conv", f"conv{n + 1}", (ndf * mult, ndf * prev, 4, 4), bias),
-            _Slot(f"model.{3 * n}", "norm", f"conv{n + 1}_norm", (ndf * mult,), norm=norm),
+        entries += [
+            *_conv(f"model.{3 * n - 1}", f"conv{n + 1}", (ndf * mult, ndf * prev, 4, 4), bias),
+            *_norm(f"model.{3 * n}", f"conv{n + 1}_norm", ndf * mult, norm),
         ]
-    slots.append(_Slot(f"model.{3 * n_layers + 2}", "conv", "logits", (1, ndf * mult, 4, 4), True))
-    return slots
+    return entries + [*_conv(f"model.{3 * n_layers + 2}", "logits", (1, ndf * mult, 4, 4), True)]
 
 
-def _pixel_slots(ndf: int, channels: int, norm: str) -> list[_Slot]:
+def _pixel(ndf: int, channels: int, norm: str) -> list[_Entry]:
     """PixelDiscriminator (1x1 PixelGAN)."""
     bias = norm == "instance"
     return [
-        _Slot("net.0", "conv", "conv1", (ndf, channels, 1, 1), True),
-        _Slot("net.2", "conv", "conv2", (2 * ndf, ndf, 1, 1), bias),
-        _Slot("net.3", "norm", "conv2_norm", (2 * ndf,), norm=norm),
-        _Slot("net.5", "conv", "logits", (1, 2 * ndf, 1, 1), bias),
+        *_conv("net.0", "conv1", (ndf, channels, 1, 1), True),
+        *_conv("net.2", "conv2", (2 * ndf, ndf, 1, 1), bias),
+        *_norm("net.3", "conv2_norm", 2 * ndf, norm),
+        *_conv("net.5", "logits", (1, 2 * ndf, 1, 1), bias),
     ]
 
 
-def _slots(arch) -> list[_Slot]:
-    """The slots of `arch` (a `ReferenceArchitecture`), in the order of the reference's modules."""
-    family, _, size = arch.net.partition("_")
+def _entries(arch) -> list[_Entry]:
+    """The tensors of `arch` (a `ReferenceArchitecture`), in the order of the reference's modules."""
+    if arch.kind == "discriminator":
+        if arch.net == "pixel":
+            return _pixel(arch.filters, arch.input_channels, arch.norm)
+        return _n_layers(arch.n_layers_D, arch.filters, arch.input_channels, arch.norm)
+    family, size = generator_size(arch.net)
     if family == "unet":
-        return _unet_slots(int(size).bit_length() - 1, arch.filters, arch.input_channels, arch.output_channels,
-                           arch.norm)
-    if family == "resnet":
-        return _resnet_slots(int(size[: -len("blocks")]), arch.filters, arch.input_channels, arch.output_channels,
-                             arch.norm, bool(arch.dropout))
-    if arch.net == "pixel":
-        return _pixel_slots(arch.filters, arch.input_channels, arch.norm)
-    return _n_layers_slots(arch.n_layers_D, arch.filters, arch.input_channels, arch.norm)
+        return _unet(size, arch.filters, arch.input_channels, arch.output_channels, arch.norm)
+    return _resnet(size, arch.filters, arch.input_channels, arch.output_channels, arch.norm, bool(arch.dropout))

@@ -42,12 +42,9 @@ from typing import NamedTuple
 
 from tfgan_translate.choices import PAPER_MODE
 from tfgan_translate.config import CONFIG_CLASSES, parse_generator_name
-from tfgan_translate.reference.mapping import (
-    assign_discriminator_weights,
-    assign_generator_weights,
-    check_state_dict,
-    infer_architecture,
-)
+from tfgan_translate.reference.architecture import check_state_dict, infer_architecture
+from tfgan_translate.reference.layouts import generator_size
+from tfgan_translate.reference.mapping import assign_discriminator_weights, assign_generator_weights
 from tfgan_translate.reference.options import find_checkpoints, options_to_config_fields, read_options
 from tfgan_translate.reference.presets import PRESETS, DownloadError, fetch, get_preset
 from tfgan_translate.reference.pth import CheckpointError, read_state_dict
@@ -137,23 +134,12 @@ def _refuse_architecture(given: dict, decided_by: str) -> None:
 def _class_kwargs(fields: dict) -> dict:
     """A network class's constructor arguments from the reference's (netG, ... or netD, ...)."""
     if "netD" in fields:
-        return {"kind": "pixel" if fields["netD"] == "pixel" else "n_layers", "ndf": fields["ndf"],
-                "n_layers": 3 if fields["netD"] == "basic" else fields["n_layers_D"], "norm": fields["norm"],
-                "input_channels": fields["input_channels"], "condition_channels": fields["condition_channels"]}
-    family, _, size = fields["netG"].partition("_")
-    kwargs = {"depth": int(size).bit_length() - 1} if family == "unet" else {"n_blocks": int(size[:-len("blocks")])}
+        return {"kind": "pixel" if fields["netD"] == "pixel" else "n_layers",
+                "n_layers": 3 if fields["netD"] == "basic" else fields["n_layers_D"],
+                **{name: fields[name] for name in ("ndf", "norm", "input_channels", "condition_channels")}}
+    family, size = generator_size(fields["netG"])
     names = ("ngf", "norm", "dropout", "input_channels", "output_channels")
-    return {**kwargs, **{name: fields[name] for name in names if name in fields}}
-
-
-def _check_family(cls, family: str, preset, fields: dict) -> None:
-    """Refuses a preset or file of another family than `cls` (a U-Net for ResNetGenerator), naming the right class."""
-    holds = fields.get("netG") or f"discriminator ({fields['netD']})"
-    if not holds.startswith(family):
-        right = next(name for name, f in _FAMILIES.items() if holds.startswith(f))
-        raise ValueError(f"Invalid value for argument `preset`. Received: preset={os.fspath(preset)!r}, which holds a "
-                         f"{holds} network. Expected a {cls.__name__} preset, .pth file or checkpoint folder; load "
-                         f"this one with {right}.from_preset.")
+    return {"depth" if family == "unet" else "n_blocks": size, **{n: fields[n] for n in names if n in fields}}
 
 
 def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **kwargs):
@@ -175,13 +161,11 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
     if family is None:
         raise ValueError(f"Invalid value for argument `cls`. Received: cls={cls.__name__}. Expected one of "
                          f"{sorted(_FAMILIES)} or a subclass.")
-    kind, role, defaults = _kind(preset), "D" if family == "discriminator" else "G", {}
+    kind, role, state, defaults = _kind(preset), "D" if family == "discriminator" else "G", None, {}
     if kind == "preset":
         spec = get_preset(os.fspath(preset))
         _refuse_architecture(kwargs, f"the preset {spec.name!r}")
         fields = spec.architecture
-        _check_family(cls, family, preset, fields)
-        state, name, _ = _fetched(spec, cache_dir)
     else:
         path = preset
         if kind == "folder":
@@ -194,7 +178,14 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
                 defaults["dropout"] = 0.0
         state, name, _ = _read(path)
         fields = infer_architecture(state).kwargs()
-        _check_family(cls, family, preset, fields)
+    holds = fields.get("netG") or f"discriminator ({fields['netD']})"
+    if not holds.startswith(family):  # another family than `cls` (a U-Net for ResNetGenerator): name the right class
+        right = next(name for name, f in _FAMILIES.items() if holds.startswith(f))
+        raise ValueError(f"Invalid value for argument `preset`. Received: preset={os.fspath(preset)!r}, which holds a "
+                         f"{holds} network. Expected a {cls.__name__} preset, .pth file or checkpoint folder; load "
+                         f"this one with {right}.from_preset.")
+    if state is None:  # a preset: downloaded once it is known to fit `cls`
+        state, name, _ = _fetched(spec, cache_dir)
     network = cls(**{**_class_kwargs(fields), **defaults, **kwargs})
     assign = assign_discriminator_weights if family == "discriminator" else assign_generator_weights
     return assign(network, state, source=name)
@@ -207,16 +198,12 @@ def _network_args(config, attr: str) -> dict:
     """The reference's arguments that network `attr` of the model `config` describes (for the mapping's errors)."""
     c_in, c_out = config.input_channels, config.output_channels
     if attr.startswith("generator"):
-        if attr == "generator_f":
-            c_in, c_out = c_out, c_in
-        return {"netG": config.netG, "norm": config.norm, "ngf": config.ngf, "input_channels": c_in,
-                "output_channels": c_out, "dropout": config.dropout}
-    if attr == "discriminator":  # pix2pix: D sees (condition, image)
-        channels, condition = c_out, (c_in if config.conditional else 0)
-    else:
-        channels, condition = (c_in if attr == "discriminator_a" else c_out), 0
+        swap = attr == "generator_f"  # F maps B -> A
+        return {"netG": config.netG, "norm": config.norm, "ngf": config.ngf, "input_channels": c_out if swap else c_in,
+                "output_channels": c_in if swap else c_out, "dropout": config.dropout}
     return {"netD": config.netD, "n_layers_D": config.n_layers_D, "norm": config.norm, "ndf": config.ndf,
-            "input_channels": channels, "condition_channels": condition}
+            "input_channels": c_in if attr == "discriminator_a" else c_out,  # pix2pix's D sees (condition, image)
+            "condition_channels": c_in if attr == "discriminator" and config.conditional else 0}
 
 
 def _assemble(config, sources: dict, builder, urls: dict) -> tuple:
@@ -233,8 +220,8 @@ def _assemble(config, sources: dict, builder, urls: dict) -> tuple:
         network = getattr(model, attr)
         if network is None:
             continue
-        entry = {"reference_name": None, "reference_meaning": meaning, "source": None, "file": None,
-                 "architecture": None, "weights": f"fresh: weights ~ N(0, {config.init_gain})"}
+        networks[attr] = entry = {"reference_name": None, "reference_meaning": meaning, "source": None, "file": None,
+                                  "architecture": None, "weights": f"fresh: weights ~ N(0, {config.init_gain})"}
         if attr in sources:
             state, name, record = sources[attr]
             assign = assign_generator_weights if attr.startswith("generator") else assign_discriminator_weights
@@ -242,24 +229,19 @@ def _assemble(config, sources: dict, builder, urls: dict) -> tuple:
             found = infer_architecture(state)
             entry.update(reference_name=reference_name, source=urls.get(attr) or (record or {}).get("path") or name,
                          file=record, weights="imported",
-                         architecture={"description": found.describe(), **dataclasses.asdict(found)})
-            if urls.get(attr):
-                entry["url"] = urls[attr]
-        networks[attr] = entry
+                         architecture={"description": found.describe(), **dataclasses.asdict(found)},
+                         **({"url": urls[attr]} if attr in urls else {}))
     return model, networks
 
 
-def _config(model: str, fields: dict, state: dict):
-    """The config of `model` with `fields`; dropout as a ResNet file shows it when not given, the smallest image
-    size a unet_512 or deeper takes, and at test time what the reference's test.py does unless its options say
-    --eval: dropout on, batch norm on each image's statistics (`choices.PAPER_MODE`)."""
+def _config(model: str, fields: dict):
+    """The config of `model` with `fields`; the smallest image size a unet_512 or deeper takes, and at test time
+    what the reference's test.py does unless its options say --eval: dropout on, batch norm on each image's
+    statistics (`choices.PAPER_MODE`)."""
     config_class = CONFIG_CLASSES[model]
     family, size = parse_generator_name(fields.get("netG", config_class.netG))
     if family == "unet" and 2**size > 256 and "image_size" not in fields:
         fields = {**fields, "image_size": 2**size, "load_size": 2**size * 286 // 256}
-    if fields.get("dropout") is None and family == "resnet":
-        with contextlib.suppress(CheckpointError):  # the mapping's check names the problem
-            fields = {**fields, "dropout": 0.5 if infer_architecture(state).dropout else 0.0}
     test_time = {"test_dropout": PAPER_MODE.dropout, "test_batch_norm": PAPER_MODE.batch_norm}
     return config_class(**{"data": "", **test_time, **{k: v for k, v in fields.items() if v is not None}})
 
@@ -308,7 +290,7 @@ def build(source, builder, *, model: str | None = None, epoch: str | int = "late
         sources["discriminator"] = _read(discriminator)
         inferred = infer_architecture(sources["discriminator"][0]).kwargs()
         found.update({key: inferred[key] for key in ("netD", "n_layers_D", "ndf")})
-    config = _config(model, {**found, **fields}, sources[g_attr][0] if g_attr in sources else {})
+    config = _config(model, {**found, **fields})
     if kind == "preset":  # downloaded once the config is known to be valid
         sources[g_attr], urls[g_attr] = _fetched(preset, cache_dir), preset.url
         extra["pretrained"] = {key: getattr(preset, key) for key in ("name", "family", "reference_name", "dataset",
@@ -351,13 +333,14 @@ def _from_folder(folder: Path, builder, model: str | None, epoch, fields: dict) 
                          f"({', '.join(p.name for p in found.files.values())}).")
     roles = {role: attr for attr, (role, _) in NAMING[family].items()}
     sources = {roles[role]: _read(path) for role, path in found.files.items()}
-    config = _config(family, {**mapped.fields, **fields}, sources["generator_g" if family == "cyclegan"
-                                                                  else "generator"][0])
+    if "dropout" not in mapped.fields:  # options without no_dropout: a ResNet's dropout as its file shows it
+        with contextlib.suppress(CheckpointError):  # the mapping's check names the problem
+            generator = infer_architecture(sources["generator_g" if family == "cyclegan" else "generator"][0])
+            mapped.fields["dropout"] = None if generator.dropout is None else 0.5 if generator.dropout else 0.0
+    config = _config(family, {**mapped.fields, **fields})
     assembled, networks = _assemble(config, sources, builder, {})
-    notes = []
-    if found.layout == "single":
-        notes.append(f"{folder} holds one generator: a pix2pix-style run with a fresh discriminator (fine-tuning "
-                     "trains it on paired data).")
+    notes = [f"{folder} holds one generator: a pix2pix-style run with a fresh discriminator (fine-tuning trains it "
+             "on paired data)."] if found.layout == "single" else []
     for attr, entry in networks.items():
         role, meaning = NAMING[family][attr]
         notes.append(f"The reference's {role} ({meaning}) -> {attr}." if entry["reference_name"] else

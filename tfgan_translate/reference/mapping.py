@@ -5,9 +5,9 @@ models/networks.py) keeps its layers in `nn.Sequential`s, so its keys are positi
 `model.10.conv_block.1.weight` is the first convolution of the first residual block of a
 ResNet generator, `model.model.1.model.2.running_mean` the encoder norm of the second
 U-Net level. The reference's layout of each architecture (every tensor it saves: its key,
-shape and the Keras layer it belongs to) is in `tfgan_translate.reference.layouts`; this
-module checks a state dict against it and copies the tensors into a network built by
-`tfgan_translate.networks`:
+shape and the Keras weight it maps to) is in `tfgan_translate.reference.layouts`; this
+module checks a state dict against it (`architecture.check_state_dict`) and copies the
+tensors into a network built by `tfgan_translate.networks`:
 
 - Conv2d `[out, in, kh, kw]` -> Keras `Conv2D` kernel `[kh, kw, in, out]`;
 - ConvTranspose2d `[in, out, kh, kw]` -> Keras `Conv2DTranspose` kernel `[kh, kw, out, in]`
@@ -25,6 +25,9 @@ missing, extra or mis-shaped stops the import with a `CheckpointError` that list
 says what the arguments imply against what the file implies (`infer_architecture`).
 
 What the file's keys tell, and what they cannot, is in `tfgan_translate.reference.architecture`.
+`state_dict_from_network` runs the mapping backwards: a network of this package as the state dict the
+reference would save (a test oracle, and the way to hand a network back: `torch.save` each array there after
+`torch.from_numpy`).
 
 Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 """
@@ -34,143 +37,82 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tfgan_translate.reference.architecture import (
-    ReferenceArchitecture,
-    _differences,
-    _discriminator_architecture,
-    _find_layer,
-    _first_keys,
-    _generator_architecture,
-    _infer,
-    _layer_names,
-    _shape,
-    architecture_from_args,
-    infer_architecture,
-)
-from tfgan_translate.reference.layouts import _Slot, _slots
-from tfgan_translate.reference.pth import CheckpointError
+from tfgan_translate.networks.base import walk_layers
+from tfgan_translate.reference.architecture import _check, architecture_from_args, check_state_dict, infer_architecture
+from tfgan_translate.reference.errors import CheckpointError
+from tfgan_translate.reference.layouts import _entries, _Entry
 
-_LIST_LIMIT = 12  # keys listed per kind of problem in an error; the rest are counted
+_EXPECTED = {"generator": "a U-Net or ResNet generator", "discriminator": "a PatchGAN or PixelGAN discriminator",
+             None: "a generator or discriminator"}
 
 
-# === Checking a state dict against a layout ===
-
-
-def _fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
-def _listing(title: str, lines: list[str]) -> str:
-    shown = lines[:_LIST_LIMIT]
-    more = f"\n    ... and {len(lines) - len(shown)} more" if len(lines) > len(shown) else ""
-    return f"  {title} ({len(lines)}):\n" + "\n".join(f"    {line}" for line in shown) + more
-
-
-def _check(state_dict: dict, slots: list[_Slot], asked: ReferenceArchitecture, args: dict, source: str) -> None:
-    """Raises CheckpointError listing every missing, unexpected and mis-shaped key."""
-    required, optional = {}, set()
-    for slot in slots:
-        required.update(slot.required())
-        optional.update(slot.optional())
-    missing = [f"{k} {_fmt(shape)}" for k, shape in required.items() if k not in state_dict]
-    unexpected = [f"{k} {_fmt(_shape(v))}" for k, v in state_dict.items() if k not in required and k not in optional]
-    misshaped = []
-    for key, shape in required.items():
-        if key not in state_dict:
-            continue
-        value = state_dict[key]
-        if _shape(value) != shape:
-            misshaped.append(f"{key}: {_fmt(_shape(value))} in the file, {_fmt(shape)} expected")
-        elif not np.issubdtype(np.asarray(value).dtype, np.floating):
-            misshaped.append(f"{key}: dtype {np.asarray(value).dtype} in the file, a float tensor expected")
-    if not (missing or unexpected or misshaped):
-        return
-    given = ", ".join(f"{k}={v!r}" for k, v in args.items())
-    parts = [f"Cannot load {source} as {given}: its tensors do not match that network."]
-    if missing:
-        parts.append(_listing("missing", missing))
-    if unexpected:
-        parts.append(_listing("unexpected", unexpected))
-    if misshaped:
-        parts.append(_listing("mis-shaped", misshaped))
-    found = _infer(state_dict)
-    if found is None:
-        parts.append(f"The file matches none of the reference's networks; its first keys: {_first_keys(state_dict)}.")
-    else:
-        parts.append(f"The arguments imply: {asked.describe()}.")
-        parts.append(f"The file implies: {found.describe()}.")
-        parts += [f"  - {hint}" for hint in _differences(asked, found, args)]
-        parts.append(f"Arguments that fit the file: {found.kwargs()}.")
-    raise CheckpointError("\n".join(parts))
-
-
-def check_state_dict(state_dict: dict, args: dict, source: str = "the state dict") -> None:
-    """Checks a state dict's keys and shapes against loader arguments, before any network is built.
+def network_args(network: keras.Model, kind: str | None = None) -> dict:
+    """The reference's arguments (netG, ... or netD, ...) of a network of this package, from its own.
 
     Args:
-        state_dict: dict. Key -> array, as `read_state_dict` returns.
-        args: dict. A network's arguments in the reference's terms (see `architecture_from_args`).
-        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
+        network: keras.Model. A `UNetGenerator`, `ResNetGenerator` or `PatchGANDiscriminator`.
+        kind: "generator", "discriminator" or None (either). Defaults to None.
 
     Raises:
-        CheckpointError: a key missing, unexpected or mis-shaped (listed, with what the arguments and the
-            file imply), e.g. an options file's `ngf: 1000` beside a file of ngf 64.
+        ValueError: `network` is not a network of this package (of that kind).
     """
-    asked = architecture_from_args(args)
-    _check(state_dict, _slots(asked), asked, args, source)
+    is_generator = hasattr(network, "ngf")
+    if not hasattr(network, "reference_name") or kind not in (None, "generator" if is_generator else "discriminator"):
+        raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}. Expected "
+                         f"{_EXPECTED[kind]} of tfgan_translate.networks.")
+    if is_generator:
+        return {"netG": network.reference_name, "norm": network.norm, "ngf": network.ngf,
+                "input_channels": network.input_channels, "output_channels": network.output_channels,
+                "dropout": network.dropout}
+    return {"netD": network.reference_name, "n_layers_D": network.n_layers, "norm": network.norm, "ndf": network.ndf,
+            "input_channels": network.input_channels, "condition_channels": network.condition_channels}
 
 
 # === Copying the tensors ===
 
 
-def _assign(network: keras.Model, state_dict: dict, slots: list[_Slot]) -> None:
-    """Copies each slot's tensors into its Keras layer; checks that every float Keras weight was set."""
-    assigned = set()
+def _variables(network: keras.Model, entries: list[_Entry]):
+    """(the reference's key, the Keras variable it maps to) for each tensor of `entries` that maps to one; the key
+    is None for a bias this package's layer has where the reference's module has none (set to zero)."""
+    layers = {layer.name: layer for layer in walk_layers(network)}
+    for entry in entries:
+        if entry.weight is None:
+            continue  # a key the reference drops
+        if entry.layer not in layers:
+            raise RuntimeError(f"The network {network.name!r} has no layer {entry.layer!r} for {entry.key}.")
+        variable = getattr(layers[entry.layer], entry.weight)
+        if variable is None and entry.key is not None:
+            raise RuntimeError(f"{entry.key} has no place: Keras layer {entry.layer!r} has no {entry.weight}.")
+        if variable is not None:
+            yield entry.key, variable
 
-    def put(variable, value, what):
-        value = np.asarray(value, dtype=variable.dtype)
+
+def _load(network: keras.Model, state_dict: dict, own: dict, args: dict | None, source: str) -> keras.Model:
+    """Checks `state_dict` against the network's own arguments, copies every tensor in, checks every float Keras
+    weight was set."""
+    assigned = set()
+    for key, variable in _variables(network, _check(state_dict, architecture_from_args(own), args or own, source)):
+        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
+        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in]
+        value = np.asarray(value.transpose(2, 3, 1, 0) if value.ndim == 4 else value, variable.dtype)
         if tuple(variable.shape) != value.shape:
-            raise RuntimeError(f"{what}: the Keras weight {variable.path} has shape {tuple(variable.shape)}, "
-                               f"the mapped tensor {value.shape}; the network's geometry differs from the reference's.")
+            raise RuntimeError(f"{key}: the Keras weight {variable.path} has shape {tuple(variable.shape)}, the "
+                               f"mapped tensor {value.shape}; the network's geometry differs from the reference's.")
         variable.assign(value)
         assigned.add(id(variable))
-
-    for slot in slots:
-        layer = _find_layer(network, slot.layer)
-        if layer is None:
-            if slot.kind == "norm" and slot.norm != "batch":
-                continue  # instance norm without affine parameters, or no norm: nothing to set
-            raise RuntimeError(f"The network {network.name!r} has no layer {slot.layer!r} for {slot.prefix}.")
-        if slot.kind == "norm":
-            if slot.norm != "batch":
-                continue
-            for torch_name, keras_name in (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
-                                           ("running_var", "moving_variance")):
-                put(getattr(layer, keras_name), state_dict[f"{slot.prefix}.{torch_name}"], slot.prefix)
-            continue
-        weight = np.asarray(state_dict[f"{slot.prefix}.weight"])
-        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in]
-        put(layer.kernel, weight.transpose(2, 3, 1, 0), slot.prefix)
-        if slot.bias:
-            if not layer.use_bias:
-                raise RuntimeError(f"{slot.prefix}.bias has no place: Keras layer {slot.layer!r} has no bias.")
-            put(layer.bias, state_dict[f"{slot.prefix}.bias"], slot.prefix)
-        elif layer.use_bias:  # norm "none": the reference has no bias there, this package does; zero is the same
-            put(layer.bias, np.zeros(tuple(layer.bias.shape)), slot.prefix)
-
-    unset = [w.path for w in network.weights
-             if id(w) not in assigned and np.issubdtype(np.dtype(w.dtype), np.floating)]
+    unset = [w.path for w in network.weights if id(w) not in assigned and np.issubdtype(np.dtype(w.dtype), np.floating)]
     if unset:
         raise RuntimeError(f"The mapping left Keras weights of {network.name!r} unset: {unset}.")
+    return network
 
 
 def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict",
                              args: dict | None = None) -> keras.Model:
     """Sets every weight of a generator of this package from a reference state dict.
 
-    The reference layout is read from the network itself (its layer names and shapes:
-    U-Net depth or ResNet block count, ngf, channels, norm, ResNet dropout), then the
-    state dict is checked against it and copied in.
+    The reference layout is read from the network's own arguments (`network_args`: U-Net
+    depth or ResNet block count, ngf, channels, norm, dropout), then the state dict is
+    checked against it and copied in.
 
     Args:
         network: keras.Model. A generator from `tfgan_translate.networks` (`UNetGenerator`,
@@ -179,7 +121,7 @@ def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: 
         source: str. What to call the state dict in errors (the file name). Defaults to
             `"the state dict"`.
         args: dict or None. The arguments the network was built from, for error messages
-            (`netG=..., norm=...`); None describes the network by its geometry.
+            (`netG=..., norm=...`); None: the network's own (`network_args`).
 
     Returns:
         `network`, with its weights set.
@@ -197,20 +139,12 @@ def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: 
 
     Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (ResnetGenerator, UnetGenerator).
     """
-    if "up1_resize" in _layer_names(network):
-        raise ValueError(
-            f"Invalid value for argument `network`. Received: network={network.name!r}, which upsamples by resize "
-            "and convolution. The reference's checkpoints hold transposed convolutions: build the generator with "
-            "upsample='transpose'."
-        )
-    arch = _generator_architecture(network)
-    if args is None:
-        args = {"netG": arch.net, "norm": arch.norm, "ngf": arch.filters, "input_channels": arch.input_channels,
-                "output_channels": arch.output_channels, "dropout": 0.5 if arch.dropout else 0.0}
-    slots = _slots(arch)
-    _check(state_dict, slots, arch, args, source)
-    _assign(network, state_dict, slots)
-    return network
+    own = network_args(network, "generator")
+    if network.upsample != "transpose":
+        raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}, which upsamples "
+                         "by resize and convolution. The reference's checkpoints hold transposed convolutions: build "
+                         "the generator with upsample='transpose'.")
+    return _load(network, state_dict, own, args, source)
 
 
 def assign_discriminator_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict",
@@ -240,19 +174,38 @@ def assign_discriminator_weights(network: keras.Model, state_dict: dict, *, sour
     Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (NLayerDiscriminator,
     PixelDiscriminator).
     """
-    arch = _discriminator_architecture(network)
-    if args is None:
-        args = {"netD": arch.net, "n_layers_D": arch.n_layers_D or 3, "norm": arch.norm, "ndf": arch.filters,
-                "input_channels": arch.input_channels, "condition_channels": 0}
-    slots = _slots(arch)
-    _check(state_dict, slots, arch, args, source)
-    _assign(network, state_dict, slots)
-    return network
+    return _load(network, state_dict, network_args(network, "discriminator"), args, source)
 
 
-__all__ = [
-    "ReferenceArchitecture",
-    "assign_discriminator_weights",
-    "assign_generator_weights",
-    "infer_architecture",
-]
+def state_dict_from_network(network: keras.Model) -> dict:
+    """The state dict the reference would save for a network of this package: the mapping run backwards.
+
+    Args:
+        network: keras.Model. A generator (`upsample="transpose"`) or discriminator of
+            `tfgan_translate.networks`.
+
+    Returns:
+        A dict from the reference's keys to float32 numpy arrays in PyTorch's layouts (no
+        `num_batches_tracked`), which `from_preset` reads back exactly.
+
+    Raises:
+        ValueError: `network` is not a network of this package.
+
+    Example:
+
+    >>> from tfgan_translate.networks import ResNetGenerator
+    >>> state = state_dict_from_network(ResNetGenerator(n_blocks=1, ngf=2, norm="instance"))
+    >>> state["model.1.weight"].shape, infer_architecture(state).net
+    ((2, 3, 7, 7), 'resnet_1blocks')
+    """
+    state = {}
+    for key, variable in _variables(network, _entries(architecture_from_args(network_args(network)))):
+        if key is not None:
+            value = np.asarray(variable.numpy(), np.float32)
+            # [kh, kw, in, out] -> Conv2d [out, in, kh, kw]; [kh, kw, out, in] -> ConvTranspose2d [in, out, kh, kw]
+            state[key] = np.ascontiguousarray(value.transpose(3, 2, 0, 1) if value.ndim == 4 else value)
+    return state
+
+
+__all__ = ["CheckpointError", "assign_discriminator_weights", "assign_generator_weights", "check_state_dict",
+           "infer_architecture", "network_args", "state_dict_from_network"]

@@ -17,7 +17,7 @@ import math
 import typing
 from typing import Any, NamedTuple
 
-from tfgan_translate.config import CONFIG_CLASSES, parse_generator_name
+from tfgan_translate.config import CONFIG_CLASSES, Pix2PixConfig, parse_generator_name
 
 # Old option names (the reference before its 2018-2019 renames) -> current ones.
 LEGACY_OPTION_NAMES = {
@@ -37,12 +37,19 @@ _BOOKKEEPING = frozenset({
     "use_sigmoid",
 })
 
+# Options copied onto a config field (reference option -> field), converted on the way where `_CONVERSIONS` says.
+_TAKEN = {
+    "dataroot": "data", "direction": "direction", "netG": "netG", "netD": "netD", "n_layers_D": "n_layers_D",
+    "ngf": "ngf", "ndf": "ndf", "init_gain": "init_gain", "input_nc": "input_channels", "output_nc": "output_channels",
+    "load_size": "load_size", "crop_size": "image_size", "preprocess": "preprocess", "no_flip": "flip",
+    "batch_size": "batch_size", "lr": "lr", "beta1": "beta_1", "gan_mode": "gan_mode", "no_dropout": "dropout",
+}
+_CONVERSIONS = {"dataroot": lambda v: "" if v is None else str(v), "init_gain": float, "lr": float, "beta1": float,
+                "no_flip": lambda v: not v, "no_dropout": lambda v: 0.0 if v else 0.5}
 # Options `options_to_config_fields` reads (mapped, approximated or reported in a note).
 _MAPPED = frozenset({
-    "model", "dataroot", "direction", "netG", "netD", "n_layers_D", "ngf", "ndf", "init_gain", "input_nc", "output_nc",
-    "load_size", "crop_size", "preprocess", "no_flip", "batch_size", "lr", "beta1", "gan_mode", "no_lsgan",
-    "no_dropout", "norm", "n_epochs", "n_epochs_decay", "lambda_L1", "pool_size", "lambda_A", "lambda_B",
-    "lambda_identity", "dataset_mode", "init_type", "lr_policy", "epoch_count", "max_dataset_size", "eval",
+    *_TAKEN, "model", "no_lsgan", "norm", "n_epochs", "n_epochs_decay", "lambda_L1", "pool_size", "lambda_A",
+    "lambda_B", "lambda_identity", "dataset_mode", "init_type", "lr_policy", "epoch_count", "max_dataset_size", "eval",
 })
 
 # The reference's model names -> this package's (`CONFIG_CLASSES` keys).
@@ -55,11 +62,6 @@ class MappedOptions(NamedTuple):
     config_class: str  # "Pix2PixConfig" or "CycleGANConfig" (a class of tfgan_translate.config)
     fields: dict  # config field -> value, ready for `Pix2PixConfig(**fields)` / `CycleGANConfig(**fields)`
     notes: list  # one sentence per option that was dropped or approximated
-
-
-def _literal_choices(cls, field: str) -> tuple | None:
-    hint = typing.get_type_hints(cls).get(field)
-    return typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
 
 
 def options_to_config_fields(options: dict[str, Any], *, model: str | None = None) -> MappedOptions:
@@ -114,23 +116,17 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         if old in opts:
             opts.setdefault(new, opts.pop(old))  # with both spellings present, the current one wins
     notes: list[str] = []
-    fields: dict[str, Any] = {}
-
     reference_model = opts.get("model")
     chosen = model if model is not None else reference_model
     if chosen is None:
         raise ValueError("Invalid value for argument `options`: no `model` option. Pass model='pix2pix' or 'cyclegan'.")
     if chosen not in _MODELS:
         if chosen == "test":
-            raise ValueError(
-                f"Invalid value for argument `model`. Received: model={model!r} with options of the reference's "
-                "`--model test` (a test_opt.txt, which does not say how the generator was trained). Expected "
-                "model='pix2pix' or 'cyclegan', or the run's train_opt.txt."
-            )
-        raise ValueError(
-            f"Invalid value for argument `model`. Received: model={chosen!r}. Expected one of "
-            f"{sorted(_MODELS)} (the reference's pix2pix, cycle_gan or colorization)."
-        )
+            raise ValueError(f"Invalid value for argument `model`. Received: model={model!r} with options of the "
+                             "reference's `--model test` (a test_opt.txt, which does not say how the generator was "
+                             "trained). Expected model='pix2pix' or 'cyclegan', or the run's train_opt.txt.")
+        raise ValueError(f"Invalid value for argument `model`. Received: model={chosen!r}. Expected one of "
+                         f"{sorted(_MODELS)} (the reference's pix2pix, cycle_gan or colorization).")
     package_model = _MODELS[chosen]
     cls = CONFIG_CLASSES[package_model]
     if model is not None and reference_model not in (None, "test") and _MODELS.get(reference_model) != package_model:
@@ -140,33 +136,13 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         notes.append("model=colorization: the reference works in Lab colour space (L in, ab out); this package "
                      "reads RGB or grayscale files, so prepare the data as L and ab images yourself.")
 
-    def take(option: str, field: str, convert=lambda v: v):
-        if option in opts:
-            fields[field] = convert(opts[option])
-
-    take("dataroot", "data", lambda v: "" if v is None else str(v))
-    take("direction", "direction")
-    take("netG", "netG")
-    take("netD", "netD")
-    take("n_layers_D", "n_layers_D")
-    take("ngf", "ngf")
-    take("ndf", "ndf")
-    take("init_gain", "init_gain", float)
-    take("input_nc", "input_channels")
-    take("output_nc", "output_channels")
-    take("load_size", "load_size")
-    take("crop_size", "image_size")
-    take("preprocess", "preprocess")
-    take("no_flip", "flip", lambda v: not v)
-    take("batch_size", "batch_size")
-    take("lr", "lr", float)
-    take("beta1", "beta_1", float)
-    take("gan_mode", "gan_mode")
+    fields: dict[str, Any] = {field: _CONVERSIONS.get(option, lambda v: v)(opts[option])
+                              for option, field in _TAKEN.items() if option in opts}
     if "gan_mode" not in opts and "no_lsgan" in opts:
         fields["gan_mode"] = "vanilla" if opts["no_lsgan"] else "lsgan"
-    take("no_dropout", "dropout", lambda v: 0.0 if v else 0.5)
-    take("eval", "test_dropout", lambda v: "off" if v else "on")
-    take("eval", "test_batch_norm", lambda v: "moving" if v else "image")
+    if "eval" in opts:  # a test options file's --eval: the reference's `model.eval()`
+        evaluating = bool(opts["eval"])
+        fields.update(test_dropout="off" if evaluating else "on", test_batch_norm="moving" if evaluating else "image")
 
     norm = opts.get("norm")
     if norm in ("sync_batch", "sync_instance"):
@@ -179,9 +155,8 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         fields["norm"] = norm
 
     if "n_epochs" in opts or "n_epochs_decay" in opts:
-        constant, decay = opts.get("n_epochs", 100), opts.get("n_epochs_decay", 100)
-        fields["epochs"] = int(constant) + int(decay)
-        fields["n_epochs_decay"] = int(decay)
+        decay = int(opts.get("n_epochs_decay", 100))
+        fields.update(epochs=int(opts.get("n_epochs", 100)) + decay, n_epochs_decay=decay)
 
     if package_model == "pix2pix":
         if "lambda_L1" not in opts and "lambda_A" in opts:  # before 2018 the reference's pix2pix weighed L1 by it
@@ -196,22 +171,19 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         if opts.get("pool_size"):
             notes.append(f"pool_size={opts['pool_size']} dropped: this package's pix2pix has no image pool.")
     else:
-        lambda_a, lambda_b = opts.get("lambda_A"), opts.get("lambda_B")
-        if lambda_a is not None or lambda_b is not None:
-            a = float(lambda_a if lambda_a is not None else lambda_b)
-            b = float(lambda_b if lambda_b is not None else lambda_a)
+        given = [float(opts[name]) for name in ("lambda_A", "lambda_B") if opts.get(name) is not None]
+        if given:  # one given alone stands for both
+            a, b = given[0], given[-1]
             fields["lambda_cycle"] = a if a == b else (a + b) / 2
             if a != b:
-                notes.append(
-                    f"lambda_A={a} and lambda_B={b} differ: this package weighs both cycle terms (and both identity "
-                    f"terms) by one lambda_cycle, set to their mean {fields['lambda_cycle']}."
-                )
-        take("lambda_identity", "lambda_identity", float)
-        take("pool_size", "pool_size")
+                notes.append(f"lambda_A={a} and lambda_B={b} differ: this package weighs both cycle terms (and both "
+                             f"identity terms) by one lambda_cycle, set to their mean {fields['lambda_cycle']}.")
+        if "lambda_identity" in opts:
+            fields["lambda_identity"] = float(opts["lambda_identity"])
+        if "pool_size" in opts:
+            fields["pool_size"] = opts["pool_size"]
 
-    expected_mode = {"pix2pix": "aligned", "cyclegan": "unaligned"}[package_model]
-    if chosen == "colorization":
-        expected_mode = "colorization"
+    expected_mode = "colorization" if chosen == "colorization" else "aligned" if cls is Pix2PixConfig else "unaligned"
     dataset_mode = opts.get("dataset_mode")
     if dataset_mode is not None and dataset_mode != expected_mode:
         notes.append(f"dataset_mode={dataset_mode!r} dropped: {cls.__name__} reads {expected_mode} data.")
@@ -234,12 +206,12 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
             parse_generator_name(fields["netG"])
         except ValueError:
             notes.append(f"netG={fields.pop('netG')!r} dropped: this package has no such generator.")
-    known = {f.name for f in dataclasses.fields(cls)}
+    known, hints = {f.name for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
     for field in list(fields):
         if field not in known:
             notes.append(f"{field}={fields.pop(field)!r} dropped: {cls.__name__} has no field {field!r}.")
             continue
-        choices = _literal_choices(cls, field)
+        choices = typing.get_args(hints[field]) if typing.get_origin(hints[field]) is typing.Literal else None
         if choices is not None and fields[field] not in choices:
             notes.append(f"{field}={fields.pop(field)!r} dropped: {cls.__name__} expects one of {list(choices)}.")
 

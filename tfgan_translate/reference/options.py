@@ -17,10 +17,12 @@ it). Older versions wrote `name: value` lines between `------------ Options ----
 `-------------- End ----------------`, with older option names (`which_model_netG`, `loadSize`,
 `niter`, `no_lsgan`, ...); both are read.
 
-`parse_options` / `read_options` / `find_options_file` (here) read the options file;
-`options_to_config_fields` (`tfgan_translate.reference.option_mapping`) maps them onto a config, and
-`find_checkpoints` (`tfgan_translate.reference.checkpoint_folder`) finds the checkpoint files. All are
-importable from this module.
+Beside it, one `<epoch>_net_<net>.pth` file per network and epoch: `<epoch>_net_G.pth` and `<epoch>_net_D.pth`
+for pix2pix, `<epoch>_net_G_A.pth`, `_G_B`, `_D_A`, `_D_B` for CycleGAN (`latest_` for the last epoch).
+
+`parse_options` / `read_options` / `find_options_file` read the options file and `find_checkpoints` finds the
+checkpoint files; `options_to_config_fields` (`tfgan_translate.reference.option_mapping`, importable from here
+too) maps the options onto a config.
 
 Example:
 
@@ -36,42 +38,35 @@ Example:
 >>> config_class, fields, notes = options_to_config_fields(options)
 >>> config_class, fields["netG"], fields["lambda_l1"]
 ('Pix2PixConfig', 'unet_256', 100.0)
+>>> found = find_checkpoints("checkpoints/facades_label2photo_pretrained")  # doctest: +SKIP
+>>> found.layout, found.generators  # doctest: +SKIP
+('single', {'G': PosixPath('checkpoints/facades_label2photo_pretrained/latest_net_G.pth')})
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
-from tfgan_translate.reference.checkpoint_folder import (
-    NETWORK_ROLES,
-    OPTION_FILENAMES,
-    ReferenceCheckpoints,
-    find_checkpoints,
-)
 from tfgan_translate.reference.option_mapping import LEGACY_OPTION_NAMES, MappedOptions, options_to_config_fields
 
-__all__ = [
-    "LEGACY_OPTION_NAMES",
-    "NETWORK_ROLES",
-    "OPTION_FILENAMES",
-    "MappedOptions",
-    "ReferenceCheckpoints",
-    "find_checkpoints",
-    "find_options_file",
-    "options_to_config_fields",
-    "parse_options",
-    "read_options",
-]
+__all__ = ["LEGACY_OPTION_NAMES", "NETWORK_ROLES", "OPTION_FILENAMES", "MappedOptions", "ReferenceCheckpoints",
+           "find_checkpoints", "find_options_file", "options_to_config_fields", "parse_options", "read_options"]
 
+# Option files a run folder may hold, in the order they are preferred (training options first).
+OPTION_FILENAMES = ("train_opt.txt", "opt.txt", "test_opt.txt")
+# Networks each layout of checkpoint files holds, generators first.
+NETWORK_ROLES = {"pix2pix": ("G", "D"), "cyclegan": ("G_A", "G_B", "D_A", "D_B"), "single": ("G",)}
+_CHECKPOINT = re.compile(r"^(?P<epoch>.+?)_net_(?P<role>G_A|G_B|D_A|D_B|G|D)\.pth$")
 _HEADER = re.compile(r"^-{3,}\s*Options\s*-{3,}\s*$")
 _FOOTER = re.compile(r"^-{3,}\s*End\s*-{3,}\s*$")
 _LINE = re.compile(r"^\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*:(?P<rest>.*)$")
 _DEFAULT = re.compile(r"\s*\[default: (?P<default>.*)\]\s*$")
-_INT = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$")
+_INF_NAN = re.compile(r"[+-]?(inf|nan)")
 
 # Options whose values stay strings even when they look like numbers ("gpu_ids: 0", "epoch: 200", "name: 1").
 _STRING_OPTIONS = frozenset({
@@ -83,22 +78,16 @@ _STRING_OPTIONS = frozenset({
 
 
 def _typed(key: str, text: str) -> Any:
-    """The Python value of one option as the reference printed it (`str(value)`)."""
+    """The Python value of one option as the reference printed it (`str(value)`): a bool, None, a number, a list
+    or a tuple where the text is one, else the text."""
     if key in _STRING_OPTIONS:
         return text
-    if text in ("True", "False"):
-        return text == "True"
-    if text == "None":
-        return None
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
+    if _INF_NAN.fullmatch(text):
         return float(text)
-    if text[:1] in "[(" and text[-1:] in "])":
-        try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            return text
+    with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        value = ast.literal_eval(text)
+        if isinstance(value, (bool, int, float, list, tuple, type(None))):
+            return value
     return text
 
 
@@ -130,10 +119,9 @@ def parse_options(text: str, *, source: str | Path | None = None) -> dict[str, A
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if _HEADER.match(line.strip())), None)
     if start is None:
-        raise ValueError(
-            f"{where} is not a reference options file: no '----------------- Options ---------------' line "
-            "(expected the train_opt.txt / opt.txt that the reference writes into checkpoints/NAME/)."
-        )
+        raise ValueError(f"{where} is not a reference options file: no '----------------- Options ---------------' "
+                         "line (expected the train_opt.txt / opt.txt that the reference writes into "
+                         "checkpoints/NAME/).")
     options: dict[str, Any] = {}
     for number, line in enumerate(lines[start + 1:], start=start + 2):
         if _FOOTER.match(line.strip()):
@@ -143,12 +131,10 @@ def parse_options(text: str, *, source: str | Path | None = None) -> dict[str, A
         match = _LINE.match(line)
         if match is None:
             raise ValueError(f"{where}, line {number}: expected 'name: value', received {line.strip()!r}.")
-        key, rest = match["key"], match["rest"]
-        rest = _DEFAULT.sub("", rest) if "[default: " in rest else rest
-        value = rest[1:] if rest.startswith(" ") else rest  # one space after the colon, then the padded value
+        key = match["key"]
         if key in options:
             raise ValueError(f"{where}, line {number}: option {key!r} is given twice.")
-        options[key] = _typed(key, value.strip())
+        options[key] = _typed(key, _DEFAULT.sub("", match["rest"]).strip())
     return options
 
 
@@ -176,9 +162,8 @@ def find_options_file(folder: str | Path) -> Path:
         if (folder / filename).is_file():
             return folder / filename
     found = sorted(p.name for p in folder.iterdir())
-    raise FileNotFoundError(
-        f"No options file in {folder}: expected one of {list(OPTION_FILENAMES)}. Found: {found or 'nothing'}."
-    )
+    raise FileNotFoundError(f"No options file in {folder}: expected one of {list(OPTION_FILENAMES)}. Found: "
+                            f"{found or 'nothing'}.")
 
 
 def read_options(path: str | Path) -> dict[str, Any]:
@@ -206,3 +191,101 @@ def read_options(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"No reference options file at {path}.")
     return parse_options(path.read_text(encoding="utf-8", errors="replace"), source=path)
+
+
+# === The checkpoint files ===
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceCheckpoints:
+    """The checkpoint files of one epoch of a reference run folder.
+
+    Attributes:
+        folder: Path. The run folder (`checkpoints/NAME/`).
+        epoch: str. The epoch prefix of the files (`latest`, `200`, `iter_5000`).
+        layout: str. "pix2pix" (`net_G`, `net_D`), "cyclegan" (`net_G_A`, `net_G_B`, `net_D_A`,
+            `net_D_B`) or "single" (a lone `net_G`: the reference's pretrained downloads and
+            `--model test` folders, of either family).
+        files: dict. Network name ("G", "D", "G_A", ...) -> Path, the networks present, generators first.
+        options_file: Path or None. The folder's `train_opt.txt` / `opt.txt` / `test_opt.txt`, if any.
+    """
+
+    folder: Path
+    epoch: str
+    layout: str
+    files: dict
+    options_file: Path | None
+
+    @property
+    def generators(self) -> dict:
+        """The generator files only ({"G": ...} or {"G_A": ..., "G_B": ...})."""
+        return {role: path for role, path in self.files.items() if role.startswith("G")}
+
+
+def find_checkpoints(folder: str | Path, epoch: str | int = "latest", *, model: str | None = None,
+                     discriminators: bool = False) -> ReferenceCheckpoints:
+    """Finds the `<epoch>_net_*.pth` files of a reference run folder.
+
+    pix2pix runs save `<epoch>_net_G.pth` and `<epoch>_net_D.pth`; CycleGAN runs
+    `<epoch>_net_G_A.pth`, `_G_B`, `_D_A`, `_D_B` (G_A is the paper's G: A -> B, G_B its F: B -> A,
+    D_A its D_Y, D_B its D_X); the pretrained downloads hold one `latest_net_G.pth`.
+
+    Args:
+        folder: str or Path. A reference `checkpoints/NAME/` folder.
+        epoch: str or int. Which epoch: "latest" (the reference's default), a number, or "iter_N".
+            Defaults to "latest".
+        model: str or None. "pix2pix", "cyclegan" (or "cycle_gan") or "single" to require that
+            layout; None detects it from the files. Defaults to None.
+        discriminators: bool. Also require the discriminators (to resume training rather than
+            translate). Defaults to False.
+
+    Returns:
+        A `ReferenceCheckpoints`.
+
+    Raises:
+        FileNotFoundError: the folder does not exist, or lacks a required file; the message lists the
+            checkpoint files found and the epochs they cover.
+        ValueError: `model` is not one of the layouts, or the epoch holds both layouts and `model` is None.
+
+    Example:
+
+    >>> found = find_checkpoints("checkpoints/horse2zebra_cyclegan", epoch=200)  # doctest: +SKIP
+    >>> sorted(found.files)  # doctest: +SKIP
+    ['D_A', 'D_B', 'G_A', 'G_B']
+    """
+    folder, epoch = Path(folder), str(epoch)
+    model = "cyclegan" if model == "cycle_gan" else model
+    if model not in (None, *NETWORK_ROLES):
+        raise ValueError(f"Invalid value for argument `model`. Received: model={model!r}. Expected None or one of "
+                         f"{sorted(NETWORK_ROLES)}.")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No reference run folder at {folder}.")
+    by_epoch: dict[str, dict[str, Path]] = {}
+    for path in sorted(folder.iterdir()):
+        match = _CHECKPOINT.match(path.name)
+        if match is not None and path.is_file():
+            by_epoch.setdefault(match["epoch"], {})[match["role"]] = path
+    present = by_epoch.get(epoch, {})
+    names = sorted(p.name for files in by_epoch.values() for p in files.values())
+    epochs = sorted((e for e in by_epoch if e.isdigit()), key=int) + sorted(e for e in by_epoch if not e.isdigit())
+    listing = "Found no <epoch>_net_*.pth files there." if not names else (
+        f"Found: {', '.join(names[:12])}{f', ... ({len(names)} in all)' if len(names) > 12 else ''} "
+        f"(epochs: {', '.join(epochs)}).")
+    cyclegan, pix2pix = (any(role in present for role in NETWORK_ROLES[name]) for name in ("cyclegan", "pix2pix"))
+    if model is None and cyclegan and pix2pix:
+        raise ValueError(f"{folder} holds both pix2pix ({epoch}_net_G/D.pth) and CycleGAN ({epoch}_net_G_A/...) "
+                         f"files for epoch {epoch!r}; pass model='pix2pix' or model='cyclegan'.")
+    if model is None and not (cyclegan or pix2pix):
+        raise FileNotFoundError(f"No reference checkpoint for epoch {epoch!r} in {folder}: expected {epoch}_net_G.pth "
+                                f"(pix2pix, pretrained) or {epoch}_net_G_A.pth and {epoch}_net_G_B.pth (CycleGAN). "
+                                f"{listing}")
+    layout = model or ("cyclegan" if cyclegan else "pix2pix" if "D" in present else "single")
+    missing = [f"{epoch}_net_{r}.pth" for r in NETWORK_ROLES[layout]
+               if r not in present and (r.startswith("G") or discriminators)]
+    if missing:
+        kind = {"pix2pix": "a pix2pix", "cyclegan": "a CycleGAN", "single": "a single-generator"}[layout]
+        raise FileNotFoundError(f"Incomplete reference checkpoint in {folder} for {kind} run at epoch {epoch!r}: "
+                                f"missing {', '.join(missing)}. {listing}")
+    files = {role: present[role] for role in NETWORK_ROLES[layout] if role in present}
+    options_file = next((folder / n for n in OPTION_FILENAMES if (folder / n).is_file()), None)
+    return ReferenceCheckpoints(folder=folder, epoch=epoch, layout=layout, files=files, options_file=options_file)

@@ -69,11 +69,7 @@ _REFUSED = {b"o": "an OBJ instance", b"\x81": "a NEWOBJ instance", b"\x92": "a N
             b"\x96": "a bytearray", b"\x97": "an out-of-band buffer", b"\x98": "an out-of-band buffer"}
 
 
-class _Mark:
-    """The MARK opcode's place on the stack."""
-
-
-_MARK = _Mark()
+_MARK = object()  # the MARK opcode's place on the stack
 
 
 class PickleMachine:
@@ -149,8 +145,7 @@ class PickleMachine:
         self._marks.append(len(self._stack) - 1)
 
     def _pop(self):
-        if not self._stack or self._stack[-1] is _MARK:
-            raise MalformedPickle("an opcode finds the stack empty")
+        self._top()  # refuses an empty stack, or a MARK
         return self._stack.pop()
 
     def _top(self):
@@ -191,8 +186,8 @@ class PickleMachine:
     def _extend(self, container, children):
         self._depth[id(container)] = max(self._depth[id(container)], self._nest(children))
 
-    def _tuple(self, items):
-        self._push(tuple(items), self._nest(items))
+    def _container(self, kind, items):
+        self._push(kind(items), self._nest(items))
 
     def _set_items(self, items):
         if len(items) % 2:
@@ -217,14 +212,15 @@ class PickleMachine:
             raise MalformedPickle(f"it memoises more than {MAX_OBJECTS} objects")
         self._memo[index] = self._top()
 
-    def _text_int(self, line: bytes) -> int:
-        digits = line.rstrip(b"L")
+    def _number(self, line: bytes, kind=int):
+        """The int (a LONG's trailing L dropped) or float of a text opcode's line."""
+        digits = line.rstrip(b"L") if kind is int else line
         if len(digits) > 2 * MAX_INT_BYTES + 2:
-            raise MalformedPickle(f"a text integer has {len(digits)} digits")
+            raise MalformedPickle(f"a text {kind.__name__} has {len(digits)} characters")
         try:
-            return int(digits)
+            return kind(digits)
         except ValueError:
-            raise MalformedPickle("a text integer is not a number") from None
+            raise MalformedPickle(f"a text {kind.__name__} is not a number") from None
 
     def _string(self, line: bytes) -> str:
         if len(line) < 2 or line[:1] != line[-1:] or line[:1] not in b"'\"":
@@ -295,25 +291,25 @@ class PickleMachine:
             b"0": self._pop,  # POP
             b"1": self._pop_mark,  # POP_MARK
             b"2": lambda: push(self._top(), self._depth_of(self._top())),  # DUP
-            b"p": lambda: self._put(self._text_int(self._line())),  # PUT
+            b"p": lambda: self._put(self._number(self._line())),  # PUT
             b"q": lambda: self._put(u("<B")),  # BINPUT
             b"r": lambda: self._put(u("<I")),  # LONG_BINPUT
             b"\x94": lambda: self._put(len(self._memo)),  # MEMOIZE
-            b"g": lambda: self._get(self._text_int(self._line())),  # GET
+            b"g": lambda: self._get(self._number(self._line())),  # GET
             b"h": lambda: self._get(u("<B")),  # BINGET
             b"j": lambda: self._get(u("<I")),  # LONG_BINGET
             # scalars
             b"N": lambda: push(None),
             b"\x88": lambda: push(True),
             b"\x89": lambda: push(False),
-            b"I": lambda: push(self._int_line(self._line())),  # INT (text; 00 and 01 are False and True)
+            b"I": lambda: push(self._int_line()),  # INT (text; 00 and 01 are False and True)
             b"J": lambda: push(u("<i")),  # BININT
             b"K": lambda: push(u("<B")),  # BININT1
             b"M": lambda: push(u("<H")),  # BININT2
-            b"L": lambda: push(self._text_int(self._line())),  # LONG (text)
+            b"L": lambda: push(self._number(self._line())),  # LONG (text)
             b"\x8a": lambda: push(self._long(r(u("<B")))),  # LONG1
             b"\x8b": lambda: push(self._long(r(self._length("<i")))),  # LONG4
-            b"F": lambda: push(self._float_line(self._line())),  # FLOAT (text)
+            b"F": lambda: push(self._number(self._line(), float)),  # FLOAT (text)
             b"G": lambda: push(u(">d")),  # BINFLOAT
             b"S": lambda: push(self._string(self._line())),  # STRING (text, quoted)
             b"T": lambda: push(self._text(r(self._length("<i")))),  # BINSTRING
@@ -327,12 +323,12 @@ class PickleMachine:
             b"\x8e": lambda: push(r(self._length("<Q"))),  # BINBYTES8
             # containers
             b")": lambda: push((), 1),  # EMPTY_TUPLE
-            b"t": lambda: self._tuple(self._pop_mark()),  # TUPLE
-            b"\x85": lambda: self._tuple(self._pop_n(1)),  # TUPLE1
-            b"\x86": lambda: self._tuple(self._pop_n(2)),  # TUPLE2
-            b"\x87": lambda: self._tuple(self._pop_n(3)),  # TUPLE3
+            b"t": lambda: self._container(tuple, self._pop_mark()),  # TUPLE
+            b"\x85": lambda: self._container(tuple, self._pop_n(1)),  # TUPLE1
+            b"\x86": lambda: self._container(tuple, self._pop_n(2)),  # TUPLE2
+            b"\x87": lambda: self._container(tuple, self._pop_n(3)),  # TUPLE3
             b"]": lambda: push([], 1),  # EMPTY_LIST
-            b"l": lambda: self._new_list(self._pop_mark()),  # LIST
+            b"l": lambda: self._container(list, self._pop_mark()),  # LIST
             b"a": lambda: self._append([self._pop()]),  # APPEND
             b"e": lambda: self._append(self._pop_mark()),  # APPENDS
             b"}": lambda: push({}, 1),  # EMPTY_DICT
@@ -362,11 +358,7 @@ class PickleMachine:
         return n
 
     def _pop_n(self, n: int) -> list:
-        items = [self._pop() for _ in range(n)]
-        return items[::-1]
-
-    def _new_list(self, items):
-        self._push(list(items), self._nest(items))
+        return [self._pop() for _ in range(n)][::-1]
 
     def _append(self, items):
         target = self._mutable(list)
@@ -377,18 +369,9 @@ class PickleMachine:
         self._push({}, 1)
         self._set_items(items)
 
-    def _int_line(self, line: bytes):
-        if line in (b"00", b"01"):
-            return line == b"01"
-        return self._text_int(line)
-
-    def _float_line(self, line: bytes) -> float:
-        if len(line) > 64:
-            raise MalformedPickle(f"a text float has {len(line)} characters")
-        try:
-            return float(line)
-        except ValueError:
-            raise MalformedPickle("a text float is not a number") from None
+    def _int_line(self):
+        line = self._line()
+        return line == b"01" if line in (b"00", b"01") else self._number(line)
 
     def _refuse_inst(self):
         module, name = self._text(self._line()), self._text(self._line())

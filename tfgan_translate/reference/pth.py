@@ -106,8 +106,9 @@ def _open_zip(path, fh, file_size):
 
     def record(name, nbytes=None):
         info = infos.get(root + name)
-        if info is None:
-            return None
+        if info is None:  # only a storage's record can be missing: the others were found above
+            raise _error(path, f"it has no record `{root}{name}` for a storage its pickle uses (a missing storage "
+                         "record)")
         if info.compress_type != zipfile.ZIP_STORED:
             raise _error(path, f"its record `{info.filename}` is compressed (zip method {info.compress_type}), "
                          "and torch.save writes every record uncompressed")
@@ -132,22 +133,14 @@ def _open_zip(path, fh, file_size):
             raise _error(path, f"its record `{info.filename}` fails its CRC check (a corrupt file?)")
         return data
 
-    byteorder = record("byteorder")
-    byteorder = "little" if byteorder is None else bytes(byteorder).decode("ascii", "replace")
+    byteorder = bytes(record("byteorder")).decode("ascii", "replace") if root + "byteorder" in infos else "little"
     if byteorder not in ("little", "big"):
         raise _error(path, f"its `{root}byteorder` record says {byteorder!r:.40}, not 'little' or 'big'")
     pickled = record("data.pkl")
     obj, unpickler = _unpickle(io.BytesIO(pickled), path)
     del pickled
 
-    def read_storage(storage, nbytes):
-        data = record(f"data/{storage.key}", nbytes)
-        if data is None:
-            raise _error(path, f"it has no record `{root}data/{storage.key}` for a storage its pickle uses "
-                         "(a missing storage record)")
-        return data
-
-    return obj, unpickler, read_storage, byteorder
+    return obj, unpickler, lambda storage, nbytes: record(f"data/{storage.key}", nbytes), byteorder
 
 
 def _open_legacy(path, fh, file_size):
@@ -278,21 +271,15 @@ def _sniff(head):
     """What a file that is not a checkpoint looks like, from its first bytes."""
     if not head:
         return "empty (0 bytes)"
-    signatures = [
-        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-        (b"\xff\xd8\xff", "a JPEG image"),
-        (b"GIF8", "a GIF image"),
-        (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras .h5 weights?)"),
-        (b"\x93NUMPY", "a NumPy .npy file"),
-        (b"\x1f\x8b", "a gzip file"),
-    ]
-    for signature, what in signatures:
+    signatures = {b"\x89PNG\r\n\x1a\n": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+                  b"\x89HDF\r\n\x1a\n": "an HDF5 file (Keras .h5 weights?)", b"\x93NUMPY": "a NumPy .npy file",
+                  b"\x1f\x8b": "a gzip file"}
+    for signature, what in signatures.items():
         if head.startswith(signature):
             return what
     if len(head) > 9 and head[8:9] == b"{" and 0 < struct.unpack("<Q", head[:8])[0] < 10**8:
         return "a safetensors file"
-    stripped = head.lstrip()
-    if stripped[:1] == b"<":
+    if head.lstrip()[:1] == b"<":
         return "an HTML or XML page (a failed download?)"
     try:
         head.decode("utf-8")

@@ -142,10 +142,7 @@ def _build(path, name, tensor, geometry, storages, byteorder):
     if g.count == 0:
         array = np.zeros(g.shape, native)
     else:
-        contiguous, step = [], 1
-        for n in reversed(g.shape):
-            contiguous.insert(0, step)
-            step *= n
+        contiguous = [math.prod(g.shape[i + 1:]) for i in range(len(g.shape))]  # C-order strides, in elements
         whole = g.first == 0 and g.end == data.size and all(
             n == 1 or s == c for n, s, c in zip(g.shape, g.strides, contiguous, strict=True))
         if whole and only_user:

@@ -33,26 +33,18 @@ from tfgan_translate.reference.pickle_machine import PickleMachine, Truncated, d
 # === Element types ===
 
 
-def _bfloat16_to_float32(bits):
-    return (bits.astype(np.uint32) << 16).view(np.float32)
-
-
-def _bytes_to_bool(values):
-    return values != 0
-
-
 # dtype name -> (numpy type of the stored little-endian elements, conversion of the native copy or None).
 _DTYPES = {
     "float32": ("<f4", None),
     "float64": ("<f8", None),
     "float16": ("<f2", None),
-    "bfloat16": ("<u2", _bfloat16_to_float32),
+    "bfloat16": ("<u2", lambda bits: (bits.astype(np.uint32) << 16).view(np.float32)),
     "int64": ("<i8", None),
     "int32": ("<i4", None),
     "int16": ("<i2", None),
     "int8": ("i1", None),
     "uint8": ("u1", None),
-    "bool": ("u1", _bytes_to_bool),
+    "bool": ("u1", lambda values: values != 0),
     "uint16": ("<u2", None),
     "uint32": ("<u4", None),
     "uint64": ("<u8", None),
@@ -60,18 +52,10 @@ _DTYPES = {
 
 # torch storage class -> the dtype of its elements ("uint8" for UntypedStorage, which counts bytes).
 _STORAGE_CLASSES = {
-    "FloatStorage": "float32",
-    "DoubleStorage": "float64",
-    "HalfStorage": "float16",
-    "BFloat16Storage": "bfloat16",
-    "LongStorage": "int64",
-    "IntStorage": "int32",
-    "ShortStorage": "int16",
-    "CharStorage": "int8",
-    "ByteStorage": "uint8",
-    "BoolStorage": "bool",
-    "UntypedStorage": "uint8",
-}
+    "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16", "BFloat16Storage": "bfloat16",
+    "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16", "CharStorage": "int8",
+    "ByteStorage": "uint8", "BoolStorage": "bool", "UntypedStorage": "uint8",
+}  # fmt: skip
 
 # `torch.<name>` dtype globals (written beside UntypedStorage by `_rebuild_tensor_v3`) -> dtype name.
 _TORCH_DTYPES = {
@@ -129,13 +113,9 @@ def _is_int(value):
 def _record_tensor(storage, storage_offset, size, stride, dtype=None):
     if not isinstance(storage, _Storage):
         raise _Malformed(f"a tensor is rebuilt from {describe(storage)}, not from a storage")
-    if dtype is None:
-        dtype = storage.dtype
-    elif not isinstance(dtype, _DType):
+    if not isinstance(dtype, (_DType, type(None))):
         raise _Malformed(f"a tensor names the dtype {describe(dtype)}, not a torch dtype")
-    else:
-        dtype = dtype.name
-    return _Tensor(storage, dtype, storage_offset, size, stride)
+    return _Tensor(storage, storage.dtype if dtype is None else dtype.name, storage_offset, size, stride)
 
 
 # Stand-ins for torch._utils' functions: same signatures, they only record what to cut out of which storage.
@@ -176,27 +156,20 @@ _ALLOWED_CALLABLES = {
 }
 _CALLABLE_NAMES = {func: f"{module}.{name}" for (module, name), func in _ALLOWED_CALLABLES.items()}
 
-# Modules of Python itself (and Python 2's names for them): a global there is never a user's model class.
-_PYTHON_MODULES = frozenset(sys.stdlib_module_names) | {"__builtin__", "copy_reg", "exceptions"}
+# Modules of Python itself (and Python 2's names for them), torch and numpy: a class there is never a user's model.
+_NOT_MODELS = frozenset(sys.stdlib_module_names) | {"__builtin__", "copy_reg", "exceptions", "torch", "numpy"}
 
 
 def _refusal(path, module, name):
     """The error for a global outside the allow-list: a pickled module gets its own message."""
-    qualname = f"{module:.100}.{name:.100}"
-    top = module.split(".")[0]
-    if module.startswith(("torch.nn.", "__torch__")) or (
-        top not in _PYTHON_MODULES and top not in ("torch", "numpy") and name[:1].isupper()
-    ):
-        found = (
-            f"it is a pickled module (its pickle names the class `{qualname}`), not a state dict, and was refused "
-            "before any of its code ran; save `net.state_dict()` instead of `net`"
-        )
+    qualname, top = f"{module:.100}.{name:.100}", module.split(".")[0]
+    if module.startswith(("torch.nn.", "__torch__")) or (top not in _NOT_MODELS and name[:1].isupper()):
+        found = (f"it is a pickled module (its pickle names the class `{qualname}`), not a state dict, and was refused "
+                 "before any of its code ran; save `net.state_dict()` instead of `net`")
     else:
-        found = (
-            f"its pickle names the global `{qualname}`, which a state dict never holds (allowed: "
-            "collections.OrderedDict, torch._utils' tensor and parameter rebuild functions, torch.*Storage "
-            "classes and torch dtypes); it was refused before anything in the file was run"
-        )
+        found = (f"its pickle names the global `{qualname}`, which a state dict never holds (allowed: "
+                 "collections.OrderedDict, torch._utils' tensor and parameter rebuild functions, torch.*Storage "
+                 "classes and torch dtypes); it was refused before anything in the file was run")
     return _error(path, found, UnsafeCheckpointError)
 
 

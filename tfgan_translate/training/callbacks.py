@@ -10,21 +10,9 @@ same objects work from `model.fit` in a notebook and from the command line:
 - `ProgressLog`: steps/s and an ETA in one plain line after each epoch (and every N steps if asked).
 """
 
-from tfgan_translate.training.checkpoints import RunCheckpoint, latest_checkpoint, save_model_atomic
+from tfgan_translate.training.checkpoints import RunCheckpoint, save_model_atomic
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
 from tfgan_translate.training.previews import SampleGrid, image_grid, save_png_atomic, to_rgb_uint8, write_gallery
 
-__all__ = [
-           "ProgressLog",
-           "RunCheckpoint",
-           "SampleGrid",
-           "StopOnNonFinite",
-           "TensorBoardLogger",
-           "TrainingDiverged",
-           "image_grid",
-           "latest_checkpoint",
-           "save_model_atomic",
-           "save_png_atomic",
-           "to_rgb_uint8",
-           "write_gallery",
-]
+__all__ = ["ProgressLog", "RunCheckpoint", "SampleGrid", "StopOnNonFinite", "TensorBoardLogger", "TrainingDiverged",
+           "image_grid", "save_model_atomic", "save_png_atomic", "to_rgb_uint8", "write_gallery"]

@@ -53,11 +53,6 @@ def save_model_atomic(model: keras.Model, path: str | Path) -> Path:
     return Path(path)
 
 
-def _copy_atomic(source: Path, target: Path) -> None:
-    with atomic_file(target, suffix=".keras") as tmp:
-        shutil.copyfile(source, tmp)
-
-
 def _finite(logs) -> bool:
     return all(not isinstance(v, float) or math.isfinite(v) for v in (logs or {}).values())
 
@@ -90,21 +85,19 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.every_steps = every_steps
         self.keep = keep
 
-    def _save(self, name: str) -> Path:
+    def _save(self, name: str) -> None:
         path = save_model_atomic(self.model, self.folder / name)
-        _copy_atomic(path, self.folder / LATEST)
+        with atomic_file(self.folder / LATEST, suffix=".keras") as tmp:
+            shutil.copyfile(path, tmp)
         # Only the names this callback writes: a .keras file a user put here is theirs.
         kept = sorted((p for p in self.folder.iterdir() if _CHECKPOINT_NAME.match(p.name)),
                       key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-self.keep]:
             old.unlink(missing_ok=True)
-        return path
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.every_steps or not _finite(logs) or self.model.stop_training:
-            return
         step = self.model.steps_run
-        if step % self.every_steps == 0:
+        if self.every_steps and step % self.every_steps == 0 and _finite(logs) and not self.model.stop_training:
             self._save(f"step_{step:08d}.keras")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -113,12 +106,6 @@ class RunCheckpoint(keras.callbacks.Callback):
         else:
             log.error("Not saving epoch %d: its losses are not finite. The last good checkpoint is %s.",
                       epoch + 1, self.folder / LATEST)
-
-
-def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """RUN_DIR/checkpoints/latest.keras if it exists, else None."""
-    path = Path(run_dir) / "checkpoints" / LATEST
-    return path if path.is_file() else None
 
 
 # ------------------------------------------------------------------ reading a run's checkpoints
@@ -155,14 +142,6 @@ def checkpoint_candidates(run_dir: str | Path) -> list[Path]:
     return ([latest] if latest.is_file() else []) + others
 
 
-def _why_unloadable(path: Path, error: BaseException) -> str:
-    """One line saying why `path` did not load: a truncated archive is named as such, else the error's first line."""
-    if not zipfile.is_zipfile(path):
-        return "not a complete .keras (zip) file: truncated or damaged"
-    first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-    return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
-
-
 # Checkpoints from before the speed-ups left the networks (their configs hold `layer_settings`) store the
 # weights of these layer classes under their names; the networks are built from the stock classes now.
 _RENAMED_LAYERS = re.compile(r"(?<=/)(winograd_(conv2d)|fused_(batch_normalization))(?=(_\d+)?$)")
@@ -196,7 +175,10 @@ def _try_load(path: Path) -> tuple[keras.Model | None, str | None]:
     except MemoryError:
         raise
     except Exception as error:  # any damage: a bad archive, a truncated .h5, a crafted or foreign file
-        return None, _why_unloadable(path, error)
+        if not zipfile.is_zipfile(path):
+            return None, "not a complete .keras (zip) file: truncated or damaged"
+        first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")  # one line: why
+        return None, f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
 
 
 def load_checkpoint_file(path: str | Path) -> keras.Model:
@@ -279,9 +261,8 @@ def remove_stale_checkpoint_files(run_dir: str | Path) -> list[Path]:
     [PosixPath('runs/facades/checkpoints/.step_00000006.keras.tmp-4242-1f2e3d4c-9d0acaa3.keras')]
     """
     run_dir = Path(run_dir)
-    removed = []
-    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
-        removed += remove_stale_temporaries(folder)
+    removed = [path for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples")
+               for path in remove_stale_temporaries(folder)]
     checkpoints = run_dir / "checkpoints"
     if checkpoints.is_dir():
         for path in checkpoints.iterdir():

@@ -32,8 +32,9 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+
 import keras
-import numpy as np
 import tensorflow as tf
 
 
@@ -58,21 +59,14 @@ def _mean_over_replicas(strategy, values):
 def _check_model(model, strategy):
     if not getattr(model, "compiled", False):
         raise ValueError("fit_distributed needs a compiled model: call `model.compile(...)` inside `strategy.scope()`.")
-    variables = list(model.trainable_variables)
-    for name in ("g_optimizer", "d_optimizer", "optimizer"):
-        optimizer = getattr(model, name, None)
-        if optimizer is not None and getattr(optimizer, "built", False):
-            variables += list(optimizer.variables)
+    optimizers = [getattr(model, name, None) for name in ("g_optimizer", "d_optimizer", "optimizer")]
+    variables = [*model.trainable_variables,
+                 *(v for optimizer in optimizers if getattr(optimizer, "built", False) for v in optimizer.variables)]
     outside = [v.path for v in variables if not strategy.extended.variable_created_in_scope(v.value)]
     if outside:
         raise ValueError(
             f"The model's variables were not created under this strategy's scope (e.g. {outside[0]}): create the "
-            f"model and its optimizers and call `compile()` inside `with strategy.scope():`."
-        )
-
-
-def _pythonify(logs: dict) -> dict:
-    return {name: float(np.asarray(value)) for name, value in logs.items()}
+            f"model and its optimizers and call `compile()` inside `with strategy.scope():`.")
 
 
 def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int, steps_per_epoch: int,
@@ -124,8 +118,7 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
 
     @tf.function
     def train_function(iterator):
-        batch = next(iterator)
-        return _mean_over_replicas(strategy, strategy.run(model.train_step, args=(batch,)))
+        return _mean_over_replicas(strategy, strategy.run(model.train_step, args=(next(iterator),)))
 
     @tf.function
     def test_function(batch):
@@ -148,39 +141,30 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
         for step in range(steps_per_epoch):
             callback_list.on_train_batch_begin(step)
             try:
-                logs = _pythonify(train_function(iterator))
+                logs = {name: float(value) for name, value in train_function(iterator).items()}
             except (StopIteration, tf.errors.OutOfRangeError):
                 raise ValueError(
                     f"The training dataset ran out at epoch {epoch}, step {step}: repeat it (`dataset.repeat()`) "
-                    f"or lower `steps_per_epoch` ({steps_per_epoch})."
-                ) from None
+                    f"or lower `steps_per_epoch` ({steps_per_epoch}).") from None
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
         epoch_logs = dict(logs)
-        if val_dataset is not None:
-            epoch_logs.update({f"val_{k}": v for k, v in _validate(model, val_dataset, test_function,
-                                                                    validation_steps, callback_list).items()})
+        if val_dataset is not None:  # one pass of test_step over the validation set, like fit's
+            model.reset_metrics()
+            callback_list.on_test_begin()
+            val_logs: dict = {}
+            for step, batch in enumerate(itertools.islice(val_dataset, validation_steps)):
+                callback_list.on_test_batch_begin(step)
+                val_logs = {name: float(value) for name, value in test_function(batch).items()}
+                callback_list.on_test_batch_end(step, val_logs)
+            callback_list.on_test_end(val_logs)
+            epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
             break
     callback_list.on_train_end(epoch_logs)
     return history.history
-
-
-def _validate(model, val_dataset, test_function, steps, callback_list) -> dict:
-    """One pass of `test_step` over the validation set; returns its (synchronised) tracker results."""
-    model.reset_metrics()
-    callback_list.on_test_begin()
-    logs: dict = {}
-    for step, batch in enumerate(val_dataset):
-        if steps is not None and step >= steps:
-            break
-        callback_list.on_test_batch_begin(step)
-        logs = _pythonify(test_function(batch))
-        callback_list.on_test_batch_end(step, logs)
-    callback_list.on_test_end(logs)
-    return logs
 
 
 __all__ = ["distribute_dataset", "fit_distributed"]

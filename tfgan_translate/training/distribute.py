@@ -9,7 +9,7 @@ Global batch. Under a strategy the batch size of the dataset given to `fit`
 (or `fit_distributed`) is the GLOBAL batch: Keras splits each batch across the
 replicas, so with `batch_size=8` on 2 GPUs each GPU sees 4 images per step.
 Keep the dataset's batch at `per_replica_batch * strategy.num_replicas_in_sync`
-to keep the per-device batch when adding devices (`global_batch_size`).
+to keep the per-device batch when adding devices (`check_global_batch` checks it splits evenly).
 
 Loss scaling. The models' losses are plain means over each replica's share
 of the batch; `TranslationGAN._update` divides them by the number of
@@ -93,8 +93,7 @@ def make_strategy(name: str = "auto", *, devices=None) -> tf.distribute.Strategy
     """
     if not isinstance(name, str) or name not in STRATEGIES:
         raise ValueError(
-            f"Invalid value for argument `strategy`. Received: strategy={name!r}. Expected one of {list(STRATEGIES)}."
-        )
+            f"Invalid value for argument `strategy`. Received: strategy={name!r}. Expected one of {list(STRATEGIES)}.")
     if devices is not None:
         devices = [str(d) for d in ([devices] if isinstance(devices, str) else devices)]
         if not devices:
@@ -106,23 +105,20 @@ def make_strategy(name: str = "auto", *, devices=None) -> tf.distribute.Strategy
     if name in ("multiworker", "tpu") and devices is not None:
         raise ValueError(
             f"Invalid value for argument `devices`. Received: devices={devices!r} with strategy={name!r}. "
-            f"The {name} strategy uses every local accelerator; leave `devices` unset."
-        )
+            f"The {name} strategy uses every local accelerator; leave `devices` unset.")
+    if name == "none" and devices is not None and len(devices) > 1:
+        raise ValueError(f"Invalid value for argument `devices`. Received: devices={devices!r} with strategy='none'. "
+                         "Expected one device; use strategy='mirrored' for several.")
 
     if name == "none":
-        if devices is None:
-            strategy = tf.distribute.get_strategy()
-        elif len(devices) == 1:
-            strategy = tf.distribute.OneDeviceStrategy(devices[0])
-        else:
-            raise ValueError(
-                f"Invalid value for argument `devices`. Received: devices={devices!r} with strategy='none'. "
-                "Expected one device; use strategy='mirrored' for several."
-            )
+        strategy = tf.distribute.get_strategy() if devices is None else tf.distribute.OneDeviceStrategy(devices[0])
     elif name == "mirrored":
         strategy = tf.distribute.MirroredStrategy(devices=devices)
     elif name == "multiworker":
-        strategy = _multiworker_strategy()
+        resolver = tf_config_cluster()
+        log.info("TF_CONFIG: %s %d of cluster %s", resolver.task_type, resolver.task_id,
+                 {job: len(tasks) for job, tasks in resolver.cluster_spec().as_dict().items()})
+        strategy = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     else:
         strategy = _tpu_strategy()
     log.info("Using %s with %d replica(s) in sync", type(strategy).__name__, strategy.num_replicas_in_sync)
@@ -133,10 +129,13 @@ def _auto_choice(devices) -> tuple[str, str]:
     """(strategy name, reason) for "auto", from cheap local facts only."""
     if devices is not None:
         return ("mirrored", f"{len(devices)} devices given") if len(devices) > 1 else ("none", "one device given")
-    tpu = _tpu_address()
-    if tpu is not None:
+    if (tpu := _tpu_address()) is not None:
         return "tpu", f"TPU found ({tpu})"
-    tasks = _tf_config_task_count()
+    try:  # chief and worker tasks of the TF_CONFIG cluster
+        cluster = tf_config_cluster().cluster_spec()
+        tasks = sum(cluster.num_tasks(job) for job in ("chief", "worker") if job in cluster.jobs)
+    except ValueError:  # unset or invalid: auto does not fail on it
+        tasks = 0
     if tasks > 1:
         return "multiworker", f"TF_CONFIG lists {tasks} tasks"
     gpus = tf.config.list_physical_devices("GPU")
@@ -162,8 +161,7 @@ def _tpu_strategy() -> tf.distribute.Strategy:
     if tpu is None:
         raise ValueError(
             "Invalid value for argument `strategy`. Received: strategy='tpu', but no TPU was found: "
-            "set TPU_NAME (a Cloud TPU name or grpc:// address) or COLAB_TPU_ADDR, or run on a TPU VM."
-        )
+            "set TPU_NAME (a Cloud TPU name or grpc:// address) or COLAB_TPU_ADDR, or run on a TPU VM.")
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
@@ -173,69 +171,33 @@ def _tpu_strategy() -> tf.distribute.Strategy:
     return tf.distribute.TPUStrategy(resolver)
 
 
-def parse_tf_config(text: str | None = None) -> dict:
-    """Reads and checks the TF_CONFIG cluster description (the environment variable by default).
-
-    Args:
-        text: str or None. The JSON text; None reads `os.environ["TF_CONFIG"]`.
+def tf_config_cluster() -> tf.distribute.cluster_resolver.TFConfigClusterResolver:
+    """The cluster that the TF_CONFIG environment variable describes, checked before any worker starts.
 
     Returns:
-        The parsed dict, with "cluster" (task type -> list of "host:port")
-        and "task" ({"type": ..., "index": ...}).
+        A `tf.distribute.cluster_resolver.TFConfigClusterResolver` (what `MultiWorkerMirroredStrategy` reads).
 
     Raises:
-        ValueError: naming TF_CONFIG and the expected layout when it is
-            missing, not JSON, or inconsistent.
-
-    Example:
-
-    >>> parse_tf_config('{"cluster": {"worker": ["127.0.0.1:2222"]}, "task": {"type": "worker", "index": 0}}')["task"]
-    {'type': 'worker', 'index': 0}
+        ValueError: in one line naming TF_CONFIG, what is wrong with it (missing, not JSON, no task, a task
+            or index outside the cluster, an address without a port) and the layout expected.
     """
-    if text is None:
-        text = os.environ.get("TF_CONFIG")
-        if not text:
-            raise ValueError(
-                "strategy='multiworker' needs the TF_CONFIG environment variable, which is not set. " + TF_CONFIG_HELP
-            )
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise ValueError(
+            "strategy='multiworker' needs the TF_CONFIG environment variable, which is not set. " + TF_CONFIG_HELP)
     try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"Invalid TF_CONFIG: not JSON ({error}). Received: TF_CONFIG={text!r}. "
-                         + TF_CONFIG_HELP) from None
-    cluster = config.get("cluster") if isinstance(config, dict) else None
-    task = config.get("task") if isinstance(config, dict) else None
-    problem = None
-    if not isinstance(cluster, dict) or not cluster:
-        problem = 'it has no "cluster" object'
-    elif not all(isinstance(v, list) and v and all(isinstance(a, str) and ":" in a for a in v)
-                 for v in cluster.values()):
-        problem = 'every "cluster" entry must be a non-empty list of "host:port" strings'
-    elif not isinstance(task, dict) or "type" not in task or "index" not in task:
-        problem = 'it has no "task" object with "type" and "index"'
-    elif task["type"] not in cluster:
-        problem = f'task type {task["type"]!r} is not in the cluster ({sorted(cluster)})'
-    elif not isinstance(task["index"], int) or not 0 <= task["index"] < len(cluster[task["type"]]):
-        problem = f'task index {task["index"]!r} is out of range for {len(cluster[task["type"]])} {task["type"]}(s)'
-    if problem:
-        raise ValueError(f"Invalid TF_CONFIG: {problem}. Received: TF_CONFIG={text!r}. " + TF_CONFIG_HELP)
-    return config
-
-
-def _tf_config_task_count() -> int:
-    """Tasks in TF_CONFIG's cluster; 0 when it is unset or unreadable (auto must not fail on it)."""
-    try:
-        config = parse_tf_config()
-    except ValueError:
-        return 0
-    return sum(len(v) for k, v in config["cluster"].items() if k in ("chief", "worker"))
-
-
-def _multiworker_strategy() -> tf.distribute.Strategy:
-    config = parse_tf_config()
-    log.info("TF_CONFIG: %s %d of cluster %s", config["task"]["type"], config["task"]["index"],
-             {k: len(v) for k, v in config["cluster"].items()})
-    return tf.distribute.MultiWorkerMirroredStrategy()
+        resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+        cluster = resolver.cluster_spec()
+        if resolver.task_type is None or resolver.task_id is None:
+            raise ValueError('it has no "task" object with "type" and "index"')
+        cluster.task_address(resolver.task_type, resolver.task_id)  # a job or an index outside the cluster raises
+        ports = [address for job in cluster.jobs for address in cluster.job_tasks(job) if ":" not in address]
+        if ports:
+            raise ValueError(f'{ports[0]!r} is not a "host:port" address')
+    except (ValueError, TypeError) as error:
+        problem = f"not JSON ({error})" if isinstance(error, json.JSONDecodeError) else str(error).rstrip(".")
+        raise ValueError(f"Invalid TF_CONFIG: {problem}. Received: TF_CONFIG={text!r}. " + TF_CONFIG_HELP) from None
+    return resolver
 
 
 def needs_custom_loop(strategy: tf.distribute.Strategy) -> bool:
@@ -250,34 +212,10 @@ def needs_custom_loop(strategy: tf.distribute.Strategy) -> bool:
 def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     """Whether this process should write the run folder (checkpoints, logs, samples).
 
-    True except on the non-chief workers of a multi-worker cluster: the
-    "chief" task, or worker 0 when the cluster has no chief.
+    True except on the non-chief workers of a multi-worker cluster (`strategy.extended.should_checkpoint`):
+    the "chief" task, or worker 0 when the cluster has no chief.
     """
-    strategy = strategy or tf.distribute.get_strategy()
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
-
-
-def global_batch_size(per_replica_batch: int, strategy: tf.distribute.Strategy | None = None) -> int:
-    """The dataset batch that gives each replica `per_replica_batch` images: the batch for `fit`.
-
-    Example:
-
-    >>> global_batch_size(4, tf.distribute.get_strategy())
-    4
-    """
-    if isinstance(per_replica_batch, bool) or not isinstance(per_replica_batch, int) or per_replica_batch < 1:
-        raise ValueError(
-            f"Invalid value for argument `per_replica_batch`. Received: per_replica_batch={per_replica_batch!r}. "
-            "Expected an integer >= 1."
-        )
-    strategy = strategy or tf.distribute.get_strategy()
-    return per_replica_batch * strategy.num_replicas_in_sync
+    return (strategy or tf.distribute.get_strategy()).extended.should_checkpoint
 
 
 def check_global_batch(batch_size: int, strategy: tf.distribute.Strategy | None = None) -> int:
@@ -288,14 +226,12 @@ def check_global_batch(batch_size: int, strategy: tf.distribute.Strategy | None 
             not a multiple of it (some replicas would see fewer images, and the
             result would no longer match one device with the same batch).
     """
-    strategy = strategy or tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
+    replicas = (strategy or tf.distribute.get_strategy()).num_replicas_in_sync
     if batch_size < replicas or batch_size % replicas:
         raise ValueError(
             f"Invalid value for argument `batch_size`. Received: batch_size={batch_size} with {replicas} replicas. "
             f"Under a distribution strategy the batch is the global batch, split across replicas: expected a "
-            f"multiple of {replicas}."
-        )
+            f"multiple of {replicas}.")
     return batch_size // replicas
 
 
@@ -313,34 +249,16 @@ def synchronize_batch_norm(model: keras.Model, synchronized: bool = True) -> int
     Returns:
         The number of BatchNormalization layers changed.
     """
-    count = 0
-    for layer in _all_layers(model):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.synchronized = bool(synchronized)
-            count += 1
-    return count
-
-
-def _all_layers(layer):
-    seen = set()
-    stack = [layer]
+    norms, stack = {}, [model]
     while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        if isinstance(current, keras.Model):
-            stack.extend(current.layers)
+        layer = stack.pop()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            norms[id(layer)] = layer
+        stack.extend(layer.layers if isinstance(layer, keras.Model) else ())
+    for layer in norms.values():
+        layer.synchronized = bool(synchronized)
+    return len(norms)
 
 
-__all__ = [
-    "STRATEGIES",
-    "check_global_batch",
-    "global_batch_size",
-    "is_chief",
-    "make_strategy",
-    "needs_custom_loop",
-    "parse_tf_config",
-    "synchronize_batch_norm",
-]
+__all__ = ["STRATEGIES", "check_global_batch", "is_chief", "make_strategy", "needs_custom_loop",
+           "synchronize_batch_norm", "tf_config_cluster"]

@@ -33,11 +33,6 @@ def _scalar_value(value):
         return None
 
 
-def hparam_values(config_dict: dict) -> dict:
-    """A config as HParams-plugin values (bool, int, float or str; None becomes "none")."""
-    return {k: (v if isinstance(v, (bool, int, float, str)) else str(v).lower()) for k, v in config_dict.items()}
-
-
 class TensorBoardLogger(keras.callbacks.Callback):
     """Writes every logged loss and metric, the learning rates and the run's hyperparameters.
 
@@ -62,54 +57,44 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.hparams = hparams
         self._writers = {}
 
-    def _writer(self, name):
+    def _writer(self, name: str):
+        """The summary writer of logs/<name> ("": logs/ itself), made on first use."""
         if name not in self._writers:
-            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name) if name else str(self.log_dir))
+            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
         return self._writers[name]
 
-    def _optimizers(self):
-        return {"generator": getattr(self.model, "g_optimizer", None),
-                "discriminator": getattr(self.model, "d_optimizer", None)}
+    def _scalars(self, writer: str, prefix: str, values: dict, step: int) -> None:
+        """Writes the numbers among `values` as `prefix/<name>` scalars into logs/<writer> (nothing if none)."""
+        values = {name: number for name, value in values.items() if (number := _scalar_value(value)) is not None}
+        if values:
+            with self._writer(writer).as_default():
+                for name, value in values.items():
+                    tf.summary.scalar(f"{prefix}/{name}", value, step=step)
+
+    def _learning_rates(self) -> dict:
+        optimizers = {"generator": getattr(self.model, "g_optimizer", None),
+                      "discriminator": getattr(self.model, "d_optimizer", None)}
+        return {f"learning_rate/{name}": opt.learning_rate for name, opt in optimizers.items() if opt is not None}
 
     def on_train_begin(self, logs=None):
-        if self.hparams is not None:
+        if self.hparams is not None:  # as HParams-plugin values: bool, int, float or str (None becomes "none")
             from tensorboard.plugins.hparams import api as hp
 
+            values = {name: value if isinstance(value, (bool, int, float, str)) else str(value).lower()
+                      for name, value in self.hparams.items()}
             with self._writer("").as_default():
-                hp.hparams(hparam_values(self.hparams), trial_id=self.log_dir.parent.name)
+                hp.hparams(values, trial_id=self.log_dir.parent.name)
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.model.steps_run
-        if step % self.every_steps:
-            return
-        with self._writer("train").as_default():
-            for name, value in (logs or {}).items():
-                if (value := _scalar_value(value)) is not None:
-                    tf.summary.scalar(f"step/{name}", value, step=step)
-            for name, optimizer in self._optimizers().items():
-                if optimizer is not None:
-                    tf.summary.scalar(f"step/learning_rate/{name}", float(optimizer.learning_rate), step=step)
+        if step % self.every_steps == 0:
+            self._scalars("train", "step", {**(logs or {}), **self._learning_rates()}, step)
 
     def on_epoch_end(self, epoch, logs=None):
-        train, validation = {}, {}
-        for name, value in (logs or {}).items():
-            if (value := _scalar_value(value)) is None:
-                continue
-            if name.startswith("val_"):
-                validation[name[4:]] = value
-            else:
-                train[name] = value
-        for writer_name, values in (("train", train), ("validation", validation)):
-            if not values:
-                continue
-            with self._writer(writer_name).as_default():
-                for name, value in values.items():
-                    tf.summary.scalar(f"epoch/{name}", value, step=epoch + 1)
-                if writer_name == "train":
-                    for name, optimizer in self._optimizers().items():
-                        if optimizer is not None:
-                            tf.summary.scalar(f"epoch/learning_rate/{name}", float(optimizer.learning_rate),
-                                              step=epoch + 1)
+        logs = logs or {}
+        train = {name: value for name, value in logs.items() if not name.startswith("val_")}
+        self._scalars("train", "epoch", {**train, **self._learning_rates()}, epoch + 1)
+        self._scalars("validation", "epoch", {k[4:]: v for k, v in logs.items() if k.startswith("val_")}, epoch + 1)
         for writer in self._writers.values():
             writer.flush()
 
@@ -151,12 +136,6 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 self.model.stop_training = True
                 log.error(self.message)
                 return
-
-
-def _clock(seconds: float) -> str:
-    """Seconds as H:MM:SS (hours past 24 keep counting)."""
-    seconds = max(0, round(seconds)) if math.isfinite(seconds) else 0
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 class ProgressLog(keras.callbacks.Callback):
@@ -203,41 +182,31 @@ class ProgressLog(keras.callbacks.Callback):
         return (self.total_epochs or params.get("epochs") or 1,
                 self.steps_per_epoch or params.get("steps") or 1)
 
-    def _eta(self, rate: float, epoch: int, steps_left_in_epoch: int) -> str:
+    def _progress(self, logs, since: tuple[float, int]) -> str:
+        """The end of a line: "R steps/s, ETA H:MM:SS | losses", the rate since (time, step) `since`."""
+        now, step = time.perf_counter(), self._steps_run()
+        rate = (step - since[1]) / (now - since[0]) if now > since[0] else float("inf")
         total_epochs, steps_per_epoch = self._totals()
-        left = steps_left_in_epoch + max(0, total_epochs - epoch - 1) * steps_per_epoch
-        return _clock(left / rate if rate > 0 and math.isfinite(rate) else 0.0)
-
-    @staticmethod
-    def _shown(logs) -> str:
-        return ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items())
-                         if _scalar_value(v) is not None and (k.endswith("loss") or k.startswith("val_")))
+        left = max(0, total_epochs * steps_per_epoch - step)
+        eta = round(left / rate) if rate > 0 and math.isfinite(rate) else 0  # as H:MM:SS, hours past 24 counting
+        eta = f"{eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d}"
+        shown = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items())
+                          if _scalar_value(v) is not None and (k.endswith("loss") or k.startswith("val_")))
+        return f"{rate:.2f} steps/s, ETA {eta} | {shown}"
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._start = self._last_time = time.perf_counter()
-        self._first_step = self._last_step = self._steps_run()
-        self._epoch_steps = (self.params or {}).get("steps") or self._totals()[1]
+        self._start = self._last = (time.perf_counter(), self._steps_run())
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every_steps is None or self._start is None:
-            return
         step = self._steps_run()
-        if step % self.every_steps or step == self._last_step:
+        if self.every_steps is None or self._start is None or step % self.every_steps or step == self._last[1]:
             return
-        now = time.perf_counter()
-        rate = (step - self._last_step) / (now - self._last_time) if now > self._last_time else float("inf")
-        self._last_time, self._last_step = now, step
         total_epochs, steps_per_epoch = self._totals()
-        left_in_epoch = self._epoch_steps - (step - self._first_step)
-        log.info("step %d/%d (epoch %d/%d): %.2f steps/s, ETA %s | %s", step, total_epochs * steps_per_epoch,
-                 self._epoch + 1, total_epochs, rate, self._eta(rate, self._epoch, left_in_epoch), self._shown(logs))
+        log.info("step %d/%d (epoch %d/%d): %s", step, total_epochs * steps_per_epoch, self._epoch + 1, total_epochs,
+                 self._progress(logs, self._last))
+        self._last = (time.perf_counter(), step)
 
     def on_epoch_end(self, epoch, logs=None):
-        if not self.epoch_lines or self._start is None:
-            return
-        seconds = time.perf_counter() - self._start
-        steps = self._steps_run() - self._first_step
-        rate = steps / seconds if seconds > 0 else float("inf")
-        log.info("epoch %d/%d: %.2f steps/s, ETA %s | %s", epoch + 1, self._totals()[0], rate,
-                 self._eta(rate, epoch, 0), self._shown(logs))
+        if self.epoch_lines and self._start is not None:
+            log.info("epoch %d/%d: %s", epoch + 1, self._totals()[0], self._progress(logs, self._start))

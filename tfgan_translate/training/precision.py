@@ -53,9 +53,8 @@ def resolve_precision(name: str = "auto") -> tuple[str, str]:
         ValueError: for a name not in `PRECISIONS`.
     """
     if not isinstance(name, str) or name not in PRECISIONS:
-        raise ValueError(
-            f"Invalid value for argument `precision`. Received: precision={name!r}. Expected one of {list(PRECISIONS)}."
-        )
+        raise ValueError(f"Invalid value for argument `precision`. Received: precision={name!r}. "
+                         f"Expected one of {list(PRECISIONS)}.")
     return (name, "requested") if name != "auto" else auto_precision()
 
 
@@ -116,15 +115,8 @@ def wrap_optimizer(optimizer: keras.optimizers.Optimizer, precision: str | None 
         `keras.optimizers.LossScaleOptimizer(optimizer)` for "mixed_float16"
         (dynamic loss scale), else `optimizer` (also when already wrapped).
     """
-    if precision is None:
-        precision = keras.mixed_precision.global_policy().name
-    elif precision == "auto":
-        precision = resolve_precision("auto")[0]
-    elif precision not in PRECISIONS:
-        raise ValueError(
-            f"Invalid value for argument `precision`. Received: precision={precision!r}. "
-            f"Expected one of {list(PRECISIONS)}."
-        )
+    # None: the global policy; else checked, and "auto" resolved
+    precision = keras.mixed_precision.global_policy().name if precision is None else resolve_precision(precision)[0]
     if precision == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
@@ -152,17 +144,9 @@ def resolve_jit(flag: bool | str = "auto") -> bool:
     if flag != "auto":
         raise ValueError(f"Invalid value for argument `jit`. Received: jit={flag!r}. Expected True, False or 'auto'.")
     gpus = len(tf.config.list_physical_devices("GPU"))
-    jit = gpus > 0
-    log.info("jit auto -> %s (%d GPU(s); XLA is slower than plain TF on CPU)", jit, gpus)
-    return jit
+    log.info("jit auto -> %s (%d GPU(s); XLA is slower than plain TF on CPU)", gpus > 0, gpus)
+    return gpus > 0
 
 
-__all__ = [
-    "PRECISIONS",
-    "precision_scope",
-    "reset_precision",
-    "resolve_jit",
-    "resolve_precision",
-    "set_precision",
-    "wrap_optimizer",
-]
+__all__ = ["PRECISIONS", "precision_scope", "reset_precision", "resolve_jit", "resolve_precision", "set_precision",
+           "wrap_optimizer"]

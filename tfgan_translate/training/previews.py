@@ -21,12 +21,7 @@ def to_rgb_uint8(images) -> np.ndarray:
     their first three channels (or the first, as gray, when fewer than three).
     """
     images = np.asarray(images, dtype=np.float32)
-    channels = images.shape[-1]
-    if channels >= 3:
-        images = images[..., :3]
-    else:
-        images = np.repeat(images[..., :1], 3, axis=-1)
-    return to_uint8(images)
+    return to_uint8(images[..., :3] if images.shape[-1] >= 3 else np.repeat(images[..., :1], 3, axis=-1))
 
 
 def image_grid(columns: list, gap: int = 2) -> np.ndarray:
@@ -65,7 +60,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     The columns come from the model's `sample_columns(x, y)`: input | output |
     target for Pix2Pix; real | translated | reconstructed | identity for both
-    domains for CycleGAN. After every `every` epochs the grid is written to
+    domains for CycleGAN. After every epoch the grid is written to
     `out_dir/epoch_NNNN.png` and `out_dir/index.html` (all grids, newest
     first) is rewritten; with `log_dir`, the grid also goes to TensorBoard
     (tag "samples", step = the generator optimizer's step) at each epoch end
@@ -76,7 +71,6 @@ class SampleGrid(keras.callbacks.Callback):
         y: (N, H, W, C_out) targets (pix2pix) or domain-B images (CycleGAN) in [-1, 1].
         out_dir: str or Path. Folder for the PNG files and index.html.
         log_dir: str, Path or None. TensorBoard folder. Defaults to None.
-        every: int. Epoch interval of the PNG files. Defaults to 1.
         every_steps: int or None. Step interval of the TensorBoard images
             within epochs. Defaults to None (epoch ends only).
 
@@ -86,25 +80,19 @@ class SampleGrid(keras.callbacks.Callback):
     >>> # model.fit(train, epochs=10, callbacks=[grid])
     """
 
-    def __init__(self, x, y, out_dir, log_dir=None, every: int = 1, every_steps: int | None = None):
+    def __init__(self, x, y, out_dir, log_dir=None, every_steps: int | None = None):
         super().__init__()
-        for name, value in (("every", every), ("every_steps", every_steps)):
-            if value is not None and value <= 0:
-                raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value}. "
-                                 "Expected a positive integer.")
+        if every_steps is not None and every_steps <= 0:
+            raise ValueError(f"Invalid value for argument `every_steps`. Received: every_steps={every_steps}. "
+                             "Expected a positive integer.")
         self.x, self.y = np.asarray(x), np.asarray(y)
         self.out_dir = Path(out_dir)
         self.log_dir = None if log_dir is None else str(log_dir)
-        self.every = every
         self.every_steps = every_steps
         self._writer = None
-        self.last_path: Path | None = None
 
     def grid(self) -> np.ndarray:
         return image_grid([np.asarray(c) for c in self.model.sample_columns(self.x, self.y)])
-
-    def _step(self) -> int:
-        return self.model.steps_run
 
     def _to_tensorboard(self, grid, step):
         if self.log_dir is None:
@@ -116,16 +104,16 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer.flush()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every_steps and self._step() % self.every_steps == 0:
-            self._to_tensorboard(self.grid(), self._step())
+        if self.every_steps and self.model.steps_run % self.every_steps == 0:
+            self._to_tensorboard(self.grid(), self.model.steps_run)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every or getattr(self.model, "diverged", None):
+        if getattr(self.model, "diverged", None):
             return
         grid = self.grid()
-        self.last_path = save_png_atomic(grid, self.out_dir / f"epoch_{epoch + 1:04d}.png")
+        save_png_atomic(grid, self.out_dir / f"epoch_{epoch + 1:04d}.png")
         write_gallery(self.out_dir)
-        self._to_tensorboard(grid, self._step())
+        self._to_tensorboard(grid, self.model.steps_run)
 
     def on_train_end(self, logs=None):
         if self._writer is not None:

@@ -18,11 +18,9 @@ unless `overwrite=True`; while it trains, the folder's lock makes a second write
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import math
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,7 +28,6 @@ import keras
 
 from tfgan_translate.accelerate import FusedAdam, accelerate
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
-from tfgan_translate.data.layout import default_data_home
 from tfgan_translate.inference_mode import remember_run_mode
 from tfgan_translate.io import write_json
 from tfgan_translate.models.cycle_gan import cyclegan_from_config
@@ -48,7 +45,7 @@ from tfgan_translate.training.distribute import check_global_batch, is_chief, ma
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
 from tfgan_translate.training.precision import precision_scope, resolve_jit, wrap_optimizer
 from tfgan_translate.training.previews import SampleGrid
-from tfgan_translate.training.run_data import paired_data, resolve_data, unpaired_data
+from tfgan_translate.training.run_data import resolve_data, run_data
 from tfgan_translate.training.run_folder import RunFolderError, claim_run_folder, delete_previous_run
 
 log = logging.getLogger("tfgan_translate")
@@ -76,21 +73,9 @@ def _optimizer(config, steps_per_epoch: int, precision: str) -> keras.optimizers
     return wrap_optimizer(adam, precision)
 
 
-def _model_precision(model) -> str:
-    """The dtype policy the model's generator computes in (a checkpoint keeps the one it was built with)."""
-    return next(layer.dtype_policy.name for layer in model.generators[0].layers if layer.weights)
-
-
-# model name -> (config class, model builder, data builder)
-_MODELS = {
-    "pix2pix": (Pix2PixConfig, pix2pix_from_config, paired_data),
-    "cyclegan": (CycleGANConfig, cyclegan_from_config, unpaired_data),
-}
-
-
 def build_model(config) -> keras.Model:
     """The compiled-ready (uncompiled) model a config describes: Pix2Pix or CycleGAN."""
-    return _MODELS[config.model][1](config)
+    return (pix2pix_from_config if config.model == "pix2pix" else cyclegan_from_config)(config)
 
 
 def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False, callbacks=(),
@@ -162,105 +147,89 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
     # The strategy first: a multi-worker one must exist before any other TensorFlow work.
     strategy = make_strategy(config.strategy) if strategy is None else strategy
     check_global_batch(config.batch_size, strategy)
-    run_dir = Path(run_dir)
     check_image_size(config.netG, config.image_size, config.image_size)
-    # Only the chief owns the run folder; the other workers of a cluster read it (to resume) and write nothing.
-    chief = is_chief(strategy)
-    claim = claim_run_folder(run_dir, resume=resume, overwrite=overwrite) if chief else contextlib.nullcontext("worker")
-    with claim as kind:
-        return _train(config, run_dir, strategy, resume=resume, replace=kind == "run" and overwrite, chief=chief,
-                      callbacks=callbacks, verbose=verbose)
+    run_dir, chief = Path(run_dir), is_chief(strategy)
+    # Only the chief claims (checks, locks) the run folder and writes there. The other workers of a cluster read
+    # it (to resume) and write into a scratch folder, deleted at the end: they run the same callbacks, so that
+    # any collective op in them happens on every worker.
+    folder = (claim_run_folder(run_dir, resume=resume, overwrite=overwrite) if chief else
+              tempfile.TemporaryDirectory(prefix="tfgan_translate_worker_", ignore_cleanup_errors=True))
+    with folder as claimed:
+        out_dir = run_dir if chief else Path(claimed)
 
-
-def _train(config, run_dir: Path, strategy, *, resume: bool, replace: bool, chief: bool, callbacks,
-           verbose) -> TrainResult:
-    """`train` in a claimed run folder (or on a non-chief worker); `replace`: delete the old run's files first."""
-    make_data = _MODELS[config.model][2]
-    resuming = resume and bool(checkpoint_candidates(run_dir))
-    if resuming:
-        check_resumable(load_config(run_dir), config)
-    elif resume:
-        log.info("No checkpoint in %s: starting a new run.", run_dir)
-    keras.utils.set_random_seed(config.seed)
-    data_root = resolve_data(config.data, config.model)
-    data = make_data(config, data_root)  # validation data and samples; the training stream per part, below
-    steps_per_epoch = data.steps_per_epoch
-
-    # 1. Model and optimizers, in the strategy's scope: new, or everything restored from the checkpoint.
-    jit = resolve_jit(config.jit)
-    with strategy.scope():
+        # 1. Data: the validation set and preview samples; the training stream is read per part (4.).
+        resuming = resume and bool(checkpoint_candidates(run_dir))
         if resuming:
-            checkpoint, model = load_newest_checkpoint(run_dir)
-            for optimizer in (model.g_optimizer, model.d_optimizer):
-                if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
-                    optimizer.learning_rate = _schedule(config, steps_per_epoch)
-                    # a run saved before `adam_epsilon` existed has Keras' 1e-7 in its checkpoint: the config's
-                    getattr(optimizer, "inner_optimizer", optimizer).epsilon = config.adam_epsilon
-            model.jit_compile = jit
-            log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, model.steps_run)
-        else:
-            with precision_scope(config.precision) as policy:
-                model = build_model(config)
-            model.compile(g_optimizer=_optimizer(config, steps_per_epoch, policy),
-                          d_optimizer=_optimizer(config, steps_per_epoch, policy) if model.discriminators else None,
-                          jit_compile=jit)
-    accelerate(model, winograd=config.winograd)  # speed-ups of the built model, never saved with it
-    log.info("Training %s in %s on %d replica(s)%s.", config.model, _model_precision(model),
-             strategy.num_replicas_in_sync, " with XLA" if jit else "")
-    if resuming and config.precision != "auto" and config.precision != _model_precision(model):
-        log.warning("precision=%s ignored: a resumed run keeps its checkpoint's precision (%s).",
-                    config.precision, _model_precision(model))
-    step = model.steps_run
-    initial_epoch, step_in_epoch = divmod(step, steps_per_epoch)
-    if initial_epoch >= config.epochs:
-        log.info("Run %s already trained %d of %d epochs.", run_dir, initial_epoch, config.epochs)
+            check_resumable(load_config(run_dir), config)
+        elif resume:
+            log.info("No checkpoint in %s: starting a new run.", run_dir)
+        keras.utils.set_random_seed(config.seed)
+        data = run_data(config, resolve_data(config.data, config.model))
+        steps_per_epoch = data.steps_per_epoch
 
-    # 2. The run folder and the callbacks that fill it (a scratch folder on non-chief workers:
-    #    they run the same callbacks, so that any collective op in them happens on every worker).
-    out_dir = run_dir if chief else Path(tempfile.mkdtemp(prefix="tfgan_translate_worker_"))
-    if replace:
-        delete_previous_run(run_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config.save(out_dir)
-    log_dir = out_dir / "logs"
-    guard = StopOnNonFinite()
-    all_callbacks = [
-        guard,
-        TensorBoardLogger(log_dir, every_steps=config.log_every, hparams=config.to_dict()),
-        SampleGrid(*data.samples, out_dir / "samples", log_dir=log_dir, every_steps=config.sample_every),
-        RunCheckpoint(out_dir / "checkpoints", every_steps=config.checkpoint_every, keep=config.keep_checkpoints),
-        ProgressLog(config.epochs, steps_per_epoch),
-        *callbacks,
-    ]
+        # 2. Model and optimizers, in the strategy's scope: new, or everything restored from the checkpoint.
+        jit = resolve_jit(config.jit)
+        with strategy.scope():
+            if resuming:
+                checkpoint, model = load_newest_checkpoint(run_dir)
+                for optimizer in (model.g_optimizer, model.d_optimizer):
+                    if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
+                        optimizer.learning_rate = _schedule(config, steps_per_epoch)
+                        # a run saved before `adam_epsilon` existed has Keras' 1e-7 in its checkpoint: the config's
+                        getattr(optimizer, "inner_optimizer", optimizer).epsilon = config.adam_epsilon
+                model.jit_compile = jit
+                log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, model.steps_run)
+            else:
+                with precision_scope(config.precision) as policy:
+                    model = build_model(config)
+                d_optimizer = _optimizer(config, steps_per_epoch, policy) if model.discriminators else None
+                model.compile(g_optimizer=_optimizer(config, steps_per_epoch, policy), d_optimizer=d_optimizer,
+                              jit_compile=jit)
+        accelerate(model, winograd=config.winograd)  # speed-ups of the built model, never saved with it
+        # the dtype policy the generator computes in (a checkpoint keeps the one it was built with)
+        precision = next(layer.dtype_policy.name for layer in model.generators[0].layers if layer.weights)
+        log.info("Training %s in %s on %d replica(s)%s.", config.model, precision, strategy.num_replicas_in_sync,
+                 " with XLA" if jit else "")
+        if resuming and config.precision not in ("auto", precision):
+            log.warning("precision=%s ignored: a resumed run keeps its checkpoint's precision (%s).",
+                        config.precision, precision)
 
-    try:
-        # 3. Train: first the rest of an interrupted epoch, then whole epochs. Each part reads the
-        #    data stream from the position the optimizer's step counter gives.
+        # 3. The run folder and the callbacks that fill it.
+        if claimed == "run" and overwrite:  # the chief replaces a run: the old run's files go first
+            delete_previous_run(run_dir)
+        config.save(out_dir)
+        guard = StopOnNonFinite()
+        all_callbacks = [
+            guard,
+            TensorBoardLogger(out_dir / "logs", every_steps=config.log_every, hparams=config.to_dict()),
+            SampleGrid(*data.samples, out_dir / "samples", log_dir=out_dir / "logs", every_steps=config.sample_every),
+            RunCheckpoint(out_dir / "checkpoints", every_steps=config.checkpoint_every, keep=config.keep_checkpoints),
+            ProgressLog(config.epochs, steps_per_epoch),
+            *callbacks,
+        ]
+
+        # 4. Train: first the rest of an interrupted epoch, then whole epochs. Each part reads the data stream
+        #    from the position of its first step (the optimizer's step counter).
         history: dict[str, list] = {}
-        parts = []  # (first step, first epoch, steps per epoch)
-        if step_in_epoch and initial_epoch < config.epochs:
-            parts.append((step, initial_epoch, steps_per_epoch - step_in_epoch))
-            initial_epoch += 1
-        if initial_epoch < config.epochs:
-            parts.append((initial_epoch * steps_per_epoch, initial_epoch, steps_per_epoch))
-        for first_step, first_epoch, steps in parts:
-            last_epoch = first_epoch + 1 if steps != steps_per_epoch else config.epochs
-            part = _fit(model, strategy, data.train(first_step * config.batch_size), initial_epoch=first_epoch,
-                        epochs=last_epoch, steps_per_epoch=steps, validation_data=data.validation,
+        step, end = model.steps_run, config.epochs * steps_per_epoch
+        if step >= end:
+            log.info("Run %s already trained %d of %d epochs.", run_dir, step // steps_per_epoch, config.epochs)
+        while step < end:
+            epoch, done = divmod(step, steps_per_epoch)
+            last = epoch + 1 if done else config.epochs
+            part = _fit(model, strategy, data.train(step * config.batch_size), initial_epoch=epoch, epochs=last,
+                        steps_per_epoch=steps_per_epoch - done, validation_data=data.validation,
                         callbacks=all_callbacks, verbose=verbose)
             for name, values in part.items():
                 history.setdefault(name, []).extend(values)
             if guard.message:
                 raise TrainingDiverged(guard.message)
+            step = last * steps_per_epoch
 
-        # 4. Final figures.
-        metrics = {name: float(values[-1]) for name, values in history.items() if values}
-        metrics = {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
+        # 5. Results: the last epoch's figures (None where not finite).
+        metrics = {name: float(v[-1]) if math.isfinite(v[-1]) else None for name, v in history.items() if v}
         if metrics:
             write_json(out_dir / "metrics.json", metrics, sort_keys=True)
-    finally:
-        if not chief:
-            shutil.rmtree(out_dir, ignore_errors=True)
     remember_run_mode(model, config)  # translating its generators from Python: the run's test-time mode
     return TrainResult(model=model, history=history, run_dir=run_dir, metrics=metrics)
 
@@ -313,5 +282,4 @@ def load_run(run_or_checkpoint: str | Path):
     return config, model
 
 
-__all__ = ["RunFolderError", "TrainResult", "build_model", "default_data_home", "load_run", "resolve_data",
-           "train"]
+__all__ = ["RunFolderError", "TrainResult", "build_model", "load_run", "resolve_data", "train"]

@@ -51,44 +51,34 @@ def _is_bookkeeping(entry: Path) -> bool:
     return entry.name in _DESKTOP_FILES or our_temporary(entry) is not None
 
 
-def _folder_kind(run_dir: Path) -> tuple[str, list[str]]:
-    """("new" | "run" | "other", the names found): missing or empty, holding a run, or holding other files.
+def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
+    """The folder's kind, if `train` may write there with these flags; else RunFolderError saying which to pass.
 
-    A run is a config.json, or checkpoints/ holding a checkpoint of ours (a folder of other checkpoints is not).
+    The kind: "new" (missing or empty), "run" (a config.json, or checkpoints/ holding a checkpoint of ours: a
+    folder of other checkpoints is not a run) or "other" (other files). A `run_dir/.lock` that is not ours
+    (`io.lock_problem`) is refused whatever the flags: the lock would write it.
     """
     if not run_dir.exists():
-        return "new", []
+        return "new"
     if not run_dir.is_dir():
         raise NotADirectoryError(f"Invalid value for `run_dir` (--out). Received: {run_dir}, an existing file. "
                                  "Expected a folder: a new or empty one, or a run folder to resume.")
     names = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in run_dir.iterdir()
                    if not _is_bookkeeping(entry))
-    if (run_dir / CONFIG_FILENAME).exists() or checkpoint_candidates(run_dir):  # a checkpoints/ of ours
-        return "run", names
-    return ("other" if names else "new"), names
-
-
-def _check_lock_file(run_dir: Path) -> None:
-    """Refuses a `run_dir/.lock` that is not ours (`io.lock_problem`), whatever the flags: the lock would write it."""
-    problem = lock_problem(run_dir / LOCK_NAME) if run_dir.is_dir() else None
+    problem = lock_problem(run_dir / LOCK_NAME)
     if problem is not None:
         raise RunFolderError(
             f"Invalid value for `run_dir` (--out). Received: {run_dir}, whose {LOCK_NAME} is {problem}, not a lock "
             f"file of tfgan-translate. Expected no {LOCK_NAME} there, or the one a tfgan-translate run leaves (a "
             f"regular file holding its process ID): move or remove {run_dir / LOCK_NAME}, or choose another folder.")
-
-
-def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
-    """The folder's kind, if `train` may write there with these flags; else RunFolderError saying which to pass."""
-    kind, names = _folder_kind(run_dir)
-    _check_lock_file(run_dir)
-    if kind == "run" and not (resume or overwrite):
+    is_run = (run_dir / CONFIG_FILENAME).exists() or bool(checkpoint_candidates(run_dir))  # a checkpoints/ of ours
+    if is_run and not (resume or overwrite):
         raise RunFolderError(
             f"Invalid value for `run_dir` (--out). Received: {run_dir}, which already holds a run (config.json or "
             "checkpoints/*.keras). Expected a new or empty folder; or pass resume=True (--resume) to continue that "
             "run, or overwrite=True (--overwrite) to replace it (its checkpoints, logs, samples and config are "
             "deleted; other files stay).")
-    if kind == "other" and not overwrite:
+    if not is_run and names and not overwrite:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         purpose = "holds no run to resume" if resume else "is not empty and holds no run"
         raise RunFolderError(
@@ -96,7 +86,7 @@ def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
             "Expected a new or empty folder, or a run folder; or pass overwrite=True (--overwrite) to train a new "
             "run there beside those files (none is deleted; files named like the run's, e.g. config.json, are "
             "replaced).")
-    return kind
+    return "run" if is_run else ("other" if names else "new")
 
 
 def _make_folder(run_dir: Path) -> bool:
@@ -138,16 +128,13 @@ def claim_run_folder(run_dir: Path, *, resume: bool, overwrite: bool):
 
 
 def _previous_run_files(run_dir: Path):
-    """The files in `run_dir` that a run writes (`_RUN_FILES`): what overwrite=True deletes."""
+    """The files in `run_dir` that a run writes (`_RUN_FILES`): what overwrite=True deletes (logs/ recursively)."""
     for sub, pattern in _RUN_FILES:
-        folder = run_dir / sub
-        walk = os.walk(folder) if sub == "logs" else [(folder, [], _file_names(folder))]
-        for root, _, names in walk:
-            yield from (Path(root) / name for name in names if re.fullmatch(pattern, name))
-
-
-def _file_names(folder: Path) -> list[str]:
-    return [entry.name for entry in folder.iterdir() if entry.is_file()] if folder.is_dir() else []
+        if sub == "logs":
+            found = [Path(root) / name for root, _, names in os.walk(run_dir / sub) for name in names]
+        else:
+            found = [path for path in (run_dir / sub).iterdir() if path.is_file()] if (run_dir / sub).is_dir() else []
+        yield from (path for path in found if re.fullmatch(pattern, path.name))
 
 
 def delete_previous_run(run_dir: Path) -> int:

@@ -2,7 +2,7 @@
 
 One module per set and one for writing them: `facades` (label maps and `render_photo`), `shapes` (the
 easy unpaired set and `permute_palette`), `kinds` (the unpaired kinds and their true mappings),
-`writer` (the data set folders).
+`writer` (the data set folders). `tfgan_translate.data` exports their public functions.
 
 Everything is generated offline from a seed, so tests, demos and benchmarks run
 without downloads. The mapping is KNOWN: ``B = render_photo(A)`` is a pure
@@ -26,53 +26,3 @@ Example:
 >>> ds = paired_dataset(root, split="train", direction="AtoB")            # doctest: +SKIP
 >>> shapes = write_synthetic_unpaired_dataset("data/shapes", size=32, kind="palette")  # doctest: +SKIP
 """
-
-from __future__ import annotations
-
-from tfgan_translate.data.synthetic.facades import (
-    CLASS_NAMES,
-    PALETTE,
-    label_map_classes,
-    random_label_classes,
-    random_label_map,
-    render_photo,
-)
-from tfgan_translate.data.synthetic.kinds import UNPAIRED_KINDS, known_mapping_errors, true_mapping
-from tfgan_translate.data.synthetic.shapes import (
-    PALETTE_PERMUTATION,
-    SHAPE_CLASS_NAMES,
-    SHAPE_PALETTE,
-    permute_palette,
-    random_shapes_classes,
-    random_shapes_map,
-)
-from tfgan_translate.data.synthetic.writer import (
-    MARKER_FILENAME,
-    synthetic_pair,
-    synthetic_unpaired_image,
-    write_synthetic_dataset,
-    write_synthetic_unpaired_dataset,
-)
-
-__all__ = [
-    "CLASS_NAMES",
-    "MARKER_FILENAME",
-    "PALETTE",
-    "PALETTE_PERMUTATION",
-    "SHAPE_CLASS_NAMES",
-    "SHAPE_PALETTE",
-    "UNPAIRED_KINDS",
-    "known_mapping_errors",
-    "label_map_classes",
-    "permute_palette",
-    "random_label_classes",
-    "random_label_map",
-    "random_shapes_classes",
-    "random_shapes_map",
-    "render_photo",
-    "synthetic_pair",
-    "synthetic_unpaired_image",
-    "true_mapping",
-    "write_synthetic_dataset",
-    "write_synthetic_unpaired_dataset",
-]

@@ -25,29 +25,17 @@ from __future__ import annotations
 
 import numpy as np
 
-CLASS_NAMES = ("background", "wall", "window", "door", "balcony", "cornice", "sill")
-# Flat label-map colour of each class, in the order of CLASS_NAMES.
-PALETTE = np.array(
-    [
-        [20, 20, 120],  # background
-        [60, 110, 255],  # wall
-        [0, 220, 255],  # window
-        [255, 150, 0],  # door
-        [170, 255, 80],  # balcony
-        [255, 60, 60],  # cornice
-        [230, 230, 40],  # sill
-    ],
-    dtype=np.uint8,
-)
+from tfgan_translate.data.checks import check_int
+
+# The flat label-map colour of each class.
+CLASS_COLOURS = {
+    "background": (20, 20, 120), "wall": (60, 110, 255), "window": (0, 220, 255), "door": (255, 150, 0),
+    "balcony": (170, 255, 80), "cornice": (255, 60, 60), "sill": (230, 230, 40),
+}
+CLASS_NAMES = tuple(CLASS_COLOURS)
+PALETTE = np.array(list(CLASS_COLOURS.values()), np.uint8)
 BACKGROUND, WALL, WINDOW, DOOR, BALCONY, CORNICE, SILL = range(len(CLASS_NAMES))
-
-MIN_SIZE = 16
-
-
-def check_size(size) -> None:
-    """ValueError naming `size` unless it is an int >= `MIN_SIZE`."""
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < MIN_SIZE:
-        raise ValueError(f"Invalid value for argument `size`. Received: size={size!r}. Expected an int >= {MIN_SIZE}.")
+MIN_SIZE = 16  # the smallest side of a generated image
 
 
 # --------------------------------------------------------------------------- label maps
@@ -62,8 +50,22 @@ def _box(classes: np.ndarray, cls: int, top: float, bottom: float, left: float, 
     classes[max(y0, 0):min(y1, size_h), max(x0, 0):min(x1, size_w)] = cls
 
 
-def random_label_classes(rng, size: int = 256) -> np.ndarray:
-    """A random facade as a (size, size) array of class indices (see `CLASS_NAMES`)."""
+def random_label_map(rng, size: int = 256) -> np.ndarray:
+    """A random facade label map in flat palette colours (see the module docstring for what it holds).
+
+    Args:
+        rng: np.random.Generator, or an int seed (anything `np.random.default_rng` takes).
+        size: int. Height and width in pixels, >= 16. Defaults to 256.
+
+    Returns:
+        np.ndarray uint8 of shape (size, size, 3); every pixel is a row of `PALETTE`.
+
+    Example:
+
+    >>> random_label_map(np.random.default_rng(1), 32).shape
+    (32, 32, 3)
+    """
+    check_int(size, "size", MIN_SIZE)
     rng = np.random.default_rng(rng)
     s = float(size)
     classes = np.full((size, size), BACKGROUND, dtype=np.uint8)
@@ -105,26 +107,7 @@ def random_label_classes(rng, size: int = 256) -> np.ndarray:
         if col != door_col:
             xc = left + (col + 0.5) * cell_w
             _box(classes, WINDOW, s - ground * 0.85, s - ground * 0.85 + shop_h, xc - win_w * 0.6, xc + win_w * 0.6)
-    return classes
-
-
-def random_label_map(rng, size: int = 256) -> np.ndarray:
-    """A random facade label map in flat palette colours.
-
-    Args:
-        rng: np.random.Generator, or an int seed (anything `np.random.default_rng` takes).
-        size: int. Height and width in pixels, >= 16. Defaults to 256.
-
-    Returns:
-        np.ndarray uint8 of shape (size, size, 3); every pixel is a row of `PALETTE`.
-
-    Example:
-
-    >>> random_label_map(np.random.default_rng(1), 32).shape
-    (32, 32, 3)
-    """
-    check_size(size)
-    return PALETTE[random_label_classes(rng, size)]
+    return PALETTE[classes]
 
 
 def _colour_codes(colours: np.ndarray) -> np.ndarray:
@@ -136,16 +119,24 @@ def label_map_classes(label_map: np.ndarray, palette: np.ndarray | None = None) 
     """Class index of each pixel of a label map: the nearest colour of `palette`.
 
     Args:
-        label_map: array (..., H, W, 3) of RGB values, uint8 in [0, 255].
+        label_map: array (H, W, 3) or (N, H, W, 3) of RGB values, uint8 in [0, 255].
         palette: array (n_classes, 3) uint8, or None for `PALETTE` (the facades).
             Defaults to None.
 
     Returns:
-        np.ndarray uint8 of shape (..., H, W).
+        np.ndarray uint8 of shape (H, W) or (N, H, W).
+
+    Raises:
+        ValueError: for another shape.
     """
+    colours = np.asarray(label_map).astype(np.int32)
+    if colours.ndim not in (3, 4) or colours.shape[-1] != 3:
+        raise ValueError(
+            f"Invalid value for argument `label_map`. Received an array of shape {colours.shape}. "
+            "Expected (H, W, 3) or (N, H, W, 3) RGB palette colours."
+        )
     palette = PALETTE if palette is None else np.asarray(palette, np.uint8)
     palette_codes = _colour_codes(palette)
-    colours = np.asarray(label_map)[..., :3].astype(np.int32)
     codes = _colour_codes(colours)
     order = np.argsort(palette_codes)
     position = np.clip(np.searchsorted(palette_codes[order], codes), 0, len(order) - 1)
@@ -210,12 +201,6 @@ def render_photo(label_map: np.ndarray) -> np.ndarray:
     >>> np.array_equal(render_photo(label), render_photo(label.copy()))
     True
     """
-    label_map = np.asarray(label_map)
-    if label_map.ndim not in (3, 4) or label_map.shape[-1] != 3:
-        raise ValueError(
-            f"Invalid value for argument `label_map`. Received an array of shape {label_map.shape}. "
-            "Expected (H, W, 3) or (N, H, W, 3) RGB palette colours."
-        )
     classes = label_map_classes(label_map)
     shape = classes.shape
     height, width = shape[-2:]
@@ -225,7 +210,7 @@ def render_photo(label_map: np.ndarray) -> np.ndarray:
     brick_h = max(2, height // 32)
     brick_w = 2 * brick_h
     photo = np.empty((*shape, 3), np.float32)
-    masks = [classes == c for c in range(len(CLASS_NAMES))]
+    background, wall, window, door, balcony, cornice, sill = (classes == c for c in range(len(CLASS_NAMES)))
 
     def paint(mask, colour):
         """colour: an RGB triple, or a function (py, px) -> (n, 3) of the masked pixels."""
@@ -234,7 +219,7 @@ def render_photo(label_map: np.ndarray) -> np.ndarray:
 
     # Sky: a vertical gradient, blue at the top, pale near the horizon.
     top, horizon = _rgb(105, 155, 225), _rgb(205, 220, 235)
-    paint(masks[BACKGROUND], lambda py, px: top + (horizon - top) * (py / height)[:, None])
+    paint(background, lambda py, px: top + (horizon - top) * (py / height)[:, None])
 
     # Wall: staggered bricks with mortar lines and a tone per brick.
     def bricks(py, px):
@@ -245,55 +230,41 @@ def render_photo(label_map: np.ndarray) -> np.ndarray:
         mortar = (py % brick_h == 0) | (x % brick_w == 0)
         return np.where(mortar[:, None], _rgb(212, 202, 186), _rgb(178, 104, 78) + tone[:, None])
 
-    paint(masks[WALL], bricks)
+    paint(wall, bricks)
 
     # Windows: dark glass, lighter towards the top, diagonal reflections, white frames.
     def glass(py, px):
         reflection = ((px + py) % (4 * brick_w)) < brick_w
         return _rgb(38, 52, 72) + (1.0 - py / height)[:, None] * _rgb(25, 25, 30) + reflection[:, None] * 28.0
 
-    window = masks[WINDOW]
     paint(window, glass)
     paint(window & _near(~window, unit), _rgb(236, 234, 224))
 
     # Door: wooden planks with dark joints and a dark outline.
-    door = masks[DOOR]
     paint(door, lambda py, px: _rgb(112, 70, 40) - (px % brick_h == 0)[:, None] * 30.0)
     paint(door & _near(~door, unit), _rgb(60, 36, 20))
 
     # Balconies: railing bars over a dark recess, a top rail.
-    balcony = masks[BALCONY]
     bar_step = max(2, brick_h // 2)
     paint(balcony, lambda py, px: np.where((px % bar_step == 0)[:, None], _rgb(24, 24, 28), _rgb(70, 70, 78)))
     paint(balcony & ~_shift(balcony, 1, 0), _rgb(30, 30, 34))  # the pixel above is not balcony
 
     # Cornice: stone mouldings (stripes), a shaded lower edge.
-    cornice = masks[CORNICE]
     paint(cornice, lambda py, px: _rgb(226, 216, 196) - (py % 3 == 0)[:, None] * 22.0)
     paint(cornice & ~_shift(cornice, -1, 0), _rgb(150, 140, 125))  # the pixel below is not cornice
 
     # Sills: light stone.
-    paint(masks[SILL], _rgb(232, 226, 210))
+    paint(sill, _rgb(232, 226, 210))
 
     # Light: from above, the building darkens towards the ground; cast shadows
     # on the wall and windows just under cornices, sills and balconies.
-    light = np.where(masks[BACKGROUND], np.float32(1.0), np.float32(1.04) - np.float32(0.14) * all_py / height)
-    occluder = cornice | masks[SILL] | balcony
+    light = np.where(background, np.float32(1.0), np.float32(1.04) - np.float32(0.14) * all_py / height)
+    occluder = cornice | sill | balcony
     shadow = np.zeros_like(occluder)
     for d in range(1, 2 * unit + 2):
         shadow |= _shift(occluder, d, 0)
-    shadow &= masks[WALL] | window
+    shadow &= wall | window
     light = np.where(shadow, light * np.float32(0.72), light)
     photo *= light[..., None]
     return np.clip(np.rint(photo), 0, 255).astype(np.uint8)
 
-
-__all__ = [
-    "CLASS_NAMES",
-    "PALETTE",
-    "check_size",
-    "label_map_classes",
-    "random_label_classes",
-    "random_label_map",
-    "render_photo",
-]

@@ -20,23 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from tfgan_translate.choices import check_choice
 from tfgan_translate.data.files import DataError, list_images, load_image
 from tfgan_translate.data.synthetic.facades import random_label_map, render_photo
 from tfgan_translate.data.synthetic.shapes import permute_palette, random_shapes_map
 from tfgan_translate.io import from_uint8, to_uint8
 
-UNPAIRED_KINDS = ("facades", "palette")
 # kind -> (domain A image generator, true mapping A -> B)
 UNPAIRED = {"facades": (random_label_map, render_photo), "palette": (random_shapes_map, permute_palette)}
-
-
-def check_kind(kind) -> str:
-    """`kind`; ValueError naming it unless it is one of `UNPAIRED_KINDS`."""
-    if kind not in UNPAIRED_KINDS:
-        raise ValueError(
-            f"Invalid value for argument `kind`. Received: kind={kind!r}. Expected one of {list(UNPAIRED_KINDS)}."
-        )
-    return kind
+UNPAIRED_KINDS = tuple(UNPAIRED)
 
 
 def true_mapping(a_images, kind: str = "facades") -> np.ndarray:
@@ -60,7 +52,8 @@ def true_mapping(a_images, kind: str = "facades") -> np.ndarray:
     >>> a, _ = unpaired_samples(root, split="test", count=8, image_size=32)  # doctest: +SKIP
     >>> error = np.abs(generator.predict(a) - true_mapping(a, "palette")).mean()  # doctest: +SKIP
     """
-    mapping = UNPAIRED[check_kind(kind)][1]
+    check_choice("kind", kind, UNPAIRED_KINDS)
+    mapping = UNPAIRED[kind][1]
     images = np.asarray(a_images)
     if images.dtype == np.uint8:
         return mapping(images)
@@ -105,5 +98,3 @@ def known_mapping_errors(translate: Callable[[np.ndarray], np.ndarray], root: st
         "mean_image": float(np.abs(mean_b[None] - truth).mean()),
     }
 
-
-__all__ = ["UNPAIRED", "UNPAIRED_KINDS", "check_kind", "known_mapping_errors", "true_mapping"]

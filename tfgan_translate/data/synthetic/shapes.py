@@ -16,19 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfgan_translate.data.synthetic.facades import check_size, label_map_classes
+from tfgan_translate.data.checks import check_int
+from tfgan_translate.data.synthetic.facades import MIN_SIZE, label_map_classes
 
-SHAPE_CLASS_NAMES = ("sky", "ground", "box", "disc")
-# Flat colours of the shape classes, in the order of SHAPE_CLASS_NAMES.
-SHAPE_PALETTE = np.array(
-    [
-        [40, 60, 160],  # sky
-        [70, 170, 60],  # ground
-        [220, 200, 60],  # box
-        [210, 60, 50],  # disc
-    ],
-    dtype=np.uint8,
-)
+# The flat colour of each shape class.
+SHAPE_COLOURS = {"sky": (40, 60, 160), "ground": (70, 170, 60), "box": (220, 200, 60), "disc": (210, 60, 50)}
+SHAPE_CLASS_NAMES = tuple(SHAPE_COLOURS)
+SHAPE_PALETTE = np.array(list(SHAPE_COLOURS.values()), np.uint8)
 # The hidden mapping of kind="palette": class c, painted SHAPE_PALETTE[c] in domain A,
 # is painted SHAPE_PALETTE[PALETTE_PERMUTATION[c]] in domain B (sky -> green,
 # ground -> yellow, box -> red, disc -> blue). Every class changes colour.
@@ -36,8 +30,8 @@ PALETTE_PERMUTATION = (1, 2, 3, 0)
 SKY, GROUND, BOX, DISC = range(len(SHAPE_CLASS_NAMES))
 
 
-def random_shapes_classes(rng, size: int = 256) -> np.ndarray:
-    """A random scene of a few big flat regions as a (size, size) array of class indices.
+def random_shapes_map(rng, size: int = 256) -> np.ndarray:
+    """A random scene of a few big flat regions in the colours of `SHAPE_PALETTE`.
 
     Sky everywhere, one box (30-55% of the side), one disc (radius 12-20% of
     the side) drawn over it, and a ground band over the bottom 20-35%. The
@@ -49,9 +43,14 @@ def random_shapes_classes(rng, size: int = 256) -> np.ndarray:
         size: int. Height and width in pixels, >= 16. Defaults to 256.
 
     Returns:
-        np.ndarray uint8 of shape (size, size); values index `SHAPE_CLASS_NAMES`.
+        np.ndarray uint8 of shape (size, size, 3).
+
+    Example:
+
+    >>> random_shapes_map(0, 32).shape
+    (32, 32, 3)
     """
-    check_size(size)
+    check_int(size, "size", MIN_SIZE)
     rng = np.random.default_rng(rng)
     yy, xx = np.mgrid[:size, :size].astype(np.float32) + 0.5
     classes = np.full((size, size), SKY, dtype=np.uint8)
@@ -62,18 +61,7 @@ def random_shapes_classes(rng, size: int = 256) -> np.ndarray:
     cy, cx = rng.uniform(radius, 0.75 * size - radius), rng.uniform(radius, size - radius)
     classes[(yy - cy) ** 2 + (xx - cx) ** 2 < radius ** 2] = DISC
     classes[yy >= rng.uniform(0.65, 0.8) * size] = GROUND
-    return classes
-
-
-def random_shapes_map(rng, size: int = 256) -> np.ndarray:
-    """A random shapes scene (`random_shapes_classes`) in the colours of `SHAPE_PALETTE`.
-
-    Example:
-
-    >>> random_shapes_map(0, 32).shape
-    (32, 32, 3)
-    """
-    return SHAPE_PALETTE[random_shapes_classes(rng, size)]
+    return SHAPE_PALETTE[classes]
 
 
 def permute_palette(label_map: np.ndarray) -> np.ndarray:
@@ -91,21 +79,6 @@ def permute_palette(label_map: np.ndarray) -> np.ndarray:
     >>> a = random_shapes_map(0, 32)
     >>> b = permute_palette(a)    # sky turns green, ground yellow, box red, disc blue
     """
-    label_map = np.asarray(label_map)
-    if label_map.ndim not in (3, 4) or label_map.shape[-1] != 3:
-        raise ValueError(
-            f"Invalid value for argument `label_map`. Received an array of shape {label_map.shape}. "
-            "Expected (H, W, 3) or (N, H, W, 3) RGB palette colours."
-        )
     classes = label_map_classes(label_map, SHAPE_PALETTE)
     return SHAPE_PALETTE[np.asarray(PALETTE_PERMUTATION, np.uint8)[classes]]
 
-
-__all__ = [
-    "PALETTE_PERMUTATION",
-    "SHAPE_CLASS_NAMES",
-    "SHAPE_PALETTE",
-    "permute_palette",
-    "random_shapes_classes",
-    "random_shapes_map",
-]

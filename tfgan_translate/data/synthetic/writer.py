@@ -14,33 +14,22 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from tfgan_translate.choices import check_choice
+from tfgan_translate.data.checks import check_int
 from tfgan_translate.data.files import DataError
-from tfgan_translate.data.synthetic.facades import CLASS_NAMES, check_size, random_label_map, render_photo
-from tfgan_translate.data.synthetic.kinds import UNPAIRED, check_kind, true_mapping
+from tfgan_translate.data.synthetic.facades import CLASS_NAMES, MIN_SIZE, random_label_map, render_photo
+from tfgan_translate.data.synthetic.kinds import UNPAIRED, UNPAIRED_KINDS
 from tfgan_translate.data.synthetic.shapes import SHAPE_CLASS_NAMES
 from tfgan_translate.io import staged_folder, write_json
 
 MARKER_FILENAME = ".synthetic.json"
-_FORMAT_VERSION = 1
-
-
-def _check_counts(n_train, n_test, seed) -> None:
-    for name, value in (("n_train", n_train), ("n_test", n_test), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected an int >= 0.")
-    if n_train + n_test == 0:
-        raise ValueError(
-            "Invalid values for arguments `n_train` and `n_test`. Received: n_train=0, n_test=0. "
-            "Expected at least one image."
-        )
-
-
 _SPLIT_IDS = {"train": 0, "test": 1}
 
 
@@ -48,20 +37,6 @@ def synthetic_pair(seed: int, index: int, size: int = 256, split: str = "train")
     """(label map, photo) of example `index` of a split, as `write_synthetic_dataset` writes it."""
     label = random_label_map(np.random.default_rng([seed, _SPLIT_IDS[split], index]), size)
     return label, render_photo(label)
-
-
-def synthetic_unpaired_image(
-    seed: int, index: int, size: int = 256, split: str = "train", domain: str = "A", kind: str = "facades"
-) -> np.ndarray:
-    """Image `index` of a domain of a split, as `write_synthetic_unpaired_dataset` writes it.
-
-    Domain A image i is made by the kind's generator from
-    ``default_rng([seed, split id, 0, i])``; domain B image i is the true
-    mapping of ANOTHER scene, from ``default_rng([seed, split id, 1, i])``.
-    """
-    make, mapping = UNPAIRED[check_kind(kind)]
-    scene = make(np.random.default_rng([seed, _SPLIT_IDS[split], {"A": 0, "B": 1}[domain], index]), size)
-    return scene if domain == "A" else mapping(scene)
 
 
 _README = """\
@@ -93,17 +68,25 @@ image i is the true mapping of the scene from default_rng([seed, split, 1, i]).
 """
 
 _KIND_DESCRIPTIONS = {
-    "facades": "A = facade label maps (flat colours of {classes}); B = photos rendered by\n"
+    "facades": f"A = facade label maps (flat colours of {', '.join(CLASS_NAMES)}); B = photos rendered by\n"
                "  render_photo (true mapping T = render_photo; hard to learn unpaired at small sizes).",
-    "palette": "A = shapes scenes (flat colours of {shape_classes}: sky, a box, a disc, ground);\n"
+    "palette": f"A = shapes scenes (flat colours of {', '.join(SHAPE_CLASS_NAMES)}: sky, a box, a disc, ground);\n"
                "  B = the same kind of scenes with the palette permuted (true mapping T =\n"
                "  permute_palette: sky -> green, ground -> yellow, box -> red, disc -> blue).",
 }
 
 
-def _marker(n_train: int, n_test: int, size: int, seed: int, **extra) -> dict:
-    return {"generator": "tfgan_translate.data.synthetic", "version": _FORMAT_VERSION,
-            "n_train": n_train, "n_test": n_test, "size": size, "seed": seed, **extra}
+def _marker(n_train, n_test, size, seed, **extra) -> dict:
+    """The parameters of a set, checked, as its marker file records them."""
+    n_train, n_test, seed = (check_int(value, name, minimum=0)
+                             for name, value in (("n_train", n_train), ("n_test", n_test), ("seed", seed)))
+    if n_train + n_test == 0:
+        raise ValueError(
+            "Invalid values for arguments `n_train` and `n_test`. Received: n_train=0, n_test=0. "
+            "Expected at least one image."
+        )
+    return {"generator": "tfgan_translate.data.synthetic", "version": 1, "n_train": n_train, "n_test": n_test,
+            "size": check_int(size, "size", MIN_SIZE), "seed": seed, **extra}
 
 
 def _read_marker(folder: Path) -> dict | None:
@@ -113,15 +96,11 @@ def _read_marker(folder: Path) -> dict | None:
         return None
 
 
-def _save_png(pixels: np.ndarray, path: Path) -> None:
-    Image.fromarray(pixels).save(path, compress_level=1)
-
-
-def _write_set(out_dir: Path, marker: dict, fill) -> Path:
+def _write_set(out_dir: Path, marker: dict, folders: list, readme: str) -> Path:
     """Writes a generated set atomically unless `out_dir` already holds one with `marker`.
 
-    `fill(folder)` writes the files into a temporary sibling folder; the marker
-    is written last, then the folder is renamed into place (replacing an older
+    `folders` lists `(name, count, image)`: ``name/0000.png ...`` hold `image(index)` (uint8 pixels). The set
+    is written into a temporary sibling folder, its marker last, then renamed into place (replacing an older
     generated set, never anything else).
     """
     if out_dir.exists():
@@ -135,7 +114,11 @@ def _write_set(out_dir: Path, marker: dict, fill) -> Path:
             )
     try:
         with staged_folder(out_dir) as folder:
-            fill(folder)
+            for name, count, image in folders:
+                (folder / name).mkdir()
+                for index in range(count):
+                    Image.fromarray(image(index)).save(folder / name / f"{index:04d}.png", compress_level=1)
+            (folder / "README.txt").write_text(readme)
             write_json(folder / MARKER_FILENAME, marker)  # last: marks it complete
     except OSError:
         if _read_marker(out_dir) != marker:  # not a concurrent run that made the same set
@@ -179,19 +162,14 @@ def write_synthetic_dataset(
     >>> root = write_synthetic_dataset("data/synth", n_train=200, n_test=20, size=256)  # doctest: +SKIP
     >>> x, y = next(iter(paired_dataset(root, split="train")))                          # doctest: +SKIP
     """
-    _check_counts(n_train, n_test, seed)
-    check_size(size)
-    marker = _marker(int(n_train), int(n_test), int(size), int(seed))
+    marker = _marker(n_train, n_test, size, seed)
 
-    def fill(folder: Path) -> None:
-        for split, count in (("train", n_train), ("test", n_test)):
-            (folder / split).mkdir()
-            for index in range(count):
-                label, photo = synthetic_pair(seed, index, size, split)
-                _save_png(np.concatenate([label, photo], axis=1), folder / split / f"{index:04d}.png")
-        (folder / "README.txt").write_text(_README.format(width=2 * size, classes=", ".join(CLASS_NAMES), **marker))
+    def pair(split, index):  # label map | photo
+        return np.concatenate(synthetic_pair(seed, index, size, split), axis=1)
 
-    return _write_set(Path(out_dir), marker, fill)
+    folders = [(split, marker[f"n_{split}"], functools.partial(pair, split)) for split in _SPLIT_IDS]
+    readme = _README.format(width=2 * size, classes=", ".join(CLASS_NAMES), **marker)
+    return _write_set(Path(out_dir), marker, folders, readme)
 
 
 def write_synthetic_unpaired_dataset(
@@ -240,32 +218,16 @@ def write_synthetic_unpaired_dataset(
     ...                                         size=32, kind="palette")            # doctest: +SKIP
     >>> ds = unpaired_dataset(root, split="train", image_size=32, load_size=36)     # doctest: +SKIP
     """
-    _check_counts(n_train, n_test, seed)
-    check_size(size)
-    check_kind(kind)
-    marker = _marker(int(n_train), int(n_test), int(size), int(seed), layout="unpaired", kind=kind)
+    marker = _marker(n_train, n_test, size, seed, layout="unpaired", kind=kind)
+    check_choice("kind", kind, UNPAIRED_KINDS)
+    make, mapping = UNPAIRED[kind]
 
-    def fill(folder: Path) -> None:
-        for split, count in (("train", n_train), ("test", n_test)):
-            for domain in ("A", "B"):
-                (folder / f"{split}{domain}").mkdir()
-                for index in range(count):
-                    image = synthetic_unpaired_image(seed, index, size, split, domain, kind)
-                    _save_png(image, folder / f"{split}{domain}" / f"{index:04d}.png")
-        (folder / "testA_truth").mkdir()
-        for path in sorted((folder / "testA").iterdir()):
-            _save_png(true_mapping(np.asarray(Image.open(path)), kind), folder / "testA_truth" / path.name)
-        description = _KIND_DESCRIPTIONS[kind].format(
-            classes=", ".join(CLASS_NAMES), shape_classes=", ".join(SHAPE_CLASS_NAMES))
-        (folder / "README.txt").write_text(_UNPAIRED_README.format(description=description, **marker))
+    def image(split, domain, index):  # B: the true mapping of other scenes than A's (see the README)
+        scene = make(np.random.default_rng([seed, _SPLIT_IDS[split], "AB".index(domain), index]), size)
+        return scene if domain == "A" else mapping(scene)
 
-    return _write_set(Path(out_dir), marker, fill)
-
-
-__all__ = [
-    "MARKER_FILENAME",
-    "synthetic_pair",
-    "synthetic_unpaired_image",
-    "write_synthetic_dataset",
-    "write_synthetic_unpaired_dataset",
-]
+    folders = [(f"{split}{domain}", marker[f"n_{split}"], functools.partial(image, split, domain))
+               for split in _SPLIT_IDS for domain in "AB"]
+    folders.append(("testA_truth", marker["n_test"], lambda index: mapping(image("test", "A", index))))
+    readme = _UNPAIRED_README.format(description=_KIND_DESCRIPTIONS[kind], **marker)
+    return _write_set(Path(out_dir), marker, folders, readme)
