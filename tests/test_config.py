@@ -69,7 +69,8 @@ def test_non_finite_and_out_of_range_numbers_are_refused(cls, changes, message):
 
 
 def test_zero_is_a_value_not_unset():
-    from tfgan_translate.config import requested_config, text_parser
+    from tfgan_translate.config import requested_config
+    from tfgan_translate.options import text_parser
 
     assert text_parser(int | None)("0") == 0 and text_parser(int | None)("none") is None
     assert Pix2PixConfig(epochs=4, n_epochs_decay=0).decay_epochs == 0

@@ -271,8 +271,12 @@ def test_export_writes_every_artefact_with_metadata(exported, run_dir):
     sizes = {q: path.stat().st_size for q, path in exported.tflite.items()}
     assert sizes["int8"] < sizes["float16"] < sizes["none"]
     spec = meta["tflite"]["files"]["generator_int8.tflite"]  # how a phone app feeds it
-    assert spec["input"] == {"dtype": "float32", "shape": [1, SIZE, SIZE, 3], "range": [-1.0, 1.0]}
-    assert spec["ops"] == "TFLITE_BUILTINS_INT8"
+    assert spec["input"] == {"name": "image", "tensor": "serving_default_image:0", "dtype": "float32",
+                             "shape": [1, SIZE, SIZE, 3], "range": [-1.0, 1.0], "layout": "NHWC",
+                             "channel_order": "RGB"}
+    assert spec["ops"] == "TFLITE_BUILTINS_INT8" and spec["signature"] == "serving_default"
+    for entry in meta["tflite"]["files"].values():  # every file runs whole in XNNPACK (test_export_delegation.py)
+        assert entry["xnnpack"]["fully_delegated"] and entry["xnnpack"]["variable_ops"] == [], entry["xnnpack"]
 
 
 def test_saved_model_serves_in_a_fresh_process_with_only_tensorflow(exported, reference, tmp_path):

@@ -9,6 +9,7 @@ run through the command line (translate, evaluate, export: SavedModel and TFLite
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -153,6 +154,21 @@ def test_copies_share_the_trained_weights_and_stand_for_their_generator(images):
         inference_generator(g, seed=-1)
     with pytest.raises(ValueError, match="Expected None"):  # an export runs as it was exported
         translate_array(lambda batch: batch, images[0], 4, test_dropout="off")
+
+
+def test_a_copy_keeps_its_trained_generator_alive_through_a_garbage_collection(imported_run, images):
+    """A caller may keep only the copy (evaluate's `_run_translator` does): its generator must outlive a collection."""
+    from tfgan_translate.evaluation.run import _run_translator
+
+    g = calibrated(UNetGenerator(depth=7, ngf=4, init_gain=0.1), 128)
+    copy, expected = inference_generator(g, "off", "image"), recompute(g, images, InferenceMode("off", "image"))
+    del g
+    gc.collect()
+    np.testing.assert_allclose(translate_array(copy, images[0]), expected[0], atol=2e-5)
+    assert inference_generator(copy, test_batch_norm="moving").inference_mode == EVAL_MODE
+    translate = _run_translator(imported_run, "pad", "off", "image", None)[0]
+    gc.collect()
+    assert translate(np.zeros((64, 64, 1), np.float32)).shape == (64, 64, 1)
 
 
 def test_the_default_is_the_papers_everywhere_and_a_runs_setting_wins(images):

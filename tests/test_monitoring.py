@@ -101,6 +101,22 @@ def test_nan_stops_training_and_keeps_last_good_checkpoint(synth_dir, tmp_path):
     assert not (tmp_path / "run" / "checkpoints" / "epoch_0002.keras").exists()
 
 
+def test_validation_steps_limits_the_validation_batches(synth_dir, tmp_path):
+    """`config.validation_steps` (--validation-steps) reaches fit: 1 of the test split's 2 batches per epoch."""
+
+    class CountValidationBatches(keras.callbacks.Callback):
+        batches = 0
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.batches += 1
+
+    counter = CountValidationBatches()
+    config = Pix2PixConfig(data=str(synth_dir), **{**TINY, "epochs": 1, "steps_per_epoch": 1})
+    assert config.validation_steps == 1 and config.batch_size == 2  # synth_dir's test split: 4 images, 2 batches
+    train(config, tmp_path / "run", callbacks=[counter], verbose=0)
+    assert counter.batches == 1
+
+
 def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):
     from conftest import tiny_pix2pix
 

@@ -15,11 +15,10 @@ import tensorflow as tf
 from conftest import random_pairs
 
 from tfgan_translate import CycleGAN, PatchGANDiscriminator, Pix2Pix, ResNetGenerator, UNetGenerator
-from tfgan_translate.accelerate import precision as probe
+from tfgan_translate.training import precision as probe
 from tfgan_translate.training.precision import (
     PRECISIONS,
     precision_scope,
-    reset_precision,
     resolve_jit,
     resolve_precision,
     set_precision,
@@ -33,9 +32,9 @@ RTOL = {"mixed_bfloat16": 1e-2, "mixed_float16": 2e-3}
 @pytest.fixture(autouse=True)
 def float32_policy():
     """The global policy leaks between tests: start and end every test in float32."""
-    reset_precision()
+    keras.mixed_precision.set_global_policy("float32")
     yield
-    reset_precision()
+    keras.mixed_precision.set_global_policy("float32")
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
@@ -173,7 +172,7 @@ def test_mixed_precision_keeps_outputs_and_losses_float32_and_close_to_float32(k
         if policy == "mixed_float16":
             assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
             assert np.isfinite(float(model.g_optimizer.dynamic_scale.numpy()))
-        reset_precision()
+        keras.mixed_precision.set_global_policy("float32")
 
 
 # ------------------------------------------------------------------ train(): config.precision and config.jit

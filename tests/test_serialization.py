@@ -12,7 +12,7 @@ import tfgan_translate.export.tflite_graph
 import tfgan_translate.models  # noqa: F401
 from tfgan_translate.accelerate import FusedAdam
 from tfgan_translate.export.subpixel import SubPixelConv2DTranspose
-from tfgan_translate.export.tflite_graph import SliceReflectionPadding2D
+from tfgan_translate.export.tflite_graph import FloorDropout, SliceReflectionPadding2D
 from tfgan_translate.inference_mode import ImageStatisticsNormalization, InferenceDropout
 from tfgan_translate.models import CycleGAN, ImagePool, LinearDecaySchedule, Pix2Pix
 from tfgan_translate.networks import (
@@ -23,6 +23,7 @@ from tfgan_translate.networks import (
     ResNetGenerator,
     UNetGenerator,
 )
+from tfgan_translate.networks.base import Network
 
 _RNG = np.random.default_rng(0)
 
@@ -59,6 +60,7 @@ CASES = {
     "NoiseDropout": lambda: _layer_case(NoiseDropout(0.5, at_inference=False), (4, 4, 3)),
     "SubPixelConv2DTranspose": lambda: _layer_case(SubPixelConv2DTranspose(4, (4, 4), 2), (4, 4, 3)),
     "SliceReflectionPadding2D": lambda: _layer_case(SliceReflectionPadding2D(1), (4, 4, 3)),
+    "FloorDropout": lambda: _layer_case(FloorDropout(0.0), (4, 4, 3)),  # unseeded: rate 0 keeps every unit
     "InferenceDropout": lambda: _layer_case(InferenceDropout(0.5, seed=3), (4, 4, 3)),  # seeded: repeatable masks
     "ImageStatisticsNormalization": lambda: _layer_case(ImageStatisticsNormalization(), (4, 4, 3)),
     "ImagePool": lambda: (ImagePool(0, (4, 4, 3)), None),
@@ -94,7 +96,7 @@ def test_save_load_round_trip(name, tmp_path):
     loaded = keras.saving.load_model(path)
     assert type(loaded) is type(obj)
     np.testing.assert_array_equal(np.asarray(loaded(x, training=False)), expected)
-    if hasattr(obj, "CONFIG_KEYS"):
+    if isinstance(obj, Network):
         assert loaded.get_config() == obj.get_config()
 
 

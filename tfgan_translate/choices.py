@@ -63,12 +63,6 @@ def check_choice(name: str, value, allowed) -> None:
         )
 
 
-def other_direction(direction: str) -> str:
-    """"BtoA" for "AtoB" and the reverse."""
-    check_choice("direction", direction, DIRECTIONS)
-    return "BtoA" if direction == "AtoB" else "AtoB"
-
-
 class ObjectiveTerms(typing.NamedTuple):
     """What a pix2pix objective trains: the L1 term, an adversarial term, and whether D sees the input."""
 

@@ -15,7 +15,7 @@ Example:
 >>> cfg = Pix2PixConfig(data="data/facades", image_size=128, netG="unet_128")
 >>> cfg.replace(epochs=5).epochs
 5
->>> Pix2PixConfig.from_json(cfg.to_json()) == cfg
+>>> Pix2PixConfig.from_dict(cfg.to_dict()) == cfg
 True
 >>> Pix2PixConfig(lr=float("nan"))
 Traceback (most recent call last):
@@ -25,7 +25,6 @@ ValueError: Invalid value for `lr`. Received: lr=nan. Expected a finite number >
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 
@@ -34,13 +33,11 @@ from tfgan_translate.choices import (
     PAPER_MODE,
     Direction,
     DiscriminatorName,
-    Fit,
     GanMode,
     Norm,
     Objective,
     Precision,
     Preprocess,
-    Quantization,
     Strategy,
     TestBatchNorm,
     TestDropout,
@@ -48,29 +45,14 @@ from tfgan_translate.choices import (
     objective_terms,
 )
 from tfgan_translate.lazy import lazy_exports
-from tfgan_translate.options import (
-    Options,
-    boolean,
-    flag_name,
-    names,
-    option,
-    optional_int,
-    override,
-    text_parser,
-    unwrap_optional,
-)
+from tfgan_translate.options import Options, flag_name, option, override
 
-# The run configs, their run folder and their resumption; re-exported: the option machinery (`options.py`)
-# and the Literal types (`choices.py`), importable from here as before.
-__all__ = ["CONFIG_CLASSES", "CONFIG_FILENAME", "CycleGANConfig", "Pix2PixConfig", "parse_generator_name"]
-__all__ += ["Options", "boolean", "flag_name", "names", "option", "optional_int", "override", "text_parser",
-            "unwrap_optional"]
-__all__ += ["Direction", "DiscriminatorName", "Fit", "GanMode", "Norm", "Objective", "Precision", "Preprocess",
-            "Quantization", "Strategy", "TestBatchNorm", "TestDropout", "Upsample"]
-# Reading a run's config back, and what a resumed run may change, are in `config_io.py` (which imports the
-# classes below); importable from here as before, on first use.
+# The run configs and their run folder; importable from here too: `options.flag_name`, and on first use reading a
+# run's config back and what a resumed run may change (`config_io.py`, which imports the classes below). The
+# option machinery is in `options.py`, the Literal types in `choices.py`.
 _CONFIG_IO_NAMES = ("RESUMABLE_CHANGES", "check_resumable", "load_config", "requested_config")
-__all__ += _CONFIG_IO_NAMES
+__all__ = ["CONFIG_CLASSES", "CONFIG_FILENAME", "CycleGANConfig", "Pix2PixConfig", "flag_name", "parse_generator_name",
+           *_CONFIG_IO_NAMES]
 __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(_CONFIG_IO_NAMES, "tfgan_translate.config_io"))
 
 CONFIG_FILENAME = "config.json"
@@ -78,13 +60,10 @@ CONFIG_FILENAME = "config.json"
 
 @dataclasses.dataclass(frozen=True)
 class _Config(Options):
-    """A run's configuration: the JSON round trip and the run folder's config.json."""
+    """A run's configuration: its JSON object (`to_dict`, `from_dict`) and the run folder's config.json."""
 
     def to_dict(self) -> dict:
         return {"model": self.model, **dataclasses.asdict(self)}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict):
@@ -98,13 +77,9 @@ class _Config(Options):
             raise ValueError(f"Unknown {cls.__name__} fields: {unknown}. Known fields: {sorted(known)}.")
         return cls(**values)
 
-    @classmethod
-    def from_json(cls, text: str):
-        return cls.from_dict(json.loads(text))
-
     def save(self, run_dir: str | Path) -> Path:
-        """Writes `run_dir/config.json` atomically and returns its path."""
-        return io.write_text(Path(run_dir) / CONFIG_FILENAME, self.to_json() + "\n")
+        """Writes `run_dir/config.json` (indented JSON, sorted keys) atomically and returns its path."""
+        return io.write_json(Path(run_dir) / CONFIG_FILENAME, self.to_dict(), sort_keys=True)
 
 
 _GENERATOR_PATTERN = re.compile(r"^(unet_(?P<size>\d+)|resnet_(?P<blocks>\d+)blocks)$")

@@ -14,8 +14,6 @@ from pathlib import Path
 from tfgan_translate.config import CONFIG_CLASSES, CONFIG_FILENAME
 from tfgan_translate.options import flag_name, unwrap_optional
 
-__all__ = ["RESUMABLE_CHANGES", "check_resumable", "load_config", "requested_config"]
-
 # Fields a resumed run may change: how long it trains, where and how it runs, what it logs, how it runs at test time.
 RESUMABLE_CHANGES = frozenset({
     "epochs", "validation_steps", "sample_count", "log_every", "sample_every", "checkpoint_every",

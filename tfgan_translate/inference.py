@@ -240,7 +240,3 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
                               overwrite=overwrite, memory_budget=memory_budget)
     log.info("Translated %d image(s) into %s", len(written), output_dir)
     return written
-
-
-__all__ = ["Translated", "check_image", "generator_for", "minimum_size", "reflect_pad", "translate_array",
-           "translate_files", "translate_paths"]

@@ -31,7 +31,7 @@ size, sharing every layer of the trained generator (so its weights, live) except
 a batch of several images gives each image the output it would get alone. With one image per batch this is
 instance normalisation with batch norm's scale and offset, which is what the paper says of its protocol, so
 it is one: tiling (`tfgan_translate.tiling`) normalises every tile with the whole image's statistics as it
-does for instance norm, and an export holds the same builtin MEAN / SQUARED_DIFFERENCE / RSQRT ops.
+does for instance norm, and an export holds the same builtin MEAN / MUL / RSQRT ops (all inside XNNPACK).
 Dropout "on" exports as TFLite's builtin RANDOM_UNIFORM; a `seed` (Python only) makes its masks repeatable.
 
 Example:
@@ -46,25 +46,23 @@ norm on the test batch); junyanz/pytorch-CycleGAN-and-pix2pix, test.py and model
 
 from __future__ import annotations
 
-import weakref
-
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from tfgan_translate.choices import EVAL_MODE, PAPER_MODE, InferenceMode
+from tfgan_translate.choices import PAPER_MODE, InferenceMode
 from tfgan_translate.networks import InstanceNormalization, NoiseDropout
 from tfgan_translate.networks.layers import check_rate
 from tfgan_translate.rng import name_seed
 from tfgan_translate.tiling_plan import plan_like
 
 _PACKAGE = "tfgan_translate"
-# Copies made here -> (weak reference to the trained generator, mode, seed): a copy stands for its generator.
-_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Trained generator -> {(mode, seed): copy}: one copy per setting, reused (it shares the generator's weights).
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Generator -> the mode its run's config records (`remember_run_mode`, called by `training.run.load_run`).
-_RUN_MODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Plain attributes, set with `object.__setattr__` (Keras tracks no layer or weight through them):
+# - a copy made here: `_inference_source`, (its trained generator, mode, seed). A copy stands for its generator
+#   and keeps it alive: a caller may hold only the copy;
+# - a trained generator: `_inference_copies`, {(mode, seed): copy}, one copy per setting, reused (it shares the
+#   generator's weights), and `_run_inference_mode`, the mode its run's config records (`remember_run_mode`).
+# A generator and its copies make a reference cycle, freed by the garbage collector once no caller holds either.
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -197,23 +195,13 @@ def remember_run_mode(model, config) -> None:
     networks = [model] if bare else [getattr(model, name, None) for name in ("generator", "generator_g", "generator_f")]
     for network in networks:
         if isinstance(network, keras.Model):
-            _RUN_MODES[network] = InferenceMode.of(config)
-
-
-def _recorded(registry: weakref.WeakKeyDictionary, key):
-    """`registry[key]`, or None (also for a key that cannot be weakly referenced: nothing is recorded for it)."""
-    try:
-        return registry.get(key)
-    except TypeError:
-        return None
+            object.__setattr__(network, "_run_inference_mode", InferenceMode.of(config))
 
 
 def inference_mode_of(generator) -> InferenceMode:
     """The mode `generator` runs in by default: a copy's own, its run's (`load_run`), else `PAPER_MODE`."""
-    made = _recorded(_COPIES, generator)
-    if made is not None:
-        return made[1]
-    return _recorded(_RUN_MODES, generator) or PAPER_MODE
+    source = getattr(generator, "_inference_source", None)
+    return source[1] if source else getattr(generator, "_run_inference_mode", PAPER_MODE)
 
 
 def is_keras_generator(generator) -> bool:
@@ -249,17 +237,14 @@ def inference_generator(generator: keras.Model, test_dropout: str | None = None,
 
     >>> y = inference_generator(g, test_dropout="off")(x)  # deterministic, each image's statistics  # doctest: +SKIP
     """
-    made = _recorded(_COPIES, generator)
-    trained = made[0]() if made is not None else generator
-    if trained is None or not is_keras_generator(trained):
+    trained, _, own_seed = getattr(generator, "_inference_source", (generator, None, None))
+    if not is_keras_generator(trained):
         raise ValueError(f"Invalid value for argument `generator`. Received: a {type(generator).__name__}. Expected "
                          "a functional Keras generator (UNetGenerator, ResNetGenerator).")
-    mode = InferenceMode.of(made[1] if made is not None else _recorded(_RUN_MODES, trained), test_dropout,
-                            test_batch_norm)
+    mode = InferenceMode.of(inference_mode_of(generator), test_dropout, test_batch_norm)
     check_seed(seed)
-    if seed is None and made is not None:
-        seed = made[2]
-    copies = _CACHE.setdefault(trained, {})
+    seed = own_seed if seed is None else seed
+    copies = vars(trained).setdefault("_inference_copies", {})  # set past Keras' `__setattr__`: not tracked
     if (mode, seed) not in copies:
         copies[(mode, seed)] = _registered(_inference_copy(trained, mode, seed), trained, mode, seed)
     if not float32:
@@ -304,15 +289,11 @@ def _float32_snapshot(copy: keras.Model) -> keras.Model:
 
 
 def _registered(copy: keras.Model, trained: keras.Model, mode: InferenceMode, seed: int | None) -> keras.Model:
-    """`copy`, recorded as standing for `trained` in `mode`, with its size rule and reference name."""
+    """`copy`, recorded as standing for `trained` in `mode` (a strong reference), with its size rule and reference
+    name."""
     for name in ("size_multiple", "reference_name"):
         if isinstance(getattr(trained, name, None), (int, str)):
             setattr(copy, name, getattr(trained, name))
     copy.inference_mode = mode
-    _COPIES[copy] = (weakref.ref(trained), mode, seed)
+    object.__setattr__(copy, "_inference_source", (trained, mode, seed))
     return copy
-
-
-__all__ = ["EVAL_MODE", "PAPER_MODE", "ImageStatisticsNormalization", "InferenceDropout", "InferenceMode",
-           "MovingStatisticsNormalization", "check_seed", "inference_generator", "inference_mode_of",
-           "is_keras_generator", "remember_run_mode"]

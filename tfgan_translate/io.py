@@ -39,16 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tfgan_translate.locking import LOCK_NAME, FolderLockedError, ForeignLockError, folder_lock, lock_problem
-from tfgan_translate.temporaries import (
-    OLD_MARK,
-    TMP_MARK,
-    our_temporary,
-    our_temporary_name,
-    pid_alive,
-    remove_stale_temporaries,
-    temporary_path,
-)
+# Re-exported: the folder lock and the temporaries' names, beside the writes that use them.
+from tfgan_translate.locking import LOCK_NAME, folder_lock, lock_problem
+from tfgan_translate.temporaries import our_temporary, pid_alive, remove_stale_temporaries, temporary_path
 
 PIXEL_SCALE = 127.5  # uint8 [0, 255] <-> [-1, 1]
 
@@ -81,13 +74,6 @@ def atomic_file(path: str | Path, suffix: str = ""):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Writes `data` to `path` atomically and returns the path."""
-    with atomic_file(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -180,28 +166,6 @@ def tf_to_uint8(images):
                    tf.uint8)
 
 
-__all__ = [
-    "LOCK_NAME",
-    "OLD_MARK",
-    "PIXEL_SCALE",
-    "TMP_MARK",
-    "FolderLockedError",
-    "ForeignLockError",
-    "atomic_file",
-    "folder_lock",
-    "from_uint8",
-    "json_safe",
-    "lock_problem",
-    "our_temporary",
-    "our_temporary_name",
-    "pid_alive",
-    "remove_stale_temporaries",
-    "staged_folder",
-    "temporary_path",
-    "tf_from_uint8",
-    "tf_to_uint8",
-    "to_uint8",
-    "write_bytes",
-    "write_json",
-    "write_text",
-]
+__all__ = ["LOCK_NAME", "PIXEL_SCALE", "atomic_file", "folder_lock", "from_uint8", "json_safe", "lock_problem",
+           "our_temporary", "pid_alive", "remove_stale_temporaries", "staged_folder", "temporary_path",
+           "tf_from_uint8", "tf_to_uint8", "to_uint8", "write_json", "write_text"]

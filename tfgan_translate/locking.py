@@ -149,16 +149,12 @@ def _create_lock(path: Path) -> int | None:
         _write_pid(fd)
         os.link(tmp, path)  # fails if anything (a dangling link included) is named `path`
         return fd
-    except FileExistsError:
+    except BaseException as error:
         os.close(fd)
-        return None
-    except OSError as error:
-        os.close(fd)
-        if error.errno not in _NO_HARD_LINKS:
+        if isinstance(error, FileExistsError):
+            return None
+        if not isinstance(error, OSError) or error.errno not in _NO_HARD_LINKS:
             raise
-    except BaseException:
-        os.close(fd)
-        raise
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -255,9 +251,7 @@ def folder_lock(folder: str | Path, *, what: str = "Folder"):
     path = Path(folder) / LOCK_NAME
     try:
         fd, previous = _take_lock(path, what)
-    except (FolderLockedError, ForeignLockError):
-        raise
-    except (ImportError, OSError) as error:
+    except (ImportError, OSError) as error:  # FolderLockedError and ForeignLockError (no errno) are raised
         if isinstance(error, OSError) and error.errno not in _NO_LOCKING:
             raise
         log.warning("%s %s is not locked (%s): two processes writing it at once would collide.", what,
@@ -276,6 +270,3 @@ def folder_lock(folder: str | Path, *, what: str = "Folder"):
                 path.unlink()  # while still holding it: a process waiting on this file then retries (`_same_file`)
         finally:
             os.close(fd)
-
-
-__all__ = ["LOCK_NAME", "FolderLockedError", "ForeignLockError", "folder_lock", "lock_problem"]

@@ -25,8 +25,6 @@ Example:
 (0.5, 0.625)
 """
 
-from __future__ import annotations
-
 import tensorflow as tf
 
 from tfgan_translate.choices import GAN_MODES, check_choice

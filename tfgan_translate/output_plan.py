@@ -319,7 +319,3 @@ def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: 
         log.warning("%s: its stem is taken by another input; writing %s", good[i], targets[i])
     _check_targets(good, targets, overwrite)
     return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed])
-
-
-__all__ = ["SKIP_ADVICE", "SOFTWARE", "OutputPlan", "Translated", "is_translate_output", "output_names",
-           "plan_outputs", "save_output", "translate_paths"]

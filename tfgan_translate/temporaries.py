@@ -41,9 +41,6 @@ import stat
 import uuid
 from pathlib import Path
 
-TMP_MARK = ".tmp-"  # in every temporary file name: .NAME.tmp-PID-RANDOM-CHECK
-OLD_MARK = ".old-"  # in every folder renamed aside: .NAME.old-PID-RANDOM-CHECK
-
 _KEY = b"tfgan-translate temporary"
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[1-9][0-9]{0,9})-(?P<random>[0-9a-f]{8})"
                         r"-(?P<check>[0-9a-f]{8})(?P<suffix>(?:\.[A-Za-z0-9_-]+)*)")
@@ -106,11 +103,9 @@ def pid_alive(pid: int) -> bool:
     """Whether process `pid` is running (as this process sees it; one of another user's counts)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except PermissionError:
         return True
-    except (OverflowError, ValueError):
+    except (ProcessLookupError, OverflowError, ValueError):  # gone, or no PID at all
         return False
     return True
 
@@ -139,14 +134,3 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
             continue  # removed meanwhile (another process sweeping)
         removed.append(entry)
     return removed
-
-
-__all__ = [
-    "OLD_MARK",
-    "TMP_MARK",
-    "our_temporary",
-    "our_temporary_name",
-    "pid_alive",
-    "remove_stale_temporaries",
-    "temporary_path",
-]

@@ -268,6 +268,3 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
             result *= col_weight[None, :, None]
             output[y:y + th, x:x + tw] += result
     return output
-
-
-__all__ = ["axis_weights", "ramp", "translate_in_budget", "translate_tiled"]

@@ -73,24 +73,21 @@ def _layer_minimum(generator: keras.Model, multiple: int) -> int:
 
 
 _MINIMUM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_PLANNED_AS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a clone -> weak reference to its model
 
 
 def plan_like(clone: keras.Model, model: keras.Model) -> None:
     """Records that `clone` runs `model`'s layers (a clone sharing them, with the same shapes): its smallest input
     and its memory are `model`'s. The estimates walk each layer's input and output, which for a shared layer
-    belong to the graph it was first called in (`inference_mode.inference_generator`'s copies)."""
-    _PLANNED_AS[clone] = weakref.ref(model)
+    belong to the graph it was first called in (`inference_mode.inference_generator`'s copies).
+
+    The record is the clone's attribute `_planned_as` (not tracked by Keras), which keeps `model` alive with it."""
+    object.__setattr__(clone, "_planned_as", model)
 
 
 def _functional(generator) -> keras.Model | None:
     """The functional Keras model whose layers stand for `generator`'s in the estimates (`plan_like`: the model a
     clone runs; else `generator` itself), or None for anything else (an export, a plain function)."""
-    try:
-        planned = _PLANNED_AS.get(generator)
-    except TypeError:  # not weakly referenceable: no record
-        planned = None
-    model = generator if planned is None or planned() is None else planned()
+    model = getattr(generator, "_planned_as", generator)
     return model if isinstance(model, keras.Model) and getattr(model, "inputs", None) else None
 
 
@@ -292,8 +289,3 @@ def check_tiling(tile, overlap, multiple: int, label: str = "generator", minimum
     if overlap is not None and (not integer(overlap) or overlap < 0 or (tile is not None and overlap >= tile)):
         limit = f"in [0, {tile}) (less than the tile)" if tile is not None else ">= 0"
         raise ValueError(f"Invalid value for `overlap`. Received: overlap={overlap!r}. Expected an integer {limit}.")
-
-
-__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "IMAGE_BYTES_PER_VALUE", "MIB", "TOO_LARGE", "activation_bytes",
-           "check_tiling", "default_overlap", "image_bytes", "image_too_large", "minimum_size",
-           "plan_like", "plan_tile", "statistics_size", "tile_starts"]

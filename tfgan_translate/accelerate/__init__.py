@@ -3,10 +3,8 @@
 - `set_winograd` (winograd.py): stride-1 3x3 / 4x4 `Conv2D` calls as Winograd F(4x4, 3x3) / F(3x3, 4x4).
 - `set_fused_norm` (norms.py): batch norm, and instance norm at batch 1, in TensorFlow's fused kernel.
 - `FusedAdam` (adam.py): PyTorch's Adam, each variable's update in one fused kernel (its `fused` attribute).
-- `auto_precision` (precision.py): whether bfloat16 is fast here, for `--precision auto` (chosen before
-  building: Keras reads the dtype policy when a layer is created).
 
-The first three change how a layer or an optimizer computes, not what it is: the layers keep their stock
+These change how a layer or an optimizer computes, not what it is: the layers keep their stock
 class, config and weights (the replacement is an attribute of the layer object), so a network saved with
 the speed-ups on equals one saved with them off, and an export holds plain ops with nothing to strip.
 `accelerate` switches them together; `train` calls it with `--winograd` after building or loading a model.
@@ -20,11 +18,8 @@ Example:
 {'winograd': 42, 'fused_norm': 40, 'fused_adam': 0}
 """
 
-from __future__ import annotations
-
 from tfgan_translate.accelerate.adam import FusedAdam
 from tfgan_translate.accelerate.norms import set_fused_norm
-from tfgan_translate.accelerate.precision import auto_precision
 from tfgan_translate.accelerate.winograd import set_winograd, uses_winograd, winograd_conv2d
 
 
@@ -54,5 +49,5 @@ def accelerate(model, *, winograd: bool = True, fused_norm: bool = True, fused_a
             "fused_adam": len(adams)}
 
 
-__all__ = ["FusedAdam", "accelerate", "auto_precision", "set_fused_norm", "set_winograd", "uses_winograd",
+__all__ = ["FusedAdam", "accelerate", "set_fused_norm", "set_winograd", "uses_winograd",
            "winograd_conv2d"]

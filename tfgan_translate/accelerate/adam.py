@@ -25,8 +25,6 @@ The slot variables are made and found through the public `keras.optimizers.Optim
 Reference: Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization"; PyTorch's `torch.optim.Adam`.
 """
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 from keras import ops

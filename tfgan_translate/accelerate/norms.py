@@ -18,8 +18,6 @@ Everything else is the layer's own computation; the results are the same up to f
 Reference: Ioffe & Szegedy 2015, "Batch Normalization"; Ulyanov et al. 2016, "Instance Normalization".
 """
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 from keras import ops

@@ -39,8 +39,6 @@ Reference: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
 Networks"; Winograd 1980, "Arithmetic Complexity of Computations".
 """
 
-from __future__ import annotations
-
 import functools
 import types
 from fractions import Fraction
@@ -49,6 +47,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_translate.choices import check_choice
 from tfgan_translate.networks.base import walk_layers
 
 TILE_SIZES = {3: 4, 4: 3}  # kernel size r -> outputs per tile and axis m; both give 6x6 input tiles
@@ -209,9 +208,7 @@ def winograd_conv2d(inputs, kernel, padding: str = "valid"):
     >>> winograd_conv2d(x, w).shape
     TensorShape([1, 8, 8, 8])
     """
-    if padding not in ("valid", "same"):
-        raise ValueError(f"Invalid value for argument `padding`. Received: padding={padding!r}. "
-                         "Expected 'valid' or 'same'.")
+    check_choice("padding", padding, ("valid", "same"))
     kernel = tf.convert_to_tensor(kernel, dtype=inputs.dtype)
     r = kernel.shape[0]
     if r not in TILE_SIZES or kernel.shape[1] != r:
@@ -244,18 +241,13 @@ def uses_winograd(layer: keras.layers.Conv2D, input_shape) -> bool:
     """
     r = layer.kernel_size[0]
     return (r in TILE_SIZES and tuple(layer.kernel_size) == (r, r)
-            and tuple(layer.strides) == (1, 1)
-            and tuple(layer.dilation_rate) == (1, 1)
-            and layer.groups == 1
-            and layer.padding in ("valid", "same")
-            and layer.data_format == "channels_last"
+            and tuple(layer.strides) == tuple(layer.dilation_rate) == (1, 1) and layer.groups == 1
+            and layer.padding in ("valid", "same") and layer.data_format == "channels_last"
             and layer.compute_dtype == "float32"
-            and len(input_shape) == 4
-            and None not in input_shape[1:]
+            and len(input_shape) == 4 and None not in input_shape[1:]
             and min(input_shape[-1], layer.filters) >= MIN_CHANNELS
             and min(input_shape[1:3]) >= (1 if layer.padding == "same" else r)
-            and not tf.config.list_logical_devices("GPU")
-            and not tf.config.list_logical_devices("TPU"))
+            and not tf.config.list_logical_devices("GPU") and not tf.config.list_logical_devices("TPU"))
 
 
 def _convolution_op(layer, inputs, kernel):

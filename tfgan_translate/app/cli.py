@@ -113,12 +113,13 @@ def _cmd_export(o: cmd.ExportOptions, args) -> int:
     from tfgan_translate.export import export_generator
 
     logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
-    both = not (o.saved_model or o.tflite)  # neither flag: both
-    result = export_generator(o.run, o.out, direction=o.direction, saved_model=o.saved_model or both,
-                              tflite=o.tflite or both, quantize=list(o.quantize), test_dropout=o.test_dropout,
-                              test_batch_norm=o.test_batch_norm,
+    both = not (o.saved_model or o.tflite)  # neither flag: both (--web: the .tflite)
+    result = export_generator(o.run, o.web or o.out, direction=o.direction,
+                              saved_model=o.saved_model or (both and not o.web), tflite=o.tflite or both or bool(o.web),
+                              quantize=list(o.quantize), test_dropout=o.test_dropout, test_batch_norm=o.test_batch_norm,
                               representative_data=o.representative_data, representative_count=o.representative_count,
-                              image_size=o.image_size, dynamic_size=o.dynamic_size, subpixel=not o.keep_transpose_conv)
+                              image_size=o.image_size, dynamic_size=o.dynamic_size, subpixel=not o.keep_transpose_conv,
+                              benchmark=o.benchmark, web=bool(o.web), web_runtime=o.web_runtime)
     print(result.summary())
     return 0
 

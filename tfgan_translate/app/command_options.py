@@ -126,6 +126,23 @@ class ExportOptions(Options):
                                        "size", switch=True)
     keep_transpose_conv: bool = option(False, "keep TRANSPOSE_CONV ops in the .tflite instead of the equivalent, "
                                               "faster sub-pixel convolutions (CONV_2D + DEPTH_TO_SPACE)", switch=True)
+    benchmark: bool = option(False, "measure each .tflite's median latency per frame on 1 thread and on every core "
+                                    "(LiteRT, XNNPACK) into metadata.json", switch=True)
+    web: str | None = option(None, "write the export into OUT as a web page that translates photos in the browser "
+                                   "with LiteRT.js (index.html, translate.js, model.json beside the fixed-size "
+                                   ".tflite; no SavedModel unless --saved-model); instead of --out", metavar="OUT")
+    web_runtime: str | None = option(None, "with --web: copy the LiteRT.js files the page loads from this "
+                                           "@litertjs/core folder (node_modules/@litertjs/core) instead of loading "
+                                           "them from the CDN", metavar="DIR")
+
+    def _validate(self) -> None:
+        if self.web and self.out:
+            raise ValueError(f"--web {self.web} and --out {self.out}: give one. --web OUT writes the export into OUT.")
+        if self.web and self.dynamic_size:
+            raise ValueError("--web needs a fixed-size .tflite (LiteRT.js takes static shapes only): drop "
+                             "--dynamic-size.")
+        if self.web_runtime and not self.web:
+            raise ValueError(f"--web-runtime {self.web_runtime} is for a web page: add --web OUT.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -231,14 +231,12 @@ def guarded(run, *args, debug: bool = False, paths: dict | None = None, command:
     paths = paths or {}
     try:
         return run(*args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as error:  # not SystemExit: argparse's own exit stays as it is
         if debug:
             traceback.print_exc()
-        print(f"tfgan-translate: {_interrupted_message(command, paths)}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as error:
-        if debug:
-            traceback.print_exc()
+        if isinstance(error, KeyboardInterrupt):
+            print(f"tfgan-translate: {_interrupted_message(command, paths)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         found = classify(error, paths)
         if found is None:
             print(f"{PREFIX} internal error: {type(error).__name__}: {_one_line(error, 300)}. This is a bug: rerun "
@@ -248,6 +246,3 @@ def guarded(run, *args, debug: bool = False, paths: dict | None = None, command:
         prefix = "tfgan-translate:" if code == EXIT_DIVERGED else PREFIX  # "Training diverged: ..." reads on its own
         print(f"{prefix} {message}", file=sys.stderr)
         return code
-
-
-__all__ = ["EXIT_CODES", "classify", "debug_requested", "epilog", "guarded", "path_arguments"]

@@ -59,12 +59,6 @@ class OnceFilter(logging.Filter):
         return True
 
 
-def _install_once_filter(logger: logging.Logger) -> None:
-    for existing in [f for f in logger.filters if isinstance(f, OnceFilter)]:
-        logger.removeFilter(existing)  # a fresh memory for each command (tests call `main` many times)
-    logger.addFilter(OnceFilter())
-
-
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     logging.getLogger(PACKAGE_LOGGER).warning("%s: %s", category.__name__, " ".join(str(message).split()))
 
@@ -110,8 +104,10 @@ def setup(*, quiet: bool = False, debug: bool = False) -> None:
     package.setLevel(logging.DEBUG if debug and not quiet else logging.NOTSET)
     if debug:
         return
-    for name in (PACKAGE_LOGGER, "tensorflow"):
-        _install_once_filter(logging.getLogger(name))
+    for logger in (package, logging.getLogger("tensorflow")):
+        for existing in [f for f in logger.filters if isinstance(f, OnceFilter)]:
+            logger.removeFilter(existing)  # a fresh memory for each command (tests call `main` many times)
+        logger.addFilter(OnceFilter())
     warnings.showwarning = _warning_line
     import_tensorflow_quietly()
 
@@ -146,6 +142,3 @@ def step_progress(total_epochs: int, every_steps: int | None) -> list:
     from tfgan_translate.training.monitoring import ProgressLog
 
     return [ProgressLog(total_epochs, every_steps=every_steps, epoch_lines=False)]
-
-
-__all__ = ["OnceFilter", "fit_verbosity", "import_tensorflow_quietly", "interactive", "setup", "step_progress"]

@@ -63,6 +63,3 @@ def translate_command(options) -> Translated:
     mode = InferenceMode.of(config, o.test_dropout, o.test_batch_norm)
     return translate_files(generator_for(model, direction, config.direction), o.input, o.output, direction=direction,
                            test_dropout=mode.dropout, test_batch_norm=mode.batch_norm, **common)
-
-
-__all__ = ["translate_command"]

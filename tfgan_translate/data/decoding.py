@@ -82,6 +82,12 @@ def decode_raw(contents: tf.Tensor) -> tf.Tensor:
     return image
 
 
+def read_image(path: tf.Tensor, half: int | None = None) -> tf.Tensor:
+    """`decode_raw` of a file: the whole image, or the left (0) or right (1) half of an aligned A|B file."""
+    image = decode_raw(tf.io.read_file(path))
+    return image if half is None else split_halves(image)[half]
+
+
 def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     """Converts an (H, W, n) image with n in {1, 2, 3, 4} to `channels` in {1, 3, 4}.
 

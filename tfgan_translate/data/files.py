@@ -55,6 +55,16 @@ def _image_files(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
 
 
+def existing_folder(path: str | Path, expected: str = "a folder of images") -> Path:
+    """`path` as a Path; DataError unless it is an existing folder (the message says what is `expected`)."""
+    folder = Path(path)
+    if not folder.exists():
+        raise DataError(f"Data folder {folder} does not exist.")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; expected {expected}.")
+    return folder
+
+
 def has_images(folder: str | Path) -> bool:
     """Whether `folder` is a folder holding at least one image file directly."""
     return Path(folder).is_dir() and bool(_image_files(Path(folder)))
@@ -77,11 +87,7 @@ def list_images(folder: str | Path) -> list[Path]:
     >>> list_images("data/facades/train")[:2]  # doctest: +SKIP
     [PosixPath('data/facades/train/1.jpg'), PosixPath('data/facades/train/2.jpg')]
     """
-    folder = Path(folder)
-    if not folder.exists():
-        raise DataError(f"Data folder {folder} does not exist.")
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder; expected a folder of images.")
+    folder = existing_folder(folder)
     paths = _image_files(folder)
     if not paths:
         raise DataError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}.")
@@ -252,10 +258,21 @@ def check_in_chunks(candidates: Sequence, check: Callable[[Sequence], tuple[list
     return good, skipped
 
 
-def image_size_of(path: str | Path) -> tuple[int, int]:
-    """(width, height) of an image file, from the validation cache when possible."""
-    inspection = _inspect(Path(path))
-    return inspection.width, inspection.height
+def check_pairs(pairs: Sequence[tuple[Path, Path]], *, skip_bad: bool, min_size: int):
+    """`check_images` for (A file, B file) pairs: both files good and of the same size; returns (good, skipped)."""
+    good_a, bad_a = check_images([a for a, _ in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
+    good_b, bad_b = check_images([b for _, b in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
+    usable, good, skipped = set(good_a + good_b), [], bad_a + bad_b
+    for a, b in pairs:
+        if a not in usable or b not in usable:
+            continue
+        (width_a, height_a, _), (width_b, height_b, _) = _inspect(a), _inspect(b)  # cached by check_images
+        if (width_a, height_a) == (width_b, height_b):
+            good.append((a, b))
+        else:
+            reject(skipped, skip_bad, a, f"size {width_a}x{height_a} differs from {b} ({width_b}x{height_b}); "
+                                         "the A and B images of a pair must have the same width and height")
+    return good, skipped
 
 
 # --------------------------------------------------------------------------- eager I/O

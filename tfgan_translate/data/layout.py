@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tfgan_translate.data import tfds_source
-from tfgan_translate.data.files import DataError, has_images
+from tfgan_translate.data.files import DataError, existing_folder, has_images
 from tfgan_translate.data.synthetic.writer import write_synthetic_dataset, write_synthetic_unpaired_dataset
 
 TFDS_PREFIX = "tfds:"
@@ -92,15 +92,6 @@ def split_names(split: str | None) -> tuple[str, ...]:
     return () if split is None else _SPLIT_FALLBACKS.get(split, (split,))
 
 
-def _check_root(path: str | Path, expected: str) -> Path:
-    root = Path(path)
-    if not root.exists():
-        raise DataError(f"Data folder {root} does not exist.")
-    if not root.is_dir():
-        raise DataError(f"{root} is not a folder; expected {expected}.")
-    return root
-
-
 # --------------------------------------------------------------------------- paired
 
 
@@ -149,7 +140,7 @@ def resolve_paired_split(path: str | Path, split: str | None = "train") -> Paire
     PairedSplit(layout='aligned', folder_a=PosixPath('data/facades/test'), folder_b=None)
     """
     names = split_names(split)
-    root = _check_root(path, "a folder of A|B images or one with A/ and B/ folders")
+    root = existing_folder(path, "a folder of A|B images or one with A/ and B/ folders")
     looked: list[str] = []
     found = _find_paired_split(root, names, looked)
     if found is not None:
@@ -238,7 +229,7 @@ def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> Un
         split_a, split_b = _tfds_split_pair(builder, names, str(path))
         return UnpairedSource("tfds", split_a, split_b, name)
 
-    root = _check_root(path, "a folder with trainA/ and trainB/ folders")
+    root = existing_folder(path, "a folder with trainA/ and trainB/ folders")
     looked, halves = [], []
     for name in names:
         a, b = root / f"{name}A", root / f"{name}B"

@@ -22,6 +22,7 @@ Adversarial Networks", CVPR 2017 (Sec. 6.1 for the jitter).
 
 from __future__ import annotations
 
+import collections
 import functools
 from pathlib import Path
 
@@ -30,12 +31,12 @@ import tensorflow as tf
 
 from tfgan_translate.choices import DIRECTIONS, check_choice
 from tfgan_translate.data.checks import check_int
-from tfgan_translate.data.decoding import convert_channels, decode_raw, split_halves
+from tfgan_translate.data.decoding import convert_channels, read_image, split_halves
 from tfgan_translate.data.files import (
     DataError,
     check_images,
     check_in_chunks,
-    image_size_of,
+    check_pairs,
     list_images,
     reject,
     report_skipped,
@@ -50,16 +51,14 @@ def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[t
     """Pairs A and B files by name without extension; returns (pairs, skipped)."""
     sides, skipped = [], []
     for folder in (folder_a, folder_b):
-        by_stem: dict[str, list[Path]] = {}
-        for p in list_images(folder):
-            by_stem.setdefault(p.stem, []).append(p)
-        for stem, ps in by_stem.items():
-            if len(ps) > 1:
-                names = ", ".join(p.name for p in ps)
-                for p in ps:
-                    reject(skipped, skip_bad, p, f"several files in {folder} are named {stem!r} ({names}); "
-                                                 "pairs are matched by name alone")
-        sides.append({stem: ps[0] for stem, ps in by_stem.items() if len(ps) == 1})
+        paths = list_images(folder)
+        stems = collections.Counter(p.stem for p in paths)
+        for p in paths:
+            if stems[p.stem] > 1:
+                names = ", ".join(q.name for q in paths if q.stem == p.stem)
+                reject(skipped, skip_bad, p, f"several files in {folder} are named {p.stem!r} ({names}); "
+                                             "pairs are matched by name alone")
+        sides.append({p.stem: p for p in paths if stems[p.stem] == 1})
     names_a, names_b = sides
     only_a = [s for s in names_a if s not in names_b]
     only_b = [s for s in names_b if s not in names_a]
@@ -75,23 +74,6 @@ def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[t
     return [(names_a[s], names_b[s]) for s in names_a if s in names_b], skipped
 
 
-def _check_pairs(pairs: list[tuple[Path, Path]], *, skip_bad: bool, min_size: int):
-    """`check_images` for (A file, B file) pairs: both files good and of the same size; returns (good, skipped)."""
-    good_a, bad_a = check_images([a for a, _ in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
-    good_b, bad_b = check_images([b for _, b in pairs], aligned=False, skip_bad=skip_bad, min_size=min_size)
-    usable, good, skipped = set(good_a + good_b), [], bad_a + bad_b
-    for a, b in pairs:
-        if a not in usable or b not in usable:
-            continue
-        size_a, size_b = image_size_of(a), image_size_of(b)
-        if size_a == size_b:
-            good.append((a, b))
-        else:
-            reject(skipped, skip_bad, a, f"size {size_a[0]}x{size_a[1]} differs from {b} ({size_b[0]}x{size_b[1]}); "
-                                         "the A and B images of a pair must have the same width and height")
-    return good, skipped
-
-
 def _validated_pairs(
     where: PairedSplit, *, skip_bad: bool, min_size: int, limit: int | None = None
 ) -> list[tuple[Path, Path | None]]:
@@ -103,7 +85,7 @@ def _validated_pairs(
     else:
         candidates, skipped = _match_names(where.folder_a, where.folder_b, skip_bad)
         total = 2 * len(candidates) + len(skipped)
-        check = functools.partial(_check_pairs, skip_bad=skip_bad, min_size=min_size)
+        check = functools.partial(check_pairs, skip_bad=skip_bad, min_size=min_size)
     good, bad = check_in_chunks(candidates, check, limit=limit)
     if limit is None:
         report_skipped(skipped + bad, total, note=f"; {len(good)} pairs remain")
@@ -122,8 +104,8 @@ def _source(path, split, *, direction: str, input_channels: int, output_channels
     pairs = _validated_pairs(where, skip_bad=skip_bad, min_size=min_size, limit=limit)
 
     def load(names, seed):
-        a = decode_raw(tf.io.read_file(names[0]))
-        a, b = split_halves(a) if where.layout == "aligned" else (a, decode_raw(tf.io.read_file(names[1])))
+        a = read_image(names[0])
+        a, b = split_halves(a) if where.layout == "aligned" else (a, read_image(names[1]))
         x, y = (a, b) if direction == "AtoB" else (b, a)
         x, y = jitter([convert_channels(x, input_channels), convert_channels(y, output_channels)], seed=seed,
                       **jitter_args)

@@ -104,12 +104,8 @@ def _example_stream(source: Source, *, shuffle: bool, cycle: bool, replay: bool,
             items = items.repeat()
         # One stateless seed (2 int64) per example, re-drawn on every pass.
         seeds = tf.data.Dataset.random(seed=source.jitter_seed, rerandomize_each_iteration=True).batch(2)
-        stream = tf.data.Dataset.zip(items, seeds)
-        if skip:  # resume: advance the (item, seed) stream before any image is read
-            stream = stream.skip(skip)
-        if limit is not None:
-            stream = stream.take(limit)
-        return stream
+        # skip: to resume, advance the (item, seed) stream before any image is read; take(-1) takes them all.
+        return tf.data.Dataset.zip(items, seeds).skip(skip).take(-1 if limit is None else limit)
 
     # The endless stream replays on every iteration; a finite one reshuffles for every new pass,
     # as `fit` expects of one epoch.

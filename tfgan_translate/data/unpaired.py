@@ -46,18 +46,12 @@ import tensorflow as tf
 
 from tfgan_translate.data import tfds_source
 from tfgan_translate.data.checks import check_int
-from tfgan_translate.data.decoding import convert_channels, decode_raw, split_halves
+from tfgan_translate.data.decoding import convert_channels, decode_raw, read_image
 from tfgan_translate.data.files import DataError, check_images, check_in_chunks, list_images, report_skipped
 from tfgan_translate.data.layout import UnpairedSource, resolve_unpaired_source
 from tfgan_translate.data.stream import Source, build_stream, check_stream_args, first_examples
 from tfgan_translate.data.transforms import min_image_size
 from tfgan_translate.data.transforms import preprocess as jitter
-
-
-def _read(path: tf.Tensor, half: int | None = None) -> tf.Tensor:
-    """The image of a file in [0, 1]: whole, or the left (0) or right (1) half of an aligned A|B file."""
-    image = decode_raw(tf.io.read_file(path))
-    return image if half is None else split_halves(image)[half]
 
 
 def _domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: int | None = None) -> list[tuple]:
@@ -83,7 +77,7 @@ def _domains(source: UnpairedSource, *, skip_bad: bool, min_size: int, limit: in
     for folder, folder_paths, (folder_good, _) in zip(folders, paths, checked, strict=True):
         if not folder_good:
             raise DataError(f"No usable images in {folder}: all {len(folder_paths)} files were skipped as bad.")
-    reads = [functools.partial(_read, half=0), functools.partial(_read, half=1)] if aligned else [_read, _read]
+    reads = [functools.partial(read_image, half=half) for half in (0, 1)] if aligned else [read_image, read_image]
     return [(tf.data.Dataset.from_tensor_slices([str(p) for p in files]), len(files), read)
             for files, read in zip(good, reads, strict=True)]
 
@@ -277,5 +271,4 @@ def unpaired_samples(
     count = check_int(count, "count")
     sources = _sources(path, split, skip_bad=skip_bad_files, limit=count, mode="none", load_size=image_size,
                        image_size=image_size, flip=False, **channels)
-    a, b = (first_examples(source, count) for source in sources)
-    return a, b
+    return tuple(first_examples(source, count) for source in sources)

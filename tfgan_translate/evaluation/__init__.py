@@ -8,6 +8,9 @@
 - `report.py`: JSON, a Markdown summary and sample grids.
 - `run.py`: `evaluate_run`, a run (or an export) translating a data set's split, then scored.
 
+The public names below are imported on first use (`tfgan_translate.lazy`), so ``import tfgan_translate.evaluation``
+is light.
+
 Example:
 
 >>> from tfgan_translate.evaluation import evaluate_folders, evaluate_run
@@ -16,24 +19,19 @@ Example:
 >>> print(result.summary())  # doctest: +SKIP
 """
 
-from tfgan_translate.evaluation.distribution import (
-    fid_from_features,
-    frechet_distance,
-    kid_from_features,
-    mmd2_unbiased,
-    polynomial_kernel,
-    sqrtm_psd,
-)
-from tfgan_translate.evaluation.evaluate import evaluate_arrays, evaluate_folders, evaluate_pairs, feature_extractor
-from tfgan_translate.evaluation.features import FeatureWeightsUnavailable, InceptionFeatures
-from tfgan_translate.evaluation.metrics import PSNR_CAP_DB, high_frequency_energy, paired_metrics, sharpness_ratio
-from tfgan_translate.evaluation.pairing import match_files, resize_to
-from tfgan_translate.evaluation.report import image_grid, write_json, write_report
-from tfgan_translate.evaluation.result import EvaluationResult
-from tfgan_translate.evaluation.run import evaluate_run, source_kind
+from tfgan_translate.lazy import lazy_exports
 
-__all__ = ["PSNR_CAP_DB", "EvaluationResult", "FeatureWeightsUnavailable", "InceptionFeatures", "evaluate_arrays",
-           "evaluate_folders", "evaluate_pairs", "evaluate_run", "feature_extractor", "fid_from_features",
-           "frechet_distance", "high_frequency_energy", "image_grid", "kid_from_features", "match_files",
-           "mmd2_unbiased", "paired_metrics", "polynomial_kernel", "resize_to", "sharpness_ratio", "source_kind",
-           "sqrtm_psd", "write_json", "write_report"]
+_MODULES = {
+    "distribution": ["fid_from_features", "frechet_distance", "kid_from_features", "mmd2_unbiased",
+                     "polynomial_kernel", "sqrtm_psd"],
+    "evaluate": ["evaluate_arrays", "evaluate_folders", "evaluate_pairs", "feature_extractor"],
+    "features": ["FeatureWeightsUnavailable", "InceptionFeatures"],
+    "metrics": ["PSNR_CAP_DB", "high_frequency_energy", "paired_metrics", "sharpness_ratio"],
+    "pairing": ["match_files", "resize_to"],
+    "report": ["image_grid", "write_json", "write_report"],
+    "result": ["EvaluationResult"],
+    "run": ["evaluate_run", "source_kind"],
+}
+_EXPORTS = {name: f"{__name__}.{module}" for module, names in _MODULES.items() for name in names}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfgan_translate.data.checks import check_int
+
 
 def _features(features, argument: str, minimum: int = 2) -> np.ndarray:
     features = np.asarray(features, np.float64)
@@ -85,12 +87,9 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
         raise ValueError(f"Shapes do not match: mu1 {mu1.shape}, cov1 {cov1.shape}, mu2 {mu2.shape}, "
                          f"cov2 {cov2.shape}; expected (d,) means and (d, d) covariances.")
     root1 = sqrtm_psd(cov1)
-    middle = root1 @ cov2 @ root1
-    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2.0)
-    trace_sqrt = float(np.sum(np.sqrt(np.clip(eigenvalues, 0.0, None))))
+    trace_sqrt = float(np.trace(sqrtm_psd(root1 @ cov2 @ root1)))
     diff = mu1 - mu2
-    value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * trace_sqrt)
-    return max(value, 0.0)
+    return max(float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * trace_sqrt), 0.0)
 
 
 def fid_from_features(features1, features2) -> float:
@@ -154,23 +153,15 @@ def kid_from_features(features1, features2, *, subsets: int = 100, subset_size: 
     >>> kid_from_features(feats_fake, feats_real, subset_size=50)["mean"]  # doctest: +SKIP
     """
     f1, f2 = _feature_sets(features1, features2)
-    for name, value, low in (("subsets", subsets, 1), ("subset_size", subset_size, 2)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-                             f"Expected an int >= {low}.")
-    m = min(subset_size, f1.shape[0], f2.shape[0])
-    if m == f1.shape[0] == f2.shape[0]:  # every subset is the whole of both sets
-        value = mmd2_unbiased(f1, f2)
-        return {"mean": value, "std": 0.0, "subsets": int(subsets), "subset_size": int(m)}
+    subsets, subset_size = check_int(subsets, "subsets"), check_int(subset_size, "subset_size", minimum=2)
+    m = min(subset_size, len(f1), len(f2))
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(subsets):
-        x = f1[rng.choice(f1.shape[0], m, replace=False)]
-        y = f2[rng.choice(f2.shape[0], m, replace=False)]
-        values.append(mmd2_unbiased(x, y))
-    values = np.asarray(values)
-    return {"mean": float(values.mean()), "std": float(values.std()), "subsets": int(subsets), "subset_size": int(m)}
 
+    def draw(features):
+        return features[rng.choice(len(features), m, replace=False)]
 
-__all__ = ["fid_from_features", "frechet_distance", "kid_from_features", "mmd2_unbiased", "polynomial_kernel",
-           "sqrtm_psd"]
+    if m == len(f1) == len(f2):  # every subset is the whole of both sets
+        values = np.array([mmd2_unbiased(f1, f2)])
+    else:
+        values = np.array([mmd2_unbiased(draw(f1), draw(f2)) for _ in range(subsets)])
+    return {"mean": float(values.mean()), "std": float(values.std()), "subsets": subsets, "subset_size": m}

@@ -86,15 +86,12 @@ def evaluate_pairs(pairs: Iterable[tuple[str, np.ndarray, np.ndarray]], *, kid: 
         ValueError: no pairs, images smaller than 11x11, or fewer than 2 for KID/FID.
     """
     features = feature_extractor(kid, fid, feature_weights, extractor)
-    per_image, resized = [], []
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
-    pred_features, truth_features = [], []
+    per_image, resized, pending, feature_sets = [], [], [], ([], [])  # pending: (prediction, truth) to featurise
 
-    def flush():
-        if pending:
-            pred_features.append(np.asarray(features([p for p, _ in pending]), np.float64))
-            truth_features.append(np.asarray(features([t for _, t in pending]), np.float64))
-            pending.clear()
+    def flush():  # the features of the pending predictions, then of their truths
+        for images, found in zip(zip(*pending), feature_sets):
+            found.append(np.asarray(features(list(images)), np.float64))
+        pending.clear()
 
     for name, prediction, truth in pairs:
         prediction, truth = np.asarray(prediction, np.float32), np.asarray(truth, np.float32)
@@ -115,7 +112,7 @@ def evaluate_pairs(pairs: Iterable[tuple[str, np.ndarray, np.ndarray]], *, kid: 
     result = EvaluationResult(per_image, mean, info={"resized": resized})
     if features is not None:
         flush()
-        pred_f, truth_f = np.concatenate(pred_features), np.concatenate(truth_features)
+        pred_f, truth_f = (np.concatenate(found) for found in feature_sets)
         if len(pred_f) < 2:
             raise ValueError("KID and FID need at least 2 image pairs.")
         if kid:
@@ -204,6 +201,3 @@ def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: i
         result.written["report"] = write_report(result, report_dir, pred_dir=pred_dir, truth_dir=truth_dir,
                                                 input_dir=input_dir, rows=grid_rows)
     return result
-
-
-__all__ = ["evaluate_arrays", "evaluate_folders", "evaluate_pairs", "feature_extractor"]

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfgan_translate.data.checks import check_int
+
 log = logging.getLogger("tfgan_translate")
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -124,15 +126,9 @@ class InceptionFeatures:
     def __init__(self, weights="imagenet", *, image_size: int = INCEPTION_SIZE, batch_size: int = 16):
         import keras
 
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"Invalid value for argument `batch_size`. Received: batch_size={batch_size!r}. "
-                             "Expected a positive int.")
-        if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 75:
-            raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
-                             "Expected an int >= 75 (Inception-v3's minimum; 299 is its native size).")
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.image_size = check_int(image_size, "image_size", minimum=75)  # Inception-v3's minimum
         self.weights = weights
-        self.image_size = image_size
-        self.batch_size = batch_size
         path = resolve_feature_weights(weights)
         if path is None:
             log.warning("Inception-v3 with random weights: FID/KID from it only test the plumbing.")
@@ -163,15 +159,8 @@ class InceptionFeatures:
         return image
 
     def __call__(self, images) -> np.ndarray:
-        images = list(images)
-        if not images:
-            return np.zeros((0, FEATURE_DIM), np.float64)
-        chunks = []
-        for start in range(0, len(images), self.batch_size):
+        images, chunks = list(images), []
+        for start in range(0, len(images), self.batch_size):  # images prepared one batch at a time
             batch = np.stack([self._prepare(image) for image in images[start:start + self.batch_size]])
             chunks.append(np.asarray(self.model(batch, training=False), np.float64))
-        return np.concatenate(chunks)
-
-
-__all__ = ["FEATURE_DIM", "INCEPTION_SIZE", "INCEPTION_WEIGHTS_FILE", "INCEPTION_WEIGHTS_URL",
-           "FeatureWeightsUnavailable", "InceptionFeatures", "resolve_feature_weights"]
+        return np.concatenate(chunks) if chunks else np.zeros((0, FEATURE_DIM), np.float64)

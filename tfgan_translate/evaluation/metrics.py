@@ -120,7 +120,3 @@ def paired_metrics(prediction, target) -> dict[str, float]:
     quality = {k: float(v) for k, v in image_quality(target[None], prediction[None]).items()}
     return {"l1": quality["l1"], "psnr": min(quality["psnr"], PSNR_CAP_DB),  # +inf for identical images: capped
             "ssim": quality["ssim"], "sharpness": sharpness_ratio(np.clip(prediction, -1.0, 1.0), target)}
-
-
-__all__ = ["PAIRED_METRICS", "PSNR_CAP_DB", "SHARPNESS_EPS", "high_frequency_energy", "paired_metrics",
-           "sharpness_ratio"]

@@ -27,7 +27,7 @@ def _by_stem(folder: Path, role: str) -> dict[str, Path]:
         found.setdefault(path.stem, []).append(path)
     for stem, paths in found.items():
         if len(paths) > 1:
-                raise DataError(f"Several {role} files in {folder} are named {stem!r} "
+            raise DataError(f"Several {role} files in {folder} are named {stem!r} "
                             f"({', '.join(p.name for p in paths)}); files are matched by name without extension.")
     return {stem: paths[0] for stem, paths in found.items()}
 
@@ -92,12 +92,9 @@ def readable_pairs(pairs: Sequence[tuple], skip_bad_files: bool) -> tuple[list[t
         path, reason = bad[0]
         count = f" ({len(bad)} unreadable images in all)" if len(bad) > 1 else ""
         raise DataError(f"{path}: {reason}{count}. {SKIP_ADVICE}")
-    good, skipped = [], []
-    for pair in pairs:
-        problems = [path for path in dict.fromkeys(pair[1:]) if path in reasons]
-        skipped += [{"name": pair[0], "file": str(path), "reason": reasons[path]} for path in problems]
-        if not problems:
-            good.append(pair)
+    good = [pair for pair in pairs if not reasons.keys() & set(pair[1:])]
+    skipped = [{"name": pair[0], "file": str(path), "reason": reasons[path]}
+               for pair in pairs for path in dict.fromkeys(pair[1:]) if path in reasons]
     if skipped:
         log.warning("Skipped %s", describe_skipped(skipped))
     if pairs and not good:
@@ -129,6 +126,3 @@ def loaded_pairs(pairs: Iterable[tuple], channels: Sequence[int], skip_bad_files
                 break
         else:
             yield (name, *images)
-
-
-__all__ = ["SKIP_ADVICE", "loaded_pairs", "match_files", "readable_pairs", "resize_to"]

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from tfgan_translate import io
 from tfgan_translate.data.files import list_images, load_image, save_image
-from tfgan_translate.evaluation.pairing import match_files
 from tfgan_translate.evaluation.result import UNITS, EvaluationResult, describe_skipped
 
 REPORT_FILES = ("report.md", "metrics.json", "samples.png")
@@ -81,9 +80,7 @@ def check_output_paths(json_path: str | Path | None = None, report_dir: str | Pa
         if path.is_dir():
             raise ValueError(f"{where}{path} is a folder. Expected the path of a JSON file to write, e.g. "
                              f"{path / 'eval.json'}.")
-        if (blocker := _file_above(path)) is not None:
-            raise ValueError(f"{where}{path}: {blocker} is a file, not a folder. Expected a JSON file path in a "
-                             "folder.")
+        _check_parent(path, where, "a JSON file path in a folder")
         if (path.exists() or path.is_symlink()) and not is_evaluation_json(path):
             raise ValueError(f"{where}{path} exists and is not an evaluation's JSON. Expected a new file or an "
                              "earlier evaluation's JSON to replace: choose another path, or move that file.")
@@ -92,8 +89,7 @@ def check_output_paths(json_path: str | Path | None = None, report_dir: str | Pa
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"{where}{folder} is a file. Expected a folder (new, empty or an earlier report) "
                              f"to write {', '.join(REPORT_FILES)} into.")
-        if (blocker := _file_above(folder)) is not None:
-            raise ValueError(f"{where}{folder}: {blocker} is a file, not a folder. Expected a folder path.")
+        _check_parent(folder, where, "a folder path")
         names = REPORT_FILES + (TRANSLATION_FOLDERS if translations else ())
         clashes = [name for name in names if folder.is_dir() and (folder / name).exists()]
         if clashes and not is_evaluation_json(folder / "metrics.json"):
@@ -102,10 +98,11 @@ def check_output_paths(json_path: str | Path | None = None, report_dir: str | Pa
                              "report folder: choose another folder.")
 
 
-def _file_above(path: Path) -> Path | None:
-    """The nearest existing parent of `path` if it is not a folder (nothing can be created under it), else None."""
+def _check_parent(path: Path, where: str, expected: str) -> None:
+    """ValueError when the nearest existing parent of `path` is a file (nothing can be created under it)."""
     nearest = next((parent for parent in path.parents if parent.exists()), None)
-    return nearest if nearest is not None and not nearest.is_dir() else None
+    if nearest is not None and not nearest.is_dir():
+        raise ValueError(f"{where}{path}: {nearest} is a file, not a folder. Expected {expected}.")
 
 
 def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
@@ -113,13 +110,7 @@ def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
     pixels = io.to_uint8(image)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
-    picture = Image.fromarray(pixels).convert("RGB")
-    scale = cell / max(picture.size)
-    picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
-                             Image.Resampling.BICUBIC)
-    canvas = Image.new("RGB", (cell, cell), (_BACKGROUND,) * 3)
-    canvas.paste(picture, ((cell - picture.width) // 2, (cell - picture.height) // 2))
-    return canvas
+    return ImageOps.pad(Image.fromarray(pixels).convert("RGB"), (cell, cell), color=(_BACKGROUND,) * 3)
 
 
 def image_grid(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str] | None = None,
@@ -139,17 +130,13 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str] | Non
     columns = max(len(row) for row in rows)
     if labels is not None and len(labels) != columns:
         raise ValueError(f"{len(labels)} labels for {columns} columns.")
-    top = _LABEL_HEIGHT if labels else 0
-    width = columns * cell + (columns - 1) * _GAP
-    height = top + len(rows) * cell + (len(rows) - 1) * _GAP
-    grid = Image.new("RGB", (width, height), (_BACKGROUND,) * 3)
-    if labels:
-        draw = ImageDraw.Draw(grid)
-        for c, label in enumerate(labels):
-            draw.text((c * (cell + _GAP) + 3, 1), str(label), fill=(0, 0, 0))
+    top, step = (_LABEL_HEIGHT if labels else 0), cell + _GAP  # step: from one cell to the next
+    grid = Image.new("RGB", (columns * step - _GAP, top + len(rows) * step - _GAP), (_BACKGROUND,) * 3)
+    for c, label in enumerate(labels or []):
+        ImageDraw.Draw(grid).text((c * step + 3, 1), str(label), fill=(0, 0, 0))
     for r, row in enumerate(rows):
         for c, image in enumerate(row):
-            grid.paste(_fit_cell(image, cell), (c * (cell + _GAP), top + r * (cell + _GAP)))
+            grid.paste(_fit_cell(image, cell), (c * step, top + r * step))
     return np.asarray(grid)
 
 
@@ -177,15 +164,15 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     report_dir.mkdir(parents=True, exist_ok=True)
     write_json(result, report_dir / "metrics.json")
 
-    names = [row["name"] for row in result.per_image][:max(0, rows)]
-    by_name = {name: (p, t) for name, p, t in match_files(pred_dir, truth_dir)}
-    has_inputs = input_dir is not None and Path(input_dir).is_dir()
-    inputs = {path.stem: path for path in list_images(input_dir)} if has_inputs else {}
+    def by_name(folder):  # the result's names are the files' names without extension
+        return {path.stem: path for path in list_images(folder)}
+
+    preds, truths = by_name(pred_dir), by_name(truth_dir)
+    inputs = by_name(input_dir) if input_dir is not None and Path(input_dir).is_dir() else {}
     labels = (["input"] if inputs else []) + ["pred", "truth"]
     grid_rows = []
-    for name in names:
-        pred_path, truth_path = by_name[name]
-        row = [load_image(pred_path, 3), load_image(truth_path, 3)]  # shown as RGB
+    for name in [row["name"] for row in result.per_image][:max(0, rows)]:
+        row = [load_image(preds[name], 3), load_image(truths[name], 3)]  # shown as RGB
         if inputs:
             row.insert(0, load_image(inputs[name], 3) if name in inputs else np.ones_like(row[-1]))
         grid_rows.append(row)
@@ -203,8 +190,7 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     lines += ["", "| metric | mean | meaning |", "|---|---|---|"]
     for key in ("l1", "psnr", "ssim", "sharpness"):
         lines.append(f"| {key} | {result.mean[key]:.{2 if key == 'psnr' else 4}f} | {_cell(UNITS[key])} |")
-    if result.kid is not None:
-        kid = result.kid
+    if (kid := result.kid) is not None:
         lines.append(f"| kid | {kid['mean']:.5f} +- {kid['std']:.5f} | {_cell(UNITS['kid'])} "
                      f"({kid['subsets']} subsets of {kid['subset_size']}) |")
     if result.fid is not None:
@@ -218,7 +204,3 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
         lines.append(f"| {row['name']} | {row['l1']:.4f} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
                      f"{row['sharpness']:.3f} |")
     return io.write_text(report_dir / "report.md", "\n".join(lines) + "\n")
-
-
-__all__ = ["REPORT_FILES", "TRANSLATION_FOLDERS", "check_output_paths", "image_grid", "is_evaluation_json",
-           "write_json", "write_report"]

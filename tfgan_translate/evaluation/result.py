@@ -81,6 +81,3 @@ def describe_skipped(skipped: Sequence[dict], limit: int = 5) -> str:
     listed = "; ".join(f"{row['file']} ({row['reason']})" for row in skipped[:limit])
     more = f"; and {len(skipped) - limit} more" if len(skipped) > limit else ""
     return f"{len(skipped)} unreadable image(s) (--skip-bad-files): {listed}{more}"
-
-
-__all__ = ["UNITS", "EvaluationResult", "describe_skipped"]

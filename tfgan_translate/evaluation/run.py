@@ -170,6 +170,3 @@ def evaluate_run(source: str | Path, data: str | Path, *, split: str = "test", s
                                 report_dir=report_dir, grid_rows=grid_rows, input_dir=out / "input", names=translated,
                                 info={**info, "data": str(data), "split": split, "size": size, "skipped": skipped},
                                 **kwargs)
-
-
-__all__ = ["evaluate_run", "source_kind"]

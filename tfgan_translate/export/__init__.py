@@ -8,7 +8,8 @@
 One concept per file: `generator` (the float32 copy in the test-time mode), `savedmodel` and `padding` (its
 in-graph mirror padding), `tflite`, `tflite_graph` and `subpixel` (the graph the converter gets), `representative`
 (calibration images), `parity`, `metadata`, `folder` (what an export folder holds: the user's
-files kept, stale staging removed), `exporter` (the steps in order), `runtime` (using an export).
+files kept, stale staging removed), `web` (the browser page of `--web`, LiteRT.js), `exporter` (the steps
+in order), `runtime` (using an export).
 
 Example:
 

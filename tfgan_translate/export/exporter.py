@@ -44,6 +44,7 @@ import numpy as np
 from tfgan_translate.choices import InferenceMode
 from tfgan_translate.export import parity, representative, savedmodel, tflite_graph
 from tfgan_translate.export import tflite as tflite_module  # `tflite` is an argument of export_generator
+from tfgan_translate.export import web as web_page  # `web` is an argument of export_generator
 from tfgan_translate.export.folder import carry_over, listing, prepare_out_dir, remove_stale_staging
 from tfgan_translate.export.generator import inference_copy
 from tfgan_translate.export.metadata import (
@@ -51,6 +52,7 @@ from tfgan_translate.export.metadata import (
     METADATA_FILENAME,
     list_entries,
     read_metadata,
+    tflite_entry,
     versions,
     write_metadata,
 )
@@ -64,7 +66,6 @@ log = logging.getLogger("tfgan_translate")
 
 SAVED_MODEL_DIR = "saved_model"
 EXPORTS_ROOT = Path("exports")
-PARITY_IMAGES = 4
 
 
 @dataclasses.dataclass
@@ -87,8 +88,20 @@ class ExportResult:
         if self.saved_model is not None:
             lines.append(f"  {self.saved_model}/  (signatures: serving_default float [-1, 1]; translate_image uint8, "
                          "any size)")
-        lines += [f"  {path}  ({path.stat().st_size / 1e6:.2f} MB)" for path in self.tflite.values()]
+        for path in self.tflite.values():
+            entry = self.metadata["tflite"]["files"][path.name]
+            report, ms = entry["xnnpack"], entry["latency"]
+            delegation = "whole in XNNPACK" if report["fully_delegated"] else (
+                f"XNNPACK: {report['partitions']} partitions, outside it "
+                f"{', '.join(op['op'] for op in report['not_delegated'])}")
+            timing = (f", {ms['median_ms_1_thread']} ms on 1 thread, {ms['median_ms_all_cores']} ms on "
+                      f"{ms['cores']}" if ms else "")
+            lines.append(f"  {path}  ({entry['bytes'] / 1e6:.2f} MB, {entry['macs'] / 1e9:.3g} GMAC, "
+                         f"{delegation}{timing})")
         lines.append(f"  {self.out_dir / METADATA_FILENAME}")
+        if "index.html" in self.metadata.get(FILES_KEY, []):
+            lines.append(f"  {self.out_dir / 'index.html'}  (web page: serve the folder, e.g. python -m http.server "
+                         f"-d {self.out_dir}, and open http://localhost:8000/)")
         if self.kept:
             lines.append(f"  kept from the earlier export (files it did not write): {listing(self.kept)}")
         for name, figures in self.metadata["parity"].items():
@@ -140,7 +153,7 @@ def export_generator(
     out_dir: str | Path | None = None,
     *,
     direction: str | None = None,
-    saved_model: bool = True,
+    saved_model: bool | None = None,
     tflite: bool = True,
     quantize=("none",),
     representative_data: str | Path | np.ndarray | None = None,
@@ -150,6 +163,9 @@ def export_generator(
     image_size: int | tuple[int, int] | None = None,
     dynamic_size: bool = False,
     subpixel: bool = True,
+    benchmark: bool = False,
+    web: bool = False,
+    web_runtime: str | Path | None = None,
 ) -> ExportResult:
     """Exports a trained generator as a SavedModel and/or TFLite files, with metadata.json.
 
@@ -166,7 +182,7 @@ def export_generator(
         direction: str or None. "AtoB" or "BtoA", named after the data folders;
             None: the run's training direction (G). The other direction is
             a CycleGAN's F; a Pix2Pix has only G (see `generator_for`).
-        saved_model: bool. Write `saved_model/`. Defaults to True.
+        saved_model: bool or None. Write `saved_model/`. None: True unless `web`. Defaults to None.
         tflite: bool. Write the `.tflite` files. Defaults to True.
         quantize: str or sequence of "none" (float32), "float16", "int8": which
             .tflite files. Defaults to ("none",).
@@ -191,6 +207,16 @@ def export_generator(
             files into stride*stride convolutions + DEPTH_TO_SPACE (the same
             output; 2.4x as fast for unet_256 on XNNPACK, see
             `export.subpixel`). False keeps TRANSPOSE_CONV. Defaults to True.
+        benchmark: bool. Measure each .tflite file's median latency on 1
+            thread and on every core (`export.latency`) into metadata.json.
+            Defaults to False.
+        web: bool. Make the folder a web page that translates in the browser
+            with LiteRT.js (`export.web`: index.html, translate.js,
+            model.json beside the fixed-size .tflite files). Defaults to False.
+        web_runtime: str, Path or None. With `web`, a local `@litertjs/core`
+            folder (node_modules/@litertjs/core) whose files the page loads
+            are copied into litertjs/. None: the page loads the pinned
+            version from the CDN (`web.CDN_ROOT`). Defaults to None.
 
     Returns:
         An `ExportResult(out_dir, saved_model, tflite, metadata, kept)`.
@@ -209,6 +235,13 @@ def export_generator(
     57.2
     """
     # 1. Arguments and the generator.
+    saved_model = not web if saved_model is None else saved_model
+    if web and (dynamic_size or not tflite):
+        raise ValueError(f"Invalid value for `web`: True with {'dynamic_size=True' if tflite else 'tflite=False'}. "
+                         "Expected fixed-size .tflite files: LiteRT.js takes static shapes only.")
+    if web_runtime is not None and not web:
+        raise ValueError("Invalid value for `web_runtime`: given without `web`. Expected web=True with it.")
+    runtime = web_page.runtime_files(web_runtime) if web_runtime is not None else None
     if not (saved_model or tflite):
         raise ValueError("Nothing to export: `saved_model` and `tflite` are both False.")
     InferenceMode.of(None, test_dropout, test_batch_norm)  # checked before anything is loaded
@@ -224,7 +257,8 @@ def export_generator(
         out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
     out_dir = Path(out_dir)
     prepare_out_dir(out_dir, {METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
-                              *((SAVED_MODEL_DIR,) if saved_model else ())})
+                              *((SAVED_MODEL_DIR,) if saved_model else ()),
+                              *(web_page.FILE_NAMES if web else ())})
     netG, multiple = getattr(generator, "reference_name", generator.name), size_multiple(generator)
     size = _image_size(image_size, config, generator, multiple, netG)
     c_in, c_out = int(generator.input_shape[-1]), int(generator.output_shape[-1])
@@ -236,8 +270,9 @@ def export_generator(
     random = bool(dropout) and mode.dropout == "on"
 
     # 3. Representative images.
-    calibration, rep_source = _representative(config, representative_data, representative_count, direction,
-                                              size, c_in, c_out, need="int8" in quantize)
+    calibration, rep_source = representative.gather(config, representative_data, representative_count,
+                                                    direction=direction, image_size=size, channels=(c_in, c_out),
+                                                    need="int8" in quantize, least=parity.IMAGES)
 
     # 4. Write everything into a staging folder, then 5. swap it in (what dead exports left: deleted first).
     remove_stale_staging(out_dir)
@@ -252,8 +287,14 @@ def export_generator(
             for name, content in files.items():
                 (staging / tflite_module.FILE_NAMES[name]).write_bytes(content)
             log.info("TFLite written: %s", ", ".join(tflite_module.FILE_NAMES[n] for n in files))
-        figures = _measure_parity(copy, staging, saved_model, files, calibration[:PARITY_IMAGES], random)
-        figures["images"] = {"count": int(min(len(calibration), PARITY_IMAGES)), "size": list(size),
+        if web:
+            web_page.write_page(staging, models={("float32" if n == "none" else n): tflite_module.FILE_NAMES[n]
+                                                 for n in files},
+                                size=size, channels=(c_in, c_out), direction=direction, runtime=runtime)
+        figures = {"skipped": "test-time dropout on: outputs are random by design; export with --test-dropout "
+                              "off (test_dropout='off') to compare"} if random else parity.measure(
+            copy, staging / SAVED_MODEL_DIR if saved_model else None, files, calibration[:parity.IMAGES])
+        figures["images"] = {"count": int(min(len(calibration), parity.IMAGES)), "size": list(size),
                              "source": rep_source}
         kind = "cyclegan" if hasattr(model, "generator_g") and hasattr(model, "generator_f") else (
             "pix2pix" if hasattr(model, "generator") else "generator")
@@ -281,8 +322,8 @@ def export_generator(
                                              "interpreter.resize_tensor_input(index, [1, H, W, C]) then "
                                              "allocate_tensors()" if dynamic_size else
                                              f"fixed input of {size[0]}x{size[1]} (height x width)"),
-                        "files": {tflite_module.FILE_NAMES[n]: tflite_module.describe(
-                            n, None if dynamic_size else size, c_in, c_out) for n in files},
+                        "files": {tflite_module.FILE_NAMES[n]: tflite_entry(content, n, size, benchmark)
+                                  for n, content in files.items()},
                         "transposed_convolutions": tflite_graph.describe(copy, subpixel)}
                        if files else None),
             "parity": figures,
@@ -301,61 +342,6 @@ def export_generator(
         metadata=metadata,
         kept=kept,
     )
-
-
-def _representative(config, folder, count, direction, size, c_in, c_out, need: bool):
-    """(images, description): calibration/parity images, from the folder, the run's data or built-in maps.
-
-    Without int8 (`need` False) only `PARITY_IMAGES` are drawn, and built-in synthetic label maps stand in for
-    training data that cannot be read.
-    """
-    if isinstance(folder, np.ndarray):
-        return representative.array_images(folder, image_size=size, channels=c_in, count=count), "array"
-    if folder is not None:
-        images = representative.folder_images(folder, image_size=size, channels=c_in, count=count)
-        return images, f"folder {folder}"
-    count = count if need else PARITY_IMAGES
-    if getattr(config, "data", ""):
-        try:
-            images = representative.training_images(config, direction=direction, image_size=size, input_channels=c_in,
-                                                     output_channels=c_out, count=count)
-            return images, f"training data {config.data}"
-        except ValueError as error:
-            if need:
-                raise
-            log.warning("Parity measured on built-in synthetic label maps: %s", error)
-    elif need and config is None:
-        raise ValueError("Invalid value for `representative_data`: None. quantize='int8' needs representative "
-                         "images: pass a folder of input images (--representative-data DIR), or export a run folder "
-                         "whose config.json names its training data.")
-    elif need:  # an imported run: no training data to draw on
-        log.warning("int8 calibrated on built-in synthetic label maps: the run names no training data (an "
-                    "imported run). Pass --representative-data DIR, images of the model's input domain, to "
-                    "calibrate on what it will translate.")
-    return representative.synthetic_images(count, size, c_in), "built-in synthetic label maps"
-
-
-def _measure_parity(copy, staging: Path, saved_model: bool, flatbuffers: dict, images: np.ndarray, random: bool):
-    """Max abs diff and PSNR of each written model against the Keras copy on `images`."""
-    if random:
-        return {"skipped": "test-time dropout on: outputs are random by design; export with --test-dropout off "
-                           "(test_dropout='off') to compare"}
-    import tensorflow as tf
-
-    reference = np.asarray(copy(images, training=False))
-    figures = {}
-    if saved_model:
-        serve = tf.saved_model.load(str(staging / SAVED_MODEL_DIR)).signatures[savedmodel.FLOAT_SIGNATURE]
-        figures["saved_model"] = parity.compare(reference, serve(image=tf.constant(images))["output"].numpy())
-    for name, content in flatbuffers.items():
-        label = f"tflite_{'float32' if name == 'none' else name}"
-        figures[label] = parity.compare(reference, tflite_module.TFLiteRunner(content)(images))
-    for label, values in figures.items():
-        values["target"] = parity.TARGETS[label]
-        values["meets_target"] = parity.meets_target(label, values)
-        if not values["meets_target"]:
-            log.warning("Parity of %s misses its target %s: %s", label, parity.TARGETS[label], values)
-    return figures
 
 
 __all__ = ["EXPORTS_ROOT", "SAVED_MODEL_DIR", "ExportResult", "export_generator"]

@@ -23,7 +23,7 @@ def inference_copy(generator: keras.Model, test_dropout: str | None = None,
             run (TFLite's builtin RANDOM_UNIFORM); "off" is deterministic. None: the generator's run's
             setting (`training.run.load_run` records it), else "on". Defaults to None.
         test_batch_norm: "image", "moving" or None. Batch norm on each image's own statistics (builtin MEAN,
-            SQUARED_DIFFERENCE, RSQRT ops) or on its moving ones. None: the run's setting, else "image".
+            SUB, MUL, RSQRT ops) or on its moving ones. None: the run's setting, else "image".
             Defaults to None.
 
     Returns:

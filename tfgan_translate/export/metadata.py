@@ -14,6 +14,11 @@ import platform
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+import numpy as np
+
+from tfgan_translate.export.delegation import xnnpack_report
+from tfgan_translate.export.latency import count_macs, latency
+from tfgan_translate.export.tflite import FLOAT_IN_INT8, TFLiteRunner
 from tfgan_translate.io import write_json
 
 METADATA_FILENAME = "metadata.json"
@@ -37,6 +42,47 @@ def versions() -> dict:
 
     found["tensorflow_runtime"] = tf.__version__
     return found
+
+
+def tflite_entry(content: bytes, quantize: str, image_size: tuple[int, int], benchmark: bool = False) -> dict:
+    """What metadata.json says about one .tflite file: how a runtime feeds it, what runs it, what it costs.
+
+    Args:
+        content: bytes. The .tflite file.
+        quantize: str. Its quantization ("none", "float16" or "int8").
+        image_size: (height, width). Its input size, or for a dynamic-size file the size its MACs, XNNPACK
+            report and latency are measured at.
+        benchmark: bool. Measure its latency (`latency.latency`). Defaults to False.
+
+    Returns:
+        {"quantization", "ops", "signature", "input", "output" (each {"name": signature key, "tensor",
+        "dtype", "shape" (None: any size), "range", "layout", "channel_order"}), "bytes", "macs",
+        "measured_at", "xnnpack" (`delegation.xnnpack_report`), "latency" (None unless `benchmark`)}.
+    """
+    interpreter = TFLiteRunner(content, 1, size=image_size).interpreter
+    (signature, keys), = interpreter.get_signature_list().items()
+
+    def tensor(details, key):
+        channels = int(details["shape"][-1])
+        return {"name": key, "tensor": details["name"], "dtype": np.dtype(details["dtype"]).name,
+                "shape": [None if side < 0 else int(side) for side in details["shape_signature"]],
+                "range": [-1.0, 1.0], "layout": "NHWC",
+                "channel_order": {1: "grey", 3: "RGB", 4: "RGBA"}.get(channels, f"{channels} channels")}
+
+    return {
+        "quantization": {"none": "float32", "float16": "float16 weights, float32 compute on CPU",
+                         "int8": f"int8 weights and activations, but {', '.join(FLOAT_IN_INT8)} in float32 (XNNPACK "
+                                 "does not take them quantized); float32 input and output"}[quantize],
+        "ops": "TFLITE_BUILTINS_INT8" if quantize == "int8" else "TFLITE_BUILTINS",
+        "signature": signature,
+        "input": tensor(interpreter.get_input_details()[0], keys["inputs"][0]),
+        "output": tensor(interpreter.get_output_details()[0], keys["outputs"][0]),
+        "bytes": len(content),
+        "macs": count_macs(content, image_size),
+        "measured_at": list(image_size),
+        "xnnpack": xnnpack_report(content, image_size),
+        "latency": latency(content, image_size) if benchmark else None,
+    }
 
 
 def write_metadata(folder: str | Path, values: dict) -> Path:
@@ -103,4 +149,4 @@ def written_by_export(metadata: dict | None):
 
 
 __all__ = ["FILES_KEY", "FORMAT", "FORMAT_VERSION", "METADATA_FILENAME", "is_export", "list_entries",
-           "read_metadata", "versions", "write_metadata", "written_by_export"]
+           "read_metadata", "tflite_entry", "versions", "write_metadata", "written_by_export"]

@@ -9,9 +9,16 @@ tests): SavedModel max abs diff <= 1e-5, TFLite float32 <= 1e-4, float16 PSNR
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
+
+from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
+from tfgan_translate.export.tflite import TFLiteRunner
+
+log = logging.getLogger("tfgan_translate")
+IMAGES = 4  # images the parity of an export is measured on
 
 TARGETS = {
     "saved_model": {"max_abs_diff": 1e-5},
@@ -50,4 +57,30 @@ def meets_target(name: str, figures: dict) -> bool:
             and psnr_db >= target.get("psnr_db", -math.inf))
 
 
-__all__ = ["TARGETS", "compare", "max_abs_diff", "meets_target", "psnr"]
+def measure(copy, saved_model, flatbuffers: dict, images: np.ndarray) -> dict:
+    """{label: `compare` figures, target and whether it is met} of each written model against the Keras copy.
+
+    Args:
+        copy: the Keras inference copy that was exported (deterministic: test-time dropout off).
+        saved_model: str, Path or None. The SavedModel folder written, if any.
+        flatbuffers: {quantization: .tflite bytes}.
+        images: float32 (n, H, W, C_in) in [-1, 1] at the .tflite files' size.
+    """
+    import tensorflow as tf
+
+    reference = np.asarray(copy(images, training=False))
+    figures = {}
+    if saved_model is not None:
+        serve = tf.saved_model.load(str(saved_model)).signatures[FLOAT_SIGNATURE]
+        figures["saved_model"] = compare(reference, serve(image=tf.constant(images))["output"].numpy())
+    for name, content in flatbuffers.items():
+        figures[f"tflite_{'float32' if name == 'none' else name}"] = compare(reference, TFLiteRunner(content)(images))
+    for label, values in figures.items():
+        values["target"] = TARGETS[label]
+        values["meets_target"] = meets_target(label, values)
+        if not values["meets_target"]:
+            log.warning("Parity of %s misses its target %s: %s", label, TARGETS[label], values)
+    return figures
+
+
+__all__ = ["IMAGES", "TARGETS", "compare", "max_abs_diff", "measure", "meets_target", "psnr"]

@@ -14,6 +14,7 @@ Where they come from, in order:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ import tensorflow as tf
 
 from tfgan_translate.data import DataError, list_images, load_image, paired_samples, random_label_map
 from tfgan_translate.io import from_uint8
+
+log = logging.getLogger("tfgan_translate")
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -108,4 +111,42 @@ def synthetic_images(count: int, image_size: tuple[int, int], channels: int, see
     return np.stack(images)
 
 
-__all__ = ["array_images", "folder_images", "synthetic_images", "training_images"]
+def gather(config, source, count: int, *, direction: str, image_size: tuple[int, int], channels: tuple[int, int],
+           need: bool, least: int = 4):
+    """(images, description): an export's calibration / parity images, from `source` or as listed above.
+
+    Args:
+        config: the run's config, or None (a model object).
+        source: str, Path, array or None. `representative_data`.
+        count: int. At most this many images.
+        direction, image_size: as `training_images` takes them; channels: (input, output) channels.
+        need: bool. int8 calibration needs them; without it only `least` images are drawn (for the parity
+            check) and built-in synthetic label maps stand in for training data that cannot be read.
+    """
+    c_in, c_out = channels
+    if isinstance(source, np.ndarray):
+        return array_images(source, image_size=image_size, channels=c_in, count=count), "array"
+    if source is not None:
+        return folder_images(source, image_size=image_size, channels=c_in, count=count), f"folder {source}"
+    count = count if need else least
+    if getattr(config, "data", ""):
+        try:
+            images = training_images(config, direction=direction, image_size=image_size, input_channels=c_in,
+                                     output_channels=c_out, count=count)
+            return images, f"training data {config.data}"
+        except ValueError as error:
+            if need:
+                raise
+            log.warning("Parity measured on built-in synthetic label maps: %s", error)
+    elif need and config is None:
+        raise ValueError("Invalid value for `representative_data`: None. quantize='int8' needs representative "
+                         "images: pass a folder of input images (--representative-data DIR), or export a run folder "
+                         "whose config.json names its training data.")
+    elif need:  # an imported run: no training data to draw on
+        log.warning("int8 calibrated on built-in synthetic label maps: the run names no training data (an "
+                    "imported run). Pass --representative-data DIR, images of the model's input domain, to "
+                    "calibrate on what it will translate.")
+    return synthetic_images(count, image_size, c_in), "built-in synthetic label maps"
+
+
+__all__ = ["array_images", "folder_images", "gather", "synthetic_images", "training_images"]

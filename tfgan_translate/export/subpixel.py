@@ -6,9 +6,9 @@ neighbourhood of the input with a subset of its kernel taps. So it equals s*s
 ordinary stride-1 convolutions, one per phase, whose outputs are interleaved by
 DEPTH_TO_SPACE (Shi et al. 2016, "Is the deconvolution layer the same as a
 convolutional layer?"). The FLOPs are the same; what changes is the kernel that
-runs them: XNNPACK's CONV_2D is far faster than its TRANSPOSE_CONV. For
-pix2pix's unet_256 (seven 4x4 stride-2 up-convolutions) the float32 .tflite
-file ran 2.4x as fast on this 2-core CPU (`benchmarks/export_bench.py`: 93 against 227 ms).
+runs them: XNNPACK's CONV_2D is far faster than its TRANSPOSE_CONV (for
+pix2pix's unet_256, seven 4x4 stride-2 up-convolutions, the float32 .tflite
+file ran 2.4x as fast on a 2-core CPU; docs/export.md has the current figures).
 
 In one dimension, with kernel w of size k, stride s and
 `pad = max(k - s, 0) // 2` (TensorFlow's "same"), output `y[s*m + r]` is

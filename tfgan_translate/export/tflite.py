@@ -10,11 +10,15 @@ Quantizations (file `generator_<name>.tflite`):
   output stay float32 in [-1, 1], with a QUANTIZE op after the input and a
   DEQUANTIZE op before the output, so every file has the same interface.
 
-Transposed convolutions ("same" padding, stride s) are converted as s*s
-convolutions + DEPTH_TO_SPACE, and reflection padding as slices + concatenation
-(`tflite_graph.tflite_copy`): the same output, in ops XNNPACK runs fast
-(unet_256 2.4x as fast as with TRANSPOSE_CONV). `subpixel=False` keeps
-TRANSPOSE_CONV.
+Every file runs whole in XNNPACK, LiteRT's CPU delegate (`delegation.xnnpack_report` checks it):
+transposed convolutions ("same" padding, stride s) are converted as s*s
+convolutions + DEPTH_TO_SPACE, reflection padding as slices + concatenations of
+at most 5 inputs, test-time dropout as FLOOR of the noise
+(`tflite_graph.tflite_copy`), all with the same output; in int8 files the ops
+XNNPACK rejects when quantized (`FLOAT_IN_INT8`) stay float32 (selective
+quantization). `subpixel=False` keeps TRANSPOSE_CONV; `xnnpack=False` makes the
+files as they were before these rewrites (`benchmarks/export_bench.py --variants before`).
+Only RANDOM_UNIFORM (test-time dropout on) stays outside XNNPACK.
 
 Every model takes one image, `(1, S, S, C_in)` float32 in [-1, 1], at the fixed
 size S (the training size by default), or, with `dynamic_size=True`,
@@ -29,6 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 
 import keras
 import numpy as np
@@ -41,6 +46,9 @@ log = logging.getLogger("tfgan_translate")
 
 FILE_NAMES = {"none": "generator_float32.tflite", "float16": "generator_float16.tflite",
               "int8": "generator_int8.tflite"}
+# Ops XNNPACK does not take quantized (LiteRT 2.x): an int8 file keeps them float32, with QUANTIZE / DEQUANTIZE
+# around them (which XNNPACK takes), so that the graph is not split.
+FLOAT_IN_INT8 = ("ADD", "RELU", "RSQRT")
 
 
 def check_quantizations(quantize) -> tuple[str, ...]:
@@ -53,7 +61,7 @@ def check_quantizations(quantize) -> tuple[str, ...]:
 
 
 def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int, int] | None,
-            representative: np.ndarray | None = None, subpixel: bool = True) -> dict[str, bytes]:
+            representative: np.ndarray | None = None, subpixel: bool = True, xnnpack: bool = True) -> dict[str, bytes]:
     """Converts `generator` to one TFLite flatbuffer per quantization.
 
     Args:
@@ -66,6 +74,8 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
             calibration images for "int8" (required then), one at a time.
         subpixel: bool. Convert transposed convolutions as sub-pixel
             convolutions (same output, faster). Defaults to True.
+        xnnpack: bool. The rewrites that make the file run whole in XNNPACK
+            (module docstring); False only to measure what they gain. Defaults to True.
 
     Returns:
         {quantization: flatbuffer bytes}, in the order asked.
@@ -76,7 +86,7 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
     quantize = check_quantizations(quantize)
     if "int8" in quantize and (representative is None or len(representative) == 0):
         raise ValueError("quantize='int8' needs representative images (`representative_data`) to calibrate on.")
-    generator = tflite_copy(generator, subpixel=subpixel)
+    generator = tflite_copy(generator, subpixel=subpixel, xnnpack=xnnpack)
     c_in = generator.input_shape[-1]
     height, width = image_size if image_size is not None else (None, None)
     with tempfile.TemporaryDirectory(prefix="tfgan_tflite_") as tmp:
@@ -85,10 +95,10 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
         archive.add_endpoint("serving_default", lambda image: {"output": generator(image, training=False)},
                              input_signature=[tf.TensorSpec((1, height, width, c_in), tf.float32, name="image")])
         archive.write_out(tmp, verbose=False)
-        return {name: _convert_one(tmp, name, representative) for name in quantize}
+        return {name: _convert_one(tmp, name, representative, xnnpack) for name in quantize}
 
 
-def _convert_one(saved_model_dir: str, quantize: str, representative) -> bytes:
+def _convert_one(saved_model_dir: str, quantize: str, representative, xnnpack: bool) -> bytes:
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize == "float16":
@@ -99,20 +109,28 @@ def _convert_one(saved_model_dir: str, quantize: str, representative) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.representative_dataset = lambda: ([image[None].astype(np.float32)] for image in representative)
     try:
+        if quantize == "int8" and xnnpack:  # selective quantization: `FLOAT_IN_INT8` stay float32
+            converter.target_spec.supported_ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
+            options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_IN_INT8))
+            with warnings.catch_warnings():  # the debugger runs the deprecated tf.lite.Interpreter: not ours to fix
+                warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+                return tf.lite.experimental.QuantizationDebugger(
+                    converter=converter, debug_dataset=converter.representative_dataset,
+                    debug_options=options).get_nondebug_quantized_model()
         return converter.convert()
     except Exception as error:  # the converter raises ConverterError and others; say what was being made
         raise ValueError(f"TFLite conversion ({quantize}) with builtin ops only failed: {error}") from error
 
 
-def interpreter_class():
-    """`ai_edge_litert.interpreter.Interpreter`, or TensorFlow's deprecated one where LiteRT is not installed."""
+def _interpreter_module():
+    """`ai_edge_litert.interpreter`, or TensorFlow's deprecated one where LiteRT is not installed."""
     try:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert import interpreter
     except ImportError:  # pragma: no cover - the `export` extra installs ai-edge-litert
         log.warning("ai_edge_litert is not installed (pip install 'tfgan_translate[export]'); "
                     "using the deprecated tf.lite.Interpreter.")
-        return tf.lite.Interpreter
-    return Interpreter
+        from tensorflow.lite.python import interpreter
+    return interpreter
 
 
 class TFLiteRunner:
@@ -121,6 +139,9 @@ class TFLiteRunner:
     Args:
         model: str, Path or bytes. A `.tflite` file or its contents.
         num_threads: int or None. CPU threads; None uses every core.
+        delegate: bool. Apply LiteRT's default XNNPACK delegate. Defaults to True.
+        size: (height, width) or None. For a dynamic-size model, the size to allocate the tensors at
+            (else at the first call). Defaults to None.
 
     Call arguments:
         batch: float32 array `(n, H, W, C_in)` in [-1, 1]. For a fixed-size model H, W
@@ -135,10 +156,13 @@ class TFLiteRunner:
     >>> y = run(np.zeros((1, 256, 256, 3), np.float32))  # doctest: +SKIP
     """
 
-    def __init__(self, model, num_threads: int | None = None):
+    def __init__(self, model, num_threads: int | None = None, *, delegate: bool = True, size=None):
         source = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {
             "model_path": str(model)}
-        self.interpreter = interpreter_class()(**source, num_threads=num_threads or os.cpu_count() or 1)
+        module = _interpreter_module()
+        if not delegate:
+            source["experimental_op_resolver_type"] = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        self.interpreter = module.Interpreter(**source, num_threads=num_threads or os.cpu_count() or 1)
         self._input = self.interpreter.get_input_details()[0]
         dynamic = bool(np.any(self._input["shape_signature"][1:3] < 0))
         self.image_size = None if dynamic else tuple(int(v) for v in self._input["shape"][1:3])
@@ -147,6 +171,8 @@ class TFLiteRunner:
         if not dynamic:
             self.interpreter.allocate_tensors()
             self._shape = tuple(self._input["shape"])
+        elif size is not None:
+            self._prepare((1, *size, self.input_channels))
 
     def _prepare(self, shape) -> None:
         if shape == self._shape:
@@ -165,40 +191,10 @@ class TFLiteRunner:
         outputs = []
         for image in batch:
             self._prepare((1, *image.shape))
-            self.interpreter.set_tensor(self._input["index"], _quantize(image[None], self._input))
+            self.interpreter.set_tensor(self._input["index"], image[None])  # float32 in and out, every precision
             self.interpreter.invoke()
-            details = self.interpreter.get_output_details()[0]
-            outputs.append(_dequantize(self.interpreter.get_tensor(details["index"]), details)[0])
+            outputs.append(self.interpreter.get_tensor(self.interpreter.get_output_details()[0]["index"])[0])
         return np.stack(outputs)
 
 
-def _quantize(x: np.ndarray, details: dict) -> np.ndarray:
-    """float -> the input's dtype (identity for float inputs; int8/uint8 I/O use scale and zero point)."""
-    if details["dtype"] == np.float32:
-        return x
-    scale, zero_point = details["quantization"]
-    info = np.iinfo(details["dtype"])
-    return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(details["dtype"])
-
-
-def _dequantize(y: np.ndarray, details: dict) -> np.ndarray:
-    if details["dtype"] == np.float32:
-        return y
-    scale, zero_point = details["quantization"]
-    return (y.astype(np.float32) - zero_point) * scale
-
-
-def describe(quantize: str, image_size: tuple[int, int] | None, c_in: int, c_out: int) -> dict:
-    """What metadata.json says about one .tflite file."""
-    height, width = image_size if image_size is not None else (None, None)
-    return {
-        "quantization": {"none": "float32", "float16": "float16 weights, float32 compute on CPU",
-                         "int8": "full integer (int8 weights and activations), float32 input and output"}[quantize],
-        "input": {"dtype": "float32", "shape": [1, height, width, c_in], "range": [-1.0, 1.0]},
-        "output": {"dtype": "float32", "shape": [1, height, width, c_out], "range": [-1.0, 1.0]},
-        "ops": "TFLITE_BUILTINS_INT8" if quantize == "int8" else "TFLITE_BUILTINS",
-    }
-
-
-__all__ = ["FILE_NAMES", "QUANTIZATIONS", "TFLiteRunner", "check_quantizations", "convert", "describe",
-           "interpreter_class"]
+__all__ = ["FILE_NAMES", "FLOAT_IN_INT8", "QUANTIZATIONS", "TFLiteRunner", "check_quantizations", "convert"]

@@ -1,7 +1,7 @@
 """The generator as the TFLite converter gets it: the same outputs, in ops XNNPACK runs fast.
 
 XNNPACK, the CPU delegate LiteRT applies by default, runs most of a
-generator, but two of its layers convert to ops it runs slowly or not at all.
+generator, but three of its layers convert to ops it runs slowly or not at all.
 Before conversion, `tflite_copy` rewrites them:
 
 - a "same"-padded stride-s `Conv2DTranspose` (the U-Net's), or a "valid"
@@ -11,19 +11,27 @@ Before conversion, `tflite_copy` rewrites them:
 - `ReflectionPadding2D` -> `SliceReflectionPadding2D`: one-row and
   one-column SLICEs + CONCATENATION instead of MIRROR_PAD, which XNNPACK
   does not take, so each one split the graph between XNNPACK and TFLite's
-  own kernels (resnet_9blocks: 20 of them).
+  own kernels (resnet_9blocks: 20 of them); concatenations of at most 5
+  inputs, the most XNNPACK's CONCATENATION takes;
+- an unseeded `InferenceDropout` (test-time dropout on) -> `FloorDropout`:
+  the mask as FLOOR(noise + 1 - rate), not GREATER_EQUAL + CAST, so that
+  only RANDOM_UNIFORM stays outside XNNPACK.
 
-Both rewrites are exact up to float rounding (`tests/test_export.py` checks
+The rewrites are exact up to float rounding (`tests/test_export.py` checks
 them against the Keras layers), and the trained model is not modified.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from tfgan_translate.export.subpixel import SubPixelConv2DTranspose, can_rewrite
+from tfgan_translate.inference_mode import InferenceDropout
 from tfgan_translate.networks import ReflectionPadding2D
+
+MAX_CONCAT_INPUTS = 5
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -49,8 +57,25 @@ class SliceReflectionPadding2D(ReflectionPadding2D):
                 index[axis] = slice(i, i + 1)
                 return x[tuple(index)]
 
-            x = ops.concatenate([*map(row, range(p, 0, -1)), x, *map(row, range(-2, -2 - p, -1))], axis=axis)
+            pieces = [*map(row, range(p, 0, -1)), x, *map(row, range(-2, -2 - p, -1))]
+            while len(pieces) > MAX_CONCAT_INPUTS:  # XNNPACK's CONCATENATION takes at most 5 inputs
+                pieces = [ops.concatenate(pieces[:MAX_CONCAT_INPUTS], axis=axis), *pieces[MAX_CONCAT_INPUTS:]]
+            x = ops.concatenate(pieces, axis=axis)
         return x
+
+
+@keras.saving.register_keras_serializable(package="tfgan_translate")
+class FloorDropout(InferenceDropout):
+    """Unseeded `InferenceDropout` with its mask as `floor(noise + 1 - rate)` (1 where noise >= rate, else 0).
+
+    `noise >= rate` converts to GREATER_EQUAL and CAST, which XNNPACK does not take; ADD and FLOOR it does, so
+    only RANDOM_UNIFORM (and in a dynamic-size file the SHAPE it reads) stays outside the delegate.
+    """
+
+    def call(self, inputs):
+        noise = tf.raw_ops.RandomUniform(shape=tf.shape(inputs), dtype=tf.float32, seed=0, seed2=0)
+        keep = ops.floor(noise + (1.0 - self.rate))
+        return inputs * keep * (1.0 / (1.0 - self.rate))
 
 
 def _cropped_up_convolutions(model: keras.Model) -> dict[str, keras.layers.Cropping2D]:
@@ -65,7 +90,7 @@ def _cropped_up_convolutions(model: keras.Model) -> dict[str, keras.layers.Cropp
     return pairs
 
 
-def tflite_copy(model: keras.Model, subpixel: bool = True) -> keras.Model:
+def tflite_copy(model: keras.Model, subpixel: bool = True, xnnpack: bool = True) -> keras.Model:
     """A clone of the functional `model` with the rewrites above (weights copied; `model` unchanged).
 
     Args:
@@ -73,6 +98,8 @@ def tflite_copy(model: keras.Model, subpixel: bool = True) -> keras.Model:
         subpixel: bool. Rewrite the transposed convolutions `can_rewrite`
             accepts ("same" ones, and "valid" ones cropped back to stride x
             the input, the pair becoming one layer). Defaults to True.
+        xnnpack: bool. Rewrite reflection padding and test-time dropout (`SliceReflectionPadding2D`,
+            `FloorDropout`). Defaults to True.
 
     Returns:
         `model` itself when there is nothing to rewrite, else the clone.
@@ -87,8 +114,12 @@ def tflite_copy(model: keras.Model, subpixel: bool = True) -> keras.Model:
             return SubPixelConv2DTranspose.replacing(layer, pairs[layer.name].cropping)
         if layer.name in crops:
             return keras.layers.Identity(name=layer.name)  # the crop is inside the sub-pixel layer now
+        if not xnnpack:
+            return None
         if type(layer) is ReflectionPadding2D:
             return SliceReflectionPadding2D.from_config(layer.get_config())
+        if type(layer) is InferenceDropout and layer.seed is None and layer.rate > 0:
+            return FloorDropout.from_config(layer.get_config())
         return None
 
     replacements = {layer.name: replacement(layer) for layer in model.layers}
@@ -113,4 +144,4 @@ def describe(model: keras.Model, subpixel: bool) -> str:
     return "; ".join(f"{count} {what}" for what, count in counts.items() if count)
 
 
-__all__ = ["SliceReflectionPadding2D", "describe", "tflite_copy"]
+__all__ = ["FloorDropout", "SliceReflectionPadding2D", "describe", "tflite_copy"]

@@ -7,12 +7,5 @@ from tfgan_translate.models.image_pool import ImagePool
 from tfgan_translate.models.pix2pix import Pix2Pix, pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 
-__all__ = [
-           "CycleGAN",
-           "ImagePool",
-           "LinearDecaySchedule",
-           "Pix2Pix",
-           "TranslationGAN",
-           "cyclegan_from_config",
-           "pix2pix_from_config",
-]
+__all__ = ["CycleGAN", "ImagePool", "LinearDecaySchedule", "Pix2Pix", "TranslationGAN", "cyclegan_from_config",
+           "pix2pix_from_config"]

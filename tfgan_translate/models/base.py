@@ -1,7 +1,5 @@
 """What Pix2Pix and CycleGAN share: two optimizers, loss trackers, saving."""
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 
@@ -30,8 +28,11 @@ class TranslationGAN(keras.Model):
     - `_update(tape, loss, variables, optimizer)`: one optimizer step with
       loss scaling (mixed float16) and replica scaling (tf.distribute);
     - `trained_steps`: the number of `train_step` calls, saved with the model;
-    - `metrics` from the trackers, and the compile config for saving.
+    - `metrics` from the trackers, and the configs for saving: the compile config, and the networks
+      (the attributes `NETWORKS` names) in the model's config.
     """
+
+    NETWORKS: tuple[str, ...] = ()
 
     def _track(self, train_names, val_names=()):
         """Creates one `keras.metrics.Mean` per name (training and validation logs) and the step counter."""
@@ -42,10 +43,6 @@ class TranslationGAN(keras.Model):
         # not count there, but they did read a batch (resume positions the data stream by this).
         self.trained_steps = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False,
                                              name="trained_steps", aggregation="only_first_replica")
-
-    def _count_step(self):
-        """Ends a `train_step`: one more step run."""
-        self.trained_steps.assign_add(1)
 
     @property
     def steps_run(self) -> int:
@@ -90,37 +87,30 @@ class TranslationGAN(keras.Model):
         grads = tape.gradient(loss, variables)
         optimizer.apply(grads, variables)
 
+    def _record(self, trackers, values: dict):
+        """Adds each of `values` to the tracker of its name."""
+        for name, value in values.items():
+            trackers[name].update_state(value)
+
     def _results(self, trackers):
         return {name: tracker.result() for name, tracker in trackers.items()}
+
+    def get_config(self):
+        """Keras' model config and each network of `NETWORKS`, serialized (None stays None)."""
+        networks = {name: keras.saving.serialize_keras_object(getattr(self, name)) for name in self.NETWORKS}
+        return {**super().get_config(), **networks}
+
+    @classmethod
+    def from_config(cls, config):
+        networks = {name: keras.saving.deserialize_keras_object(config.get(name)) for name in cls.NETWORKS}
+        return cls(**{**config, **networks})
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False):
             return None
-        return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": (keras.saving.serialize_keras_object(self.d_optimizer)
-                            if self.d_optimizer is not None else None),
-        }
+        return {name: keras.saving.serialize_keras_object(getattr(self, name))
+                for name in ("g_optimizer", "d_optimizer")}
 
     def compile_from_config(self, config):
-        d_optimizer = config.get("d_optimizer")
-        self.compile(
-            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            d_optimizer=keras.saving.deserialize_keras_object(d_optimizer) if d_optimizer else None,
-        )
-
-
-def serialize_networks(config: dict, **networks) -> dict:
-    """Adds each network's serialized form (or None) to a model config."""
-    for name, network in networks.items():
-        config[name] = keras.saving.serialize_keras_object(network) if network is not None else None
-    return config
-
-
-def deserialize_networks(config: dict, *names) -> dict:
-    """Inverse of `serialize_networks` for the given keys, on a copy of `config`."""
-    config = dict(config)
-    for name in names:
-        if config.get(name) is not None:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-    return config
+        self.compile(**{name: keras.saving.deserialize_keras_object(config.get(name))
+                        for name in ("g_optimizer", "d_optimizer")})

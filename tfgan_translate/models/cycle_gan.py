@@ -1,13 +1,11 @@
 """CycleGAN: unpaired translation with cycle consistency (Zhu et al. 2017)."""
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
 from tfgan_translate.choices import DIRECTIONS, check_choice
-from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
+from tfgan_translate.models.base import TranslationGAN
 from tfgan_translate.models.image_pool import ImagePool
 from tfgan_translate.rng import name_seed, step_key
 
@@ -63,6 +61,8 @@ class CycleGAN(TranslationGAN):
     Cycle-Consistent Adversarial Networks", ICCV 2017.
     """
 
+    NETWORKS = ("generator_g", "generator_f", "discriminator_a", "discriminator_b")
+
     def __init__(self, generator_g: keras.Model, generator_f: keras.Model, discriminator_a: keras.Model,
                  discriminator_b: keras.Model, gan_mode: str = "lsgan", lambda_cycle: float = 10.0,
                  lambda_identity: float = 0.5, lambda_gp: float = 10.0, pool_size: int = 50,
@@ -76,15 +76,12 @@ class CycleGAN(TranslationGAN):
         }
         for name, (c_in, c_out, (want_in, want_out)) in checks.items():
             if c_in != want_in or c_out != want_out:
-                raise ValueError(
-                    f"Invalid `{name}`: it maps {c_in} -> {c_out} channels; expected {want_in} -> {want_out} "
-                    f"for G mapping {channels_a} (A) -> {channels_b} (B) channels."
-                )
+                raise ValueError(f"Invalid `{name}`: it maps {c_in} -> {c_out} channels; expected {want_in} -> "
+                                 f"{want_out} for G mapping {channels_a} (A) -> {channels_b} (B) channels.")
         if lambda_identity > 0 and channels_a != channels_b:
-            raise ValueError(
-                f"Invalid value for argument `lambda_identity`. Received: lambda_identity={lambda_identity} with "
-                f"{channels_a}-channel A and {channels_b}-channel B images; the identity loss needs equal channels."
-            )
+            raise ValueError(f"Invalid value for argument `lambda_identity`. Received: "
+                             f"lambda_identity={lambda_identity} with {channels_a}-channel A and {channels_b}-channel "
+                             "B images; the identity loss needs equal channels.")
         super().__init__(**kwargs)
 
         # === Networks ===
@@ -163,7 +160,7 @@ class CycleGAN(TranslationGAN):
             d_b_loss = self._discriminator_loss(self.discriminator_b, real_b, fake_b, "d_b")
             d_loss = d_a_loss + d_b_loss  # one optimizer for both (their variables are disjoint)
         self._update(tape, d_loss, self.discriminator_variables, self.d_optimizer)
-        self._count_step()
+        self.trained_steps.assign_add(1)
         return self._results(self._trackers)
 
     def _generator_loss(self, real_a, real_b, fake_a, fake_b):
@@ -179,9 +176,7 @@ class CycleGAN(TranslationGAN):
             identity_a = losses.identity_loss(real_a, self.generator_f(real_a, training=True))
             total += self.lambda_identity * self.lambda_cycle * (identity_a + identity_b)
             terms.update(identity_a_loss=identity_a, identity_b_loss=identity_b)
-        terms["gen_loss"] = total
-        for name, value in terms.items():
-            self._trackers[name].update_state(value)
+        self._record(self._trackers, {**terms, "gen_loss": total})
         return total
 
     def _discriminator_loss(self, discriminator, real, fake, prefix):
@@ -201,23 +196,15 @@ class CycleGAN(TranslationGAN):
         real_a, real_b, _ = keras.utils.unpack_x_y_sample_weight(data)
         rec_a = self.generator_f(self.generator_g(real_a, training=False), training=False)
         rec_b = self.generator_g(self.generator_f(real_b, training=False), training=False)
-        self._val_trackers["reconstruction_a_l1"].update_state(losses.cycle_consistency_loss(real_a, rec_a))
-        self._val_trackers["reconstruction_b_l1"].update_state(losses.cycle_consistency_loss(real_b, rec_b))
+        self._record(self._val_trackers, {"reconstruction_a_l1": losses.cycle_consistency_loss(real_a, rec_a),
+                                          "reconstruction_b_l1": losses.cycle_consistency_loss(real_b, rec_b)})
         return self._results(self._val_trackers)
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
-        config = super().get_config()
-        config.update({"gan_mode": self.gan_mode, "lambda_cycle": self.lambda_cycle,
-                       "lambda_identity": self.lambda_identity, "lambda_gp": self.lambda_gp,
-                       "pool_size": self.pool_size, "image_size": self.image_size})
-        return serialize_networks(config, generator_g=self.generator_g, generator_f=self.generator_f,
-                                  discriminator_a=self.discriminator_a, discriminator_b=self.discriminator_b)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_networks(config, "generator_g", "generator_f", "discriminator_a",
-                                          "discriminator_b"))
+        return {**super().get_config(), "gan_mode": self.gan_mode, "lambda_cycle": self.lambda_cycle,
+                "lambda_identity": self.lambda_identity, "lambda_gp": self.lambda_gp, "pool_size": self.pool_size,
+                "image_size": self.image_size}
 
     @classmethod
     def from_preset(cls, preset, **kwargs):

@@ -1,7 +1,5 @@
 """History of generated images for the discriminators (Shrivastava et al. 2017)."""
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 
@@ -61,15 +59,12 @@ class ImagePool(keras.layers.Layer):
                              "None): the pool keeps its images in float32 under every dtype policy.")
         super().__init__(dtype="float32", **kwargs)
         if int(pool_size) < 0:
-            raise ValueError(
-                f"Invalid value for argument `pool_size`. Received: pool_size={pool_size}. Expected an integer >= 0."
-            )
+            raise ValueError(f"Invalid value for argument `pool_size`. Received: pool_size={pool_size}. "
+                             "Expected an integer >= 0.")
         image_shape = tuple(int(d) for d in image_shape)
         if len(image_shape) != 3 or min(image_shape) <= 0:
-            raise ValueError(
-                f"Invalid value for argument `image_shape`. Received: image_shape={image_shape}. "
-                "Expected (height, width, channels) with positive sizes."
-            )
+            raise ValueError(f"Invalid value for argument `image_shape`. Received: image_shape={image_shape}. "
+                             "Expected (height, width, channels) with positive sizes.")
         self.pool_size = int(pool_size)
         self.image_shape = image_shape
         if self.pool_size:
@@ -132,6 +127,4 @@ class ImagePool(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"pool_size": self.pool_size, "image_shape": list(self.image_shape)})
-        return config
+        return {**super().get_config(), "pool_size": self.pool_size, "image_shape": list(self.image_shape)}

@@ -1,7 +1,5 @@
 """Per-batch image-quality metrics shared by the models' `test_step`s."""
 
-from __future__ import annotations
-
 import tensorflow as tf
 
 

@@ -1,13 +1,11 @@
 """Pix2Pix: conditional GAN with an L1 term (Isola et al. 2017)."""
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
 from tfgan_translate.choices import objective_terms
-from tfgan_translate.models.base import TranslationGAN, deserialize_networks, serialize_networks
+from tfgan_translate.models.base import TranslationGAN
 from tfgan_translate.models.metrics import image_quality
 from tfgan_translate.rng import name_seed, step_key
 
@@ -59,41 +57,39 @@ class Pix2Pix(TranslationGAN):
     Adversarial Networks", CVPR 2017.
     """
 
+    NETWORKS = ("generator", "discriminator")
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None,
                  objective: str = "l1+cgan", gan_mode: str = "vanilla", lambda_l1: float = 100.0,
                  lambda_gp: float = 10.0, **kwargs):
         terms = objective_terms(objective)
         losses.check_gan_mode(gan_mode)
-        uses_gan = terms.gan
-        if uses_gan and discriminator is None:
+        if terms.gan and discriminator is None:
             raise ValueError(f"objective={objective!r} trains a discriminator: pass `discriminator`.")
         self.conditional = terms.conditional
-        if uses_gan:
+        if terms.gan:
             g_in, g_out = generator.input_shape[-1], generator.output_shape[-1]
             expected = g_in + g_out if self.conditional else g_out
             received = discriminator.input_shape[-1]
             if received != expected:
                 kind = f"input ({g_in}) + output ({g_out})" if self.conditional else f"output ({g_out})"
-                raise ValueError(
-                    f"Invalid `discriminator` for objective={objective!r}: it takes {received} channels, "
-                    f"expected the generator's {kind} = {expected} channels."
-                )
+                raise ValueError(f"Invalid `discriminator` for objective={objective!r}: it takes {received} channels, "
+                                 f"expected the generator's {kind} = {expected} channels.")
         super().__init__(**kwargs)
 
         # === Networks ===
         self.generator = generator
-        self.discriminator = discriminator if uses_gan else None
+        self.discriminator = discriminator if terms.gan else None
+        self.generators = [generator]
+        self.discriminators = [discriminator] if terms.gan else []
 
         # === Options ===
         self.objective = objective
-        self.uses_gan = uses_gan
+        self.uses_gan = terms.gan
         self.uses_l1 = terms.l1
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
         self.lambda_gp = float(lambda_gp)
-
-        self.generators = [generator]
-        self.discriminators = [self.discriminator] if uses_gan else []
 
         # === Trackers ===
         names = ["g_loss"]
@@ -137,7 +133,7 @@ class Pix2Pix(TranslationGAN):
                     self._train_discriminator(x, y, tf.stop_gradient(y_fake))  # 2.
             g_loss = self._generator_loss(x, y, y_fake)  # 3.
         self._update(g_tape, g_loss, self.generator_variables, self.g_optimizer)
-        self._count_step()
+        self.trained_steps.assign_add(1)
         return self._results(self._trackers)
 
     def _train_discriminator(self, x, y, y_fake):
@@ -152,23 +148,18 @@ class Pix2Pix(TranslationGAN):
                 d_loss = d_loss + self.lambda_gp * gp
                 self._trackers["d_gp_loss"].update_state(gp)
         self._update(tape, d_loss, self.discriminator_variables, self.d_optimizer)
-        self._trackers["d_loss"].update_state(d_loss)
-        self._trackers["d_real_loss"].update_state(loss_real)
-        self._trackers["d_fake_loss"].update_state(loss_fake)
-        self._trackers["d_real"].update_state(self._score(real_logits))
-        self._trackers["d_fake"].update_state(self._score(fake_logits))
+        self._record(self._trackers, {"d_loss": d_loss, "d_real_loss": loss_real, "d_fake_loss": loss_fake,
+                                      "d_real": self._score(real_logits), "d_fake": self._score(fake_logits)})
 
     def _generator_loss(self, x, y, y_fake):
-        g_loss = tf.constant(0.0)
+        """Eq. 4 for G: L_cGAN + lambda_L1 * L_L1, with the terms `objective` keeps."""
+        terms = {}
         if self.uses_gan:
-            gan = losses.generator_adversarial_loss(self._judge(x, y_fake), self.gan_mode)
-            self._trackers["g_gan_loss"].update_state(gan)
-            g_loss += gan
+            terms["g_gan_loss"] = losses.generator_adversarial_loss(self._judge(x, y_fake), self.gan_mode)
         if self.uses_l1:
-            l1 = losses.l1_loss(y, y_fake)
-            self._trackers["g_l1_loss"].update_state(l1)
-            g_loss += self.lambda_l1 * l1
-        self._trackers["g_loss"].update_state(g_loss)
+            terms["g_l1_loss"] = losses.l1_loss(y, y_fake)
+        g_loss = terms.get("g_gan_loss", 0.0) + self.lambda_l1 * terms.get("g_l1_loss", 0.0)
+        self._record(self._trackers, {**terms, "g_loss": g_loss})
         return g_loss
 
     def _score(self, logits):
@@ -179,21 +170,13 @@ class Pix2Pix(TranslationGAN):
     def test_step(self, data):
         """Validation: L1, PSNR and SSIM of G(x) against y (G in inference mode)."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        y_fake = self.generator(x, training=False)
-        for name, value in image_quality(y, y_fake).items():
-            self._val_trackers[name].update_state(value)
+        self._record(self._val_trackers, image_quality(y, self.generator(x, training=False)))
         return self._results(self._val_trackers)
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
-        config = super().get_config()
-        config.update({"objective": self.objective, "gan_mode": self.gan_mode, "lambda_l1": self.lambda_l1,
-                       "lambda_gp": self.lambda_gp})
-        return serialize_networks(config, generator=self.generator, discriminator=self.discriminator)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_networks(config, "generator", "discriminator"))
+        return {**super().get_config(), "objective": self.objective, "gan_mode": self.gan_mode,
+                "lambda_l1": self.lambda_l1, "lambda_gp": self.lambda_gp}
 
     @classmethod
     def from_preset(cls, preset, **kwargs):

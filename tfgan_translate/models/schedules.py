@@ -1,7 +1,5 @@
 """Learning-rate schedule of both papers: constant, then linear decay to zero."""
 
-from __future__ import annotations
-
 import keras
 from keras import ops
 
@@ -35,15 +33,11 @@ class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, initial_learning_rate: float, steps_per_epoch: int, n_epochs: int,
                  n_epochs_decay: int, per_step: bool = False):
         if steps_per_epoch <= 0:
-            raise ValueError(
-                f"Invalid value for argument `steps_per_epoch`. Received: steps_per_epoch={steps_per_epoch}. "
-                "Expected a positive integer."
-            )
+            raise ValueError(f"Invalid value for argument `steps_per_epoch`. Received: "
+                             f"steps_per_epoch={steps_per_epoch}. Expected a positive integer.")
         if n_epochs < 0 or n_epochs_decay < 0:
-            raise ValueError(
-                f"Invalid value for `n_epochs`/`n_epochs_decay`. Received: {n_epochs}/{n_epochs_decay}. "
-                "Expected non-negative integers."
-            )
+            raise ValueError(f"Invalid value for `n_epochs`/`n_epochs_decay`. Received: {n_epochs}/{n_epochs_decay}. "
+                             "Expected non-negative integers.")
         self.initial_learning_rate = float(initial_learning_rate)
         self.steps_per_epoch = int(steps_per_epoch)
         self.n_epochs = int(n_epochs)
@@ -64,10 +58,5 @@ class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
         return self.initial_learning_rate * self.factor(step)
 
     def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "steps_per_epoch": self.steps_per_epoch,
-            "n_epochs": self.n_epochs,
-            "n_epochs_decay": self.n_epochs_decay,
-            "per_step": self.per_step,
-        }
+        keys = ("initial_learning_rate", "steps_per_epoch", "n_epochs", "n_epochs_decay", "per_step")
+        return {key: getattr(self, key) for key in keys}

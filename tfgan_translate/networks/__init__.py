@@ -18,8 +18,6 @@ ValueError: unet_256 needs height and width divisible by 256, got 300x200
 Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 """
 
-from __future__ import annotations
-
 from tfgan_translate.choices import DISCRIMINATORS, NORMS, UPSAMPLES, check_choice
 from tfgan_translate.config import parse_generator_name
 from tfgan_translate.networks.base import walk_layers
@@ -44,17 +42,6 @@ from tfgan_translate.networks.unet import UNetGenerator, unet_dropout_levels
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
 
 
-GENERATOR_CLASSES = (UNetGenerator, ResNetGenerator)
-
-
-def _generator_class(netG: str):
-    """(class, the argument that sets its size) for a generator name."""
-    family, size = parse_generator_name(netG)
-    if family == "unet":
-        return UNetGenerator, {"depth": size}
-    return ResNetGenerator, {"n_blocks": size}
-
-
 def generator_size_multiple(netG: str) -> int:
     """What image height and width must be a multiple of for generator `netG`.
 
@@ -69,8 +56,8 @@ def generator_size_multiple(netG: str) -> int:
     >>> generator_size_multiple("unet_128")
     128
     """
-    cls, size_kwargs = _generator_class(netG)
-    return 2 ** size_kwargs["depth"] if cls is UNetGenerator else 4
+    family, size = parse_generator_name(netG)
+    return 2**size if family == "unet" else 4
 
 
 def check_image_size(netG: str, height: int, width: int) -> None:
@@ -102,11 +89,9 @@ def size_multiple(generator) -> int:
     """
     multiple = getattr(generator, "size_multiple", None)
     if not isinstance(multiple, int):
-        raise ValueError(
-            f"Invalid value for argument `generator`. Received: a {type(generator).__name__} named "
-            f"{getattr(generator, 'name', '?')!r}. Expected a tfgan_translate generator (UNetGenerator or "
-            "ResNetGenerator), which knows its size rule."
-        )
+        raise ValueError(f"Invalid value for argument `generator`. Received: a {type(generator).__name__} named "
+                         f"{getattr(generator, 'name', '?')!r}. Expected a tfgan_translate generator (UNetGenerator or "
+                         "ResNetGenerator), which knows its size rule.")
     return multiple
 
 
@@ -133,7 +118,8 @@ def build_generator(netG: str, *, input_channels: int = 3, output_channels: int 
 
     >>> g = build_generator("resnet_6blocks", ngf=32, image_size=128)
     """
-    cls, size_kwargs = _generator_class(netG)
+    family, size = parse_generator_name(netG)
+    cls, size_kwargs = (UNetGenerator, {"depth": size}) if family == "unet" else (ResNetGenerator, {"n_blocks": size})
     optional = {key: value for key, value in (("norm", norm), ("dropout", dropout), ("name", name))
                 if value is not None}
     return cls(**size_kwargs, input_channels=input_channels, output_channels=output_channels, ngf=ngf,
@@ -170,29 +156,8 @@ def build_discriminator(netD: str, n_layers_D: int = 3, *, input_channels: int =
                                  sync_batch_norm=sync_batch_norm, **({"name": name} if name else {}))
 
 
-__all__ = [
-    "DISCRIMINATORS",
-    "GENERATORS",
-    "GENERATOR_CLASSES",
-    "NORMS",
-    "PATCH_KINDS",
-    "UPSAMPLES",
-    "InstanceNormalization",
-    "NoiseDropout",
-    "PatchGANDiscriminator",
-    "ReflectionPadding2D",
-    "ResNetGenerator",
-    "UNetGenerator",
-    "build_discriminator",
-    "build_generator",
-    "check_choice",
-    "check_image_size",
-    "conv_init",
-    "generator_size_multiple",
-    "normalization",
-    "patch_output_size",
-    "patch_receptive_field",
-    "size_multiple",
-    "unet_dropout_levels",
-    "walk_layers",
-]
+__all__ = ["DISCRIMINATORS", "GENERATORS", "NORMS", "PATCH_KINDS", "UPSAMPLES", "InstanceNormalization", "NoiseDropout",
+           "PatchGANDiscriminator", "ReflectionPadding2D", "ResNetGenerator", "UNetGenerator", "build_discriminator",
+           "build_generator", "check_choice", "check_image_size", "conv_init", "generator_size_multiple",
+           "normalization", "patch_output_size", "patch_receptive_field", "size_multiple", "unet_dropout_levels",
+           "walk_layers"]

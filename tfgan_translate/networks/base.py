@@ -1,16 +1,24 @@
-"""What the network classes share: their hyperparameters as their config, and a walk over their layers.
+"""What the network classes share: their arguments as their config, the layers they build with, a walk over them.
 
-A network's constructor arguments are its config (`CONFIG_KEYS`), so a saved network rebuilds itself. It is
-built from stock Keras layers and this package's architectural ones (`layers.py`); speed-ups
+A network's constructor arguments are its config (the names of its signature), so a saved network rebuilds
+itself. It is built from stock Keras layers and this package's architectural ones (`layers.py`); speed-ups
 (`tfgan_translate.accelerate`) are applied to a built network and never appear in its config.
 """
 
-from __future__ import annotations
+import inspect
 
 import keras
+from keras import layers
 
 from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
-from tfgan_translate.networks.layers import check_positive, check_rate
+from tfgan_translate.networks.layers import (
+    check_divisible,
+    check_positive,
+    check_rate,
+    conv_init,
+    normalization,
+    spatial_shape,
+)
 
 
 def walk_layers(layer):
@@ -26,8 +34,13 @@ def walk_layers(layer):
         yield from walk_layers(child)
 
 
-def check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain) -> None:
-    """The checks both generators run on the arguments they share, before building a layer."""
+def check_generator_arguments(reference_name, size_multiple, input_channels, output_channels, ngf, norm, dropout,
+                              upsample, image_size, init_gain) -> tuple[int | None, int | None]:
+    """The checks both generators run on the arguments they share, before building a layer.
+
+    Returns:
+        `(height, width)` of `image_size` (None for any size), multiples of `size_multiple`.
+    """
     check_positive("input_channels", input_channels)
     check_positive("output_channels", output_channels)
     check_positive("ngf", ngf)
@@ -35,22 +48,64 @@ def check_generator_arguments(input_channels, output_channels, ngf, norm, dropou
     check_rate("dropout", dropout)
     check_choice("upsample", upsample, UPSAMPLES)
     check_positive("init_gain", init_gain, number=True)
+    height, width = spatial_shape(image_size)
+    check_divisible(reference_name, size_multiple, height, width)
+    return height, width
+
+
+class Blocks:
+    """The layers of one network, made with its `norm`, `init_gain` and `sync_batch_norm`.
+
+    Each method adds named layers to the functional graph and returns their output. A convolution has a
+    bias unless batch norm follows it (`bias=None`), like the reference's.
+    """
+
+    def __init__(self, norm: str, init_gain: float, sync_batch_norm: bool):
+        self.norm, self.init_gain, self.sync_batch_norm = norm, init_gain, sync_batch_norm
+
+    def conv(self, x, filters, kernel, name, *, strides=1, padding="valid", bias=None, transpose=False, **kwargs):
+        """A `Conv2D` (or with `transpose` a `Conv2DTranspose`) initialised N(0, init_gain)."""
+        conv_class = layers.Conv2DTranspose if transpose else layers.Conv2D
+        return conv_class(filters, kernel, strides=strides, padding=padding,
+                          use_bias=self.norm != "batch" if bias is None else bias,
+                          kernel_initializer=conv_init(self.init_gain), name=name, **kwargs)(x)
+
+    def normalize(self, x, prefix):
+        """The norm layer `{prefix}_norm`; `x` itself for norm "none"."""
+        if self.norm == "none":
+            return x
+        return normalization(self.norm, name=f"{prefix}_norm", init_gain=self.init_gain,
+                             synchronized=self.sync_batch_norm)(x)
+
+    def resize_conv(self, x, filters, prefix, bias=None):
+        """Up-convolution without checkerboard artefacts: nearest-neighbour x2 resize, 3x3 convolution."""
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"{prefix}_resize")(x)
+        return self.conv(x, filters, 3, f"{prefix}_conv", padding="same", bias=bias)
 
 
 class Network(keras.Model):
     """Base of `UNetGenerator`, `ResNetGenerator` and `PatchGANDiscriminator` (functional models).
 
-    Subclasses build their graph, call `super().__init__(inputs=..., outputs=..., name=..., **kwargs)`, then
-    set one attribute per name in `CONFIG_KEYS`.
+    A subclass checks its arguments, builds its graph, then calls
+    `super().__init__(inputs, outputs, locals(), name=name, **kwargs)`: every argument of its signature
+    (but `name` and `kwargs`) becomes an attribute and an entry of its config.
     """
 
-    CONFIG_KEYS: tuple[str, ...] = ()
+    def __init__(self, inputs, outputs, arguments: dict, **kwargs):
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        for key in self.config_keys():
+            setattr(self, key, arguments[key])
+        if self.image_size is not None:  # saved as [height, width]
+            self.image_size = list(spatial_shape(self.image_size))
+
+    @classmethod
+    def config_keys(cls) -> list[str]:
+        """The constructor arguments a config holds, in the signature's order."""
+        return [key for key in inspect.signature(cls.__init__).parameters if key not in ("self", "name", "kwargs")]
 
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable}
-        config.update({key: getattr(self, key) for key in self.CONFIG_KEYS})
-        config["dtype_policy"] = self.compute_policy
-        return config
+        arguments = {key: getattr(self, key) for key in self.config_keys()}
+        return {"name": self.name, "trainable": self.trainable, **arguments, "dtype_policy": self.compute_policy}
 
     @property
     def compute_policy(self) -> str:

@@ -10,16 +10,12 @@ Adversarial Networks" (pix2pix); Zhu et al. 2017, "Unpaired Image-to-Image
 Translation using Cycle-Consistent Adversarial Networks" (CycleGAN).
 """
 
-from __future__ import annotations
-
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
 from tfgan_translate.choices import NORMS, check_choice
 from tfgan_translate.rng import counted_uniform, draw_counter, name_seed
-
-_PACKAGE = "tfgan_translate"
 
 
 def conv_init(gain: float = 0.02) -> keras.initializers.Initializer:
@@ -43,7 +39,7 @@ def conv_init(gain: float = 0.02) -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=0.0, stddev=gain)
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package="tfgan_translate")
 class InstanceNormalization(layers.GroupNormalization):
     """Instance normalisation: each channel of each sample normalised over H, W.
 
@@ -51,8 +47,8 @@ class InstanceNormalization(layers.GroupNormalization):
     learned scale or offset, like the reference's `InstanceNorm2d(affine=False)`.
     The statistics are computed in float32 even under mixed precision. For
     4-D channels-last inputs they are the mean and variance over height and
-    width of the 4-D tensor: ops that convert to builtin TFLite MEAN /
-    SQUARED_DIFFERENCE / RSQRT ops that XNNPACK runs, unlike
+    width of the 4-D tensor: ops that convert to builtin TFLite MEAN / SUB /
+    MUL / RSQRT ops that XNNPACK runs (int8 too), unlike
     GroupNormalization's 5-D reshape. (In training, `tfgan_translate.accelerate`
     runs batches of one sample through TensorFlow's fused batch-norm kernel.)
 
@@ -81,19 +77,19 @@ class InstanceNormalization(layers.GroupNormalization):
     def __init__(self, epsilon: float = 1e-5, center: bool = False, scale: bool = False, **kwargs):
         groups = kwargs.pop("groups", -1)
         if groups != -1:
-            raise ValueError(
-                f"Invalid value for argument `groups`. Received: groups={groups!r}. "
-                "InstanceNormalization always uses one group per channel (groups=-1)."
-            )
+            raise ValueError(f"Invalid value for argument `groups`. Received: groups={groups!r}. "
+                             "InstanceNormalization always uses one group per channel (groups=-1).")
         super().__init__(groups=-1, epsilon=epsilon, center=center, scale=scale, **kwargs)
 
     def call(self, inputs, training=None):
         if len(inputs.shape) != 4 or self.axis not in (-1, 3):
             return super().call(inputs)
         x = ops.cast(inputs, "float32")
-        mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        variance = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
-        y = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        centred = x - ops.mean(x, axis=(1, 2), keepdims=True)
+        # mean(d * d), not mean(square(x - mean)): the converter fuses the latter into SQUARED_DIFFERENCE,
+        # which XNNPACK does not take when quantized (int8 exports).
+        variance = ops.mean(centred * centred, axis=(1, 2), keepdims=True)
+        y = centred * ops.rsqrt(variance + self.epsilon)
         if self.scale:
             y = y * ops.cast(self.gamma, "float32")
         if self.center:
@@ -138,19 +134,14 @@ def normalization(norm: str, name: str | None = None, init_gain: float = 0.02,
     """
     check_choice("norm", norm, NORMS)
     if norm == "batch":
-        return layers.BatchNormalization(
-            momentum=0.9,
-            epsilon=1e-5,
-            gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=init_gain),
-            synchronized=bool(synchronized),
-            name=name,
-        )
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=bool(synchronized), name=name,
+                                         gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=init_gain))
     if norm == "instance":
         return InstanceNormalization(name=name)
     return None
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package="tfgan_translate")
 class ReflectionPadding2D(layers.Layer):
     """Pads height and width by mirroring the image, without repeating the edge.
 
@@ -190,21 +181,14 @@ class ReflectionPadding2D(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
-        grow = 2 * self.padding
-        return (
-            batch,
-            None if height is None else height + grow,
-            None if width is None else width + grow,
-            channels,
-        )
+        height, width = (None if size is None else size + 2 * self.padding for size in (height, width))
+        return batch, height, width, channels
 
     def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding
-        return config
+        return {**super().get_config(), "padding": self.padding}
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package="tfgan_translate")
 class NoiseDropout(layers.Layer):
     """Dropout that can stay on at inference: pix2pix's only noise source.
 
@@ -249,15 +233,10 @@ class NoiseDropout(layers.Layer):
 
     def __init__(self, rate: float, at_inference: bool = True, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(
-                f"Invalid value for argument `rate`. Received: rate={rate!r}. Expected a float in [0, 1)."
-            )
+        check_rate("rate", rate)
         if not isinstance(at_inference, bool):
-            raise ValueError(
-                f"Invalid value for argument `at_inference`. Received: at_inference={at_inference!r}. "
-                "Expected True or False."
-            )
+            raise ValueError(f"Invalid value for argument `at_inference`. Received: at_inference={at_inference!r}. "
+                             "Expected True or False.")
         self.rate = float(rate)
         self.at_inference = at_inference
         self.supports_masking = True
@@ -278,26 +257,23 @@ class NoiseDropout(layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "at_inference": self.at_inference})
-        return config
+        return {**super().get_config(), "rate": self.rate, "at_inference": self.at_inference}
 
 
 # === Argument checks shared by the network builders ===
 
 
-def check_positive(name: str, value, *, number: bool = False, minimum: int = 1) -> None:
-    """Raises ValueError unless `value` is an int >= `minimum` (or, with `number`, a float > 0)."""
-    if number:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(
-                f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected a positive number."
-            )
+def check_positive(name: str, value, *, number: bool = False, minimum: int = 1, optional: bool = False) -> None:
+    """Raises ValueError unless `value` is an int >= `minimum` (`number`: a number > 0; `optional`: or None)."""
+    if optional and value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected an integer >= {minimum}."
-        )
+    if number:
+        valid, expected = isinstance(value, (int, float)) and value > 0, "a positive number"
+    else:
+        valid, expected = isinstance(value, int) and value >= minimum, f"an integer >= {minimum}"
+    if isinstance(value, bool) or not valid:
+        raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected {expected}"
+                         f"{' or None' if optional else ''}.")
 
 
 def check_rate(name: str, value) -> None:
@@ -312,18 +288,12 @@ def spatial_shape(image_size) -> tuple[int | None, int | None]:
     """Parses `image_size` (int, `(height, width)` or None) into `(height, width)`."""
     if image_size is None:
         return None, None
-    if isinstance(image_size, int) and not isinstance(image_size, bool) and image_size > 0:
-        return image_size, image_size
-    if (
-        isinstance(image_size, (tuple, list))
-        and len(image_size) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in image_size)
-    ):
-        return int(image_size[0]), int(image_size[1])
-    raise ValueError(
-        f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
-        "Expected a positive int, a (height, width) pair of positive ints, or None for any size."
-    )
+    pair = (image_size, image_size) if isinstance(image_size, int) else image_size
+    if isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
+        return int(pair[0]), int(pair[1])
+    raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                     "Expected a positive int, a (height, width) pair of positive ints, or None for any size.")
 
 
 def check_divisible(label: str, multiple: int, height: int | None, width: int | None) -> None:

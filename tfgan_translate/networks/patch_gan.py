@@ -1,18 +1,11 @@
 """PatchGAN discriminators: "basic" (70x70), "n_layers" (any depth) and "pixel" (1x1)."""
 
-from __future__ import annotations
-
 import keras
 from keras import layers
 
 from tfgan_translate.choices import NORMS, check_choice
-from tfgan_translate.networks.base import Network
-from tfgan_translate.networks.layers import (
-    check_positive,
-    conv_init,
-    normalization,
-    spatial_shape,
-)
+from tfgan_translate.networks.base import Blocks, Network
+from tfgan_translate.networks.layers import check_positive, spatial_shape
 
 PATCH_KINDS = ("n_layers", "pixel")
 
@@ -116,25 +109,10 @@ class PatchGANDiscriminator(Network):
     Appendix 6.1.2 and Table 3 (patch sizes); Li & Wand 2016 (Markovian GANs).
     """
 
-    CONFIG_KEYS = (
-        "input_channels", "condition_channels", "ndf", "n_layers", "norm", "kind", "image_size", "init_gain",
-        "sync_batch_norm",
-    )
-
-    def __init__(
-        self,
-        input_channels: int = 3,
-        condition_channels: int = 3,
-        ndf: int = 64,
-        n_layers: int = 3,
-        norm: str = "batch",
-        kind: str = "n_layers",
-        image_size: int | tuple[int, int] | None = None,
-        init_gain: float = 0.02,
-        sync_batch_norm: bool = False,
-        name: str = "patch_discriminator",
-        **kwargs,
-    ):
+    def __init__(self, input_channels: int = 3, condition_channels: int = 3, ndf: int = 64, n_layers: int = 3,
+                 norm: str = "batch", kind: str = "n_layers", image_size: int | tuple[int, int] | None = None,
+                 init_gain: float = 0.02, sync_batch_norm: bool = False, name: str = "patch_discriminator",
+                 **kwargs):
         check_positive("input_channels", input_channels)
         check_positive("condition_channels", condition_channels, minimum=0)
         check_positive("ndf", ndf)
@@ -143,59 +121,37 @@ class PatchGANDiscriminator(Network):
         check_choice("kind", kind, PATCH_KINDS)
         check_positive("init_gain", init_gain, number=True)
         height, width = spatial_shape(image_size)
-        if kind == "n_layers":
-            for size in (height, width):
-                if size is not None and patch_output_size(size, n_layers) < 1:
-                    raise ValueError(
-                        f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
-                        f"A PatchGAN with n_layers={n_layers} needs height and width of at least "
-                        f"{3 * 2 ** n_layers} to give one logit."
-                    )
+        if kind == "n_layers" and any(size is not None and patch_output_size(size, n_layers) < 1
+                                      for size in (height, width)):
+            raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
+                             f"A PatchGAN with n_layers={n_layers} needs height and width of at least "
+                             f"{3 * 2 ** n_layers} to give one logit.")
+        blocks = Blocks(norm, init_gain, sync_batch_norm)
 
-        use_bias = norm != "batch"
-
-        def conv(x, filters, kernel, strides, layer_name, bias, **conv_kwargs):
-            if kernel > 1:
+        def conv(x, filters, kernel, strides, layer_name, bias=None, **conv_kwargs):
+            if kernel > 1:  # PyTorch's padding=1
                 x = layers.ZeroPadding2D(1, name=f"{layer_name}_pad")(x)
-            return layers.Conv2D(
-                filters, kernel, strides=strides, padding="valid", use_bias=bias,
-                kernel_initializer=conv_init(init_gain), name=layer_name, **conv_kwargs,
-            )(x)
+            return blocks.conv(x, filters, kernel, layer_name, strides=strides, bias=bias, **conv_kwargs)
 
         def norm_lrelu(x, prefix):
-            if norm != "none":
-                x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
-                                  synchronized=sync_batch_norm)(x)
-            return layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
+            return layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(blocks.normalize(x, prefix))
 
         # === Functional Model ===
         inputs = keras.Input(shape=(height, width, condition_channels + input_channels), name="condition_and_image")
-
         if kind == "pixel":
-            x = conv(inputs, ndf, 1, 1, "conv1", True)
+            x = conv(inputs, ndf, 1, 1, "conv1", bias=True)
             x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
-            x = norm_lrelu(conv(x, 2 * ndf, 1, 1, "conv2", use_bias), "conv2")
-            outputs = conv(x, 1, 1, 1, "logits", use_bias, dtype="float32")
+            x = norm_lrelu(conv(x, 2 * ndf, 1, 1, "conv2"), "conv2")
+            outputs = conv(x, 1, 1, 1, "logits", dtype="float32")
         else:
-            x = conv(inputs, ndf, 4, 2, "conv1", True)
+            x = conv(inputs, ndf, 4, 2, "conv1", bias=True)
             x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
             for n in range(1, n_layers):
-                x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, 2, f"conv{n + 1}", use_bias), f"conv{n + 1}")
+                x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, 2, f"conv{n + 1}"), f"conv{n + 1}")
             last = n_layers + 1
-            x = norm_lrelu(conv(x, ndf * min(2**n_layers, 8), 4, 1, f"conv{last}", use_bias), f"conv{last}")
-            outputs = conv(x, 1, 4, 1, "logits", True, dtype="float32")
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
-
-        # === Config ===
-        self.input_channels = input_channels
-        self.condition_channels = condition_channels
-        self.ndf = ndf
-        self.n_layers = n_layers
-        self.norm = norm
-        self.kind = kind
-        self.image_size = None if height is None and width is None else [height, width]
-        self.init_gain = init_gain
-        self.sync_batch_norm = sync_batch_norm
+            x = norm_lrelu(conv(x, ndf * min(2**n_layers, 8), 4, 1, f"conv{last}"), f"conv{last}")
+            outputs = conv(x, 1, 4, 1, "logits", bias=True, dtype="float32")
+        super().__init__(inputs, outputs, locals(), name=name, **kwargs)  # each argument: an attribute, in the config
 
     @property
     def receptive_field(self) -> int:
@@ -208,7 +164,3 @@ class PatchGANDiscriminator(Network):
         if self.kind == "pixel":
             return "pixel"
         return "basic" if self.n_layers == 3 else "n_layers"
-
-    def output_size(self, size: int) -> int:
-        """Logits per side for an input side `size` (256 -> 30 for the 70x70 PatchGAN)."""
-        return size if self.kind == "pixel" else patch_output_size(size, self.n_layers)

@@ -1,20 +1,10 @@
 """ResNet generator of CycleGAN ("resnet_9blocks", "resnet_6blocks")."""
 
-from __future__ import annotations
-
 import keras
 from keras import layers
 
-from tfgan_translate.networks.base import Network, check_generator_arguments
-from tfgan_translate.networks.layers import (
-    NoiseDropout,
-    ReflectionPadding2D,
-    check_divisible,
-    check_positive,
-    conv_init,
-    normalization,
-    spatial_shape,
-)
+from tfgan_translate.networks.base import Blocks, Network, check_generator_arguments
+from tfgan_translate.networks.layers import NoiseDropout, ReflectionPadding2D, check_positive
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -87,95 +77,49 @@ class ResNetGenerator(Network):
     Super-Resolution"; He et al. 2016 (residual blocks).
     """
 
-    CONFIG_KEYS = (
-        "n_blocks", "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size",
-        "init_gain", "sync_batch_norm",
-    )
-
-    def __init__(
-        self,
-        n_blocks: int = 9,
-        input_channels: int = 3,
-        output_channels: int = 3,
-        ngf: int = 64,
-        norm: str = "instance",
-        dropout: float = 0.0,
-        upsample: str = "transpose",
-        image_size: int | tuple[int, int] | None = None,
-        init_gain: float = 0.02,
-        sync_batch_norm: bool = False,
-        name: str = "resnet_generator",
-        **kwargs,
-    ):
+    def __init__(self, n_blocks: int = 9, input_channels: int = 3, output_channels: int = 3, ngf: int = 64,
+                 norm: str = "instance", dropout: float = 0.0, upsample: str = "transpose",
+                 image_size: int | tuple[int, int] | None = None, init_gain: float = 0.02,
+                 sync_batch_norm: bool = False, name: str = "resnet_generator", **kwargs):
         check_positive("n_blocks", n_blocks, minimum=0)
-        check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain)
-        height, width = spatial_shape(image_size)
-        check_divisible(f"resnet_{n_blocks}blocks", 4, height, width)
-
-        use_bias = norm != "batch"
-
-        def conv(x, filters, kernel, layer_name, strides=1, bias=use_bias):
-            return layers.Conv2D(
-                filters, kernel, strides=strides, padding="valid", use_bias=bias,
-                kernel_initializer=conv_init(init_gain), name=layer_name,
-            )(x)
+        height, width = check_generator_arguments(f"resnet_{n_blocks}blocks", 4, input_channels, output_channels, ngf,
+                                                  norm, dropout, upsample, image_size, init_gain)
+        blocks = Blocks(norm, init_gain, sync_batch_norm)
 
         def norm_relu(x, prefix, relu=True):
-            if norm != "none":
-                x = normalization(norm, name=f"{prefix}_norm", init_gain=init_gain,
-                                  synchronized=sync_batch_norm)(x)
+            x = blocks.normalize(x, prefix)
             return layers.ReLU(name=f"{prefix}_relu")(x) if relu else x
 
         # === Functional Model ===
         inputs = keras.Input(shape=(height, width, input_channels), name="image")
-
         x = ReflectionPadding2D(3, name="stem_pad")(inputs)
-        x = norm_relu(conv(x, ngf, 7, "stem_conv"), "stem")
+        x = norm_relu(blocks.conv(x, ngf, 7, "stem_conv"), "stem")
 
         for i in (1, 2):
             x = layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
-            x = norm_relu(conv(x, ngf * 2**i, 3, f"down{i}_conv", strides=2), f"down{i}")
+            x = norm_relu(blocks.conv(x, ngf * 2**i, 3, f"down{i}_conv", strides=2), f"down{i}")
 
         for b in range(1, n_blocks + 1):
             y = ReflectionPadding2D(1, name=f"block{b}_pad1")(x)
-            y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
+            y = norm_relu(blocks.conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
             if dropout > 0:
                 y = NoiseDropout(dropout, at_inference=True, name=f"block{b}_dropout")(y)
             y = ReflectionPadding2D(1, name=f"block{b}_pad2")(y)
-            y = norm_relu(conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2", relu=False)
+            y = norm_relu(blocks.conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2", relu=False)
             x = layers.Add(name=f"block{b}_add")([x, y])
 
         for i, filters in ((1, 2 * ngf), (2, ngf)):
             if upsample == "transpose":
-                x = layers.Conv2DTranspose(
-                    filters, 3, strides=2, padding="valid", use_bias=use_bias,
-                    kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
-                )(x)  # 2H + 1 rows: crop the first to get PyTorch's alignment
+                x = blocks.conv(x, filters, 3, f"up{i}_conv", strides=2, transpose=True)
+                # 2H + 1 rows: crop the first to get PyTorch's alignment
                 x = layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
             else:
-                x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
-                x = layers.Conv2D(
-                    filters, 3, padding="same", use_bias=use_bias,
-                    kernel_initializer=conv_init(init_gain), name=f"up{i}_conv",
-                )(x)
+                x = blocks.resize_conv(x, filters, f"up{i}")
             x = norm_relu(x, f"up{i}")
 
-        x = ReflectionPadding2D(3, name="head_pad")(x)
-        x = conv(x, output_channels, 7, "head_conv", bias=True)
+        x = blocks.conv(ReflectionPadding2D(3, name="head_pad")(x), output_channels, 7, "head_conv", bias=True)
         outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
-
-        # === Config ===
-        self.n_blocks = n_blocks
-        self.input_channels = input_channels
-        self.output_channels = output_channels
-        self.ngf = ngf
-        self.norm = norm
-        self.dropout = dropout
-        self.upsample = upsample
-        self.image_size = None if height is None and width is None else [height, width]
-        self.init_gain = init_gain
-        self.sync_batch_norm = sync_batch_norm
+        super().__init__(inputs, outputs, locals(), name=name, **kwargs)  # each argument: an attribute, in the config
 
     @property
     def size_multiple(self) -> int:
@@ -188,7 +132,7 @@ class ResNetGenerator(Network):
         return f"resnet_{self.n_blocks}blocks"
 
     @classmethod
-    def from_preset(cls, preset, **kwargs) -> ResNetGenerator:
+    def from_preset(cls, preset, **kwargs):
         """This generator with the PyTorch reference's weights, as keras-hub's `from_preset` builds a model.
 
         Args:

@@ -1,19 +1,10 @@
 """U-Net generator of pix2pix ("unet_256" = depth 8, "unet_128" = depth 7)."""
 
-from __future__ import annotations
-
 import keras
 from keras import layers
 
-from tfgan_translate.networks.base import Network, check_generator_arguments
-from tfgan_translate.networks.layers import (
-    NoiseDropout,
-    check_divisible,
-    check_positive,
-    conv_init,
-    normalization,
-    spatial_shape,
-)
+from tfgan_translate.networks.base import Blocks, Network, check_generator_arguments
+from tfgan_translate.networks.layers import NoiseDropout, check_positive
 
 
 def unet_dropout_levels(depth: int) -> tuple[int, ...]:
@@ -96,94 +87,50 @@ class UNetGenerator(Network):
     al. 2016, "Deconvolution and Checkerboard Artifacts" (resize-conv).
     """
 
-    CONFIG_KEYS = (
-        "depth", "input_channels", "output_channels", "ngf", "norm", "dropout", "upsample", "image_size",
-        "init_gain", "sync_batch_norm",
-    )
-
-    def __init__(
-        self,
-        depth: int = 8,
-        input_channels: int = 3,
-        output_channels: int = 3,
-        ngf: int = 64,
-        norm: str = "batch",
-        dropout: float = 0.5,
-        upsample: str = "transpose",
-        image_size: int | tuple[int, int] | None = None,
-        init_gain: float = 0.02,
-        sync_batch_norm: bool = False,
-        name: str = "unet_generator",
-        **kwargs,
-    ):
+    def __init__(self, depth: int = 8, input_channels: int = 3, output_channels: int = 3, ngf: int = 64,
+                 norm: str = "batch", dropout: float = 0.5, upsample: str = "transpose",
+                 image_size: int | tuple[int, int] | None = None, init_gain: float = 0.02,
+                 sync_batch_norm: bool = False, name: str = "unet_generator", **kwargs):
         check_positive("depth", depth, minimum=2)
-        check_generator_arguments(input_channels, output_channels, ngf, norm, dropout, upsample, init_gain)
-        height, width = spatial_shape(image_size)
-        check_divisible(f"unet_{2 ** depth}", 2**depth, height, width)
-
-        use_bias = norm != "batch"
+        height, width = check_generator_arguments(f"unet_{2 ** depth}", 2**depth, input_channels, output_channels, ngf,
+                                                  norm, dropout, upsample, image_size, init_gain)
+        blocks = Blocks(norm, init_gain, sync_batch_norm)
         dropout_levels = unet_dropout_levels(depth) if dropout > 0 else ()
 
         def filters_at(level):
             return ngf * min(2 ** (level - 1), 8)
 
-        def up_conv(x, filters, level, bias):
+        def up_conv(x, filters, level, bias=None):
             if upsample == "transpose":
-                return layers.Conv2DTranspose(
-                    filters, 4, strides=2, padding="same", use_bias=bias,
-                    kernel_initializer=conv_init(init_gain), name=f"up{level}_conv",
-                )(x)
-            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{level}_resize")(x)
-            return layers.Conv2D(
-                filters, 3, padding="same", use_bias=bias,
-                kernel_initializer=conv_init(init_gain), name=f"up{level}_conv",
-            )(x)
-
-        # === Functional Model ===
-        inputs = keras.Input(shape=(height, width, input_channels), name="image")
+                return blocks.conv(x, filters, 4, f"up{level}_conv", strides=2, padding="same", bias=bias,
+                                   transpose=True)
+            return blocks.resize_conv(x, filters, f"up{level}", bias=bias)
 
         # Encoder: level 1 (outermost) .. depth (1x1 bottleneck at the design size).
+        # === Functional Model ===
+        inputs = keras.Input(shape=(height, width, input_channels), name="image")
         encoded = []
         x = inputs
         for level in range(1, depth + 1):
             if level > 1:
                 x = layers.LeakyReLU(0.2, name=f"down{level}_lrelu")(x)
-            x = layers.Conv2D(
-                filters_at(level), 4, strides=2, padding="same", use_bias=use_bias,
-                kernel_initializer=conv_init(init_gain), name=f"down{level}_conv",
-            )(x)
-            if 1 < level < depth and norm != "none":
-                x = normalization(norm, name=f"down{level}_norm", init_gain=init_gain,
-                                  synchronized=sync_batch_norm)(x)
+            x = blocks.conv(x, filters_at(level), 4, f"down{level}_conv", strides=2, padding="same")
+            if 1 < level < depth:
+                x = blocks.normalize(x, f"down{level}")
             encoded.append(x)
 
         # Decoder: level depth .. 2 end in a skip concatenation; level 1 is the output.
         for level in range(depth, 1, -1):
             x = layers.ReLU(name=f"up{level}_relu")(x)
-            x = up_conv(x, filters_at(level - 1), level, use_bias)
-            if norm != "none":
-                x = normalization(norm, name=f"up{level}_norm", init_gain=init_gain,
-                                  synchronized=sync_batch_norm)(x)
+            x = blocks.normalize(up_conv(x, filters_at(level - 1), level), f"up{level}")
             if level in dropout_levels:
                 x = NoiseDropout(dropout, at_inference=True, name=f"up{level}_dropout")(x)
             x = layers.Concatenate(name=f"up{level}_skip")([encoded[level - 2], x])
 
         x = layers.ReLU(name="up1_relu")(x)
-        x = up_conv(x, output_channels, 1, True)
+        x = up_conv(x, output_channels, 1, bias=True)
         outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
-
-        # === Config ===
-        self.depth = depth
-        self.input_channels = input_channels
-        self.output_channels = output_channels
-        self.ngf = ngf
-        self.norm = norm
-        self.dropout = dropout
-        self.upsample = upsample
-        self.image_size = None if height is None and width is None else [height, width]
-        self.init_gain = init_gain
-        self.sync_batch_norm = sync_batch_norm
+        super().__init__(inputs, outputs, locals(), name=name, **kwargs)  # each argument: an attribute, in the config
 
     @property
     def size_multiple(self) -> int:
@@ -196,7 +143,7 @@ class UNetGenerator(Network):
         return f"unet_{2 ** self.depth}"
 
     @classmethod
-    def from_preset(cls, preset, **kwargs) -> UNetGenerator:
+    def from_preset(cls, preset, **kwargs):
         """This generator with the PyTorch reference's weights, as keras-hub's `from_preset` builds a model.
 
         Args:

@@ -304,11 +304,10 @@ def _differences(asked: ReferenceArchitecture, found: ReferenceArchitecture, arg
     width = "ngf" if asked.kind == "generator" else "ndf"
     if asked.filters != found.filters:
         hints.append(f"{width} {found.filters} in the file, {width}={args[width]!r} given")
-    if asked.input_channels != found.input_channels and asked.kind == "generator":
+    if asked.input_channels != found.input_channels:
         hints.append(f"the file's first convolution takes {found.input_channels} channels; "
-                     f"input_channels={args['input_channels']!r} given")
-    elif asked.input_channels != found.input_channels:
-        hints.append(f"the file's first convolution takes {found.input_channels} channels (condition + image); "
+                     f"input_channels={args['input_channels']!r} given" if asked.kind == "generator" else
+                     f"the file's first convolution takes {found.input_channels} channels (condition + image); "
                      f"input_channels={args['input_channels']!r} + condition_channels="
                      f"{args['condition_channels']!r} = {asked.input_channels} given")
     if found.output_channels is not None and asked.output_channels != found.output_channels:

@@ -49,12 +49,10 @@ class Truncated(MalformedPickle):
 
 def describe(value) -> str:
     """What `value` is, in a few words, whatever it holds: its type and size, never its repr."""
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, (bool, float)):
         return repr(value)
     if isinstance(value, int):
         return str(value) if -(10**18) < value < 10**18 else f"an int of {value.bit_length()} bits"
-    if isinstance(value, float):
-        return repr(value)
     if isinstance(value, str):
         return repr(value[:60]) + (f"... ({len(value)} characters)" if len(value) > 60 else "")
     if isinstance(value, (bytes, tuple, list, dict)):
@@ -68,6 +66,20 @@ _REFUSED = {b"o": "an OBJ instance", b"\x81": "a NEWOBJ instance", b"\x92": "a N
             b"\x84": "an extension-registry reference", b"\x8f": "a set", b"\x90": "a set", b"\x91": "a frozenset",
             b"\x96": "a bytearray", b"\x97": "an out-of-band buffer", b"\x98": "an out-of-band buffer"}
 
+
+# How an opcode's argument is read (those not listed read theirs themselves, or take none): a struct format ...
+_PACKED = {
+    b"\x80": "<B", b"\x95": "<Q", b"q": "<B", b"r": "<I", b"h": "<B", b"j": "<I",  # PROTO, FRAME, (LONG_)BINPUT/GET
+    b"J": "<i", b"K": "<B", b"M": "<H", b"G": ">d",  # BININT, BININT1, BININT2, BINFLOAT
+}
+# ... a length in a struct format, then that many bytes ...
+_COUNTED = {
+    b"\x8a": "<B", b"\x8b": "<i",  # LONG1, LONG4
+    b"T": "<i", b"U": "<B", b"X": "<I", b"\x8c": "<B", b"\x8d": "<Q",  # (SHORT_)BINSTRING, (SHORT_)BINUNICODE(8)
+    b"B": "<I", b"C": "<B", b"\x8e": "<Q",  # BINBYTES, SHORT_BINBYTES, BINBYTES8
+}
+# ... or a line of text: INT, LONG, FLOAT, STRING, UNICODE, PUT, GET, PERSID.
+_LINE = frozenset({b"I", b"L", b"F", b"S", b"V", b"p", b"g", b"P"})
 
 _MARK = object()  # the MARK opcode's place on the stack
 
@@ -88,8 +100,8 @@ class PickleMachine:
         self._left = file.seek(0, 2) - start  # bytes from here to the end of the stream
         file.seek(start)
         self._stack, self._marks, self._memo = [], [], {}
-        self._depth = {}  # id(container) -> nesting depth (containers are kept alive by `_containers`)
-        self._containers = []
+        # id(container) -> nesting depth; `_containers` keeps them alive, so an id found here is a container's
+        self._depth, self._containers = {}, []
         self._sealed = set()  # ids of containers that sit inside another
         self._pushed = 0
 
@@ -133,9 +145,7 @@ class PickleMachine:
         self._pushed += 1
         if self._pushed > MAX_OBJECTS:
             raise MalformedPickle(f"it builds more than {MAX_OBJECTS} objects")
-        if isinstance(value, (tuple, list, dict)) and id(value) not in self._depth:
-            if depth > MAX_DEPTH:
-                raise MalformedPickle(f"it nests containers more than {MAX_DEPTH} deep")
+        if isinstance(value, (tuple, list, dict)) and id(value) not in self._depth:  # a new one: `_nest` bounded it
             self._depth[id(value)] = depth
             self._containers.append(value)
         self._stack.append(value)
@@ -161,51 +171,45 @@ class PickleMachine:
         del self._stack[at:]
         return items
 
-    def _depth_of(self, value) -> int:
-        return self._depth.get(id(value), 0) if isinstance(value, (tuple, list, dict)) else 0
-
     def _nest(self, children) -> int:
         """Seals `children` (now inside a container) and returns the depth of a container holding them."""
         depth = 1
         for child in children:
             if isinstance(child, (tuple, list, dict)):
                 self._sealed.add(id(child))
-                depth = max(depth, self._depth_of(child) + 1)
+                depth = max(depth, self._depth[id(child)] + 1)
         if depth > MAX_DEPTH:
             raise MalformedPickle(f"it nests containers more than {MAX_DEPTH} deep")
         return depth
 
-    def _mutable(self, kind):
-        container = self._top()
-        if not isinstance(container, kind):
-            raise MalformedPickle(f"it adds items to {describe(container)}, not to a {kind.__name__}")
-        if id(container) in self._sealed:
-            raise MalformedPickle(f"it adds items to a {kind.__name__} after placing it inside another container")
-        return container
-
-    def _extend(self, container, children):
-        self._depth[id(container)] = max(self._depth[id(container)], self._nest(children))
-
     def _container(self, kind, items):
         self._push(kind(items), self._nest(items))
 
-    def _set_items(self, items):
-        if len(items) % 2:
+    def _add(self, kind, items):
+        """APPEND(S) and SETITEM(S): `items` (values, or keys and values) into the list or dict on top of the stack."""
+        if kind is dict and len(items) % 2:
             raise MalformedPickle("SETITEMS has an odd number of items")
-        target = self._mutable(dict)
-        for key in items[::2]:
+        target = self._top()
+        if not isinstance(target, kind):
+            raise MalformedPickle(f"it adds items to {describe(target)}, not to a {kind.__name__}")
+        if id(target) in self._sealed:
+            raise MalformedPickle(f"it adds items to a {kind.__name__} after placing it inside another container")
+        keys, values = (items[::2], items[1::2]) if kind is dict else ((), items)
+        for key in keys:
             if not isinstance(key, _SCALARS):
                 raise MalformedPickle(f"a dict key is {describe(key)}; only None, bools, numbers, str and bytes are "
                                       "read as keys")
-        self._extend(target, items[1::2])
-        for key, value in zip(items[::2], items[1::2], strict=True):
-            target[key] = value
+        self._depth[id(target)] = max(self._depth[id(target)], self._nest(values))
+        if kind is dict:
+            target.update(zip(keys, values))
+        else:
+            target.extend(values)
 
     def _get(self, index):
         if index not in self._memo:
             raise MalformedPickle(f"it refers to memo entry {describe(index)}, which was never stored")
         value = self._memo[index]
-        self._push(value, self._depth_of(value))
+        self._push(value, self._depth.get(id(value), 0))
 
     def _put(self, index):
         if len(self._memo) >= MAX_OBJECTS:
@@ -254,7 +258,7 @@ class PickleMachine:
         value = self.call(func, args)
         if isinstance(value, (tuple, list, dict)) and value:
             raise MalformedPickle(f"a call returns {describe(value)}; calls may only make empty containers")
-        self._push(value, 1 if isinstance(value, (tuple, list, dict)) else 0)
+        self._push(value, 1)  # an empty container (the depth of anything else is not kept)
 
     def _build(self):
         state = self._pop()
@@ -279,48 +283,46 @@ class PickleMachine:
             op = ops.get(code)
             if op is None:
                 raise MalformedPickle(f"it holds the opcode {code!r}, which this reader does not run")
-            op()
+            if code in _PACKED:
+                op(self._unpack(_PACKED[code]))
+            elif code in _COUNTED:
+                n = self._unpack(_COUNTED[code])
+                if n < 0:
+                    raise MalformedPickle(f"an opcode declares a negative length ({n})")
+                op(self._read(n))
+            elif code in _LINE:
+                op(self._line())
+            else:
+                op()
 
     def _opcodes(self):
-        r, u, push = self._read, self._unpack, self._push
+        """Opcode -> what it does, given its argument where `_PACKED`, `_COUNTED` or `_LINE` read one."""
+        push, text = self._push, self._text
         return {
             # framing and the memo
             b"\x80": self._proto,  # PROTO
-            b"\x95": lambda: u("<Q"),  # FRAME: the machine reads opcode by opcode anyway
+            b"\x95": lambda size: None,  # FRAME: the machine reads opcode by opcode anyway
             b"(": self._mark,
             b"0": self._pop,  # POP
             b"1": self._pop_mark,  # POP_MARK
-            b"2": lambda: push(self._top(), self._depth_of(self._top())),  # DUP
-            b"p": lambda: self._put(self._number(self._line())),  # PUT
-            b"q": lambda: self._put(u("<B")),  # BINPUT
-            b"r": lambda: self._put(u("<I")),  # LONG_BINPUT
+            b"2": lambda: push(self._top(), self._depth.get(id(self._top()), 0)),  # DUP
+            **dict.fromkeys([b"q", b"r"], self._put),  # BINPUT, LONG_BINPUT
+            b"p": lambda line: self._put(self._number(line)),  # PUT
             b"\x94": lambda: self._put(len(self._memo)),  # MEMOIZE
-            b"g": lambda: self._get(self._number(self._line())),  # GET
-            b"h": lambda: self._get(u("<B")),  # BINGET
-            b"j": lambda: self._get(u("<I")),  # LONG_BINGET
+            **dict.fromkeys([b"h", b"j"], self._get),  # BINGET, LONG_BINGET
+            b"g": lambda line: self._get(self._number(line)),  # GET
             # scalars
             b"N": lambda: push(None),
             b"\x88": lambda: push(True),
             b"\x89": lambda: push(False),
-            b"I": lambda: push(self._int_line()),  # INT (text; 00 and 01 are False and True)
-            b"J": lambda: push(u("<i")),  # BININT
-            b"K": lambda: push(u("<B")),  # BININT1
-            b"M": lambda: push(u("<H")),  # BININT2
-            b"L": lambda: push(self._number(self._line())),  # LONG (text)
-            b"\x8a": lambda: push(self._long(r(u("<B")))),  # LONG1
-            b"\x8b": lambda: push(self._long(r(self._length("<i")))),  # LONG4
-            b"F": lambda: push(self._number(self._line(), float)),  # FLOAT (text)
-            b"G": lambda: push(u(">d")),  # BINFLOAT
-            b"S": lambda: push(self._string(self._line())),  # STRING (text, quoted)
-            b"T": lambda: push(self._text(r(self._length("<i")))),  # BINSTRING
-            b"U": lambda: push(self._text(r(u("<B")))),  # SHORT_BINSTRING
-            b"V": lambda: push(self._text(self._line(), "raw-unicode-escape")),  # UNICODE (text)
-            b"X": lambda: push(self._text(r(u("<I")))),  # BINUNICODE
-            b"\x8c": lambda: push(self._text(r(u("<B")))),  # SHORT_BINUNICODE
-            b"\x8d": lambda: push(self._text(r(self._length("<Q")))),  # BINUNICODE8
-            b"B": lambda: push(r(u("<I"))),  # BINBYTES
-            b"C": lambda: push(r(u("<B"))),  # SHORT_BINBYTES
-            b"\x8e": lambda: push(r(self._length("<Q"))),  # BINBYTES8
+            **dict.fromkeys([b"J", b"K", b"M", b"G", b"B", b"C", b"\x8e"], push),  # BININT*, BINFLOAT, BINBYTES*
+            **dict.fromkeys([b"T", b"U", b"X", b"\x8c", b"\x8d"], lambda data: push(text(data))),  # BINSTRING ...
+            **dict.fromkeys([b"\x8a", b"\x8b"], lambda data: push(self._long(data))),  # LONG1, LONG4
+            b"I": lambda line: push(line == b"01" if line in (b"00", b"01") else self._number(line)),  # INT
+            b"L": lambda line: push(self._number(line)),  # LONG
+            b"F": lambda line: push(self._number(line, float)),  # FLOAT
+            b"S": lambda line: push(self._string(line)),  # STRING (quoted)
+            b"V": lambda line: push(text(line, "raw-unicode-escape")),  # UNICODE
             # containers
             b")": lambda: push((), 1),  # EMPTY_TUPLE
             b"t": lambda: self._container(tuple, self._pop_mark()),  # TUPLE
@@ -329,16 +331,16 @@ class PickleMachine:
             b"\x87": lambda: self._container(tuple, self._pop_n(3)),  # TUPLE3
             b"]": lambda: push([], 1),  # EMPTY_LIST
             b"l": lambda: self._container(list, self._pop_mark()),  # LIST
-            b"a": lambda: self._append([self._pop()]),  # APPEND
-            b"e": lambda: self._append(self._pop_mark()),  # APPENDS
+            b"a": lambda: self._add(list, [self._pop()]),  # APPEND
+            b"e": lambda: self._add(list, self._pop_mark()),  # APPENDS
             b"}": lambda: push({}, 1),  # EMPTY_DICT
             b"d": lambda: self._new_dict(self._pop_mark()),  # DICT
-            b"s": lambda: self._set_items(self._pop_n(2)),  # SETITEM
-            b"u": lambda: self._set_items(self._pop_mark()),  # SETITEMS
+            b"s": lambda: self._add(dict, self._pop_n(2)),  # SETITEM
+            b"u": lambda: self._add(dict, self._pop_mark()),  # SETITEMS
             # what the subclass decides
-            b"c": lambda: self._global(self._text(self._line()), self._text(self._line())),  # GLOBAL
+            b"c": lambda: self._global(text(self._line()), text(self._line())),  # GLOBAL
             b"\x93": lambda: self._global(*reversed([self._pop(), self._pop()])),  # STACK_GLOBAL
-            b"P": lambda: push(self.persistent_load(self._text(self._line(), "ascii"))),  # PERSID
+            b"P": lambda line: push(self.persistent_load(text(line, "ascii"))),  # PERSID
             b"Q": lambda: push(self.persistent_load(self._pop())),  # BINPERSID
             b"R": self._reduce,  # REDUCE
             b"b": self._build,  # BUILD
@@ -346,32 +348,16 @@ class PickleMachine:
             **{code: (lambda what=what: self._refuse(what)) for code, what in _REFUSED.items()},
         }
 
-    def _proto(self):
-        protocol = self._unpack("<B")
+    def _proto(self, protocol):
         if protocol > 5:
             raise MalformedPickle(f"it declares pickle protocol {protocol}; protocols 0 to 5 exist")
-
-    def _length(self, fmt: str) -> int:
-        n = self._unpack(fmt)
-        if n < 0:
-            raise MalformedPickle(f"an opcode declares a negative length ({n})")
-        return n
 
     def _pop_n(self, n: int) -> list:
         return [self._pop() for _ in range(n)][::-1]
 
-    def _append(self, items):
-        target = self._mutable(list)
-        self._extend(target, items)
-        target.extend(items)
-
     def _new_dict(self, items):
         self._push({}, 1)
-        self._set_items(items)
-
-    def _int_line(self):
-        line = self._line()
-        return line == b"01" if line in (b"00", b"01") else self._number(line)
+        self._add(dict, items)
 
     def _refuse_inst(self):
         module, name = self._text(self._line()), self._text(self._line())

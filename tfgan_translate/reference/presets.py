@@ -42,10 +42,8 @@ URL_PREFIXES = {
 }
 # Each family's generator, as the reference builds it for these files (config fields of this package).
 FAMILY_ARCHITECTURES = {
-    "cyclegan": {"netG": "resnet_9blocks", "norm": "instance", "dropout": 0.0, "ngf": 64, "input_channels": 3,
-                 "output_channels": 3},
-    "pix2pix": {"netG": "unet_256", "norm": "batch", "dropout": 0.5, "ngf": 64, "input_channels": 3,
-                "output_channels": 3},
+    "cyclegan": dict(netG="resnet_9blocks", norm="instance", dropout=0.0, ngf=64, input_channels=3, output_channels=3),
+    "pix2pix": dict(netG="unet_256", norm="batch", dropout=0.5, ngf=64, input_channels=3, output_channels=3),
 }
 NAME_PREFIXES = {"cyclegan": "", "pix2pix": "pix2pix_"}
 

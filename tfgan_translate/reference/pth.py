@@ -43,9 +43,8 @@ import numpy as np
 
 from tfgan_translate.reference.errors import CheckpointError, UnsafeCheckpointError, _error
 from tfgan_translate.reference.pickle_machine import describe
-from tfgan_translate.reference.tensors import WRAPPER_KEYS as WRAPPER_KEYS  # importable from here, as before
-from tfgan_translate.reference.tensors import _build, _check_total, _geometry, _select_state_dict, _Storages
-from tfgan_translate.reference.unpickler import _DTYPES, _unpickle
+from tfgan_translate.reference.tensors import read_tensors
+from tfgan_translate.reference.unpickler import _itemsize, _unpickle
 
 __all__ = ["CheckpointError", "UnsafeCheckpointError", "read_state_dict"]
 
@@ -78,8 +77,17 @@ def _zip_record_count(fh, file_size):
     return count
 
 
+def _read_at(path, fh, start, size, short):
+    """`size` bytes of `fh` from `start`, as a uint8 array; `short` says where a file that ends sooner ends."""
+    data = np.empty(size, np.uint8)
+    fh.seek(start)
+    if fh.readinto(memoryview(data)) != size:
+        raise _error(path, f"{short} (a truncated file?)")
+    return data
+
+
 def _open_zip(path, fh, file_size):
-    """The zip layout: (pickled object, unpickler, reader of a record's bytes, byte order)."""
+    """The zip layout: (pickled object, reader of a storage record's bytes by key, byte order)."""
     count = _zip_record_count(fh, file_size)
     if count is not None and count > _MAX_RECORDS:
         raise _error(path, f"it is a zip archive of {count} records, more than the {_MAX_RECORDS} this reader "
@@ -125,10 +133,7 @@ def _open_zip(path, fh, file_size):
         start = info.header_offset + 30 + name_len + extra_len
         if start + info.file_size > file_size:
             raise _error(path, f"its record `{info.filename}` runs past the end of the file (a truncated file?)")
-        data = np.empty(info.file_size, np.uint8)
-        fh.seek(start)
-        if fh.readinto(memoryview(data)) != info.file_size:
-            raise _error(path, f"its record `{info.filename}` is cut short (a truncated file?)")
+        data = _read_at(path, fh, start, info.file_size, f"its record `{info.filename}` is cut short")
         if zlib.crc32(data) != info.CRC:
             raise _error(path, f"its record `{info.filename}` fails its CRC check (a corrupt file?)")
         return data
@@ -140,11 +145,15 @@ def _open_zip(path, fh, file_size):
     obj, unpickler = _unpickle(io.BytesIO(pickled), path)
     del pickled
 
-    return obj, unpickler, lambda storage, nbytes: record(f"data/{storage.key}", nbytes), byteorder
+    def read_storage(key):
+        root = unpickler.roots[key]
+        return record(f"data/{key}", root.numel * _itemsize(root.dtype))
+
+    return obj, read_storage, byteorder
 
 
 def _open_legacy(path, fh, file_size):
-    """The legacy layout: (pickled object, unpickler, reader of a storage's bytes, byte order)."""
+    """The legacy layout: (pickled object, reader of a storage's bytes by key, byte order)."""
     magic, _ = _unpickle(fh, path, allow_tensors=False)
     if magic != _LEGACY_MAGIC:
         raise _error(path, f"it is a pickle, but not one torch.save wrote: its first object is {describe(magic)}, "
@@ -176,7 +185,7 @@ def _open_legacy(path, fh, file_size):
         if storage.numel not in counts:
             raise _error(path, f"its storage `{key}` holds {counts[0]} elements, but the pickle declares "
                          f"{storage.numel}")
-        nbytes = storage.numel * np.dtype(_DTYPES[storage.dtype][0]).itemsize
+        nbytes = storage.numel * _itemsize(storage.dtype)
         offsets[key] = (position + 8, nbytes)
         position += 8 + nbytes
         if position > file_size:
@@ -186,17 +195,10 @@ def _open_legacy(path, fh, file_size):
         raise _error(path, f"its storage section lacks the storages {', '.join(missing[:5])} that its pickle "
                      "uses (a missing storage record)")
 
-    def read_storage(storage, nbytes):
-        start, size = offsets[storage.key]
-        if size != nbytes:
-            raise _error(path, f"its storage `{storage.key}` holds {size} bytes, not {nbytes}")
-        data = np.empty(size, np.uint8)
-        fh.seek(start)
-        if fh.readinto(memoryview(data)) != size:
-            raise _error(path, f"it ends inside storage `{storage.key}` (a truncated file?)")
-        return data
+    def read_storage(key):  # its size is the pickle's, as counted above
+        return _read_at(path, fh, *offsets[key], f"it ends inside storage `{key}`")
 
-    return obj, unpickler, read_storage, "little"
+    return obj, read_storage, "little"
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -247,24 +249,16 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
         head = fh.read(512)
         fh.seek(0)
         if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-            obj, unpickler, read, byteorder = _open_zip(path, fh, file_size)
+            obj, read, byteorder = _open_zip(path, fh, file_size)
         elif len(head) >= 262 and head[257:262] == b"ustar":
             raise _error(path, "it is a tar archive, the layout of very old PyTorch releases, which this reader "
                          "does not read. Re-save it with a recent torch: torch.save(torch.load(path), new_path)")
         elif head[:1] == b"\x80" or head.startswith(b"L%d" % _LEGACY_MAGIC):  # protocol >= 2, or 0 and 1
-            obj, unpickler, read, byteorder = _open_legacy(path, fh, file_size)
+            obj, read, byteorder = _open_legacy(path, fh, file_size)
         else:
             raise _error(path, f"it is {_sniff(head)}, not a PyTorch checkpoint (a zip archive, or a pickle stream "
                          "starting with torch's magic number)")
-        state = _select_state_dict(path, obj)
-        geometries = {name: _geometry(path, name, tensor, byteorder) for name, tensor in state.items()}
-        _check_total(path, geometries.values(), file_size)  # every record checked before any storage is read
-        storages = _Storages(read, unpickler.roots, state.values())
-        try:
-            return {name: _build(path, name, tensor, geometries[name], storages, byteorder)
-                    for name, tensor in state.items()}
-        except MemoryError:
-            raise _error(path, "its tensors do not fit in memory") from None
+        return read_tensors(path, obj, read, byteorder, file_size)
 
 
 def _sniff(head):

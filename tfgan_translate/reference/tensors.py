@@ -1,10 +1,10 @@
 """From the unpickled records to numpy arrays: the state dict among the pickled objects, and its tensors.
 
-`_select_state_dict` finds the flat dict of `_Tensor` records in what the pickle built (unwrapping one of
-`WRAPPER_KEYS`); `_geometry` checks each record, before any storage is read, to address only bytes inside its
-storage (no negative offsets or strides, no more elements than the storage holds), and `_check_total` bounds
-what all of them take; `_build` then cuts each tensor out of its storage's raw bytes, which `_Storages` reads
-once, when a tensor first needs them, and drops after the last tensor that uses them.
+`read_tensors` runs the steps: `_select_state_dict` finds the flat dict of `_Tensor` records in what the pickle
+built (unwrapping one of `WRAPPER_KEYS`); `_geometry` checks each record, before any storage is read, to address
+only bytes inside its storage (no negative offsets or strides, no more elements than the storage holds), and
+their total is bounded (`_MAX_COPIES`); `_build` then cuts each tensor out of its storage's raw bytes, read once,
+when a tensor first needs them, and dropped after the last tensor that uses them.
 
 Example:
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from tfgan_translate.reference.errors import _error
 from tfgan_translate.reference.pickle_machine import describe
-from tfgan_translate.reference.unpickler import _DTYPES, _is_int, _Storage, _Tensor
+from tfgan_translate.reference.unpickler import _CONVERSIONS, _DTYPES, _is_int, _itemsize, _Storage, _Tensor
 
 # Keys under which training scripts commonly nest a state dict beside other state ({"state_dict": ..., "epoch":
 # ...}); one such level is unwrapped when exactly one of them holds a flat dict of tensors.
@@ -83,7 +83,7 @@ class _Geometry:
     itemsize: int
 
 
-def _geometry(path, name, tensor, byteorder) -> _Geometry:
+def _geometry(path, name, tensor) -> _Geometry:
     """Checks that tensor record `name` addresses only bytes inside its storage; returns what to cut.
 
     Every value is read once from the frozen record into plain ints here, and only these are used after.
@@ -106,9 +106,8 @@ def _geometry(path, name, tensor, byteorder) -> _Geometry:
         raise refuse(f"has a size or stride of {describe(bad)}, not an integer in [0, 2**48) (torch writes no "
                      "negative strides)")
     shape, strides, offset = tuple(map(int, shape)), tuple(map(int, strides)), int(offset)
-    itemsize = np.dtype(_DTYPES[dtype][0]).itemsize
-    storage_bytes = storage.numel * np.dtype(_DTYPES[storage.dtype][0]).itemsize
-    base = storage.start * np.dtype(_DTYPES[storage.dtype][0]).itemsize
+    itemsize, storage_itemsize = _itemsize(dtype), _itemsize(storage.dtype)
+    storage_bytes, base = storage.numel * storage_itemsize, storage.start * storage_itemsize
     count = math.prod(shape)
     first = base + offset * itemsize
     last = sum((n - 1) * s for n, s in zip(shape, strides, strict=True))  # the last element's index
@@ -122,21 +121,40 @@ def _geometry(path, name, tensor, byteorder) -> _Geometry:
     return _Geometry(shape, strides, first, end, count, itemsize)
 
 
-def _check_total(path, geometries, file_size):
-    """Refuses tensors that together would take more memory than `_MAX_COPIES` times the file's size."""
-    total = sum(g.count * g.itemsize for g in geometries)
+def read_tensors(path, obj, read, byteorder, file_size) -> dict:
+    """The numpy arrays of the state dict in `obj`, the pickled object, in its order.
+
+    Every tensor record is checked before any storage is read, and together they may take at most `_MAX_COPIES`
+    times the file's size. `read(key)` gives a storage record's raw bytes: each is read once, when a tensor first
+    needs it, and dropped after the last tensor that uses it.
+    """
+    state = _select_state_dict(path, obj)
+    geometries = {name: _geometry(path, name, tensor) for name, tensor in state.items()}
+    total = sum(g.count * g.itemsize for g in geometries.values())
     if total > _MAX_COPIES * file_size:
         raise _error(path, f"its tensors would take {total} bytes, more than {_MAX_COPIES} times the file's size "
                      f"({file_size} bytes): its tensors share storages more than a state dict does")
+    uses = collections.Counter(tensor.storage.key for tensor in state.values())
+    left, cache, arrays = collections.Counter(uses), {}, {}
+    try:
+        for name, tensor in state.items():
+            key = tensor.storage.key
+            if key not in cache:
+                cache[key] = read(key)
+            left[key] -= 1
+            data = cache[key] if left[key] else cache.pop(key)
+            arrays[name] = _build(path, name, tensor, geometries[name], data, uses[key] == 1, byteorder)
+    except MemoryError:
+        raise _error(path, "its tensors do not fit in memory") from None
+    return arrays
 
 
-def _build(path, name, tensor, geometry, storages, byteorder):
-    """The numpy array of one checked tensor: a copy, or its storage's buffer when the tensor is all of it."""
-    stored, convert = _DTYPES[tensor.dtype]
-    stored = np.dtype(stored).newbyteorder("<" if byteorder == "little" else ">")
+def _build(path, name, tensor, geometry, data, only_user, byteorder):
+    """The numpy array of one checked tensor: a copy, or its storage's buffer when the tensor is all of it (and
+    no other tensor uses that storage: `only_user`)."""
+    stored = np.dtype(_DTYPES[tensor.dtype]).newbyteorder("<" if byteorder == "little" else ">")
     native = stored.newbyteorder("=")
     g = geometry
-    data, only_user = storages.take(tensor.storage.key)
     if g.end > data.size:  # the record's size was checked against the pickle's; kept as a last guard
         raise _error(path, f"its tensor `{name}` reaches past the end of its storage record")
     if g.count == 0:
@@ -155,25 +173,5 @@ def _build(path, name, tensor, geometry, storages, byteorder):
             strided = np.lib.stride_tricks.as_strided(window, shape=g.shape, strides=strides, writeable=False)
             array = np.empty(g.shape, native)
             array[...] = strided
+    convert = _CONVERSIONS.get(tensor.dtype)
     return array if convert is None else convert(array)
-
-
-class _Storages:
-    """Reads each storage record once, when a tensor first needs it, and drops it after its last tensor."""
-
-    def __init__(self, read, roots, tensors):
-        self._read, self._roots = read, roots
-        self._uses = collections.Counter(tensor.storage.key for tensor in tensors)
-        self._left = collections.Counter(self._uses)
-        self._cache = {}
-
-    def take(self, key):
-        """(the record's bytes, whether one tensor alone uses them)."""
-        if key not in self._cache:
-            root = self._roots[key]
-            self._cache[key] = self._read(root, root.numel * np.dtype(_DTYPES[root.dtype][0]).itemsize)
-        data = self._cache[key]
-        self._left[key] -= 1
-        if not self._left[key]:
-            del self._cache[key]
-        return data, self._uses[key] == 1

@@ -33,22 +33,18 @@ from tfgan_translate.reference.pickle_machine import PickleMachine, Truncated, d
 # === Element types ===
 
 
-# dtype name -> (numpy type of the stored little-endian elements, conversion of the native copy or None).
+# dtype name -> the numpy type of its stored little-endian elements.
 _DTYPES = {
-    "float32": ("<f4", None),
-    "float64": ("<f8", None),
-    "float16": ("<f2", None),
-    "bfloat16": ("<u2", lambda bits: (bits.astype(np.uint32) << 16).view(np.float32)),
-    "int64": ("<i8", None),
-    "int32": ("<i4", None),
-    "int16": ("<i2", None),
-    "int8": ("i1", None),
-    "uint8": ("u1", None),
-    "bool": ("u1", lambda values: values != 0),
-    "uint16": ("<u2", None),
-    "uint32": ("<u4", None),
-    "uint64": ("<u8", None),
-}
+    "float32": "<f4", "float64": "<f8", "float16": "<f2", "bfloat16": "<u2", "int64": "<i8", "int32": "<i4",
+    "int16": "<i2", "int8": "i1", "uint8": "u1", "bool": "u1", "uint16": "<u2", "uint32": "<u4", "uint64": "<u8",
+}  # fmt: skip
+# dtype name -> the conversion of its native copy: bfloat16 bits are a float32's upper half, bools are bytes.
+_CONVERSIONS = {"bfloat16": lambda bits: (bits.astype(np.uint32) << 16).view(np.float32), "bool": lambda v: v != 0}
+
+
+def _itemsize(dtype: str) -> int:
+    return np.dtype(_DTYPES[dtype]).itemsize
+
 
 # torch storage class -> the dtype of its elements ("uint8" for UntypedStorage, which counts bytes).
 _STORAGE_CLASSES = {
@@ -58,12 +54,8 @@ _STORAGE_CLASSES = {
 }  # fmt: skip
 
 # `torch.<name>` dtype globals (written beside UntypedStorage by `_rebuild_tensor_v3`) -> dtype name.
-_TORCH_DTYPES = {
-    "float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
-    "float16": "float16", "half": "float16", "bfloat16": "bfloat16",
-    "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16", "short": "int16",
-    "int8": "int8", "uint8": "uint8", "bool": "bool", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
-}  # fmt: skip
+_TORCH_DTYPES = {**{name: name for name in _DTYPES}, "float": "float32", "double": "float64", "half": "float16",
+                 "long": "int64", "int": "int32", "short": "int16"}
 
 _UNSUPPORTED_DTYPE_PREFIXES = ("complex", "cfloat", "cdouble", "chalf", "float8", "float4", "qint", "quint", "bits")
 

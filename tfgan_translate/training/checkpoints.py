@@ -19,8 +19,6 @@ Reading a run, `load_newest_checkpoint` takes `latest.keras`, or, where that
 does not load, the newest epoch/step checkpoint that does, saying which and why.
 """
 
-from __future__ import annotations
-
 import io
 import logging
 import math
@@ -37,6 +35,7 @@ import keras
 
 import tfgan_translate.accelerate.adam  # noqa: F401  (registers FusedAdam, which old files name by a gone module)
 from tfgan_translate.io import atomic_file, remove_stale_temporaries
+from tfgan_translate.networks.layers import check_positive
 
 log = logging.getLogger("tfgan_translate")
 
@@ -76,11 +75,8 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, folder, every_steps: int | None = None, keep: int = 3):
         super().__init__()
-        if every_steps is not None and every_steps <= 0:
-            raise ValueError(f"Invalid value for argument `every_steps`. Received: every_steps={every_steps}. "
-                             "Expected a positive integer or None.")
-        if keep <= 0:
-            raise ValueError(f"Invalid value for argument `keep`. Received: keep={keep}. Expected a positive integer.")
+        check_positive("every_steps", every_steps, optional=True)
+        check_positive("keep", keep)
         self.folder = Path(folder)
         self.every_steps = every_steps
         self.keep = keep
@@ -234,13 +230,12 @@ def load_newest_checkpoint(run_dir: str | Path) -> tuple[Path, keras.Model]:
     refused = []
     for path in candidates:
         model, reason = _try_load(path)
-        if model is None:
-            log.warning("Checkpoint %s refused: %s.", path, reason)
-            refused.append(f"{path.name} ({reason})")
-            continue
-        if refused:
-            log.info("Using %s (step %d), the newest checkpoint that loads.", path, int(model.steps_run))
-        return path, model
+        if model is not None:
+            if refused:
+                log.info("Using %s (step %d), the newest checkpoint that loads.", path, int(model.steps_run))
+            return path, model
+        log.warning("Checkpoint %s refused: %s.", path, reason)
+        refused.append(f"{path.name} ({reason})")
     raise CheckpointLoadError(f"No checkpoint of run {run_dir} loads; tried: {'; '.join(refused)}. Expected at "
                               "least one intact .keras file in its checkpoints/ folder; to start the run over, "
                               "pass overwrite=True (--overwrite).")

@@ -30,12 +30,12 @@ Example:
 >>> history = fit_distributed(model, dataset, epochs=5, steps_per_epoch=100, strategy=strategy)
 """
 
-from __future__ import annotations
-
 import itertools
 
 import keras
 import tensorflow as tf
+
+from tfgan_translate.networks.layers import check_positive
 
 
 def distribute_dataset(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy):
@@ -109,11 +109,9 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
             not created under `strategy.scope()`.
     """
     strategy = strategy or model.distribute_strategy
-    for name, value, minimum in (("epochs", epochs, 0), ("steps_per_epoch", steps_per_epoch, 1),
-                                 ("initial_epoch", initial_epoch, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-                             f"Expected an integer >= {minimum}.")
+    check_positive("epochs", epochs, minimum=0)
+    check_positive("steps_per_epoch", steps_per_epoch)
+    check_positive("initial_epoch", initial_epoch, minimum=0)
     _check_model(model, strategy)
 
     @tf.function

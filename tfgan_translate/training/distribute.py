@@ -34,8 +34,6 @@ Example:
 >>> # model.fit(dataset_with_global_batch, ...)  or fit_distributed(model, ...)
 """
 
-from __future__ import annotations
-
 import json
 import logging
 import os
@@ -43,6 +41,9 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+from tfgan_translate.choices import check_choice
+from tfgan_translate.networks.base import walk_layers
 
 log = logging.getLogger("tfgan_translate")
 
@@ -91,9 +92,7 @@ def make_strategy(name: str = "auto", *, devices=None) -> tf.distribute.Strategy
     1
     >>> make_strategy("mirrored", devices=["/cpu:0"])  # doctest: +SKIP
     """
-    if not isinstance(name, str) or name not in STRATEGIES:
-        raise ValueError(
-            f"Invalid value for argument `strategy`. Received: strategy={name!r}. Expected one of {list(STRATEGIES)}.")
+    check_choice("strategy", name, STRATEGIES)
     if devices is not None:
         devices = [str(d) for d in ([devices] if isinstance(devices, str) else devices)]
         if not devices:
@@ -249,12 +248,7 @@ def synchronize_batch_norm(model: keras.Model, synchronized: bool = True) -> int
     Returns:
         The number of BatchNormalization layers changed.
     """
-    norms, stack = {}, [model]
-    while stack:
-        layer = stack.pop()
-        if isinstance(layer, keras.layers.BatchNormalization):
-            norms[id(layer)] = layer
-        stack.extend(layer.layers if isinstance(layer, keras.Model) else ())
+    norms = {id(layer): layer for layer in walk_layers(model) if isinstance(layer, keras.layers.BatchNormalization)}
     for layer in norms.values():
         layer.synchronized = bool(synchronized)
     return len(norms)

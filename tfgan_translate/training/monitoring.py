@@ -13,8 +13,6 @@ Steps are the generator optimizer's own counter, so curves continue without
 a jump after `--resume`.
 """
 
-from __future__ import annotations
-
 import logging
 import math
 import time
@@ -22,6 +20,8 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+from tfgan_translate.networks.layers import check_positive
 
 log = logging.getLogger("tfgan_translate")
 
@@ -49,9 +49,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
     def __init__(self, log_dir, every_steps: int = 10, hparams: dict | None = None):
         super().__init__()
-        if every_steps <= 0:
-            raise ValueError(f"Invalid value for argument `every_steps`. Received: every_steps={every_steps}. "
-                             "Expected a positive integer.")
+        check_positive("every_steps", every_steps)
         self.log_dir = Path(log_dir)
         self.every_steps = every_steps
         self.hparams = hparams
@@ -165,17 +163,12 @@ class ProgressLog(keras.callbacks.Callback):
         super().__init__()
         for name, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch),
                             ("every_steps", every_steps)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-                raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-                                 "Expected a positive integer or None.")
+            check_positive(name, value, optional=True)
         self.total_epochs = total_epochs
         self.steps_per_epoch = steps_per_epoch
         self.every_steps = every_steps
         self.epoch_lines = epoch_lines
         self._start = None
-
-    def _steps_run(self) -> int:
-        return int(getattr(self.model, "steps_run", 0) or 0)
 
     def _totals(self) -> tuple[int, int]:
         params = self.params or {}
@@ -184,7 +177,7 @@ class ProgressLog(keras.callbacks.Callback):
 
     def _progress(self, logs, since: tuple[float, int]) -> str:
         """The end of a line: "R steps/s, ETA H:MM:SS | losses", the rate since (time, step) `since`."""
-        now, step = time.perf_counter(), self._steps_run()
+        now, step = time.perf_counter(), self.model.steps_run
         rate = (step - since[1]) / (now - since[0]) if now > since[0] else float("inf")
         total_epochs, steps_per_epoch = self._totals()
         left = max(0, total_epochs * steps_per_epoch - step)
@@ -196,10 +189,10 @@ class ProgressLog(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._start = self._last = (time.perf_counter(), self._steps_run())
+        self._start = self._last = (time.perf_counter(), self.model.steps_run)
 
     def on_train_batch_end(self, batch, logs=None):
-        step = self._steps_run()
+        step = self.model.steps_run
         if self.every_steps is None or self._start is None or step % self.every_steps or step == self._last[1]:
             return
         total_epochs, steps_per_epoch = self._totals()

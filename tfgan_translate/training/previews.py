@@ -1,7 +1,5 @@
 """Preview images of a run: grids of fixed samples, as PNG files, in TensorBoard and an HTML gallery."""
 
-from __future__ import annotations
-
 import html
 import os
 from pathlib import Path
@@ -12,6 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tfgan_translate.io import atomic_file, to_uint8, write_text
+from tfgan_translate.networks.layers import check_positive
 
 
 def to_rgb_uint8(images) -> np.ndarray:
@@ -82,9 +81,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, x, y, out_dir, log_dir=None, every_steps: int | None = None):
         super().__init__()
-        if every_steps is not None and every_steps <= 0:
-            raise ValueError(f"Invalid value for argument `every_steps`. Received: every_steps={every_steps}. "
-                             "Expected a positive integer.")
+        check_positive("every_steps", every_steps, optional=True)
         self.x, self.y = np.asarray(x), np.asarray(y)
         self.out_dir = Path(out_dir)
         self.log_dir = None if log_dir is None else str(log_dir)
@@ -92,7 +89,7 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def grid(self) -> np.ndarray:
-        return image_grid([np.asarray(c) for c in self.model.sample_columns(self.x, self.y)])
+        return image_grid(self.model.sample_columns(self.x, self.y))
 
     def _to_tensorboard(self, grid, step):
         if self.log_dir is None:

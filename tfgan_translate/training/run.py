@@ -16,8 +16,6 @@ unless `overwrite=True`; while it trains, the folder's lock makes a second write
 (`run_folder.py`). The data each model trains on is built in `run_data.py`.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import logging
 import math
@@ -187,7 +185,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
                               jit_compile=jit)
         accelerate(model, winograd=config.winograd)  # speed-ups of the built model, never saved with it
         # the dtype policy the generator computes in (a checkpoint keeps the one it was built with)
-        precision = next(layer.dtype_policy.name for layer in model.generators[0].layers if layer.weights)
+        precision = model.generators[0].compute_policy
         log.info("Training %s in %s on %d replica(s)%s.", config.model, precision, strategy.num_replicas_in_sync,
                  " with XLA" if jit else "")
         if resuming and config.precision not in ("auto", precision):
@@ -219,7 +217,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
             last = epoch + 1 if done else config.epochs
             part = _fit(model, strategy, data.train(step * config.batch_size), initial_epoch=epoch, epochs=last,
                         steps_per_epoch=steps_per_epoch - done, validation_data=data.validation,
-                        callbacks=all_callbacks, verbose=verbose)
+                        validation_steps=config.validation_steps, callbacks=all_callbacks, verbose=verbose)
             for name, values in part.items():
                 history.setdefault(name, []).extend(values)
             if guard.message:

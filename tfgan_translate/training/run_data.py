@@ -2,8 +2,6 @@
 example), validation dataset, preview samples and steps per epoch (`RunData`).
 """
 
-from __future__ import annotations
-
 import logging
 import math
 import typing

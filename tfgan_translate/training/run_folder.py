@@ -13,8 +13,6 @@ empty. A `.lock` that is not ours (a symbolic link, a folder, a file holding any
 whatever the flags, before anything is created or removed: the lock would have to write it.
 """
 
-from __future__ import annotations
-
 import contextlib
 import logging
 import os
@@ -82,10 +80,9 @@ def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         purpose = "holds no run to resume" if resume else "is not empty and holds no run"
         raise RunFolderError(
-            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which {purpose} (it holds {shown}). "
-            "Expected a new or empty folder, or a run folder; or pass overwrite=True (--overwrite) to train a new "
-            "run there beside those files (none is deleted; files named like the run's, e.g. config.json, are "
-            "replaced).")
+            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which {purpose} (it holds {shown}). Expected a "
+            f"new or empty folder, or a run folder; or pass overwrite=True (--overwrite) to train a new run there "
+            f"beside those files (none is deleted; files named like the run's, e.g. config.json, are replaced).")
     return "run" if is_run else ("other" if names else "new")
 
 

@@ -260,10 +260,7 @@ def render_photo(label_map: np.ndarray) -> np.ndarray:
     # on the wall and windows just under cornices, sills and balconies.
     light = np.where(background, np.float32(1.0), np.float32(1.04) - np.float32(0.14) * all_py / height)
     occluder = cornice | sill | balcony
-    shadow = np.zeros_like(occluder)
-    for d in range(1, 2 * unit + 2):
-        shadow |= _shift(occluder, d, 0)
-    shadow &= wall | window
+    shadow = np.logical_or.reduce([_shift(occluder, d, 0) for d in range(1, 2 * unit + 2)]) & (wall | window)
     light = np.where(shadow, light * np.float32(0.72), light)
     photo *= light[..., None]
     return np.clip(np.rint(photo), 0, 255).astype(np.uint8)
