@@ -13,7 +13,7 @@ from keras import layers
 
 from tfgan_translate.accelerate import FusedAdam, accelerate, set_fused_norm
 from tfgan_translate.networks import InstanceNormalization, PatchGANDiscriminator, ResNetGenerator, UNetGenerator
-from tfgan_translate.networks.base import walk_layers
+from tfgan_translate.networks.layers import walk_layers
 
 
 def _outputs_and_gradients(layer, x, training):

@@ -150,13 +150,14 @@ def test_train_flags_are_the_config_fields():
 
     from tfgan_translate import config as cfg
     from tfgan_translate.app.cli import build_parser
+    from tfgan_translate.options import flag_name
 
     for model, config_cls in cfg.CONFIG_CLASSES.items():
         help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["train"]._subparsers
                              ._group_actions[0].choices[model].format_help().split())
         for field in dataclasses.fields(config_cls):
             if field.metadata["cli"]:
-                flag = cfg.flag_name(field)
+                flag = flag_name(field)
                 assert f"{flag} " in help_text and " ".join(field.metadata["help"].split()) in help_text, flag
                 if not field.metadata["required"]:
                     assert f"(default: {field.default})" in help_text, flag

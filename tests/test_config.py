@@ -20,7 +20,7 @@ def test_defaults_are_the_reference_pix2pix():
         "unet_256", "basic", "batch", "vanilla", "l1+cgan")
     assert (cfg.lambda_l1, cfg.lr, cfg.beta_1, cfg.batch_size, cfg.load_size, cfg.image_size) == (
         100.0, 2e-4, 0.5, 1, 286, 256)
-    assert cfg.conditional and cfg.uses_gan and cfg.uses_l1
+    assert cfg.terms.conditional and cfg.terms.gan and cfg.terms.l1
 
 
 @pytest.mark.parametrize("objective, conditional, gan, l1", [
@@ -28,7 +28,7 @@ def test_defaults_are_the_reference_pix2pix():
     ("l1+gan", False, True, True), ("l1+cgan", True, True, True)])
 def test_objective_flags(objective, conditional, gan, l1):
     cfg = Pix2PixConfig(objective=objective)
-    assert (cfg.conditional, cfg.uses_gan, cfg.uses_l1) == (conditional, gan, l1)
+    assert (cfg.terms.conditional, cfg.terms.gan, cfg.terms.l1) == (conditional, gan, l1)
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -25,8 +25,8 @@ from tfgan_translate.export import (
     read_metadata,
 )
 from tfgan_translate.export import tflite as tflite_module
-from tfgan_translate.export.padding import pad_to_multiple
-from tfgan_translate.export.parity import max_abs_diff, psnr
+from tfgan_translate.export.representative import max_abs_diff, psnr
+from tfgan_translate.export.savedmodel import pad_to_multiple
 from tfgan_translate.export.subpixel import SubPixelConv2DTranspose, can_rewrite
 from tfgan_translate.export.tflite_graph import SliceReflectionPadding2D, tflite_copy
 from tfgan_translate.export.tflite_graph import describe as subpixel_describe

@@ -24,7 +24,6 @@ from tfgan_translate.networks import (
     build_generator,
     check_image_size,
     conv_init,
-    generator_size_multiple,
     normalization,
     patch_output_size,
     patch_receptive_field,
@@ -114,7 +113,10 @@ def test_size_errors_name_the_generator_and_size():
         check_image_size("resnet_6blocks", 30, 32)
     check_image_size("unet_256", 512, 256)
     check_image_size("resnet_9blocks", 260, 4)
-    assert [generator_size_multiple(n) for n in GENERATORS] == [256, 128, 4, 4]
+    for netG, multiple in zip(GENERATORS, [256, 128, 4, 4]):  # each generator's size rule, and no stricter one
+        check_image_size(netG, multiple, 3 * multiple)
+        with pytest.raises(ValueError, match=f"divisible by {multiple}, got {multiple}x{multiple + 2}$"):
+            check_image_size(netG, multiple, multiple + 2)
 
 
 def test_invalid_arguments_are_reported():

@@ -34,7 +34,6 @@ from tfgan_translate.networks import (
     build_generator,
 )
 from tfgan_translate.reference import CheckpointError, import_reference, read_state_dict, state_dict_from_network
-from tfgan_translate.reference.loader import load_network
 from tfgan_translate.training.run import load_run, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +57,7 @@ def load_fixture(source, args):
         kind = {"kind": "pixel" if args["netD"] == "pixel" else "n_layers",
                 "n_layers": 3 if args["netD"] == "basic" else args["n_layers_D"]}
         keys = ("ndf", "norm", "input_channels", "condition_channels")
-        return load_network(PatchGANDiscriminator, source, **kind, **{k: args[k] for k in keys if k in args})
+        return PatchGANDiscriminator.from_preset(source, **kind, **{k: args[k] for k in keys if k in args})
     cls = UNetGenerator if args["netG"].startswith("unet_") else ResNetGenerator
     size = args["netG"].partition("_")[2]
     shape = {"depth": int(size).bit_length() - 1} if cls is UNetGenerator else {"n_blocks": int(size[:-6])}
@@ -372,7 +371,13 @@ def test_networks_from_a_pth_file_and_from_a_reference_folder(tmp_path):
     assert max_diff(eval_output(ResNetGenerator.from_preset(folder), x), y) <= TOLERANCE  # its G_A
     assert ResNetGenerator.from_preset(folder, epoch=7).n_blocks == 3
     _, x_d, y_d, _ = fixture("pixel_instance_legacy")
-    assert max_diff(eval_output(load_network(PatchGANDiscriminator, folder), x_d), y_d) <= TOLERANCE  # its D_A
+    assert max_diff(eval_output(PatchGANDiscriminator.from_preset(folder), x_d), y_d) <= TOLERANCE  # its D_A
+    no_dropout = reference_folder(tmp_path, "h2z_no_dropout", {"latest_net_G.pth": path, "latest_net_D.pth": d},
+                                  CYCLEGAN_OPTIONS)  # no_dropout: True, which concerns the generator alone
+    assert ResNetGenerator.from_preset(no_dropout).dropout == 0.0
+    assert max_diff(eval_output(PatchGANDiscriminator.from_preset(no_dropout), x_d), y_d) <= TOLERANCE
+    with pytest.raises(FileNotFoundError, match=r"holds no latest_net_D\*\.pth file for a PatchGANDiscriminator"):
+        PatchGANDiscriminator.from_preset(reference_folder(tmp_path, "lone", {"latest_net_G.pth": path}, {}))
 
 
 def test_models_from_a_pth_file_and_from_a_reference_folder(tmp_path):

@@ -22,13 +22,9 @@ from tfgan_translate.networks import (
     build_discriminator,
     build_generator,
 )
-from tfgan_translate.reference.loader import load_network
-from tfgan_translate.reference.mapping import (
-    CheckpointError,
-    assign_generator_weights,
-    check_state_dict,
-    infer_architecture,
-)
+from tfgan_translate.reference.architecture import check_state_dict, infer_architecture
+from tfgan_translate.reference.errors import CheckpointError
+from tfgan_translate.reference.mapping import assign_weights
 from tfgan_translate.reference.pth import read_state_dict
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference" / "networks"
@@ -154,6 +150,18 @@ def test_wrong_family():
         ResNetGenerator.from_preset(path)
 
 
+def test_a_discriminator_from_its_file_alone():
+    path, x, y, _ = fixture("nlayers4_batch")
+    d = PatchGANDiscriminator.from_preset(path)  # the architecture from the file's tensors
+    # the file cannot tell the condition from the image: one input of both, which computes the same
+    assert (d.kind, d.n_layers, d.ndf, d.norm, d.input_channels) == ("n_layers", 4, 1, "batch", 2)
+    assert float(np.abs(run(d, x, {}) - y).max()) <= TOLERANCE
+    with pytest.raises(ValueError, match=r"holds a unet_32 network.*load this one with UNetGenerator\.from_preset\.$"):
+        PatchGANDiscriminator.from_preset(fixture("unet32_none")[0])
+    with pytest.raises(ValueError, match=r"preset='horse2zebra', which holds a resnet_9blocks network"):
+        PatchGANDiscriminator.from_preset("horse2zebra")  # refused before any download
+
+
 def test_discriminator_file_into_a_generator():
     path, _, _, _ = fixture("basic_batch")
     with pytest.raises(CheckpointError, match="holds a discriminator .*PatchGANDiscriminator.from_preset"):
@@ -269,12 +277,12 @@ def test_resize_upsampling_is_refused():
     with pytest.raises(ValueError, match="upsample='transpose'"):
         UNetGenerator.from_preset(path, upsample="resize")
     with pytest.raises(ValueError, match="upsample='transpose'"):
-        assign_generator_weights(build_generator("unet_32", ngf=1, upsample="resize"), {})
+        assign_weights(build_generator("unet_32", ngf=1, upsample="resize"), {})
 
 
 def test_a_file_that_is_not_there():
     with pytest.raises(FileNotFoundError, match="missing.pth"):
-        load_network(PatchGANDiscriminator, FIXTURES / "missing.pth")
+        PatchGANDiscriminator.from_preset(FIXTURES / "missing.pth")
 
 
 def test_every_weight_comes_from_the_file():

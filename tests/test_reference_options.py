@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
-from tfgan_translate.reference.options import (
-    find_checkpoints,
-    find_options_file,
-    options_to_config_fields,
-    parse_options,
-    read_options,
-)
+from tfgan_translate.reference.option_mapping import options_to_config_fields
+from tfgan_translate.reference.options import find_checkpoints, parse_options, read_options
 
 # The options both models print (train.py of the reference, 2020-2024), with the parser's base defaults.
 BASE = {
@@ -154,14 +149,13 @@ def test_malformed_files_are_named(tmp_path):
 
 
 def test_run_folder_prefers_train_opt(tmp_path):
+    _touch(tmp_path, "latest_net_G.pth")
+    assert find_checkpoints(tmp_path).options_file is None
     (tmp_path / "test_opt.txt").write_text(reference_opt_text({"model": "test"}, {}))
-    assert find_options_file(tmp_path).name == "test_opt.txt"
+    assert find_checkpoints(tmp_path).options_file.name == "test_opt.txt"
     (tmp_path / "train_opt.txt").write_text(pix2pix_facades())
-    assert find_options_file(tmp_path).name == "train_opt.txt"
-    assert read_options(tmp_path)["model"] == "pix2pix"
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match=r"expected one of \['train_opt.txt', 'opt.txt', 'test_opt.txt'\]"):
-        find_options_file(tmp_path / "empty")
+    found = find_checkpoints(tmp_path)
+    assert found.options_file.name == "train_opt.txt" and read_options(found.options_file)["model"] == "pix2pix"
 
 
 def _touch(folder, *names):
@@ -177,12 +171,13 @@ def test_checkpoint_folder_listing(tmp_path):
     found = find_checkpoints(p2p)
     assert found.layout == "pix2pix" and found.epoch == "latest"
     assert found.files == {"G": p2p / "latest_net_G.pth", "D": p2p / "latest_net_D.pth"}
-    assert found.generators == {"G": p2p / "latest_net_G.pth"} and found.options_file == p2p / "train_opt.txt"
+    assert found.options_file == p2p / "train_opt.txt"
     assert find_checkpoints(p2p, epoch=5).files["G"].name == "5_net_G.pth"
     with pytest.raises(FileNotFoundError, match=r"epoch '7'.*epochs: 5, 10, latest"):
         find_checkpoints(p2p, epoch=7)
-    with pytest.raises(FileNotFoundError, match=r"missing latest_net_G_A.pth, latest_net_G_B.pth"):
-        find_checkpoints(p2p, model="cyclegan")
+    _touch(p2p, "5_net_G_A.pth")
+    with pytest.raises(ValueError, match=r"holds both pix2pix .* for epoch '5'; move each run's files"):
+        find_checkpoints(p2p, epoch=5)
 
     cyc = tmp_path / "horse2zebra"
     _touch(cyc, "latest_net_G_A.pth", "latest_net_D_A.pth", "latest_net_D_B.pth")
@@ -190,14 +185,15 @@ def test_checkpoint_folder_listing(tmp_path):
                                                 r"Found: latest_net_D_A.pth, latest_net_D_B.pth, latest_net_G_A.pth"):
         find_checkpoints(cyc)
     _touch(cyc, "latest_net_G_B.pth")
-    found = find_checkpoints(cyc, model="cycle_gan", discriminators=True)
+    found = find_checkpoints(cyc)
     assert found.layout == "cyclegan" and list(found.files) == ["G_A", "G_B", "D_A", "D_B"]
 
     pretrained = tmp_path / "horse2zebra_pretrained"
     _touch(pretrained, "latest_net_G.pth")
     assert find_checkpoints(pretrained).layout == "single"
-    with pytest.raises(FileNotFoundError, match=r"missing latest_net_D.pth"):
-        find_checkpoints(pretrained, model="pix2pix", discriminators=True)
+    _touch(pretrained, "3_net_D.pth")
+    with pytest.raises(FileNotFoundError, match=r"pix2pix run at epoch '3': missing 3_net_G.pth"):
+        find_checkpoints(pretrained, epoch=3)
     with pytest.raises(FileNotFoundError, match=r"No reference run folder"):
         find_checkpoints(tmp_path / "nowhere")
     _touch(tmp_path / "empty_run", "train_opt.txt")

@@ -249,7 +249,7 @@ def test_an_image_too_large_for_the_memory_budget_is_refused_before_decoding(tin
     assert not (tmp_path / "py").exists()
     advised = float(re.search(r"pass --memory-budget (\d+) or more", str(error.value)).group(1))
     assert 1159 <= advised <= 1160  # 81 Mpx x 3 channels x 5 bytes
-    plan = plan_outputs(inputs, tmp_path / "py", memory_budget=advised, input_channels=3)  # the advice admits it
-    assert [p.name for p in plan.paths] == ["a.png", "big.png"]
+    paths, _, _ = plan_outputs(inputs, tmp_path / "py", memory_budget=advised, input_channels=3)  # advice admits it
+    assert [p.name for p in paths] == ["a.png", "big.png"]
     written = translate_files(g, inputs, tmp_path / "py", skip_bad_files=True)
     assert [p.name for p in written] == ["a.png"] and [p.name for p, _ in written.skipped] == ["big.png"]

@@ -12,28 +12,21 @@ from tfgan_translate.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    # models and networks
-    "Pix2Pix": "tfgan_translate.models.pix2pix",
-    "CycleGAN": "tfgan_translate.models.cycle_gan",
-    "UNetGenerator": "tfgan_translate.networks",
-    "ResNetGenerator": "tfgan_translate.networks",
-    "PatchGANDiscriminator": "tfgan_translate.networks",
-    # data
-    "paired_dataset": "tfgan_translate.data",
-    "unpaired_dataset": "tfgan_translate.data",
-    "write_synthetic_dataset": "tfgan_translate.data",
-    # runs: a config in, one call
-    "Pix2PixConfig": "tfgan_translate.config",
-    "CycleGANConfig": "tfgan_translate.config",
-    "train": "tfgan_translate.training.run",
-    "load_run": "tfgan_translate.training.run",
-    # using a model
-    "translate_files": "tfgan_translate.inference",
-    "export_generator": "tfgan_translate.export",
-    "evaluate_run": "tfgan_translate.evaluation",
-    "import_reference": "tfgan_translate.reference",
+# {module: the public names it defines}, grouped as models and networks, data, runs (a config in, one call) and
+# using a model.
+_MODULES = {
+    "tfgan_translate.models.pix2pix": ("Pix2Pix",),
+    "tfgan_translate.models.cycle_gan": ("CycleGAN",),
+    "tfgan_translate.networks": ("UNetGenerator", "ResNetGenerator", "PatchGANDiscriminator"),
+    "tfgan_translate.data": ("paired_dataset", "unpaired_dataset", "write_synthetic_dataset"),
+    "tfgan_translate.config": ("Pix2PixConfig", "CycleGANConfig"),
+    "tfgan_translate.training.run": ("train", "load_run"),
+    "tfgan_translate.inference": ("translate_files",),
+    "tfgan_translate.export": ("export_generator",),
+    "tfgan_translate.evaluation": ("evaluate_run",),
+    "tfgan_translate.reference": ("import_reference",),
 }
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = sorted(_EXPORTS)
 

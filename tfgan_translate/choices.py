@@ -1,8 +1,8 @@
 """Every choice list of the package, defined once.
 
-Each is a `Literal` type (for the config dataclasses and type checkers) and the tuple of its values (for
-argument checks and the command line's `choices=`); the tuple is derived from the type, so the two cannot
-drift apart. `check_choice` gives every module the same error for a value outside a list.
+Each is a `Literal` type (for the config dataclasses and type checkers) and, where modules check arguments
+against it, the tuple of its values; the tuple is derived from the type, so the two cannot drift apart.
+`check_choice` gives every module the same error for a value outside a list.
 
 Example:
 
@@ -39,28 +39,22 @@ DISCRIMINATORS = typing.get_args(DiscriminatorName)
 NORMS = typing.get_args(Norm)
 UPSAMPLES = typing.get_args(Upsample)
 GAN_MODES = typing.get_args(GanMode)
-OBJECTIVES = typing.get_args(Objective)
 STRATEGIES = typing.get_args(Strategy)
 PRECISIONS = typing.get_args(Precision)
 FITS = typing.get_args(Fit)
-TEST_DROPOUTS = typing.get_args(TestDropout)
-TEST_BATCH_NORMS = typing.get_args(TestBatchNorm)
 QUANTIZATIONS = typing.get_args(Quantization)
 
 
 def literal_values(annotation) -> tuple | None:
     """The allowed values of a `Literal[...]` annotation, else None."""
-    if typing.get_origin(annotation) is Literal:
-        return typing.get_args(annotation)
-    return None
+    return typing.get_args(annotation) if typing.get_origin(annotation) is Literal else None
 
 
 def check_choice(name: str, value, allowed) -> None:
     """Raises ValueError unless `value` is one of `allowed`, naming the argument and the allowed values."""
     if value not in allowed:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected one of {list(allowed)}."
-        )
+        raise ValueError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected one of "
+                         f"{list(allowed)}.")
 
 
 class ObjectiveTerms(typing.NamedTuple):
@@ -81,7 +75,7 @@ def objective_terms(objective: str) -> ObjectiveTerms:
     >>> objective_terms("gan")
     ObjectiveTerms(l1=False, gan=True, conditional=False)
     """
-    check_choice("objective", objective, OBJECTIVES)
+    check_choice("objective", objective, typing.get_args(Objective))
     terms = objective.split("+")
     return ObjectiveTerms(l1="l1" in terms, gan=any(t.endswith("gan") for t in terms), conditional="cgan" in terms)
 
@@ -120,8 +114,8 @@ class InferenceMode:
     batch_norm: TestBatchNorm = "image"
 
     def __post_init__(self):
-        check_choice("test_dropout", self.dropout, TEST_DROPOUTS)
-        check_choice("test_batch_norm", self.batch_norm, TEST_BATCH_NORMS)
+        check_choice("test_dropout", self.dropout, typing.get_args(TestDropout))
+        check_choice("test_batch_norm", self.batch_norm, typing.get_args(TestBatchNorm))
 
     @classmethod
     def of(cls, base=None, test_dropout: str | None = None, test_batch_norm: str | None = None) -> InferenceMode:

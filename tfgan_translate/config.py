@@ -36,6 +36,7 @@ from tfgan_translate.choices import (
     GanMode,
     Norm,
     Objective,
+    ObjectiveTerms,
     Precision,
     Preprocess,
     Strategy,
@@ -45,41 +46,15 @@ from tfgan_translate.choices import (
     objective_terms,
 )
 from tfgan_translate.lazy import lazy_exports
-from tfgan_translate.options import Options, flag_name, option, override
+from tfgan_translate.options import Options, option, override
 
-# The run configs and their run folder; importable from here too: `options.flag_name`, and on first use reading a
-# run's config back and what a resumed run may change (`config_io.py`, which imports the classes below). The
-# option machinery is in `options.py`, the Literal types in `choices.py`.
+# The run configs and their run folder; importable from here too, on first use: reading a run's config back and
+# what a resumed run may change (`config_io.py`, which imports the classes below). The option machinery is in
+# `options.py`, the Literal types in `choices.py`.
 _CONFIG_IO_NAMES = ("RESUMABLE_CHANGES", "check_resumable", "load_config", "requested_config")
-__all__ = ["CONFIG_CLASSES", "CONFIG_FILENAME", "CycleGANConfig", "Pix2PixConfig", "flag_name", "parse_generator_name",
-           *_CONFIG_IO_NAMES]
 __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(_CONFIG_IO_NAMES, "tfgan_translate.config_io"))
 
 CONFIG_FILENAME = "config.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Config(Options):
-    """A run's configuration: its JSON object (`to_dict`, `from_dict`) and the run folder's config.json."""
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, **dataclasses.asdict(self)}
-
-    @classmethod
-    def from_dict(cls, values: dict):
-        values = dict(values)
-        model = values.pop("model", cls.model)
-        if model != cls.model:
-            raise ValueError(f"This config is for model {model!r}, not {cls.model!r}.")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"Unknown {cls.__name__} fields: {unknown}. Known fields: {sorted(known)}.")
-        return cls(**values)
-
-    def save(self, run_dir: str | Path) -> Path:
-        """Writes `run_dir/config.json` (indented JSON, sorted keys) atomically and returns its path."""
-        return io.write_json(Path(run_dir) / CONFIG_FILENAME, self.to_dict(), sort_keys=True)
 
 
 _GENERATOR_PATTERN = re.compile(r"^(unet_(?P<size>\d+)|resnet_(?P<blocks>\d+)blocks)$")
@@ -102,15 +77,14 @@ def parse_generator_name(netG: str) -> tuple[str, int]:
             return "unet", size.bit_length() - 1
     elif match is not None and int(match["blocks"]) >= 1:
         return "resnet", int(match["blocks"])
-    raise ValueError(
-        f"Invalid value for `netG`. Received: netG={netG!r}. Expected unet_256, unet_128 or any "
-        "unet_<2**depth> (e.g. unet_64), or resnet_9blocks, resnet_6blocks or any resnet_<n>blocks."
-    )
+    raise ValueError(f"Invalid value for `netG`. Received: netG={netG!r}. Expected unet_256, unet_128 or any "
+                     "unet_<2**depth> (e.g. unet_64), or resnet_9blocks, resnet_6blocks or any resnet_<n>blocks.")
 
 
 @dataclasses.dataclass(frozen=True)
-class _TrainingConfig(_Config):
-    """Fields both models share: data, networks, adversarial loss, optimisation.
+class _TrainingConfig(Options):
+    """Fields both models share (data, networks, adversarial loss, optimisation), and a run's JSON object
+    (`to_dict`, `from_dict`) and run folder's config.json (`save`).
 
     Defaults here are pix2pix's; `CycleGANConfig` overrides the ones that differ.
     """
@@ -144,8 +118,7 @@ class _TrainingConfig(_Config):
 
     # --- optimisation (reference: 100 epochs at lr, then 100 decaying linearly to 0) ---
     epochs: int = option(200, "epochs in total", gt=0)  # constant phase + decay phase
-    n_epochs_decay: int | None = option(None, "final epochs with linear lr decay to 0 (none: half of --epochs)",
-                                        ge=0)
+    n_epochs_decay: int | None = option(None, "final epochs with linear lr decay to 0 (none: half of --epochs)", ge=0)
     steps_per_epoch: int | None = option(None, "steps per epoch (none: one pass)", gt=0)
     batch_size: int = option(1, "batch size", gt=0)
     lr: float = option(2e-4, "Adam learning rate", gt=0)  # of every optimizer
@@ -189,26 +162,40 @@ class _TrainingConfig(_Config):
         """Epochs at the initial learning rate (the reference's `n_epochs`)."""
         return self.epochs - self.decay_epochs
 
+    def to_dict(self) -> dict:
+        return {"model": self.model, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        values = dict(values)
+        model = values.pop("model", cls.model)
+        if model != cls.model:
+            raise ValueError(f"This config is for model {model!r}, not {cls.model!r}.")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown {cls.__name__} fields: {unknown}. Known fields: {sorted(known)}.")
+        return cls(**values)
+
+    def save(self, run_dir: str | Path) -> Path:
+        """Writes `run_dir/config.json` (indented JSON, sorted keys) atomically and returns its path."""
+        return io.write_json(Path(run_dir) / CONFIG_FILENAME, self.to_dict(), sort_keys=True)
+
     def _validate(self) -> None:
         parse_generator_name(self.netG)
         if self.n_epochs_decay is not None and self.n_epochs_decay > self.epochs:
-            raise ValueError(
-                f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
-                f"Expected 0 <= n_epochs_decay <= epochs ({self.epochs})."
-            )
+            raise ValueError(f"Invalid value for `n_epochs_decay`. Received: n_epochs_decay={self.n_epochs_decay}. "
+                             f"Expected 0 <= n_epochs_decay <= epochs ({self.epochs}).")
         if self.preprocess in ("resize_and_crop", "scale_width_and_crop") and self.load_size < self.image_size:
-            raise ValueError(
-                f"Invalid value for `load_size`. Received: load_size={self.load_size}. "
-                f"Expected load_size >= image_size ({self.image_size}) for preprocess={self.preprocess!r}."
-            )
-        depth = {"basic": 3, "n_layers": self.n_layers_D}.get(self.netD)  # the PixelGAN takes any size
-        if depth is not None and getattr(self, "uses_gan", True) and self.image_size < 3 * 2**depth:
+            raise ValueError(f"Invalid value for `load_size`. Received: load_size={self.load_size}. Expected "
+                             f"load_size >= image_size ({self.image_size}) for preprocess={self.preprocess!r}.")
+        # The PixelGAN takes any size, and pix2pix's objective "l1" trains no D.
+        depth = {"basic": 3, "n_layers": self.n_layers_D}.get(self.netD)
+        if depth is not None and getattr(self, "objective", None) != "l1" and self.image_size < 3 * 2**depth:
             # Each of the `depth` stride-2 convolutions halves the map, the two 4x4 stride-1 ones take 2 off.
-            raise ValueError(
-                f"Invalid value for `n_layers_D`. Received: n_layers_D={depth} (netD={self.netD!r}) with "
-                f"image_size={self.image_size}. Expected image_size >= {3 * 2**depth} for that PatchGAN to give "
-                f"one logit, or n_layers_D <= {max(1, (self.image_size // 3).bit_length() - 1)}."
-            )
+            raise ValueError(f"Invalid value for `n_layers_D`. Received: n_layers_D={depth} (netD={self.netD!r}) with "
+                             f"image_size={self.image_size}. Expected image_size >= {3 * 2**depth} for that PatchGAN "
+                             f"to give one logit, or n_layers_D <= {max(1, (self.image_size // 3).bit_length() - 1)}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,19 +220,10 @@ class Pix2PixConfig(_TrainingConfig):
     lambda_l1: float = option(100.0, "weight of the L1 term", ge=0)  # weight of ||y - G(x)||_1
 
     @property
-    def conditional(self) -> bool:
-        """Whether D sees the input x too (cGAN) or only the image (GAN)."""
-        return objective_terms(self.objective).conditional
-
-    @property
-    def uses_gan(self) -> bool:
-        """Whether G has an adversarial term (every objective but "l1")."""
-        return objective_terms(self.objective).gan
-
-    @property
-    def uses_l1(self) -> bool:
-        """Whether G has the L1 term."""
-        return objective_terms(self.objective).l1
+    def terms(self) -> ObjectiveTerms:
+        """What the objective trains: `.l1` (the L1 term), `.gan` (an adversarial term: every objective but
+        "l1") and `.conditional` (D sees the input x too: cGAN)."""
+        return objective_terms(self.objective)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,11 +256,10 @@ class CycleGANConfig(_TrainingConfig):
     def _validate(self) -> None:
         super()._validate()
         if self.lambda_identity > 0 and self.input_channels != self.output_channels:
-            raise ValueError(
-                f"Invalid value for `lambda_identity`. Received: lambda_identity={self.lambda_identity} with "
-                f"input_channels={self.input_channels} != output_channels={self.output_channels}. The identity "
-                "loss feeds B images to G (A -> B); set lambda_identity=0 for domains with different channels."
-            )
+            raise ValueError(f"Invalid value for `lambda_identity`. Received: lambda_identity={self.lambda_identity} "
+                             f"with input_channels={self.input_channels} != output_channels={self.output_channels}. "
+                             "The identity loss feeds B images to G (A -> B); set lambda_identity=0 for domains with "
+                             "different channels.")
 
 
 CONFIG_CLASSES = {cls.model: cls for cls in (Pix2PixConfig, CycleGANConfig)}

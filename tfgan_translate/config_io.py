@@ -41,14 +41,14 @@ def check_resumable(saved, requested) -> None:
                if f.name not in free and getattr(saved, f.name) != getattr(requested, f.name)]
     if changed:
         details = ", ".join(f"{n}: {getattr(saved, n)!r} -> {getattr(requested, n)!r}" for n in changed)
-        raise ValueError(
-            f"Cannot resume with a different configuration ({details}). A resumed run may only change "
-            f"{sorted(RESUMABLE_CHANGES)} (and `data` if it has none); start a new run folder for other changes."
-        )
+        raise ValueError(f"Cannot resume with a different configuration ({details}). A resumed run may only change "
+                         f"{sorted(RESUMABLE_CHANGES)} (and `data` if it has none); start a new run folder for other "
+                         "changes.")
 
 
+# A field's type (for a tuple, its origin) -> (the JSON values it takes, those in words).
 _JSON_TYPES = {bool: ((bool,), "true or false"), int: ((int,), "an integer"), float: ((int, float), "a number"),
-               str: ((str,), "a string")}
+               str: ((str,), "a string"), tuple: ((list,), "an array")}
 
 
 def _json_type(value) -> str:
@@ -60,22 +60,14 @@ def _check_json_types(config_cls, values: dict, path: Path) -> None:
     """Refuses a config.json value of the wrong JSON type ("epochs": "ten", "flip": "yes"), naming the file."""
     hints = typing.get_type_hints(config_cls)
     for name, value in values.items():
-        if name not in hints:
-            continue  # an unknown field: `from_dict` names it
-        annotation, optional = unwrap_optional(hints[name])
-        if value is None and optional:
-            continue
-        if typing.get_origin(annotation) is tuple:
-            allowed, expected = (list,), "an array"
-        elif annotation in _JSON_TYPES:
-            allowed, expected = _JSON_TYPES[annotation]
-        else:
-            continue  # a Literal: its choices are checked on construction
-        wrong_bool = isinstance(value, bool) and bool not in allowed
-        if wrong_bool or not isinstance(value, allowed):
-            expected += " or null" if optional else ""
+        annotation, optional = unwrap_optional(hints.get(name))
+        found = _JSON_TYPES.get(typing.get_origin(annotation) or annotation)
+        if found is None or (value is None and optional):
+            continue  # an unknown field (`from_dict` names it), a Literal (its choices are checked on construction)
+        allowed, expected = found
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise ValueError(f"Invalid run config {path}: field `{name}`. Received: {name}={value!r} (a JSON "
-                             f"{_json_type(value)}). Expected {expected}.")
+                             f"{_json_type(value)}). Expected {expected}{' or null' if optional else ''}.")
 
 
 def load_config(run_dir: str | Path):

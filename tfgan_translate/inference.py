@@ -94,16 +94,13 @@ def generator_for(model, direction: str | None = None, trained_direction: str = 
     """
     if direction is not None:
         check_choice("direction", direction, DIRECTIONS)
-    check_choice("trained_direction", trained_direction, DIRECTIONS)
     forward = direction is None or direction == trained_direction
     if hasattr(model, "generator_g") and hasattr(model, "generator_f"):
         return model.generator_g if forward else model.generator_f
     if not forward:
-        raise ValueError(
-            f"Invalid value for argument `direction`. Received: direction={direction!r}. This model was trained "
-            f"{trained_direction} and has one generator; only a CycleGAN translates both ways (for pix2pix, "
-            f"train with --direction {direction})."
-        )
+        raise ValueError(f"Invalid value for argument `direction`. Received: direction={direction!r}. This model was "
+                         f"trained {trained_direction} and has one generator; only a CycleGAN translates both ways "
+                         f"(for pix2pix, train with --direction {direction}).")
     generator = getattr(model, "generator", model)
     if not isinstance(generator, keras.Model):
         raise TypeError(f"Invalid model: expected a Pix2Pix, a CycleGAN or a generator keras.Model, "
@@ -133,8 +130,7 @@ def _prepare(generator, multiple, tile, overlap, memory_budget, test_dropout, te
                          f"{type(generator).__name__}. Expected None: only a Keras generator's test-time setting can "
                          "be chosen here (an export runs as it was exported).")
     smallest = minimum_size(generator, multiple)
-    if tile is not None or overlap is not None:
-        check_tiling(tile, overlap, multiple, minimum=smallest)
+    check_tiling(tile, overlap, multiple, minimum=smallest)
     if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float))
                                       or not 0 < memory_budget < float("inf")):
         raise ValueError(f"Invalid value for `memory_budget`. Received: memory_budget={memory_budget!r}. Expected "
@@ -191,8 +187,7 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
     size = [max(smallest, int(round(side / multiple)) * multiple) for side in (height, width)]
     batch = tf.clip_by_value(tf.image.resize(image[None], size, method="bicubic"), -1.0, 1.0).numpy()
     output = translate_in_budget(generator, batch, multiple, tile, overlap, memory_budget)
-    output = tf.image.resize(output[None], (height, width), method="bicubic")
-    return np.clip(np.asarray(output)[0], -1.0, 1.0)
+    return np.clip(tf.image.resize(output[None], (height, width), method="bicubic").numpy()[0], -1.0, 1.0)
 
 
 def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fit: str = "pad", aligned: bool = False,
@@ -231,12 +226,10 @@ def translate_files(generator, inputs: str | Path, output_dir: str | Path, *, fi
     generator, multiple, _ = _prepare(generator, None, tile, overlap, memory_budget, test_dropout, test_batch_norm,
                                       seed)  # checked before any file is read
 
-    def translate(image):
-        return translate_array(generator, image, multiple, fit=fit, tile=tile, overlap=overlap,
-                               memory_budget=memory_budget)
-
-    written = translate_paths(translate, inputs, output_dir, input_channels=int(generator.input_shape[-1]),
-                              aligned=aligned, left_half=direction == "AtoB", skip_bad_files=skip_bad_files,
-                              overwrite=overwrite, memory_budget=memory_budget)
+    written = translate_paths(lambda image: translate_array(generator, image, multiple, fit=fit, tile=tile,
+                                                            overlap=overlap, memory_budget=memory_budget),
+                              inputs, output_dir, input_channels=int(generator.input_shape[-1]), aligned=aligned,
+                              left_half=direction == "AtoB", skip_bad_files=skip_bad_files, overwrite=overwrite,
+                              memory_budget=memory_budget)
     log.info("Translated %d image(s) into %s", len(written), output_dir)
     return written

@@ -93,7 +93,6 @@ class InferenceDropout(layers.Layer):
         check_rate("rate", rate)
         check_seed(seed)
         self.rate, self.seed = float(rate), seed
-        self.supports_masking = True
 
     def call(self, inputs):
         if self.rate == 0.0:
@@ -105,9 +104,6 @@ class InferenceDropout(layers.Layer):
             noise = tf.random.stateless_uniform(shape, seed=(self.seed, name_seed(self.name)), dtype=tf.float32)
         keep = ops.cast(noise >= self.rate, inputs.dtype)
         return inputs * keep * ops.cast(1.0 / (1.0 - self.rate), inputs.dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -142,8 +138,7 @@ class ImageStatisticsNormalization(InstanceNormalization):
     @classmethod
     def replacing(cls, batch_norm: layers.BatchNormalization) -> ImageStatisticsNormalization:
         """The layer that stands for `batch_norm` (channels last), with its name, dtype and variables."""
-        axis = batch_norm.axis if isinstance(batch_norm.axis, int) else tuple(batch_norm.axis)
-        if axis not in (-1, 3, (-1,), (3,)):
+        if batch_norm.axis not in (-1, 3):  # Keras 3 keeps a batch norm's axis as an int
             raise ValueError(f"Invalid value for argument `batch_norm`: layer {batch_norm.name!r} normalises axis "
                              f"{batch_norm.axis}. Expected a channels-last batch norm (axis -1).")
         layer = cls(epsilon=batch_norm.epsilon, center=batch_norm.center, scale=batch_norm.scale,
@@ -177,9 +172,6 @@ class MovingStatisticsNormalization(layers.Layer):
 
     def call(self, inputs, training=None, mask=None):
         return self.batch_norm(inputs, training=False, mask=mask)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
 
 def check_seed(seed) -> None:
@@ -247,9 +239,8 @@ def inference_generator(generator: keras.Model, test_dropout: str | None = None,
     copies = vars(trained).setdefault("_inference_copies", {})  # set past Keras' `__setattr__`: not tracked
     if (mode, seed) not in copies:
         copies[(mode, seed)] = _registered(_inference_copy(trained, mode, seed), trained, mode, seed)
-    if not float32:
-        return copies[(mode, seed)]
-    return _registered(_float32_snapshot(copies[(mode, seed)]), trained, mode, seed)
+    copy = copies[(mode, seed)]
+    return _registered(_float32_snapshot(copy), trained, mode, seed) if float32 else copy
 
 
 def _inference_copy(trained: keras.Model, mode: InferenceMode, seed: int | None) -> keras.Model:
@@ -266,9 +257,8 @@ def _inference_copy(trained: keras.Model, mode: InferenceMode, seed: int | None)
             return MovingStatisticsNormalization(layer)
         return layer  # shared: the same object and weights
 
-    channels = trained.input_shape[-1]
-    copy = keras.models.clone_model(trained, input_tensors=keras.Input((None, None, channels), name="image"),
-                                    clone_function=clone_layer)
+    image = keras.Input((None, None, trained.input_shape[-1]), name="image")
+    copy = keras.models.clone_model(trained, input_tensors=image, clone_function=clone_layer)
     plan_like(copy, trained)
     return copy
 
@@ -278,10 +268,8 @@ def _float32_snapshot(copy: keras.Model) -> keras.Model:
 
     def clone_layer(layer):
         layer = layer.batch_norm if isinstance(layer, MovingStatisticsNormalization) else layer
-        config = layer.get_config()  # rebuilt from its config: without the training speed-ups of `accelerate`
-        if "dtype" in config:
-            config["dtype"] = "float32"
-        return layer.__class__.from_config(config)
+        # Rebuilt from its config: without the training speed-ups of `accelerate`.
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
 
     snapshot = keras.models.clone_model(copy, clone_function=clone_layer)
     snapshot.set_weights(copy.get_weights())

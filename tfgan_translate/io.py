@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 # Re-exported: the folder lock and the temporaries' names, beside the writes that use them.
-from tfgan_translate.locking import LOCK_NAME, folder_lock, lock_problem
-from tfgan_translate.temporaries import our_temporary, pid_alive, remove_stale_temporaries, temporary_path
+from tfgan_translate.locking import LOCK_NAME, folder_lock, lock_problem  # noqa: F401
+from tfgan_translate.temporaries import our_temporary, pid_alive, remove_stale_temporaries, temporary_path  # noqa: F401
 
 PIXEL_SCALE = 127.5  # uint8 [0, 255] <-> [-1, 1]
 
@@ -126,10 +126,8 @@ def staged_folder(target: str | Path):
 # ------------------------------------------------------------------ JSON
 def json_safe(value):
     """`value` with non-finite floats as None and numpy scalars and arrays as Python values, recursively."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    elif isinstance(value, np.generic):
-        value = value.item()
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()  # a numpy scalar's is its Python number
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -162,10 +160,5 @@ def tf_to_uint8(images):
     """`to_uint8` in a TensorFlow graph (round half to even, like `np.rint`)."""
     import tensorflow as tf
 
-    return tf.cast(tf.round(tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) * PIXEL_SCALE, 0.0, 255.0)),
-                   tf.uint8)
+    return tf.cast(tf.round(tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) * PIXEL_SCALE, 0.0, 255.0)), tf.uint8)
 
-
-__all__ = ["LOCK_NAME", "PIXEL_SCALE", "atomic_file", "folder_lock", "from_uint8", "json_safe", "lock_problem",
-           "our_temporary", "pid_alive", "remove_stale_temporaries", "staged_folder", "temporary_path",
-           "tf_from_uint8", "tf_to_uint8", "to_uint8", "write_json", "write_text"]

@@ -21,11 +21,10 @@ def lazy_exports(package: str, exports: dict[str, str]):
     namespace = vars(sys.modules[package])
 
     def __getattr__(name: str):  # noqa: N807  (the module hook PEP 562 names)
-        if name in exports:
-            value = getattr(importlib.import_module(exports[name]), name)
-            namespace[name] = value
-            return value
-        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        namespace[name] = getattr(importlib.import_module(exports[name]), name)
+        return namespace[name]
 
     def __dir__():  # noqa: N807
         return sorted(set(namespace) | set(exports))

@@ -36,9 +36,8 @@ LOCK_NAME = ".lock"  # folder_lock's file
 log = logging.getLogger("tfgan_translate")
 
 _LOCK_TEXT = re.compile(rb"[1-9][0-9]{0,9}\n?")  # what a lock of ours holds: the holder's PID
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO named .lock: do not wait for a writer
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Every open: never through a link, no wait for a writer (a FIFO named .lock), not inherited. POSIX-only flags.
+_SAFE_OPEN = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 _NO_LOCKING = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)  # flock unsupported by the file system
@@ -57,12 +56,13 @@ class ForeignLockError(FileExistsError):
     """The folder's `.lock` is not a lock file of ours (a symbolic link, a folder, another program's file)."""
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
 def _kind(mode: int) -> str:
-    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
-        if test(mode):
-            return words
-    return "not a regular file"
+    """What a file of `mode` that is neither a regular file nor a link is, in words."""
+    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
 
 
 def _entry_problem(path: Path) -> str | None:
@@ -100,7 +100,7 @@ def lock_problem(path: str | Path) -> str | None:
     if problem is not None or not os.path.lexists(path):
         return problem
     try:
-        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -142,7 +142,7 @@ def _write_pid(fd: int) -> None:
 
 def _create_lock(path: Path) -> int | None:
     """Creates `path` holding this PID from its first moment; returns it open, or None if `path` exists now."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC  # O_EXCL: never through a link
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _SAFE_OPEN  # O_EXCL: never through a link
     tmp = temporary_path(path)
     fd = os.open(tmp, flags, 0o644)
     try:
@@ -178,17 +178,13 @@ def _open_lock(path: Path, what: str) -> tuple[int, bool]:
                 if fd is not None:
                     return fd, True
                 continue  # made meanwhile by another process
-            before = os.lstat(path)
-            fd = os.open(path, os.O_RDWR | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC)
+            # Replaced by a special file since the look above: `_take_lock` finds it is not `path`'s regular file.
+            return os.open(path, os.O_RDWR | _SAFE_OPEN), False
         except OSError as error:
             if error.errno in (errno.ENOENT, errno.ELOOP) and path.parent.is_dir():
                 continue  # removed by a releasing holder, or replaced by a link, meanwhile: look again
             raise type(error)(f"Cannot create or open the lock file {path}: {error.strerror or error}. Expected "
                               "a writable folder.") from None
-        after = os.fstat(fd)
-        if stat.S_ISREG(after.st_mode) and (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino):
-            return fd, False
-        os.close(fd)  # replaced between the two looks: look again
 
 
 def _take_lock(path: Path, what: str) -> tuple[int, int | None]:
@@ -212,7 +208,7 @@ def _take_lock(path: Path, what: str) -> tuple[int, int | None]:
             os.close(fd)
             raise
         if not _same_file(fd, path):
-            os.close(fd)  # the holder unlinked the file as we opened it: lock the new one
+            os.close(fd)  # the holder unlinked the file as we opened it, or it is no regular file: look again
             continue
         problem = _content_problem(os.pread(fd, 65, 0))
         if problem is not None:  # another program's file: not ours to write or remove

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import operator
 import types
 import typing
 
@@ -87,16 +88,15 @@ def override(base, name: str, default):
     return dataclasses.field(default=default, metadata=base.__dataclass_fields__[name].metadata)
 
 
-_BOUND_SIGNS = (("gt", ">"), ("ge", ">="), ("lt", "<"))
+_BOUNDS = {"gt": (operator.gt, ">"), "ge": (operator.ge, ">="), "lt": (operator.lt, "<")}
 
 
 def _check_range(name: str, value, bounds: dict, *, integer: bool, optional: bool) -> None:
     """Raises ValueError unless `value` is a finite number within `bounds`."""
     number = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if number and value > bounds.get("gt", -math.inf) and value >= bounds.get("ge", -math.inf) \
-            and value < bounds.get("lt", math.inf):
+    if number and all(_BOUNDS[key][0](value, bound) for key, bound in bounds.items()):
         return
-    limits = " and ".join(f"{sign} {bounds[key]:g}" for key, sign in _BOUND_SIGNS if key in bounds)
+    limits = " and ".join(f"{sign} {bounds[key]:g}" for key, (_, sign) in _BOUNDS.items() if key in bounds)
     expected = " ".join(filter(None, ["an integer" if integer else "a finite number", limits]))
     raise ValueError(f"Invalid value for `{name}`. Received: {name}={value!r}. "
                      f"Expected {expected}{' or None' if optional else ''}.")

@@ -21,7 +21,7 @@ too large one) and ``--skip-bad-files``; with ``skip_bad_files=True`` such files
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import logging
 from pathlib import Path
 
@@ -106,11 +106,9 @@ def output_names(paths: list[Path]) -> tuple[list[str], list[int]]:
         name = f"{path.stem}.png"
         if name.casefold() in taken:
             renamed.append(i)
-            base, n = f"{path.stem}_{path.suffix.lstrip('.').lower() or 'file'}", 1
-            name = f"{base}.png"
-            while name.casefold() in taken:
-                n += 1
-                name = f"{base}_{n}.png"
+            base = f"{path.stem}_{path.suffix.lstrip('.').lower() or 'file'}"
+            candidates = (f"{base}_{n}.png" if n > 1 else f"{base}.png" for n in itertools.count(1))
+            name = next(candidate for candidate in candidates if candidate.casefold() not in taken)
         taken.add(name.casefold())
         names.append(name)
     return names, renamed
@@ -149,9 +147,8 @@ def _check_targets(paths: list[Path], targets: list[Path], overwrite: bool) -> N
 def _too_large(path: Path, memory_budget: float | None, channels: int | None) -> str | None:
     """Why `path` is too large to decode within `memory_budget` MiB, from its header (nothing decoded), or None."""
     header = None if memory_budget is None else header_size(path)  # (width, height, channels) or None
-    if header is None:  # no bound, or unreadable (`check_images` says why)
-        return None
-    return image_too_large(header[0], header[1], memory_budget, channels, file_channels=header[2])
+    # None: no bound, or unreadable (`check_images` says why).
+    return None if header is None else image_too_large(*header[:2], memory_budget, channels, file_channels=header[2])
 
 
 def save_output(image: np.ndarray, path: Path) -> Path:
@@ -159,17 +156,17 @@ def save_output(image: np.ndarray, path: Path) -> Path:
 
     Converted to 8 bits a band of rows at a time, so a 4096 x 4096 image needs no second float copy.
     """
-    channels = image.shape[-1] if image.ndim == 3 else 1
-    if channels not in (1, 3, 4):
-        raise ValueError(f"Invalid image: expected 1, 3 or 4 output channels to write {path}, got {channels}.")
-    pixels = np.empty(image.shape[:2] + ((channels,) if channels > 1 else ()), np.uint8)
-    for start in range(0, image.shape[0], 256):
-        band = to_uint8(image[start:start + 256])
-        pixels[start:start + 256] = band[..., 0] if channels == 1 and band.ndim == 3 else band
+    image = image.reshape(*image.shape[:2], -1)  # (H, W) -> (H, W, 1)
+    if image.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"Invalid image: expected 1, 3 or 4 output channels to write {path}, got {image.shape[-1]}.")
+    pixels = np.empty(image.shape, np.uint8)
+    for start in range(0, len(image), 256):
+        pixels[start:start + 256] = to_uint8(image[start:start + 256])
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", SOFTWARE)
     with atomic_file(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG", pnginfo=info, compress_level=4)
+        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(tmp, format="PNG", pnginfo=info,
+                                                                                 compress_level=4)
     return path
 
 
@@ -191,8 +188,7 @@ def _load(path: Path, channels: int, memory_budget: float | None = None) -> np.n
     if reason is not None:
         raise DataError(f"{path}: {reason}.")
     if channels not in _DECODERS:
-        _DECODERS[channels] = tf.function(lambda contents: from_unit(decode_image(contents, channels)),
-                                          autograph=False)
+        _DECODERS[channels] = tf.function(lambda contents: from_unit(decode_image(contents, channels)), autograph=False)
     try:
         return np.asarray(_DECODERS[channels](tf.io.read_file(str(path))))
     except tf.errors.OpError as error:
@@ -238,51 +234,32 @@ def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, in
             readable one.
     """
     input_channels = check_channels(input_channels, "input_channels")
-    plan = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite,
-                        memory_budget=memory_budget, input_channels=input_channels)
-    plan.output_dir.mkdir(parents=True, exist_ok=True)
-    written, skipped = [], list(plan.skipped)
-    for path, target in zip(plan.paths, plan.targets, strict=True):
+    paths, targets, written = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite,
+                                           memory_budget=memory_budget, input_channels=input_channels)
+    written.output_dir.mkdir(parents=True, exist_ok=True)
+    for path, target in zip(paths, targets, strict=True):
         try:
             image = _load(path, input_channels, memory_budget)
         except DataError as error:
             if not skip_bad_files:
                 raise DataError(f"{error} {SKIP_ADVICE}") from None
-            skipped.append((path, str(error)))
+            written.skipped.append((path, str(error)))
             log.warning("Skipped %s", error)
             continue
         if aligned:
             half = image.shape[1] // 2
             image = image[:, :half] if left_half else image[:, half:2 * half]
         written.append(save_output(translate(image), target))
-    if not written and skipped:
-        raise DataError(f"Nothing was translated: all {len(skipped)} image(s) of the input are unreadable or too "
-                        f"large (first: {skipped[0][0]}: {skipped[0][1]}).")
-    return Translated(written, plan.output_dir, skipped, plan.renamed)
-
-
-@dataclasses.dataclass
-class OutputPlan:
-    """What `translate_paths` will read and write, checked before any model is loaded (`plan_outputs`).
-
-    Attributes:
-        paths: list of Path. The readable inputs, in order.
-        targets: list of Path. Their output files.
-        output_dir: Path.
-        skipped: list of (input Path, reason): the inputs left out (`skip_bad_files`).
-        renamed: list of (input Path, output Path): inputs whose stem another input took.
-    """
-
-    paths: list[Path]
-    targets: list[Path]
-    output_dir: Path
-    skipped: list[tuple[Path, str]]
-    renamed: list[tuple[Path, Path]]
+    if not written and written.skipped:
+        first = written.skipped[0]
+        raise DataError(f"Nothing was translated: all {len(written.skipped)} image(s) of the input are unreadable or "
+                        f"too large (first: {first[0]}: {first[1]}).")
+    return written
 
 
 def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: bool = False,
                  overwrite: bool = False, memory_budget: float | None = DEFAULT_MEMORY_BUDGET_MB,
-                 input_channels: int | None = None) -> OutputPlan:
+                 input_channels: int | None = None) -> tuple[list[Path], list[Path], Translated]:
     """Lists and checks the inputs and the output names of a translation, writing nothing (see `translate_paths`).
 
     Args:
@@ -290,6 +267,11 @@ def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: 
         input_channels: int or None. The generator's input channels, for `memory_budget`; None (before the
             model is loaded): one channel, the least an image can take, so nothing is refused that the
             generator's channels would allow (`translate_paths` checks again with them).
+
+    Returns:
+        (the readable inputs, in order; their output files; a `Translated` with nothing written yet, holding the
+        output folder, the inputs left out (`skip_bad_files`) and the inputs whose stem another input took),
+        which `translate_paths` fills.
 
     Raises:
         The errors of `translate_paths`, before any work.
@@ -318,4 +300,4 @@ def plan_outputs(inputs: str | Path, output_dir: str | Path, *, skip_bad_files: 
     for i in renamed:
         log.warning("%s: its stem is taken by another input; writing %s", good[i], targets[i])
     _check_targets(good, targets, overwrite)
-    return OutputPlan(good, targets, output_dir, bad, [(good[i], targets[i]) for i in renamed])
+    return good, targets, Translated((), output_dir, bad, [(good[i], targets[i]) for i in renamed])

@@ -33,11 +33,6 @@ def draw_counter(layer: keras.layers.Layer, name: str = "draws"):
                             aggregation="only_first_replica")
 
 
-def _replica_id():
-    context = tf.distribute.get_replica_context()
-    return 0 if context is None else context.replica_id_in_sync_group
-
-
 def counted_uniform(shape, seed: int, counter, dtype=tf.float32):
     """Uniform [0, 1) noise keyed by (seed, replica, counter); then advances `counter` by one.
 
@@ -57,4 +52,6 @@ def counted_uniform(shape, seed: int, counter, dtype=tf.float32):
 
 def step_key(seed: int, step):
     """A stateless-RNG key from a fixed seed, the replica and a saved step counter (e.g. optimizer.iterations)."""
-    return tf.stack([tf.cast(seed, tf.int64) + 1_000_003 * tf.cast(_replica_id(), tf.int64), tf.cast(step, tf.int64)])
+    context = tf.distribute.get_replica_context()
+    replica = 0 if context is None else context.replica_id_in_sync_group
+    return tf.stack([tf.cast(seed, tf.int64) + 1_000_003 * tf.cast(replica, tf.int64), tf.cast(step, tf.int64)])

@@ -24,10 +24,9 @@ container sharing the folder) may look stale; the run folder's lock keeps two ru
 
 Example:
 
->>> name = temporary_path("runs/a/config.json", pid=4242).name
->>> our_temporary_name(name)
-('config.json', 'tmp', 4242)
->>> our_temporary_name(".photos.old-2023") is None
+>>> temporary_path("runs/a/config.json", pid=4242).name  # doctest: +ELLIPSIS
+'.config.json.tmp-4242-...'
+>>> our_temporary(".photos.old-2023") is None
 True
 """
 
@@ -44,12 +43,10 @@ from pathlib import Path
 _KEY = b"tfgan-translate temporary"
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[1-9][0-9]{0,9})-(?P<random>[0-9a-f]{8})"
                         r"-(?P<check>[0-9a-f]{8})(?P<suffix>(?:\.[A-Za-z0-9_-]+)*)")
-_SUFFIX = re.compile(r"(?:\.[A-Za-z0-9_-]+)*")
 
 
 def _check(head: str, suffix: str) -> str:
-    return hashlib.blake2s(f"{head}\0{suffix}".encode("utf-8", "surrogateescape"), key=_KEY,
-                           digest_size=4).hexdigest()
+    return hashlib.blake2s(f"{head}\0{suffix}".encode("utf-8", "surrogateescape"), key=_KEY, digest_size=4).hexdigest()
 
 
 def temporary_path(path: str | Path, kind: str = "tmp", suffix: str = "", *, pid: int | None = None) -> Path:
@@ -57,46 +54,34 @@ def temporary_path(path: str | Path, kind: str = "tmp", suffix: str = "", *, pid
 
     Args:
         path: str or Path. The file or folder the temporary stands for.
-        kind: str. "tmp" (being written) or "old" (an earlier `path` renamed aside). Defaults to "tmp".
-        suffix: str. Ending of the name, for writers that choose a format by suffix (e.g. ".keras").
-            Defaults to "".
+        kind: str. "tmp" (being written) or "old" (an earlier `path` renamed aside); `our_temporary`
+            recognises no other. Defaults to "tmp".
+        suffix: str. Ending of the name, for writers that choose a format by suffix: "" or dot-separated
+            letters, digits, "_" and "-" (e.g. ".keras"), as `our_temporary` recognises. Defaults to "".
         pid: int or None. The owning process. Defaults to None (this one).
 
     Returns:
         The `Path`; nothing is created.
     """
     path = Path(path)
-    if kind not in ("tmp", "old"):
-        raise ValueError(f"Invalid value for argument `kind`. Received: kind={kind!r}. Expected 'tmp' or 'old'.")
-    if not _SUFFIX.fullmatch(suffix):
-        raise ValueError(f"Invalid value for argument `suffix`. Received: suffix={suffix!r}. Expected '' or "
-                         "dot-separated letters, digits, '_' and '-' (e.g. '.keras').")
     head = f".{path.name}.{kind}-{os.getpid() if pid is None else int(pid)}-{uuid.uuid4().hex[:8]}"
     return path.with_name(f"{head}-{_check(head, suffix)}{suffix}")
 
 
-def our_temporary_name(name: str) -> tuple[str, str, int] | None:
-    """(NAME, "tmp" or "old", PID) if `name` is one `temporary_path` made (its check holds), else None."""
-    match = _TEMPORARY.fullmatch(name)
-    if match is None:
-        return None
-    head = name[: match.start("check") - 1]
-    if match["check"] != _check(head, match["suffix"]):
-        return None
-    return match["name"], match["kind"], int(match["pid"])
-
-
 def our_temporary(entry: str | Path) -> tuple[str, str, int] | None:
-    """`our_temporary_name` of a file or folder that is not a symbolic link (or special file); else None."""
+    """(NAME, "tmp" or "old", PID) if `entry` is a file or folder `temporary_path` named (its check holds); else None.
+
+    A symbolic link (or special file) is never ours, whatever its name.
+    """
     entry = Path(entry)
-    found = our_temporary_name(entry.name)
-    if found is None:
+    match = _TEMPORARY.fullmatch(entry.name)
+    if match is None or match["check"] != _check(entry.name[: match.start("check") - 1], match["suffix"]):
         return None
     try:
         mode = os.lstat(entry).st_mode
     except OSError:
         return None
-    return found if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else None
+    return (match["name"], match["kind"], int(match["pid"])) if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else None
 
 
 def pid_alive(pid: int) -> bool:

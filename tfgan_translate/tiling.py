@@ -44,18 +44,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfgan_translate import tiling_plan
 from tfgan_translate.networks import InstanceNormalization, size_multiple
-from tfgan_translate.tiling_plan import (
-    DEFAULT_MEMORY_BUDGET_MB,
-    MIB,
-    activation_bytes,
-    check_tiling,
-    default_overlap,
-    minimum_size,
-    plan_tile,
-    statistics_size,
-    tile_starts,
-)
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, MIB
 
 log = logging.getLogger("tfgan_translate")
 
@@ -95,10 +86,10 @@ def axis_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
 # ------------------------------------------------------------------ whole-image instance-norm statistics
 class _WholeImageInstanceNormalization(InstanceNormalization):
     """Instance norm with one set of per-channel statistics for the whole image: the statistics pass (`record`)
-    stores those it computes (over the batch and the plane), the tile pass normalises with them."""
+    stores those it computes (over the batch and the plane) in `statistics`, two variables (mean, variance)
+    shared by the two passes, and the tile pass normalises with them."""
 
-    def __init__(self, source: InstanceNormalization, statistics: tuple[tf.Variable, tf.Variable], record: bool,
-                 **kwargs):
+    def __init__(self, source: InstanceNormalization, statistics: tuple, record: bool, **kwargs):
         super().__init__(**kwargs)
         # Kept out of Keras' tracking: the source layer's scale and offset are used (not copied), and the
         # statistics are shared by the two passes.
@@ -110,8 +101,7 @@ class _WholeImageInstanceNormalization(InstanceNormalization):
         x = ops.cast(inputs, "float32")
         mean, variance = self._statistics
         if self.record:
-            mean = ops.mean(x, axis=(0, 1, 2))
-            variance = ops.mean(ops.square(x - mean), axis=(0, 1, 2))
+            mean, variance = ops.moments(x, axes=(0, 1, 2))  # over the batch and the plane
             self._statistics[0].assign(mean)
             self._statistics[1].assign(variance)
         y = (x - mean) * ops.rsqrt(variance + self.epsilon)
@@ -150,9 +140,8 @@ class _Tiler:
                 return layer  # shared: the same object and weights
             return _WholeImageInstanceNormalization(layer, statistics[layer.name], record, **layer.get_config())
 
-        channels = self.generator.input_shape[-1]
-        return keras.models.clone_model(self.generator, input_tensors=keras.Input((None, None, channels)),
-                                        clone_function=clone_layer)
+        image = keras.Input((None, None, self.generator.input_shape[-1]))
+        return keras.models.clone_model(self.generator, input_tensors=image, clone_function=clone_layer)
 
 
 def _normalises_per_image(layer) -> bool:
@@ -193,13 +182,13 @@ def translate_in_budget(generator, batch: np.ndarray, multiple: int, tile: int |
     height, width = batch.shape[1:3]
     budget = None if memory_budget is None else int(memory_budget * MIB)
     if tile is None:
-        tile = plan_tile(generator, height, width, multiple, budget, overlap)
+        tile = tiling_plan.plan_tile(generator, height, width, multiple, budget, overlap)
         if tile is not None and (id(generator), height, width) not in _logged_plans:
             _logged_plans.add((id(generator), height, width))
             log.info("A %dx%d pass needs about %.0f MiB (budget %.0f MiB, --memory-budget): translating in %dx%d "
                      "tiles overlapping by %d px or more", height, width,
-                     activation_bytes(generator, height, width) / MIB, memory_budget, tile, tile,
-                     default_overlap(tile) if overlap is None else overlap)
+                     tiling_plan.activation_bytes(generator, height, width) / MIB, memory_budget, tile, tile,
+                     tiling_plan.default_overlap(tile) if overlap is None else overlap)
     if tile is None or (tile >= height and tile >= width):
         return np.asarray(_tiler(generator).whole(batch))[0]
     return translate_tiled(generator, batch[0], tile=tile, overlap=overlap, multiple=multiple, memory_budget=budget)
@@ -236,35 +225,31 @@ def translate_tiled(generator, image: np.ndarray, *, tile: int, overlap: int | N
     >>> y = translate_tiled(UNetGenerator(depth=8), x, tile=1024, overlap=256)  # doctest: +SKIP
     """
     multiple = size_multiple(generator) if multiple is None else multiple
-    smallest = minimum_size(generator, multiple)
+    smallest = tiling_plan.minimum_size(generator, multiple)
     height, width = image.shape[:2]
-    check_tiling(tile, overlap, multiple, minimum=smallest)
+    tiling_plan.check_tiling(tile, overlap, multiple, minimum=smallest)
     if height % multiple or width % multiple or min(height, width) < smallest:
         raise ValueError(f"Invalid image: expected height and width multiples of {multiple}, at least {smallest} "
                          f"(this generator's smallest input), got {height}x{width}; pad it first "
                          "(`inference.translate_array` does).")
-    overlap = default_overlap(tile) if overlap is None else overlap
+    overlap = tiling_plan.default_overlap(tile) if overlap is None else overlap
     tiler = _tiler(generator)
     if tiler.pool is not None:  # the statistics pass: the whole image, downscaled (area average) if it does not fit
-        size = statistics_size(generator, height, width, multiple, memory_budget)
+        size = tiling_plan.statistics_size(generator, height, width, multiple, memory_budget)
         whole = image[None]
         if size != (height, width):
             log.info("Instance-norm statistics of the whole %dx%d image from a %dx%d pass (--memory-budget)",
                      height, width, *size)
             whole = tf.image.resize(whole, size, method="area").numpy()
         tiler.pool(whole)
-    ys, xs = tile_starts(height, tile, overlap, multiple), tile_starts(width, tile, overlap, multiple)
+    ys, xs = (tiling_plan.tile_starts(length, tile, overlap, multiple) for length in (height, width))
     wy, wx = axis_weights(ys, tile, height), axis_weights(xs, tile, width)
     th, tw = min(tile, height), min(tile, width)
     output = None
     for y, row_weight in zip(ys, wy, strict=True):
         for x, col_weight in zip(xs, wx, strict=True):
             result = tiler.tile(image[None, y:y + th, x:x + tw])[0]
-            if not result.flags.writeable:
-                result = result.copy()
             if output is None:
                 output = np.zeros((height, width, result.shape[-1]), np.float32)
-            result *= row_weight[:, None, None]  # in place: no tile-sized temporaries
-            result *= col_weight[None, :, None]
-            output[y:y + th, x:x + tw] += result
+            output[y:y + th, x:x + tw] += result * np.outer(row_weight, col_weight)[..., None]  # one tile-sized product
     return output

@@ -8,7 +8,7 @@
    resnet_9blocks tile peaks at about 1.7x the held outputs, a unet_256 tile at 1.3x) is the estimate.
    `plan_tile` finds the largest tile whose estimate fits the budget, then the smallest tile needing no more
    tiles than it.
-2. *The image itself* (`image_bytes`, `image_too_large`): an image file is decoded whole, so its decoded
+2. *The image itself* (`image_too_large`): an image file is decoded whole, so its decoded
    pixels, `IMAGE_BYTES_PER_VALUE` = 5 bytes a value (the 8-bit value and its float32 copy, which the
    network reads) in the generator's input channels, must fit the budget too. `translate` reads every
    input's width and height from its header (nothing decoded) before anything else, and refuses a larger
@@ -47,27 +47,29 @@ DEFAULT_MEMORY_BUDGET_MB = 256
 IMAGE_BYTES_PER_VALUE = 1 + 4  # the decoded 8-bit value and its float32 copy
 TOO_LARGE = "too large for the memory budget"  # how `image_too_large`'s reasons begin
 WORKSPACE_FACTOR = 2.0  # measured peak / held layer outputs: 1.3 (unet_256) to 1.7 (resnet_9blocks), rounded up
-DEFAULT_OVERLAP_FRACTION = 4  # overlap = tile // 4 when not given (128 px for 512-px tiles), at least 32 px
 _PROBE = 256  # probe height and width for the estimate (rounded up to the size rule)
 _MAX_MINIMUM_STEPS = 64  # minimum_size tries sizes up to 64 times the size rule
 
 
 # ------------------------------------------------------------------ the smallest input
+def _output_shapes(generator: keras.Model, size: int) -> tuple[list, list]:
+    """(the generator's layers, their output shapes) on a 1 x `size` x `size` input; ValueError: a layer refuses it."""
+    layers = [layer for layer in generator.layers if not isinstance(layer, keras.layers.InputLayer)]
+    probe = keras.Model(generator.inputs, [layer.output for layer in layers])
+    return layers, probe.compute_output_shape((1, size, size, generator.input_shape[-1]))
+
+
 def _layer_minimum(generator: keras.Model, multiple: int) -> int:
     """The smallest multiple of `multiple` at which every layer's output has pixels and every reflection pad
-    has more rows and columns than it adds."""
-    layers = [layer for layer in generator.layers if not isinstance(layer, keras.layers.InputLayer)]
-    pads = [layer for layer in layers if isinstance(layer, ReflectionPadding2D)]
-    probe = keras.Model(generator.inputs, [layer.input for layer in pads] + [layer.output for layer in layers])
-    channels = generator.input_shape[-1]
-    for step in range(1, _MAX_MINIMUM_STEPS + 1):
-        size = step * multiple
+    has more rows and columns than it adds (its output more than three times the pad)."""
+    for size in range(multiple, (_MAX_MINIMUM_STEPS + 1) * multiple, multiple):
         try:
-            shapes = probe.compute_output_shape((1, size, size, channels))
+            layers, shapes = _output_shapes(generator, size)
         except ValueError:  # a layer refuses the size outright
             continue
-        pads_fit = all(min(shape[1:3]) > layer.padding for layer, shape in zip(pads, shapes, strict=False))
-        if pads_fit and all(dim is None or dim >= 1 for shape in shapes[len(pads):] for dim in shape[1:3]):
+        pads_fit = all(min(shape[1:3]) > 3 * layer.padding for layer, shape in zip(layers, shapes, strict=True)
+                       if isinstance(layer, ReflectionPadding2D))  # input > pad, as output = input + 2 * pad
+        if pads_fit and all(min(shape[1:3]) >= 1 for shape in shapes):
             return size
     return _MAX_MINIMUM_STEPS * multiple
 
@@ -121,12 +123,6 @@ def minimum_size(generator, multiple: int | None = None) -> int:
 
 
 # ------------------------------------------------------------------ the image within the budget
-def image_bytes(width: int, height: int, channels: int) -> int:
-    """What a `width` x `height` image's decoded pixels take by the budget's rule: `IMAGE_BYTES_PER_VALUE`
-    (5) bytes a value in `channels` channels (its 8-bit values and their float32 copy)."""
-    return int(width) * int(height) * int(channels) * IMAGE_BYTES_PER_VALUE
-
-
 def image_too_large(width: int, height: int, memory_budget: float | None, channels: int | None = None,
                     file_channels: int = 3) -> str | None:
     """Why a `width` x `height` image is refused under `memory_budget` MiB (one line), or None when it fits.
@@ -143,10 +139,11 @@ def image_too_large(width: int, height: int, memory_budget: float | None, channe
     Returns:
         None, or "too large for the memory budget: ..." naming the size, the MiB needed and `--memory-budget`.
     """
-    if memory_budget is None or image_bytes(width, height, channels or 1) <= memory_budget * MIB:
+    per_channel = int(width) * int(height) * IMAGE_BYTES_PER_VALUE  # its 8-bit values and their float32 copy
+    if memory_budget is None or per_channel * (channels or 1) <= memory_budget * MIB:
         return None
     shown = channels or max(3, int(file_channels))
-    need = image_bytes(width, height, shown) / MIB
+    need = per_channel * shown / MIB
     return (f"{TOO_LARGE}. Received: a {width}x{height} (width x height) image, about {need:.0f} MiB decoded "
             f"({shown} channel(s), {IMAGE_BYTES_PER_VALUE} bytes a value: 8 bits and a float32 copy). Expected at "
             f"most --memory-budget {memory_budget:g} MiB (memory_budget= from Python): pass --memory-budget "
@@ -158,9 +155,7 @@ def _probe_bytes_per_pixel(generator: keras.Model) -> float:
     """Peak bytes per input pixel of one pass: the layer outputs held at once, in layer order, times the factor."""
     multiple = getattr(generator, "size_multiple", 1)
     size = max(_PROBE, -(-_PROBE // multiple) * multiple)
-    layers = [layer for layer in generator.layers if not isinstance(layer, keras.layers.InputLayer)]
-    probe = keras.Model(generator.inputs, [layer.output for layer in layers])
-    shapes = probe.compute_output_shape((1, size, size, generator.input_shape[-1]))
+    layers, shapes = _output_shapes(generator, size)
     last_use = {id(tensor): i for i, layer in enumerate(layers) for tensor in tree.flatten(layer.input)}
     held, peak = {id(t): size * size * generator.input_shape[-1] for t in generator.inputs}, 0
     for i, layer in enumerate(layers):
@@ -239,8 +234,7 @@ def statistics_size(generator, height: int, width: int, multiple: int, memory_bu
         return height, width
     scale = math.sqrt(memory_budget / need)
     smallest = minimum_size(generator, multiple)
-    return (max(smallest, int(height * scale) // multiple * multiple),
-            max(smallest, int(width * scale) // multiple * multiple))
+    return tuple(max(smallest, int(side * scale) // multiple * multiple) for side in (height, width))
 
 
 # ------------------------------------------------------------------ the grid
@@ -272,7 +266,7 @@ def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
 
 def default_overlap(tile: int) -> int:
     """`tile // 4`, at least 32 px (less than the tile)."""
-    return min(tile - 1, max(32, tile // DEFAULT_OVERLAP_FRACTION))
+    return min(tile - 1, max(32, tile // 4))  # 128 px for 512-px tiles
 
 
 def check_tiling(tile, overlap, multiple: int, label: str = "generator", minimum: int | None = None) -> None:

@@ -40,9 +40,8 @@ def accelerate(model, *, winograd: bool = True, fused_norm: bool = True, fused_a
     Returns:
         dict: how many convolutions, norm layers and optimizers were set, by argument name.
     """
-    optimizers = [getattr(model, name, None) for name in ("g_optimizer", "d_optimizer", "optimizer")]
-    optimizers = [getattr(o, "inner_optimizer", o) for o in optimizers]
-    adams = [o for o in optimizers if isinstance(o, FusedAdam)]
+    optimizers = (getattr(model, name, None) for name in ("g_optimizer", "d_optimizer", "optimizer"))
+    adams = [o for o in (getattr(o, "inner_optimizer", o) for o in optimizers) if isinstance(o, FusedAdam)]
     for optimizer in adams:
         optimizer.fused = bool(fused_adam)
     return {"winograd": set_winograd(model, winograd), "fused_norm": set_fused_norm(model, fused_norm),

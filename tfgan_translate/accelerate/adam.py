@@ -32,9 +32,7 @@ from keras import ops
 
 def _handle(variable):
     """The resource handle of a Keras or TensorFlow variable (a replica's own under tf.distribute updates)."""
-    if isinstance(variable, keras.Variable):
-        variable = variable.value
-    return variable.handle
+    return (variable.value if isinstance(variable, keras.Variable) else variable).handle
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")

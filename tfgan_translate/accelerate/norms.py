@@ -23,8 +23,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan_translate.accelerate.winograd import replace_method
-from tfgan_translate.networks.base import walk_layers
-from tfgan_translate.networks.layers import InstanceNormalization
+from tfgan_translate.networks.layers import InstanceNormalization, walk_layers
 
 
 def _four_d(layer, inputs) -> bool:
@@ -78,16 +77,12 @@ def set_fused_norm(model, enabled: bool) -> int:
     >>> set_fused_norm(UNetGenerator(depth=5, ngf=4), True)  # 3 encoder and 4 decoder batch norms
     7
     """
-    count = 0
-    for layer in walk_layers(model):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            replace_method(layer, "call", _batch_norm if enabled else None)
-        elif isinstance(layer, InstanceNormalization):
-            replace_method(layer, "call", _instance_norm if enabled else None)
-        else:
-            continue
-        count += 1
-    return count
+    norms = [layer for layer in walk_layers(model)
+             if isinstance(layer, (keras.layers.BatchNormalization, InstanceNormalization))]
+    for layer in norms:
+        call = _batch_norm if isinstance(layer, keras.layers.BatchNormalization) else _instance_norm
+        replace_method(layer, "call", call if enabled else None)
+    return len(norms)
 
 
 __all__ = ["set_fused_norm"]

@@ -48,7 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.choices import check_choice
-from tfgan_translate.networks.base import walk_layers
+from tfgan_translate.networks.layers import walk_layers
 
 TILE_SIZES = {3: 4, 4: 3}  # kernel size r -> outputs per tile and axis m; both give 6x6 input tiles
 # Below this the transforms cost more than the products save. Measured forward + both gradients (ms),

@@ -6,9 +6,10 @@
 No flag is declared here: each is a field of a dataclass declared with `options.option`: the run configs of
 `config.py` (`Pix2PixConfig`, `CycleGANConfig`) and the subcommands' options of `command_options.py`
 (`TrainOptions`, `TranslateOptions`, ...); `add_flags` makes the arguments. To add a subcommand, declare its
-options (an `options.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args) -> int`
-calling one function, and add a row to `COMMANDS`. `main` is the error boundary (`errors.guarded`: one line
-and an exit code of `errors.EXIT_CODES` per expected failure); `logs.setup` makes the logs readable.
+options (an `options.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args)` calling
+one function (what it returns, if anything, has a `summary()` that is printed), and add a row to `COMMANDS`.
+`main` is the error boundary (`errors.guarded`: one line and an exit code of `errors.EXIT_CODES` per expected
+failure); `logs.setup` makes the logs readable.
 """
 
 from __future__ import annotations
@@ -85,14 +86,13 @@ def config_from_args(config_cls, args: argparse.Namespace):
 
 
 # ------------------------------------------------------------------ the subcommands: options -> one call
-def _cmd_train(o: cmd.TrainOptions, args) -> int:
+def _cmd_train(o: cmd.TrainOptions, args):
     from tfgan_translate.training.run import train
 
     config = config_from_args(cfg.CONFIG_CLASSES[args.model], args)
     # No progress bar when stdout is not a terminal; step lines there only for an explicit --log-every (`logs`).
     _print_losses(train(config, o.out, resume=o.resume, overwrite=o.overwrite, verbose=logs.fit_verbosity(),
                         callbacks=logs.step_progress(config.epochs, args.log_every)))
-    return 0
 
 
 def _print_losses(result) -> None:
@@ -102,62 +102,52 @@ def _print_losses(result) -> None:
         print(f"  {name}: {value:.4f}" if value is not None else f"  {name}: n/a")
 
 
-def _cmd_translate(o: cmd.TranslateOptions, args) -> int:
+def _cmd_translate(o: cmd.TranslateOptions, args):
     from tfgan_translate.app.translate import translate_command
 
-    print(translate_command(o).summary())
-    return 0
+    return translate_command(o)
 
 
-def _cmd_export(o: cmd.ExportOptions, args) -> int:
+def _cmd_export(o: cmd.ExportOptions, args):
     from tfgan_translate.export import export_generator
 
     logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
     both = not (o.saved_model or o.tflite)  # neither flag: both (--web: the .tflite)
-    result = export_generator(o.run, o.web or o.out, direction=o.direction,
-                              saved_model=o.saved_model or (both and not o.web), tflite=o.tflite or both or bool(o.web),
-                              quantize=list(o.quantize), test_dropout=o.test_dropout, test_batch_norm=o.test_batch_norm,
-                              representative_data=o.representative_data, representative_count=o.representative_count,
-                              image_size=o.image_size, dynamic_size=o.dynamic_size, subpixel=not o.keep_transpose_conv,
-                              benchmark=o.benchmark, web=bool(o.web), web_runtime=o.web_runtime)
-    print(result.summary())
-    return 0
+    return export_generator(o.run, o.web or o.out, direction=o.direction,
+                            saved_model=o.saved_model or (both and not o.web), tflite=o.tflite or both or bool(o.web),
+                            quantize=list(o.quantize), test_dropout=o.test_dropout, test_batch_norm=o.test_batch_norm,
+                            representative_data=o.representative_data, representative_count=o.representative_count,
+                            image_size=o.image_size, dynamic_size=o.dynamic_size, subpixel=not o.keep_transpose_conv,
+                            benchmark=o.benchmark, web=bool(o.web), web_runtime=o.web_runtime)
 
 
-def _cmd_evaluate(o: cmd.EvaluateOptions, args) -> int:
+def _cmd_evaluate(o: cmd.EvaluateOptions, args):
     from tfgan_translate.evaluation import evaluate_folders, evaluate_run
 
     common = dict(json_path=o.json, report_dir=o.report, grid_rows=o.grid_rows, kid=o.kid, fid=o.fid,
                   feature_weights=o.feature_weights, kid_subsets=o.kid_subsets, kid_subset_size=o.kid_subset_size,
                   skip_bad_files=o.skip_bad_files)
     if o.pred:
-        result = evaluate_folders(o.pred, o.truth, channels=o.channels, **common)
-    else:
-        result = evaluate_run(o.checkpoint or o.model, o.data, kind="checkpoint" if o.checkpoint else "model",
-                              split=o.split, size=o.size, fit=o.fit, test_dropout=o.test_dropout,
-                              test_batch_norm=o.test_batch_norm, **common)
-    print(result.summary())
-    return 0
+        return evaluate_folders(o.pred, o.truth, channels=o.channels, **common)
+    return evaluate_run(o.checkpoint or o.model, o.data, kind="checkpoint" if o.checkpoint else "model",
+                        split=o.split, size=o.size, fit=o.fit, test_dropout=o.test_dropout,
+                        test_batch_norm=o.test_batch_norm, **common)
 
 
-def _cmd_import(o: cmd.ImportOptions, args) -> int:
+def _cmd_import(o: cmd.ImportOptions, args):
     from tfgan_translate.reference import import_reference
 
-    result = import_reference(o.source or o.pretrained, o.out, epoch=o.epoch, overwrite=o.overwrite,
-                              **o.architecture())
-    print(result.summary())
-    return 0
+    return import_reference(o.source or o.pretrained, o.out, epoch=o.epoch, overwrite=o.overwrite, **o.architecture())
 
 
-def _cmd_datasets_synth(o: cmd.SynthOptions, args) -> int:
+def _cmd_datasets_synth(o: cmd.SynthOptions, args):
     from tfgan_translate.data import write_synthetic_dataset
 
     path = write_synthetic_dataset(o.out, n_train=o.n_train, n_test=o.n_test, size=o.size, seed=o.seed)
     print(f"Synthetic facades (label map | photo) written to {path}")
-    return 0
 
 
-def _cmd_demo(o: cmd.DemoOptions, args) -> int:
+def _cmd_demo(o: cmd.DemoOptions, args):
     from tfgan_translate.data import write_synthetic_dataset
     from tfgan_translate.inference import translate_files
     from tfgan_translate.training.run import train
@@ -173,7 +163,6 @@ def _cmd_demo(o: cmd.DemoOptions, args) -> int:
     print(f"Sample grid (input | output | target): {samples[-1] if samples else 'none'}")
     print(f"Translated {len(written)} held-out label maps into {out / 'translated'}")
     print(f"TensorBoard: tensorboard --logdir {out / 'run' / 'logs'}")
-    return 0
 
 
 # ------------------------------------------------------------------ the parser and the error boundary
@@ -222,7 +211,10 @@ def main(argv=None) -> int:
 
     def run() -> int:
         logs.setup(quiet=args.quiet, debug=debug)
-        return args.func(from_args(args.options_cls, args), args)
+        result = args.func(from_args(args.options_cls, args), args)
+        if result is not None:  # a result that sums itself up: the command prints that
+            print(result.summary())
+        return 0
 
     return errors.guarded(run, debug=debug, paths=errors.path_arguments(args._parser, args), command=args._command)
 

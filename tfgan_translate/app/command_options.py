@@ -118,8 +118,7 @@ class ExportOptions(Options):
     representative_data: str | None = option(None, "folder of input images for int8 calibration and the parity "
                                                    "check (default: the run's training data)", metavar="DIR")
     representative_count: int = option(32, "calibration images at most", gt=0)
-    test_dropout: TestDropout | None = option(None, _TEST_DROPOUT + "; on: new noise on every run, no parity "
-                                                                   "figures")
+    test_dropout: TestDropout | None = option(None, _TEST_DROPOUT + "; on: new noise on every run, no parity figures")
     test_batch_norm: TestBatchNorm | None = option(None, _TEST_BATCH_NORM)
     image_size: int | None = option(None, "fixed .tflite input size (default: the run's training size)", gt=0)
     dynamic_size: bool = option(False, "convert the .tflite with a dynamic height and width instead of a fixed "
@@ -163,8 +162,7 @@ class EvaluateOptions(Options):
     model: str | None = option(None, "an export: translate --data's split first", group="source",
                                metavar="PATH.tflite|SAVED_MODEL_DIR")
     truth: str | None = option(None, "folder of ground-truth images (with --pred)", metavar="DIR")
-    data: str | None = option(None, "paired data set (aligned A|B or A/ + B/) for --checkpoint/--model",
-                              metavar="DIR")
+    data: str | None = option(None, "paired data set (aligned A|B or A/ + B/) for --checkpoint/--model", metavar="DIR")
     split: str = option("test", "split of --data to translate; test falls back to val")
     size: int | None = option(None, "resize inputs and truths of --data to SIZE x SIZE first (e.g. the training "
                                     "size); default: the files' size", gt=0)
@@ -190,15 +188,14 @@ class EvaluateOptions(Options):
     test_batch_norm: TestBatchNorm | None = option(None, _TEST_BATCH_NORM + _OF_AN_EXPORT)
 
     def _validate(self) -> None:
-        source = "--pred" if self.pred else "--checkpoint" if self.checkpoint else "--model"
         if self.pred and (self.test_dropout or self.test_batch_norm):
             raise ValueError("--test-dropout and --test-batch-norm choose how --checkpoint RUN runs; --pred DIR "
                              "holds translations already made.")
         if self.pred and (not self.truth or self.data):
             raise ValueError("--pred DIR needs --truth DIR (the ground truth, matched by file name) and no --data.")
         if not self.pred and (not self.data or self.truth):
-            raise ValueError(f"{source} needs --data DIR (a paired data set whose --split is translated and "
-                             "evaluated) and no --truth.")
+            raise ValueError(f"{'--checkpoint' if self.checkpoint else '--model'} needs --data DIR (a paired data set "
+                             "whose --split is translated and evaluated) and no --truth.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,10 +206,9 @@ class ImportOptions(Options):
     cli_description = ("Write a run folder (config.json, checkpoints/latest.keras, imported.json) from the PyTorch "
                        "reference (pytorch-CycleGAN-and-pix2pix): one generator's .pth file (its tensors give the "
                        "architecture; the flags override it), a whole checkpoints/NAME/ folder (its options file "
-                       "gives it), or one of "
-                       "its 23 pretrained models (--pretrained NAME, downloaded once into a cache). translate, "
-                       "export, evaluate and train --resume accept the result. Nothing in the files is executed: "
-                       "the reader accepts only tensors.")
+                       "gives it), or one of its 23 pretrained models (--pretrained NAME, downloaded once into a "
+                       "cache). translate, export, evaluate and train --resume accept the result. Nothing in the "
+                       "files is executed: the reader accepts only tensors.")
 
     source: str | None = option(None, "a generator's .pth file, or a reference checkpoints/NAME/ folder",
                                 positional=True, metavar="CHECKPOINT")

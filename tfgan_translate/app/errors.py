@@ -28,6 +28,7 @@ tfgan-translate: error: permission denied: cannot write runs/x/config.json (unde
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -50,14 +51,20 @@ EXIT_CODES = (
 
 PREFIX = "tfgan-translate: error:"
 _OUTPUT_ARGUMENTS = ("--out", "--output", "--json", "--report")
-_PATH_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EISDIR, errno.ENOTDIR}  # the path given is wrong: exit 2
-_OS_EXPECTED = {  # errno -> what was expected instead (the system refused: exit 4)
-    errno.EACCES: "a path this user may read and write (check its permissions, or choose another path)",
-    errno.EPERM: "a path this user may read and write (check its permissions, or choose another path)",
-    errno.EROFS: "a writable file system (this one is mounted read-only: choose another path)",
-    errno.ENOSPC: "free space on that device (free some, or choose another output path)",
-    errno.EDQUOT: "free space within the disk quota (free some, or choose another output path)",
+# errno -> what was expected instead: the path given is wrong (exit 2) for the first four, else the system refused
+# (exit 4). "{kind}" is what the path is: "file" or "path".
+_EXPECTED = {
+    errno.ENOENT: ". Expected an existing file or folder.",
+    errno.EEXIST: ": it is an existing {kind}. Expected a folder, or a path that does not exist yet.",
+    errno.EISDIR: ": it is a folder. Expected a file path.",
+    errno.ENOTDIR: ": a part of that path is a file. Expected a folder there.",
+    errno.EACCES: ". Expected a path this user may read and write (check its permissions, or choose another path).",
+    errno.EPERM: ". Expected a path this user may read and write (check its permissions, or choose another path).",
+    errno.EROFS: ". Expected a writable file system (this one is mounted read-only: choose another path).",
+    errno.ENOSPC: ". Expected free space on that device (free some, or choose another output path).",
+    errno.EDQUOT: ". Expected free space within the disk quota (free some, or choose another output path).",
 }
+_PATH_ERRNOS = (errno.ENOENT, errno.EEXIST, errno.EISDIR, errno.ENOTDIR)
 
 
 def debug_requested(flag: bool = False) -> bool:
@@ -80,14 +87,12 @@ def _one_line(text: str, limit: int = 600) -> str:
 
 def _where(path, paths: dict) -> str:
     """' (under --out runs/x)' when `path` is, or lies under, one of the path arguments."""
-    try:
+    with contextlib.suppress(OSError, ValueError, TypeError):
         target = Path(path).resolve()
         for name, value in paths.items():
             given = Path(value).resolve()
             if target == given or given in target.parents:
                 return f" (given as {name} {value})" if target == given else f" (under {name} {value})"
-    except (OSError, ValueError, TypeError):
-        pass
     return ""
 
 
@@ -104,17 +109,9 @@ def _os_message(error: OSError, paths: dict) -> str:
         if error.filename2 is not None:
             place += f" -> {error.filename2}"
     code = errno.errorcode.get(error.errno, str(error.errno))
-    received = f"{error.strerror} ({code}){place}"
-    if error.errno == errno.ENOENT:
-        return f"{received}. Expected an existing file or folder."
-    if error.errno == errno.EEXIST:
-        kind = "an existing file" if filename is not None and Path(filename).is_file() else "an existing path"
-        return f"{received}: it is {kind}. Expected a folder, or a path that does not exist yet."
-    if error.errno == errno.EISDIR:
-        return f"{received}: it is a folder. Expected a file path."
-    if error.errno == errno.ENOTDIR:
-        return f"{received}: a part of that path is a file. Expected a folder there."
-    return f"{received}. Expected {_OS_EXPECTED.get(error.errno, 'the file to be readable and writable')}."
+    kind = "file" if error.errno == errno.EEXIST and filename is not None and Path(filename).is_file() else "path"
+    expected = _EXPECTED.get(error.errno, ". Expected the file to be readable and writable.")
+    return f"{error.strerror} ({code}){place}{expected.format(kind=kind)}"
 
 
 def _keras_file(error: BaseException) -> str | None:
@@ -122,14 +119,11 @@ def _keras_file(error: BaseException) -> str | None:
     seen, current = set(), error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        tb = current.__traceback__
-        while tb is not None:
-            frame = tb.tb_frame
-            if str(frame.f_globals.get("__name__", "")).startswith("keras.src.saving"):
-                filepath = frame.f_locals.get("filepath")
-                if isinstance(filepath, (str, os.PathLike)):
-                    return os.fspath(filepath)
-            tb = tb.tb_next
+        for frame, _ in traceback.walk_tb(current.__traceback__):
+            filepath = frame.f_locals.get("filepath")
+            saving = str(frame.f_globals.get("__name__", "")).startswith("keras.src.saving")
+            if saving and isinstance(filepath, (str, os.PathLike)):
+                return os.fspath(filepath)
         current = current.__cause__ or current.__context__
     return None
 
@@ -158,8 +152,7 @@ def classify(error: BaseException, paths: dict | None = None) -> tuple[int, str]
     monitoring = sys.modules.get("tfgan_translate.training.monitoring")  # not loaded: not a training failure
     if monitoring is not None and isinstance(error, monitoring.TrainingDiverged):
         return EXIT_DIVERGED, _one_line(error)
-    keras_file = _keras_file(error) if isinstance(error, (TypeError, ValueError, KeyError)) else None
-    if keras_file is not None:
+    if isinstance(error, (TypeError, ValueError, KeyError)) and (keras_file := _keras_file(error)) is not None:
         return EXIT_BAD_INPUT, (f"Invalid checkpoint {keras_file}{_where(keras_file, paths)}: {_keras_reason(error)}. "
                                 "Expected a .keras file written by tfgan-translate.")
     if isinstance(error, ValueError):  # bad values, DataError, config errors, UnicodeDecodeError, JSON errors
@@ -192,19 +185,16 @@ def path_arguments(parser, args) -> dict:
         parser: argparse.ArgumentParser. The subcommand's parser (its actions name the flags).
         args: argparse.Namespace. The parsed arguments.
     """
-    found = {}
-    for action in getattr(parser, "_actions", ()):
-        value = getattr(args, action.dest, None)
-        if action.dest in _PATH_DESTS and isinstance(value, (str, os.PathLike)):
-            found[action.option_strings[0] if action.option_strings else str(action.metavar or action.dest)] = value
-    return found
+    return {action.option_strings[0] if action.option_strings else str(action.metavar or action.dest): value
+            for action in parser._actions if action.dest in _PATH_DESTS
+            and isinstance(value := getattr(args, action.dest, None), (str, os.PathLike))}
 
 
 def _interrupted_message(command: str | None, paths: dict) -> str:
     if command == "train":
-        run = paths.get("--out")
-        return (f"interrupted by Ctrl-C (SIGINT) during train. The run{' in ' + str(run) if run else ''} keeps its "
-                "last saved checkpoint: run the same command with --resume to continue it.")
+        run = f" in {paths['--out']}" if paths.get("--out") else ""
+        return (f"interrupted by Ctrl-C (SIGINT) during train. The run{run} keeps its last saved checkpoint: run the "
+                "same command with --resume to continue it.")
     during = f" during {command}" if command else ""
     return f"interrupted by Ctrl-C (SIGINT){during}; the files already written are kept."
 

@@ -53,10 +53,9 @@ class OnceFilter(logging.Filter):
         if record.levelno < logging.WARNING:
             return True
         key = (record.levelno, record.getMessage())
-        if key in self._seen:
-            return False
+        first = key not in self._seen
         self._seen.add(key)
-        return True
+        return first
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -104,26 +103,20 @@ def setup(*, quiet: bool = False, debug: bool = False) -> None:
     package.setLevel(logging.DEBUG if debug and not quiet else logging.NOTSET)
     if debug:
         return
+    # A fresh memory for each command (tests call `main` many times).
     for logger in (package, logging.getLogger("tensorflow")):
-        for existing in [f for f in logger.filters if isinstance(f, OnceFilter)]:
-            logger.removeFilter(existing)  # a fresh memory for each command (tests call `main` many times)
-        logger.addFilter(OnceFilter())
+        logger.filters = [*(f for f in logger.filters if not isinstance(f, OnceFilter)), OnceFilter()]
     warnings.showwarning = _warning_line
     import_tensorflow_quietly()
 
 
-def interactive(stream=None) -> bool:
-    """Whether `stream` (default: stdout) is a terminal, where a progress bar can redraw itself."""
-    stream = sys.stdout if stream is None else stream
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
-
-
 def fit_verbosity() -> int:
-    """`model.fit`'s verbose for the command line: 1 (the progress bar) on a terminal, else 0 (no bar)."""
-    return 1 if interactive() else 0
+    """`model.fit`'s verbose for the command line: 1 (the progress bar) when stdout is a terminal, where a bar
+    can redraw itself, else 0 (no bar)."""
+    try:
+        return int(sys.stdout.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return 0
 
 
 def step_progress(total_epochs: int, every_steps: int | None) -> list:
@@ -137,7 +130,7 @@ def step_progress(total_epochs: int, every_steps: int | None) -> list:
         list: [] on a terminal (the progress bar shows the steps) or without `every_steps`; else one
         `ProgressLog` that prints step lines only (the run's own ProgressLog prints the epoch lines).
     """
-    if every_steps is None or interactive():
+    if every_steps is None or fit_verbosity():
         return []
     from tfgan_translate.training.monitoring import ProgressLog
 

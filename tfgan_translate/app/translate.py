@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tfgan_translate.choices import InferenceMode
 from tfgan_translate.inference import Translated, generator_for, translate_files
 from tfgan_translate.output_plan import plan_outputs
 
 
-def translate_command(options) -> Translated:
+def translate_command(o) -> Translated:
     """`tfgan-translate translate`: a run's generator (`--checkpoint`) or an export (`--model`) over the input.
 
     A run's generator runs in the test-time mode of `--test-dropout` / `--test-batch-norm`, else the run's
@@ -21,7 +20,7 @@ def translate_command(options) -> Translated:
     model is loaded: still before any output is written.
 
     Args:
-        options: `command_options.TranslateOptions`.
+        o: `command_options.TranslateOptions`.
 
     Returns:
         `Translated` (its `summary()` is what the command prints).
@@ -34,10 +33,9 @@ def translate_command(options) -> Translated:
 
     >>> translate_command(TranslateOptions(checkpoint="runs/facades", input="in/", output="out/"))  # doctest: +SKIP
     """
-    from tfgan_translate.export import load_export
+    from tfgan_translate.export import load_export, translate_files_with_export
     from tfgan_translate.training.run import load_run
 
-    o = options
     source, load = (o.model, load_export) if o.model is not None else (o.checkpoint, load_run)
     if not Path(source).exists():
         load(source)  # raises the loader's own message ("... does not exist. Expected ...") at once
@@ -46,8 +44,6 @@ def translate_command(options) -> Translated:
     common = dict(fit=o.fit, aligned=o.aligned, tile=o.tile, overlap=o.overlap, skip_bad_files=o.skip_bad_files,
                   overwrite=o.overwrite, memory_budget=o.memory_budget)
     if o.model is not None:  # an export: its metadata.json gives channels, size rule and direction
-        from tfgan_translate.export import translate_files_with_export
-
         model = load_export(o.model)
         exported = (model.metadata or {}).get("model", {}).get("direction")
         if o.direction is not None and exported is not None and o.direction != exported:
@@ -60,6 +56,6 @@ def translate_command(options) -> Translated:
         raise ValueError("Invalid value for `--checkpoint`: translate needs a run folder (with config.json) "
                          "to know the run's direction.")
     direction = o.direction or config.direction
-    mode = InferenceMode.of(config, o.test_dropout, o.test_batch_norm)
+    # The test-time mode: as asked, else the run's (`load_run` records it on the run's generators).
     return translate_files(generator_for(model, direction, config.direction), o.input, o.output, direction=direction,
-                           test_dropout=mode.dropout, test_batch_norm=mode.batch_norm, **common)
+                           test_dropout=o.test_dropout, test_batch_norm=o.test_batch_norm, **common)

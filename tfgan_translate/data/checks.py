@@ -25,17 +25,14 @@ def check_int(value, argument: str, minimum: int = 1) -> int:
     """`value` as an int; ValueError naming `argument` unless it is an int >= `minimum`."""
     if not _is_int(value) or value < minimum:
         expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Received: {argument}={value!r}. Expected {expected}."
-        )
+        raise ValueError(f"Invalid value for argument `{argument}`. Received: {argument}={value!r}. "
+                         f"Expected {expected}.")
     return int(value)
 
 
 def check_channels(channels, argument: str = "channels") -> int:
     """`channels` as an int; ValueError naming `argument` unless it is 1, 3 or 4."""
     if not _is_int(channels) or channels not in FILE_CHANNELS:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Received: {argument}={channels!r}. "
-            "Expected 1 (grayscale), 3 (RGB) or 4 (RGBA): image files hold at most 4 channels."
-        )
+        raise ValueError(f"Invalid value for argument `{argument}`. Received: {argument}={channels!r}. "
+                         "Expected 1 (grayscale), 3 (RGB) or 4 (RGBA): image files hold at most 4 channels.")
     return int(channels)

@@ -109,10 +109,8 @@ def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     else:
         out = tf.cond(n >= 3, lambda: image[..., :3], lambda: tf.tile(image[..., :1], [1, 1, 3]))
     if channels == 4:
-        alpha = tf.case(
-            [(tf.equal(n, 4), lambda: image[..., 3:4]), (tf.equal(n, 2), lambda: image[..., 1:2])],
-            default=lambda: tf.ones_like(image[..., :1]),
-        )
+        alpha = tf.case([(tf.equal(n, 4), lambda: image[..., 3:4]), (tf.equal(n, 2), lambda: image[..., 1:2])],
+                        default=lambda: tf.ones_like(image[..., :1]))
         out = tf.concat([out, alpha], axis=-1)
     out.set_shape([None, None, channels])
     return out

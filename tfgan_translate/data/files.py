@@ -26,11 +26,10 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+from PIL import Image, ImageDraw, ImageOps
 
 from tfgan_translate.data.checks import check_channels
 from tfgan_translate.data.decoding import decode_image, from_unit
@@ -102,24 +101,21 @@ def list_images(folder: str | Path) -> list[Path]:
 # --------------------------------------------------------------------------- validation
 
 
-class _Inspection(NamedTuple):
-    width: int
-    height: int
-    problem: str | None  # None: TensorFlow can decode the file
-
-
-def _inspect(path: Path) -> _Inspection:
+def _inspect(path: Path) -> tuple[int, int, str | None]:
     """`_inspect_file` of one path, cached on (path, size, mtime)."""
     try:
         stat = path.stat()
     except OSError as error:
-        return _Inspection(0, 0, f"cannot be read ({error.strerror or error})")
+        return 0, 0, f"cannot be read ({error.strerror or error})"
     return _inspect_file(str(path.absolute()), stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=200_000)
-def _inspect_file(path: str, size: int, mtime_ns: int) -> _Inspection:
-    """Opens and fully decodes one file with PIL (`size` and `mtime_ns` key the cache)."""
+def _inspect_file(path: str, size: int, mtime_ns: int) -> tuple[int, int, str | None]:
+    """(width, height, problem) of one file, opened and fully decoded with PIL; problem None: TensorFlow decodes it.
+
+    `size` and `mtime_ns` key the cache.
+    """
     try:
         with Image.open(path) as image:
             (width, height), fmt, mode = image.size, image.format, image.mode
@@ -136,20 +132,20 @@ def _inspect_file(path: str, size: int, mtime_ns: int) -> _Inspection:
             if problem is None:
                 image.load()  # full decode: finds truncated and corrupt files
     except Image.DecompressionBombError as error:
-        return _Inspection(0, 0, f"too large to decode ({error})")
+        return 0, 0, f"too large to decode ({error})"
     except Exception as error:  # PIL raises OSError, SyntaxError, ValueError, EOFError...
         text = str(error) or type(error).__name__
         if "cannot identify image file" in text:
             text = "not a readable image file"
-        return _Inspection(0, 0, f"unreadable or corrupt image ({text})")
-    return _Inspection(width, height, problem)
+        return 0, 0, f"unreadable or corrupt image ({text})"
+    return width, height, problem
 
 
-def _check(inspection: _Inspection, aligned: bool, min_size: int) -> str | None:
-    """The first rule an inspected file breaks, or None."""
-    if inspection.problem is not None:
-        return inspection.problem
-    width, height = inspection.width, inspection.height
+def _check(path: Path, aligned: bool, min_size: int) -> str | None:
+    """The first rule a file breaks (`_inspect`), or None."""
+    width, height, problem = _inspect(path)
+    if problem is not None:
+        return problem
     if aligned and width % 2:
         return f"aligned A|B image has odd width {width}; expected an even width (A and B side by side)"
     part_width = width // 2 if aligned else width
@@ -214,10 +210,9 @@ def reject(skipped: list, skip_bad: bool, path: Path, reason: str) -> None:
 def check_images(paths: Sequence[Path], *, aligned: bool, skip_bad: bool, min_size: int):
     """`validate_images` without the warning (callers report skipped files themselves)."""
     with concurrent.futures.ThreadPoolExecutor(min(8, 2 * (os.cpu_count() or 1))) as pool:
-        inspections = list(pool.map(_inspect, paths))  # decodes files in parallel threads
+        reasons = list(pool.map(functools.partial(_check, aligned=aligned, min_size=min_size), paths))  # in threads
     good, skipped = [], []
-    for path, inspection in zip(paths, inspections, strict=True):
-        reason = _check(inspection, aligned, min_size)
+    for path, reason in zip(paths, reasons, strict=True):
         if reason is None:
             good.append(path)
         else:
@@ -333,18 +328,14 @@ def save_image(image, path: str | Path) -> Path:
     path = Path(path)
     fmt = _SAVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(
-            f"Invalid value for argument `path`. Received: path={str(path)!r}. "
-            f"Expected a file name ending in one of {sorted(_SAVE_FORMATS)}."
-        )
+        raise ValueError(f"Invalid value for argument `path`. Received: path={str(path)!r}. "
+                         f"Expected a file name ending in one of {sorted(_SAVE_FORMATS)}.")
     pixels = to_uint8(image)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
     if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[-1] in (3, 4))):
-        raise ValueError(
-            f"Invalid value for argument `image`. Received an array of shape {np.shape(image)}. "
-            "Expected (H, W) or (H, W, C) with C in 1, 3, 4."
-        )
+        raise ValueError(f"Invalid value for argument `image`. Received an array of shape {np.shape(image)}. "
+                         "Expected (H, W) or (H, W, C) with C in 1, 3, 4.")
     if fmt == "JPEG" and pixels.ndim == 3 and pixels.shape[-1] == 4:
         raise ValueError(f"Cannot save a 4-channel (RGBA) image as JPEG: {path}. Use .png.")
     options = {"JPEG": {"quality": 95}, "PNG": {"compress_level": 4}, "WEBP": {"lossless": True}}.get(fmt, {})
@@ -352,3 +343,47 @@ def save_image(image, path: str | Path) -> Path:
         Image.fromarray(pixels).save(tmp, format=fmt, **options)
     return path
 
+
+def to_rgb_uint8(images) -> np.ndarray:
+    """Images (..., H, W, C) in [-1, 1] with any C -> (..., H, W, 3) uint8 for display.
+
+    One channel is shown as gray, four as RGB (alpha dropped), other counts show
+    their first three channels (or the first, as gray, when fewer than three).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    return to_uint8(images[..., :3] if images.shape[-1] >= 3 else np.repeat(images[..., :1], 3, axis=-1))
+
+
+def image_grid(columns, labels=None, cell: int | None = None, gap: int = 2) -> np.ndarray:
+    """Lays out images in [-1, 1] on white: `columns[j][i]` is row i, column j (the one grid builder).
+
+    Used by the training previews (columns of sample batches) and the evaluation report.
+
+    Args:
+        columns: sequence of columns, each a (B, H, W, C) array or a sequence of (H, W, C) arrays
+            (C: any count, shown as `to_rgb_uint8`).
+        labels: one text per column, drawn in a band above it. Defaults to None (no band).
+        cell: int or None. Fit every image into a cell x cell square (aspect kept, centred); None:
+            every image at its own size (all of one size). Defaults to None.
+        gap: int. White pixels between tiles. Defaults to 2.
+
+    Returns:
+        (height, width, 3) uint8 array.
+
+    Example:
+
+    >>> image_grid([np.zeros((2, 8, 8, 3)), np.ones((2, 8, 8, 1))], gap=1).shape
+    (17, 17, 3)
+    """
+    tiles = [[Image.fromarray(to_rgb_uint8(image)) for image in column] for column in columns]
+    if cell is not None:
+        tiles = [[ImageOps.pad(tile, (cell, cell), color=(255, 255, 255)) for tile in column] for column in tiles]
+    (width, height), top = tiles[0][0].size, 14 if labels else 0
+    size = (len(tiles) * (width + gap) - gap, top + max(map(len, tiles)) * (height + gap) - gap)
+    grid = Image.new("RGB", size, (255, 255, 255))
+    for c, column in enumerate(tiles):
+        if labels:
+            ImageDraw.Draw(grid).text((c * (width + gap) + 3, 1), str(labels[c]), fill=(0, 0, 0))
+        for r, tile in enumerate(column):
+            grid.paste(tile, (c * (width + gap), top + r * (height + gap)))
+    return np.asarray(grid)

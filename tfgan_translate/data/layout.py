@@ -85,10 +85,8 @@ def split_names(split: str | None) -> tuple[str, ...]:
         ValueError: unless `split` is None or a plain folder name.
     """
     if split is not None and (not isinstance(split, str) or not split or "/" in split or split in (".", "..")):
-        raise ValueError(
-            f"Invalid value for argument `split`. Received: split={split!r}. "
-            "Expected a folder name such as 'train', 'test' or 'val', or None."
-        )
+        raise ValueError(f"Invalid value for argument `split`. Received: split={split!r}. "
+                         "Expected a folder name such as 'train', 'test' or 'val', or None.")
     return () if split is None else _SPLIT_FALLBACKS.get(split, (split,))
 
 
@@ -145,31 +143,11 @@ def resolve_paired_split(path: str | Path, split: str | None = "train") -> Paire
     found = _find_paired_split(root, names, looked)
     if found is not None:
         return found
-    raise DataError(
-        f"No paired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
-        "Expected a folder of aligned A|B images or A/ and B/ folders with matching file names."
-    )
+    raise DataError(f"No paired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
+                    "Expected a folder of aligned A|B images or A/ and B/ folders with matching file names.")
 
 
 # --------------------------------------------------------------------------- unpaired
-
-
-def tfds_name(path) -> str | None:
-    """The TFDS name in a ``"tfds:NAME"`` path (e.g. "cycle_gan/horse2zebra"), else None.
-
-    Raises:
-        ValueError: for ``"tfds:"`` with no name.
-    """
-    text = str(path)
-    if not text.startswith(TFDS_PREFIX):
-        return None
-    name = text[len(TFDS_PREFIX):].strip()
-    if not name:
-        raise ValueError(
-            f"Invalid value for argument `path`. Received: path={text!r}. "
-            "Expected 'tfds:NAME', e.g. 'tfds:cycle_gan/horse2zebra'."
-        )
-    return name
 
 
 def _tfds_split_pair(builder: Any, names: tuple[str, ...], path: str) -> tuple[str, str]:
@@ -187,10 +165,8 @@ def _tfds_split_pair(builder: Any, names: tuple[str, ...], path: str) -> tuple[s
         if f"{name}A" in available and f"{name}B" in available:
             return f"{name}A", f"{name}B"
     wanted = ", ".join(f"{n}A + {n}B" for n in names)
-    raise DataError(
-        f"TFDS data set {path!r} has no split pair {wanted}; its splits are {sorted(available)}. "
-        "Unpaired TFDS data needs splits named like trainA/trainB and testA/testB (as cycle_gan/* has)."
-    )
+    raise DataError(f"TFDS data set {path!r} has no split pair {wanted}; its splits are {sorted(available)}. "
+                    "Unpaired TFDS data needs splits named like trainA/trainB and testA/testB (as cycle_gan/* has).")
 
 
 def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> UnpairedSource:
@@ -218,13 +194,14 @@ def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> Un
     UnpairedSource(layout='unaligned', source_a=PosixPath('data/horse2zebra/testA'), ...)
     """
     names = split_names(split)
-    name = tfds_name(path)
-    if name is not None:
+    if str(path).startswith(TFDS_PREFIX):
+        name = str(path)[len(TFDS_PREFIX):].strip()
+        if not name:
+            raise ValueError(f"Invalid value for argument `path`. Received: path={str(path)!r}. "
+                             "Expected 'tfds:NAME', e.g. 'tfds:cycle_gan/horse2zebra'.")
         if split is None:
-            raise ValueError(
-                f"Invalid value for argument `split`. Received: split=None for path={path!r}. "
-                "Expected a split name such as 'train' or 'test' for TFDS data."
-            )
+            raise ValueError(f"Invalid value for argument `split`. Received: split=None for path={path!r}. "
+                             "Expected a split name such as 'train' or 'test' for TFDS data.")
         builder = tfds_source.load_builder(name)
         split_a, split_b = _tfds_split_pair(builder, names, str(path))
         return UnpairedSource("tfds", split_a, split_b, name)
@@ -240,17 +217,14 @@ def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> Un
             halves.append((a, b) if a.is_dir() else (b, a))
     if halves:
         present, missing = halves[0]
-        raise DataError(
-            f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders (split={split!r})."
-        )
+        raise DataError(f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders "
+                        f"(split={split!r}).")
     paired = _find_paired_split(root, names, looked)
     if paired is not None:
         return UnpairedSource(paired.layout, paired.folder_a, paired.folder_b)
-    raise DataError(
-        f"No unpaired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
-        "Expected CycleGAN folders (trainA/ trainB/ testA/ testB/), a paired set to use unpaired "
-        "(aligned A|B images, or A/ and B/ folders), or path='tfds:cycle_gan/NAME'."
-    )
+    raise DataError(f"No unpaired data for split={split!r} in {root}. Looked for: {'; '.join(looked)}. "
+                    "Expected CycleGAN folders (trainA/ trainB/ testA/ testB/), a paired set to use unpaired "
+                    "(aligned A|B images, or A/ and B/ folders), or path='tfds:cycle_gan/NAME'.")
 
 
 # --------------------------------------------------------------------------- built-in sets

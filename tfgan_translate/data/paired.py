@@ -63,20 +63,17 @@ def _match_names(folder_a: Path, folder_b: Path, skip_bad: bool) -> tuple[list[t
     only_a = [s for s in names_a if s not in names_b]
     only_b = [s for s in names_b if s not in names_a]
     if (only_a or only_b) and not skip_bad:
-        raise DataError(
-            f"A/B file names do not match in {folder_a} and {folder_b}: "
-            f"{len(only_a)} of {len(names_a)} A files have no B file (e.g. {only_a[:5]}), "
-            f"{len(only_b)} of {len(names_b)} B files have no A file (e.g. {only_b[:5]}). "
-            "Pairs are matched by file name without extension. (Set skip_bad_files=True to skip them.)"
-        )
+        raise DataError(f"A/B file names do not match in {folder_a} and {folder_b}: "
+                        f"{len(only_a)} of {len(names_a)} A files have no B file (e.g. {only_a[:5]}), "
+                        f"{len(only_b)} of {len(names_b)} B files have no A file (e.g. {only_b[:5]}). "
+                        "Pairs are matched by file name without extension. (Set skip_bad_files=True to skip them.)")
     skipped += [(names_a[s], f"no matching file in {folder_b}") for s in only_a]
     skipped += [(names_b[s], f"no matching file in {folder_a}") for s in only_b]
     return [(names_a[s], names_b[s]) for s in names_a if s in names_b], skipped
 
 
-def _validated_pairs(
-    where: PairedSplit, *, skip_bad: bool, min_size: int, limit: int | None = None
-) -> list[tuple[Path, Path | None]]:
+def _validated_pairs(where: PairedSplit, *, skip_bad: bool, min_size: int,
+                     limit: int | None = None) -> list[tuple[Path, Path | None]]:
     """The usable (A file, B file or None) of a split, validated; `limit` stops after that many."""
     if where.layout == "aligned":
         candidates, skipped = list_images(where.folder_a), []
@@ -99,6 +96,7 @@ def _source(path, split, *, direction: str, input_channels: int, output_channels
             limit: int | None = None, **jitter_args) -> Source:
     """The validated pairs of a split as a `Source` of `(x, y)` examples; `jitter_args` go to `preprocess`."""
     check_choice("direction", direction, DIRECTIONS)
+    check_stream_args(seed=seed, input_channels=input_channels, output_channels=output_channels, **jitter_args)
     where = resolve_paired_split(path, split)
     min_size = min_image_size(jitter_args["mode"], jitter_args["image_size"])
     pairs = _validated_pairs(where, skip_bad=skip_bad, min_size=min_size, limit=limit)
@@ -116,14 +114,8 @@ def _source(path, split, *, direction: str, input_channels: int, output_channels
     return Source(files, len(pairs), load, shuffle_seed=seed, jitter_seed=seed, ignore_errors=skip_bad)
 
 
-def paired_file_count(
-    path: str | Path,
-    split: str | None = "train",
-    *,
-    skip_bad_files: bool = False,
-    preprocess: str = "resize_and_crop",
-    image_size: int = 256,
-) -> int:
+def paired_file_count(path: str | Path, split: str | None = "train", *, skip_bad_files: bool = False,
+                      preprocess: str = "resize_and_crop", image_size: int = 256) -> int:
     """The number of usable pairs (examples per epoch) `paired_dataset` would read.
 
     Validation results are cached, so calling this before `paired_dataset`
@@ -143,25 +135,11 @@ def paired_file_count(
     return len(_validated_pairs(where, skip_bad=skip_bad_files, min_size=min_image_size(preprocess, image_size)))
 
 
-def paired_dataset(
-    path: str | Path,
-    *,
-    split: str | None = "train",
-    direction: str = "AtoB",
-    image_size: int = 256,
-    load_size: int = 286,
-    preprocess: str = "resize_and_crop",
-    flip: bool = True,
-    input_channels: int = 3,
-    output_channels: int = 3,
-    batch_size: int = 1,
-    shuffle: bool = True,
-    repeat: bool = False,
-    seed: int = 0,
-    skip_bad_files: bool = False,
-    drop_remainder: bool = False,
-    skip: int = 0,
-) -> tf.data.Dataset:
+def paired_dataset(path: str | Path, *, split: str | None = "train", direction: str = "AtoB", image_size: int = 256,
+                   load_size: int = 286, preprocess: str = "resize_and_crop", flip: bool = True,
+                   input_channels: int = 3, output_channels: int = 3, batch_size: int = 1, shuffle: bool = True,
+                   repeat: bool = False, seed: int = 0, skip_bad_files: bool = False, drop_remainder: bool = False,
+                   skip: int = 0) -> tf.data.Dataset:
     """A `tf.data.Dataset` of jittered `(x, y)` pairs for pix2pix.
 
     The pipeline: validate every file (here, before any training) -> shuffle the
@@ -215,26 +193,17 @@ def paired_dataset(
     ...                     image_size=128, load_size=143, batch_size=4)  # doctest: +SKIP
     >>> model.fit(ds, epochs=200)  # doctest: +SKIP
     """
-    channels = dict(input_channels=input_channels, output_channels=output_channels)
-    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
-                      seed=seed, **channels)
-    source = _source(path, split, direction=direction, skip_bad=skip_bad_files, seed=seed, mode=preprocess,
-                     load_size=load_size, image_size=image_size, flip=flip, **channels)
+    check_int(batch_size, "batch_size")
+    source = _source(path, split, direction=direction, input_channels=input_channels, output_channels=output_channels,
+                     skip_bad=skip_bad_files, seed=seed, mode=preprocess, load_size=load_size, image_size=image_size,
+                     flip=flip)
     return build_stream([source], shuffle=shuffle, repeat=repeat, batch_size=batch_size, skip=skip,
                         drop_remainder=drop_remainder)
 
 
-def paired_samples(
-    path: str | Path,
-    *,
-    split: str | None = "test",
-    count: int = 4,
-    direction: str = "AtoB",
-    image_size: int = 256,
-    input_channels: int = 3,
-    output_channels: int = 3,
-    skip_bad_files: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+def paired_samples(path: str | Path, *, split: str | None = "test", count: int = 4, direction: str = "AtoB",
+                   image_size: int = 256, input_channels: int = 3, output_channels: int = 3,
+                   skip_bad_files: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` pairs of a split, without jitter, for preview grids.
 
     Pairs are taken in file-name order, resized to image_size x image_size
@@ -255,9 +224,8 @@ def paired_samples(
 
     >>> x, y = paired_samples("data/facades", split="test", count=4, direction="BtoA")  # doctest: +SKIP
     """
-    channels = dict(input_channels=input_channels, output_channels=output_channels)
-    check_stream_args(image_size=image_size, **channels)
     count = check_int(count, "count")
-    source = _source(path, split, direction=direction, skip_bad=skip_bad_files, limit=count, mode="none",
-                     load_size=image_size, image_size=image_size, flip=False, **channels)
+    source = _source(path, split, direction=direction, input_channels=input_channels, output_channels=output_channels,
+                     skip_bad=skip_bad_files, limit=count, mode="none", load_size=image_size, image_size=image_size,
+                     flip=False)
     return first_examples(source, count)

@@ -116,16 +116,8 @@ def _example_stream(source: Source, *, shuffle: bool, cycle: bool, replay: bool,
     return stream
 
 
-def build_stream(
-    sources: Sequence[Source],
-    *,
-    shuffle: bool,
-    repeat: bool,
-    batch_size: int,
-    skip: int = 0,
-    drop_remainder: bool = False,
-    epoch_length: int | None = None,
-) -> tf.data.Dataset:
+def build_stream(sources: Sequence[Source], *, shuffle: bool, repeat: bool, batch_size: int, skip: int = 0,
+                 drop_remainder: bool = False, epoch_length: int | None = None) -> tf.data.Dataset:
     """Batches of examples from one source, or of zipped examples from several (see the module docstring).
 
     Args:
@@ -175,15 +167,15 @@ def first_examples(source: Source, count: int):
     return next(examples.as_numpy_iterator())
 
 
-def check_stream_args(*, image_size: int, preprocess: str = "none", load_size: int | None = None, batch_size: int = 1,
-                      seed: int = 0, **channels) -> None:
-    """Validates what both pipelines take: the preprocess arguments, batch size, seed and channel counts (by name).
+def check_stream_args(*, mode: str, load_size: int, image_size: int, flip: bool, seed: int, **channels) -> None:
+    """Validates what the sources of both pipelines take: the `preprocess` arguments, seed and channel counts (by name).
+
+    `flip` (any truth value) is taken so that the jitter arguments pass as they are.
 
     Raises:
         ValueError: naming the first bad argument and the value received.
     """
-    check_preprocess_args(preprocess, image_size if load_size is None else load_size, image_size)
-    check_int(batch_size, "batch_size")
+    check_preprocess_args(mode, load_size, image_size)
     check_int(seed, "seed", minimum=0)
     for argument, value in channels.items():
         check_channels(value, argument)

@@ -50,30 +50,23 @@ def load_builder(name: str) -> Any:
     try:
         import tensorflow_datasets as tfds
     except ImportError as error:
-        raise ImportError(
-            f"Reading a 'tfds:' data path needs the tensorflow-datasets package ({error}). "
-            f"Install it with: {_INSTALL_HINT}"
-        ) from error
+        raise ImportError(f"Reading a 'tfds:' data path needs the tensorflow-datasets package ({error}). "
+                          f"Install it with: {_INSTALL_HINT}") from error
     data_dir = os.environ.get("TFDS_DATA_DIR") or None
-    where = data_dir or "the TFDS default data folder"
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except Exception as error:  # DatasetNotFoundError, unknown config (ValueError)...
         first_line = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() else type(error).__name__
-        raise DataError(
-            f"TFDS data set {name!r} (path='tfds:{name}') could not be found: {first_line}. "
-            "Expected a name such as 'cycle_gan/horse2zebra'."
-        ) from error
+        raise DataError(f"TFDS data set {name!r} (path='tfds:{name}') could not be found: {first_line}. "
+                        "Expected a name such as 'cycle_gan/horse2zebra'.") from error
     if not builder.is_prepared():
         try:
             builder.download_and_prepare()
         except Exception as error:
-            raise DataError(
-                f"TFDS data set {name!r} is not prepared in {where} and downloading it failed: "
-                f"{type(error).__name__}: {error}. Downloading needs network access (and the "
-                f"importlib_resources package, installed by {_INSTALL_HINT}); or prepare it "
-                "elsewhere and point TFDS_DATA_DIR at it."
-            ) from error
+            raise DataError(f"TFDS data set {name!r} is not prepared in {data_dir or 'the TFDS default data folder'} "
+                            f"and downloading it failed: {type(error).__name__}: {error}. Downloading needs network "
+                            f"access (and the importlib_resources package, installed by {_INSTALL_HINT}); or prepare "
+                            "it elsewhere and point TFDS_DATA_DIR at it.") from error
     return builder
 
 
@@ -91,13 +84,10 @@ def encoded_images(builder: Any, split: str) -> tuple[tf.data.Dataset, int]:
 
     features = builder.info.features
     if IMAGE_FEATURE not in features:
-        raise DataError(
-            f"TFDS data set {builder.info.full_name} has no {IMAGE_FEATURE!r} feature "
-            f"(features: {sorted(features.keys())}); unpaired data reads images from 'image'."
-        )
-    dataset = builder.as_dataset(
-        split=split, shuffle_files=False, decoders={IMAGE_FEATURE: tfds.decode.SkipDecoding()}
-    ).map(lambda example: example[IMAGE_FEATURE])
+        raise DataError(f"TFDS data set {builder.info.full_name} has no {IMAGE_FEATURE!r} feature "
+                        f"(features: {sorted(features.keys())}); unpaired data reads images from 'image'.")
+    dataset = builder.as_dataset(split=split, shuffle_files=False, decoders={IMAGE_FEATURE: tfds.decode.SkipDecoding()})
+    dataset = dataset.map(lambda example: example[IMAGE_FEATURE])
     splits = builder.info.splits
     count = int(splits[split].num_examples) if split in splits else int(dataset.cardinality())
     if count < 0:  # unknown: count once (the records are not decoded)

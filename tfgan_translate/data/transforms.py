@@ -50,10 +50,8 @@ def check_preprocess_args(mode: str, load_size: int, image_size: int) -> None:
     check_int(image_size, "image_size")
     check_int(load_size, "load_size")
     if mode in ("resize_and_crop", "scale_width_and_crop") and load_size < image_size:
-        raise ValueError(
-            f"Invalid value for argument `load_size`. Received: load_size={load_size}. "
-            f"Expected load_size >= image_size ({image_size}) for preprocess={mode!r}."
-        )
+        raise ValueError(f"Invalid value for argument `load_size`. Received: load_size={load_size}. "
+                         f"Expected load_size >= image_size ({image_size}) for preprocess={mode!r}.")
 
 
 def min_image_size(mode: str, image_size: int) -> int:
@@ -61,15 +59,8 @@ def min_image_size(mode: str, image_size: int) -> int:
     return image_size if mode == "crop" else 1
 
 
-def preprocess(
-    images: Sequence[tf.Tensor],
-    *,
-    mode: str = "resize_and_crop",
-    load_size: int = 286,
-    image_size: int = 256,
-    flip: bool = True,
-    seed: tf.Tensor | None = None,
-) -> list[tf.Tensor]:
+def preprocess(images: Sequence[tf.Tensor], *, mode: str = "resize_and_crop", load_size: int = 286,
+               image_size: int = 256, flip: bool = True, seed: tf.Tensor | None = None) -> list[tf.Tensor]:
     """Applies the same resize, random crop and random flip to every image of a list.
 
     Args:
@@ -110,10 +101,8 @@ def preprocess(
     shape = tf.shape(images[0])
     height, width = shape[0], shape[1]
     if mode == "crop":
-        tf.debugging.assert_greater_equal(
-            tf.minimum(height, width), image_size,
-            message=f"preprocess='crop' needs images at least image_size={image_size} pixels on each side",
-        )
+        tf.debugging.assert_greater_equal(tf.minimum(height, width), image_size, message=(
+            f"preprocess='crop' needs images at least image_size={image_size} pixels on each side"))
     else:
         if mode in ("scale_width", "scale_width_and_crop"):  # the reference's rule, with height >= image_size
             width = image_size if mode == "scale_width" else load_size

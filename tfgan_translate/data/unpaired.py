@@ -91,6 +91,7 @@ def _load(item: tf.Tensor, seed, *, read, channels: int, **jitter_args) -> tf.Te
 def _sources(path, split, *, channels_a: int, channels_b: int, skip_bad: bool, seed: int = 0,
              limit: int | None = None, **jitter_args) -> list[Source]:
     """Domains A and B of a split as `Source`s of images; `jitter_args` go to `preprocess`."""
+    check_stream_args(seed=seed, channels_a=channels_a, channels_b=channels_b, **jitter_args)
     source = resolve_unpaired_source(path, split)
     tfds = source.layout == "tfds"
     min_size = min_image_size(jitter_args["mode"], jitter_args["image_size"])
@@ -107,14 +108,8 @@ def _sources(path, split, *, channels_a: int, channels_b: int, skip_bad: bool, s
     ]
 
 
-def unpaired_file_counts(
-    path: str | Path,
-    split: str | None = "train",
-    *,
-    skip_bad_files: bool = False,
-    preprocess: str = "resize_and_crop",
-    image_size: int = 256,
-) -> tuple[int, int]:
+def unpaired_file_counts(path: str | Path, split: str | None = "train", *, skip_bad_files: bool = False,
+                         preprocess: str = "resize_and_crop", image_size: int = 256) -> tuple[int, int]:
     """The number of usable images `(n_a, n_b)` of each domain of a split.
 
     An epoch of `unpaired_dataset` has ``max(n_a, n_b)`` examples. For an
@@ -138,24 +133,10 @@ def unpaired_file_counts(
     return a[1], b[1]
 
 
-def unpaired_dataset(
-    path: str | Path,
-    *,
-    split: str | None = "train",
-    image_size: int = 256,
-    load_size: int = 286,
-    preprocess: str = "resize_and_crop",
-    flip: bool = True,
-    channels_a: int = 3,
-    channels_b: int = 3,
-    batch_size: int = 1,
-    shuffle: bool = True,
-    repeat: bool = False,
-    seed: int = 0,
-    skip_bad_files: bool = False,
-    drop_remainder: bool = False,
-    skip: int = 0,
-) -> tf.data.Dataset:
+def unpaired_dataset(path: str | Path, *, split: str | None = "train", image_size: int = 256, load_size: int = 286,
+                     preprocess: str = "resize_and_crop", flip: bool = True, channels_a: int = 3, channels_b: int = 3,
+                     batch_size: int = 1, shuffle: bool = True, repeat: bool = False, seed: int = 0,
+                     skip_bad_files: bool = False, drop_remainder: bool = False, skip: int = 0) -> tf.data.Dataset:
     """A `tf.data.Dataset` of jittered, unpaired `(a, b)` batches for CycleGAN.
 
     The pipeline, per domain: validate every file (here, before any training)
@@ -215,11 +196,9 @@ def unpaired_dataset(
     >>> steps_per_epoch = int(ds.cardinality())                         # doctest: +SKIP
     >>> model.fit(ds.repeat(), epochs=200, steps_per_epoch=steps_per_epoch)  # doctest: +SKIP
     """
-    channels = dict(channels_a=channels_a, channels_b=channels_b)
-    check_stream_args(preprocess=preprocess, load_size=load_size, image_size=image_size, batch_size=batch_size,
-                      seed=seed, **channels)
-    sources = _sources(path, split, skip_bad=skip_bad_files, seed=seed, mode=preprocess, load_size=load_size,
-                       image_size=image_size, flip=flip, **channels)
+    check_int(batch_size, "batch_size")
+    sources = _sources(path, split, channels_a=channels_a, channels_b=channels_b, skip_bad=skip_bad_files, seed=seed,
+                       mode=preprocess, load_size=load_size, image_size=image_size, flip=flip)
     return build_stream(sources, shuffle=shuffle, repeat=repeat, batch_size=batch_size, skip=skip,
                         drop_remainder=drop_remainder, epoch_length=max(source.count for source in sources))
 
@@ -230,16 +209,9 @@ def unpaired_steps_per_epoch(n_a: int, n_b: int, batch_size: int = 1, drop_remai
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
 
 
-def unpaired_samples(
-    path: str | Path,
-    *,
-    split: str | None = "test",
-    count: int = 4,
-    image_size: int = 256,
-    channels_a: int = 3,
-    channels_b: int = 3,
-    skip_bad_files: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+def unpaired_samples(path: str | Path, *, split: str | None = "test", count: int = 4, image_size: int = 256,
+                     channels_a: int = 3, channels_b: int = 3,
+                     skip_bad_files: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` images of each domain of a split, without jitter, for preview grids.
 
     Images are taken in file-name order (TFDS: the data set's order), resized
@@ -266,9 +238,7 @@ def unpaired_samples(
     >>> a.shape                                                                         # doctest: +SKIP
     (4, 128, 128, 3)
     """
-    channels = dict(channels_a=channels_a, channels_b=channels_b)
-    check_stream_args(image_size=image_size, **channels)
     count = check_int(count, "count")
-    sources = _sources(path, split, skip_bad=skip_bad_files, limit=count, mode="none", load_size=image_size,
-                       image_size=image_size, flip=False, **channels)
+    sources = _sources(path, split, channels_a=channels_a, channels_b=channels_b, skip_bad=skip_bad_files, limit=count,
+                       mode="none", load_size=image_size, image_size=image_size, flip=False)
     return tuple(first_examples(source, count) for source in sources)

@@ -156,12 +156,9 @@ def kid_from_features(features1, features2, *, subsets: int = 100, subset_size: 
     subsets, subset_size = check_int(subsets, "subsets"), check_int(subset_size, "subset_size", minimum=2)
     m = min(subset_size, len(f1), len(f2))
     rng = np.random.default_rng(seed)
-
-    def draw(features):
-        return features[rng.choice(len(features), m, replace=False)]
-
     if m == len(f1) == len(f2):  # every subset is the whole of both sets
         values = np.array([mmd2_unbiased(f1, f2)])
-    else:
-        values = np.array([mmd2_unbiased(draw(f1), draw(f2)) for _ in range(subsets)])
+    else:  # m rows of each set, drawn without replacement
+        values = np.array([mmd2_unbiased(*(f[rng.choice(len(f), m, replace=False)] for f in (f1, f2)))
+                           for _ in range(subsets)])
     return {"mean": float(values.mean()), "std": float(values.std()), "subsets": subsets, "subset_size": m}

@@ -187,9 +187,8 @@ def evaluate_folders(pred_dir: str | Path, truth_dir: str | Path, *, channels: i
 
     check_output_paths(json_path, report_dir)
     matched = match_files(pred_dir, truth_dir)
-    if names is not None:
-        wanted = set(names)
-        matched = [pair for pair in matched if pair[0] in wanted]
+    wanted = None if names is None else set(names)
+    matched = [pair for pair in matched if wanted is None or pair[0] in wanted]
     info = dict(info or {})
     matched, skipped = readable_pairs(matched, skip_bad_files)
     skipped = [*info.pop("skipped", []), *skipped]

@@ -14,21 +14,16 @@ report (its metrics.json is an evaluation's).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
 
 from tfgan_translate import io
-from tfgan_translate.data.files import list_images, load_image, save_image
+from tfgan_translate.data.files import image_grid, list_images, load_image, save_image
 from tfgan_translate.evaluation.result import UNITS, EvaluationResult, describe_skipped
 
 REPORT_FILES = ("report.md", "metrics.json", "samples.png")
 TRANSLATION_FOLDERS = ("input", "pred", "truth")  # what `evaluate_run` adds to a report folder
-_BACKGROUND = 255
-_LABEL_HEIGHT = 14
-_GAP = 2
 
 
 def write_json(result: EvaluationResult | dict, path: str | Path) -> Path:
@@ -105,41 +100,6 @@ def _check_parent(path: Path, where: str, expected: str) -> None:
         raise ValueError(f"{where}{path}: {nearest} is a file, not a folder. Expected {expected}.")
 
 
-def _fit_cell(image: np.ndarray, cell: int) -> Image.Image:
-    """An image in [-1, 1] scaled to fit a cell x cell RGB square (aspect kept), centred on white."""
-    pixels = io.to_uint8(image)
-    if pixels.ndim == 3 and pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    return ImageOps.pad(Image.fromarray(pixels).convert("RGB"), (cell, cell), color=(_BACKGROUND,) * 3)
-
-
-def image_grid(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str] | None = None,
-               cell: int = 128) -> np.ndarray:
-    """A grid of images in [-1, 1], one cell x cell square each, with optional column labels on top.
-
-    Args:
-        rows: a sequence of rows, each a sequence of (H, W, C) arrays (C in 1, 3, 4).
-        labels: one text per column, drawn above it. Defaults to None (no label band).
-        cell: int. Side of each square in pixels. Defaults to 128.
-
-    Returns:
-        (height, width, 3) uint8 array.
-    """
-    if not rows or not rows[0]:
-        raise ValueError("Invalid value for argument `rows`: expected at least one row with at least one image.")
-    columns = max(len(row) for row in rows)
-    if labels is not None and len(labels) != columns:
-        raise ValueError(f"{len(labels)} labels for {columns} columns.")
-    top, step = (_LABEL_HEIGHT if labels else 0), cell + _GAP  # step: from one cell to the next
-    grid = Image.new("RGB", (columns * step - _GAP, top + len(rows) * step - _GAP), (_BACKGROUND,) * 3)
-    for c, label in enumerate(labels or []):
-        ImageDraw.Draw(grid).text((c * step + 3, 1), str(label), fill=(0, 0, 0))
-    for r, row in enumerate(rows):
-        for c, image in enumerate(row):
-            grid.paste(_fit_cell(image, cell), (c * step, top + r * step))
-    return np.asarray(grid)
-
-
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|")
@@ -161,8 +121,7 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
         The path of report.md.
     """
     report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    write_json(result, report_dir / "metrics.json")
+    write_json(result, report_dir / "metrics.json")  # creates the folder
 
     def by_name(folder):  # the result's names are the files' names without extension
         return {path.stem: path for path in list_images(folder)}
@@ -170,14 +129,13 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
     preds, truths = by_name(pred_dir), by_name(truth_dir)
     inputs = by_name(input_dir) if input_dir is not None and Path(input_dir).is_dir() else {}
     labels = (["input"] if inputs else []) + ["pred", "truth"]
-    grid_rows = []
-    for name in [row["name"] for row in result.per_image][:max(0, rows)]:
-        row = [load_image(preds[name], 3), load_image(truths[name], 3)]  # shown as RGB
-        if inputs:
-            row.insert(0, load_image(inputs[name], 3) if name in inputs else np.ones_like(row[-1]))
-        grid_rows.append(row)
-    if grid_rows:
-        save_image(io.from_uint8(image_grid(grid_rows, labels)), report_dir / "samples.png")
+    names = [row["name"] for row in result.per_image][:max(0, rows)]
+    columns = [[load_image(files[name], 3) for name in names] for files in (preds, truths)]  # shown as RGB
+    if inputs:  # a white cell for a name without an input
+        columns.insert(0, [load_image(inputs[name], 3) if name in inputs else np.ones_like(truth)
+                           for name, truth in zip(names, columns[1], strict=True)])
+    if names:
+        save_image(io.from_uint8(image_grid(columns, labels, cell=128)), report_dir / "samples.png")
 
     lines = ["# Evaluation", ""]
     lines += [f"- {key}: `{result.info[key]}`" for key in ("pred", "truth", "checkpoint", "model", "data",
@@ -197,8 +155,8 @@ def write_report(result: EvaluationResult, report_dir: str | Path, *, pred_dir: 
         lines.append(f"| fid | {result.fid:.3f} | {_cell(UNITS['fid'])} |")
     if "feature_weights" in result.info:
         lines += ["", f"KID/FID features: Inception-v3 weights `{result.info['feature_weights']}`."]
-    if grid_rows:
-        lines += ["", f"First {len(grid_rows)} images ({' | '.join(labels)}):", "", "![samples](samples.png)"]
+    if names:
+        lines += ["", f"First {len(names)} images ({' | '.join(labels)}):", "", "![samples](samples.png)"]
     lines += ["", "## Per image", "", "| name | l1 | psnr | ssim | sharpness |", "|---|---|---|---|---|"]
     for row in result.per_image:
         lines.append(f"| {row['name']} | {row['l1']:.4f} | {row['psnr']:.2f} | {row['ssim']:.4f} | "

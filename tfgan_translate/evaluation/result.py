@@ -65,14 +65,10 @@ class EvaluationResult:
         out = {**self.info, "count": len(self.per_image), "mean": dict(self.mean)}
         if "skipped" in self.info:
             out["skipped_count"] = len(self.info["skipped"])
-        if self.kid is not None:
-            out["kid"] = dict(self.kid)
-        if self.fid is not None:
-            out["fid"] = self.fid
-        out["units"] = {k: v for k, v in UNITS.items()
-                        if k in PAIRED_METRICS or (k == "kid" and self.kid) or (k == "fid" and self.fid is not None)}
-        out["per_image"] = [dict(row) for row in self.per_image]
-        return out
+        figures = {key: value for key, value in (("kid", self.kid and dict(self.kid)), ("fid", self.fid))
+                   if value is not None}  # those computed
+        units = {key: text for key, text in UNITS.items() if key in PAIRED_METRICS or key in figures}
+        return {**out, **figures, "units": units, "per_image": [dict(row) for row in self.per_image]}
 
 
 

@@ -154,10 +154,9 @@ def evaluate_run(source: str | Path, data: str | Path, *, split: str = "test", s
     with tempfile.TemporaryDirectory(prefix="tfgan-evaluate-") as scratch:
         out = Path(report_dir) if report_dir else Path(scratch)
         for name, image, truth in loaded_pairs(pairs, (input_channels, output_channels), skip_bad_files, skipped):
-            if aligned:
-                half = image.shape[1] // 2
-                image, truth = ((image[:, :half], truth[:, half:2 * half]) if domain == "A" else
-                                (image[:, half:2 * half], truth[:, :half]))
+            if aligned:  # the input's half of the A|B file, and the truth's
+                half, (a, b) = image.shape[1] // 2, ((0, 1) if domain == "A" else (1, 0))
+                image, truth = image[:, a * half:(a + 1) * half], truth[:, b * half:(b + 1) * half]
             if size is not None:
                 image, truth = resize_to(image, size, size), resize_to(truth, size, size)
             save_image(image, out / "input" / f"{name}.png")

@@ -5,9 +5,9 @@
 - `generator_for(model, direction)`: the generator of a Pix2Pix / CycleGAN to export.
 - `load_export(path)`: an exported .tflite or SavedModel as a callable, for `translate --model`.
 
-One concept per file: `generator` (the float32 copy in the test-time mode), `savedmodel` and `padding` (its
+One concept per file: `generator` (the float32 copy in the test-time mode), `savedmodel` (with its
 in-graph mirror padding), `tflite`, `tflite_graph` and `subpixel` (the graph the converter gets), `representative`
-(calibration images), `parity`, `metadata`, `folder` (what an export folder holds: the user's
+(calibration images and parity), `folder` (what an export folder holds, metadata.json, the user's
 files kept, stale staging removed), `web` (the browser page of `--web`, LiteRT.js), `exporter` (the steps
 in order), `runtime` (using an export).
 
@@ -20,8 +20,8 @@ Example:
 """
 
 from tfgan_translate.export.exporter import ExportResult, export_generator
+from tfgan_translate.export.folder import read_metadata
 from tfgan_translate.export.generator import inference_copy
-from tfgan_translate.export.metadata import read_metadata
 from tfgan_translate.export.runtime import ExportedModel, load_export, translate_files_with_export
 from tfgan_translate.export.tflite import TFLiteRunner
 from tfgan_translate.inference import generator_for

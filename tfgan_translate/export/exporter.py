@@ -33,29 +33,23 @@ The folder's side (checks, the user's files, stale staging) is `export.folder`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import logging
+import platform
+from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from tfgan_translate.choices import InferenceMode
-from tfgan_translate.export import parity, representative, savedmodel, tflite_graph
+from tfgan_translate.export import folder, representative, savedmodel, tflite_graph
 from tfgan_translate.export import tflite as tflite_module  # `tflite` is an argument of export_generator
 from tfgan_translate.export import web as web_page  # `web` is an argument of export_generator
-from tfgan_translate.export.folder import carry_over, listing, prepare_out_dir, remove_stale_staging
 from tfgan_translate.export.generator import inference_copy
-from tfgan_translate.export.metadata import (
-    FILES_KEY,
-    METADATA_FILENAME,
-    list_entries,
-    read_metadata,
-    tflite_entry,
-    versions,
-    write_metadata,
-)
+from tfgan_translate.export.latency import tflite_entry
 from tfgan_translate.inference import generator_for
 from tfgan_translate.io import PIXEL_SCALE, staged_folder
 from tfgan_translate.networks import NoiseDropout, size_multiple
@@ -98,12 +92,12 @@ class ExportResult:
                       f"{ms['cores']}" if ms else "")
             lines.append(f"  {path}  ({entry['bytes'] / 1e6:.2f} MB, {entry['macs'] / 1e9:.3g} GMAC, "
                          f"{delegation}{timing})")
-        lines.append(f"  {self.out_dir / METADATA_FILENAME}")
-        if "index.html" in self.metadata.get(FILES_KEY, []):
+        lines.append(f"  {self.out_dir / folder.METADATA_FILENAME}")
+        if "index.html" in self.metadata.get(folder.FILES_KEY, []):
             lines.append(f"  {self.out_dir / 'index.html'}  (web page: serve the folder, e.g. python -m http.server "
                          f"-d {self.out_dir}, and open http://localhost:8000/)")
         if self.kept:
-            lines.append(f"  kept from the earlier export (files it did not write): {listing(self.kept)}")
+            lines.append(f"  kept from the earlier export (files it did not write): {folder.listing(self.kept)}")
         for name, figures in self.metadata["parity"].items():
             if isinstance(figures, dict) and "max_abs_diff" in figures:
                 psnr = figures["psnr_db"]
@@ -111,6 +105,18 @@ class ExportResult:
                              f"PSNR {'identical' if psnr is None else f'{psnr:.1f} dB'}"
                              f"{'' if figures['meets_target'] else '  (misses its target)'}")
         return "\n".join(lines)
+
+
+def versions() -> dict:
+    """Versions of the packages an export depends on."""
+    found = {"python": platform.python_version()}
+    for name in ("tfgan_translate", "tensorflow", "tensorflow-cpu", "keras", "ai-edge-litert", "numpy"):
+        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
+            found[name] = importlib_metadata.version(name)
+    import tensorflow as tf
+
+    found["tensorflow_runtime"] = tf.__version__
+    return found
 
 
 def _load(run_or_checkpoint):
@@ -121,10 +127,8 @@ def _load(run_or_checkpoint):
 
     path = Path(run_or_checkpoint)
     if not path.exists():
-        raise FileNotFoundError(
-            f"Invalid value for `run_or_checkpoint`: {path} does not exist. Expected a run folder "
-            "(config.json + checkpoints/latest.keras) or a .keras file."
-        )
+        raise FileNotFoundError(f"Invalid value for `run_or_checkpoint`: {path} does not exist. Expected a run "
+                                "folder (config.json + checkpoints/latest.keras) or a .keras file.")
     config, model = load_run(path)
     resolved = path.resolve()  # checkpoints/NAME.keras is named after its run folder
     run = resolved.parent.parent if not resolved.is_dir() and resolved.parent.name == "checkpoints" else resolved
@@ -148,25 +152,13 @@ def _image_size(image_size, config, generator, multiple: int, netG: str) -> tupl
     return int(size[0]), int(size[1])
 
 
-def export_generator(
-    run_or_checkpoint,
-    out_dir: str | Path | None = None,
-    *,
-    direction: str | None = None,
-    saved_model: bool | None = None,
-    tflite: bool = True,
-    quantize=("none",),
-    representative_data: str | Path | np.ndarray | None = None,
-    representative_count: int = 32,
-    test_dropout: str | None = None,
-    test_batch_norm: str | None = None,
-    image_size: int | tuple[int, int] | None = None,
-    dynamic_size: bool = False,
-    subpixel: bool = True,
-    benchmark: bool = False,
-    web: bool = False,
-    web_runtime: str | Path | None = None,
-) -> ExportResult:
+def export_generator(run_or_checkpoint, out_dir: str | Path | None = None, *, direction: str | None = None,
+                     saved_model: bool | None = None, tflite: bool = True, quantize=("none",),
+                     representative_data: str | Path | np.ndarray | None = None, representative_count: int = 32,
+                     test_dropout: str | None = None, test_batch_norm: str | None = None,
+                     image_size: int | tuple[int, int] | None = None, dynamic_size: bool = False,
+                     subpixel: bool = True, benchmark: bool = False, web: bool = False,
+                     web_runtime: str | Path | None = None) -> ExportResult:
     """Exports a trained generator as a SavedModel and/or TFLite files, with metadata.json.
 
     Args:
@@ -256,7 +248,7 @@ def export_generator(
             raise ValueError("Invalid value for `out_dir`: None. Pass `out_dir` when exporting a model object.")
         out_dir = EXPORTS_ROOT / (run_name if direction == trained_direction else f"{run_name}-{direction}")
     out_dir = Path(out_dir)
-    prepare_out_dir(out_dir, {METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
+    folder.prepare_out_dir(out_dir, {folder.METADATA_FILENAME, *(tflite_module.FILE_NAMES[name] for name in quantize),
                               *((SAVED_MODEL_DIR,) if saved_model else ()),
                               *(web_page.FILE_NAMES if web else ())})
     netG, multiple = getattr(generator, "reference_name", generator.name), size_multiple(generator)
@@ -272,10 +264,10 @@ def export_generator(
     # 3. Representative images.
     calibration, rep_source = representative.gather(config, representative_data, representative_count,
                                                     direction=direction, image_size=size, channels=(c_in, c_out),
-                                                    need="int8" in quantize, least=parity.IMAGES)
+                                                    need="int8" in quantize)
 
     # 4. Write everything into a staging folder, then 5. swap it in (what dead exports left: deleted first).
-    remove_stale_staging(out_dir)
+    folder.remove_stale_staging(out_dir)
     with staged_folder(out_dir) as staging:
         files = {}
         if saved_model:
@@ -292,9 +284,9 @@ def export_generator(
                                                  for n in files},
                                 size=size, channels=(c_in, c_out), direction=direction, runtime=runtime)
         figures = {"skipped": "test-time dropout on: outputs are random by design; export with --test-dropout "
-                              "off (test_dropout='off') to compare"} if random else parity.measure(
-            copy, staging / SAVED_MODEL_DIR if saved_model else None, files, calibration[:parity.IMAGES])
-        figures["images"] = {"count": int(min(len(calibration), parity.IMAGES)), "size": list(size),
+                              "off (test_dropout='off') to compare"} if random else representative.measure(
+            copy, staging / SAVED_MODEL_DIR if saved_model else None, files, calibration[:representative.IMAGES])
+        figures["images"] = {"count": int(min(len(calibration), representative.IMAGES)), "size": list(size),
                              "source": rep_source}
         kind = "cyclegan" if hasattr(model, "generator_g") and hasattr(model, "generator_f") else (
             "pix2pix" if hasattr(model, "generator") else "generator")
@@ -329,19 +321,15 @@ def export_generator(
             "parity": figures,
             "training_config": config.to_dict() if config is not None else None,
             "versions": versions(),
-            FILES_KEY: sorted([*list_entries(staging), METADATA_FILENAME]),  # what a re-export may replace
+            # What the export wrote: what a re-export may replace.
+            folder.FILES_KEY: sorted([*folder.list_entries(staging), folder.METADATA_FILENAME]),
         }
-        write_metadata(staging, metadata)
-        metadata = read_metadata(staging)  # as a reader sees it: format tag added, JSON types
-        kept = carry_over(out_dir, staging)
+        folder.write_metadata(staging, metadata)
+        metadata = folder.read_metadata(staging)  # as a reader sees it: format tag added, JSON types
+        kept = folder.carry_over(out_dir, staging)
     log.info("Export written to %s", out_dir)
-    return ExportResult(
-        out_dir=out_dir,
-        saved_model=out_dir / SAVED_MODEL_DIR if saved_model else None,
-        tflite={name: out_dir / tflite_module.FILE_NAMES[name] for name in files},
-        metadata=metadata,
-        kept=kept,
-    )
+    return ExportResult(out_dir, out_dir / SAVED_MODEL_DIR if saved_model else None,
+                        {name: out_dir / tflite_module.FILE_NAMES[name] for name in files}, metadata, kept)
 
 
 __all__ = ["EXPORTS_ROOT", "SAVED_MODEL_DIR", "ExportResult", "export_generator"]

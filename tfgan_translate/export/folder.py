@@ -1,4 +1,7 @@
-"""What an export folder holds, and getting it ready: the user's files kept across re-exports, stale staging.
+"""What an export folder holds (metadata.json), and getting it ready: the user's files kept, stale staging.
+
+A folder is a complete export when its metadata.json exists and names `FORMAT`: the exporter writes that
+file after every model file, inside a staging folder that is only renamed into place once complete.
 
 An export folder holds what its metadata.json lists (``files``: what `export_generator` wrote) and anything
 else the user put there (notes, samples). When the folder is exported again:
@@ -16,15 +19,22 @@ else the user put there (notes, samples). When the folder is exported again:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 from pathlib import Path
 
-from tfgan_translate.export.metadata import METADATA_FILENAME, is_export, list_entries, read_metadata, written_by_export
-from tfgan_translate.io import our_temporary, pid_alive, remove_stale_temporaries
+from tfgan_translate.io import our_temporary, pid_alive, remove_stale_temporaries, write_json
 
 log = logging.getLogger("tfgan_translate")
+METADATA_FILENAME = "metadata.json"
+FORMAT = "tfgan_translate.export"
+FORMAT_VERSION = 1
+FILES_KEY = "files"  # the entries an export wrote, as `list_entries` gives them
+# What an export can write, for an earlier export whose metadata.json has no `files` entry.
+_LEGACY_NAMES = ("metadata.json", "generator_float32.tflite", "generator_float16.tflite", "generator_int8.tflite")
+_LEGACY_FOLDER = "saved_model/"
 
 
 def listing(entries: list[str], limit: int = 5) -> str:
@@ -62,10 +72,9 @@ def prepare_out_dir(out_dir: Path, names: set[str]) -> None:
         raise ValueError(f"Invalid value for `out_dir`: {out_dir} exists and is not a folder. Expected a new, "
                          "empty or earlier export folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not is_export(out_dir):
-        raise ValueError(
-            f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an earlier export; "
-            "an export is written into a folder of its own, so choose a new or empty folder."
-        )
+        raise ValueError(f"Invalid value for `out_dir`: {out_dir} holds files but no {METADATA_FILENAME} of an "
+                         "earlier export; an export is written into a folder of its own, so choose a new or empty "
+                         "folder.")
     _restore_interrupted_swap(out_dir)  # only where there is no `out_dir`; what it puts back is an export
     check_no_clash(out_dir, user_entries(out_dir), names)
 
@@ -83,10 +92,8 @@ def remove_stale_staging(out_dir: Path) -> list[Path]:
 
 
 def user_entries(out_dir: Path) -> list[str]:
-    """The top-most entries of the export in `out_dir` that it did not write (`metadata.written_by_export`)."""
-    if not out_dir.is_dir():
-        return []
-    ours = written_by_export(read_metadata(out_dir))
+    """The top-most entries of the export in `out_dir` that it did not write (`written_by_export`)."""
+    ours = written_by_export(read_metadata(out_dir))  # no folder: no metadata and no entries
     kept: list[str] = []
     for entry in list_entries(out_dir):  # sorted: a folder comes before what it holds
         if not ours(entry) and not any(entry.startswith(folder) for folder in kept if folder.endswith("/")):
@@ -98,11 +105,9 @@ def check_no_clash(out_dir: Path, kept: list[str], names: set[str]) -> None:
     """Refuses to export when a file of the user's in `out_dir` has a name this export writes."""
     clashes = [entry for entry in kept if entry.rstrip("/") in names]
     if clashes:
-        raise ValueError(
-            f"Invalid value for `out_dir`: {out_dir} holds {listing(clashes)}, which the earlier export there did "
-            f"not write ({METADATA_FILENAME} does not list it) and this export would replace. Expected no such "
-            "file of your own: move or rename it, or choose another folder."
-        )
+        raise ValueError(f"Invalid value for `out_dir`: {out_dir} holds {listing(clashes)}, which the earlier export "
+                         f"there did not write ({METADATA_FILENAME} does not list it) and this export would replace. "
+                         "Expected no such file of your own: move or rename it, or choose another folder.")
 
 
 def _link_or_copy(source, target) -> None:
@@ -134,4 +139,67 @@ def carry_over(out_dir: Path, staging: Path) -> list[str]:
     return kept
 
 
-__all__ = ["carry_over", "check_no_clash", "listing", "prepare_out_dir", "remove_stale_staging", "user_entries"]
+def write_metadata(folder: str | Path, values: dict) -> Path:
+    """Writes `values` (plus the format tag) as folder/metadata.json and returns the path."""
+    # JSON has no inf/nan: a PSNR of None means the outputs were identical
+    return write_json(Path(folder) / METADATA_FILENAME, {"format": FORMAT, "format_version": FORMAT_VERSION, **values})
+
+
+def read_metadata(folder: str | Path) -> dict | None:
+    """The metadata of the export in `folder`, or None when it has none (or another tool's JSON)."""
+    path = Path(folder) / METADATA_FILENAME
+    if not path.is_file():
+        return None
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"Export metadata {path} is unreadable: {error}") from error
+    return values if isinstance(values, dict) and values.get("format") == FORMAT else None
+
+
+def is_export(folder: str | Path) -> bool:
+    """Whether `folder` holds a complete export written by `export_generator`."""
+    return read_metadata(folder) is not None
+
+
+def list_entries(folder: str | Path) -> list[str]:
+    """Every file and folder under `folder`, as sorted POSIX paths relative to it; folders end with "/".
+
+    Symbolic links are listed as entries, never followed.
+
+    Example:
+
+    >>> list_entries("exports/facades")  # doctest: +SKIP
+    ['generator_float32.tflite', 'saved_model/', 'saved_model/fingerprint.pb', 'saved_model/saved_model.pb', ...]
+    """
+    folder = Path(folder)
+    return sorted(path.relative_to(folder).as_posix() + ("/" if path.is_dir() and not path.is_symlink() else "")
+                  for path in folder.rglob("*"))  # rglob does not descend into symbolic links to folders
+
+
+def written_by_export(metadata: dict | None):
+    """A predicate on `list_entries` paths: whether the export with this metadata wrote that entry.
+
+    Args:
+        metadata: dict or None. An export's metadata (`read_metadata`). Without a `files` entry (an export
+            made before exports listed their files), everything an export can write counts as written:
+            saved_model/ and all below it, the generator_*.tflite files and metadata.json.
+
+    Returns:
+        A function of a relative path (folders ending with "/") returning a bool.
+
+    Example:
+
+    >>> ours = written_by_export(read_metadata("exports/facades"))  # doctest: +SKIP
+    >>> ours("NOTES.txt"), ours("saved_model/saved_model.pb")  # doctest: +SKIP
+    (False, True)
+    """
+    files = (metadata or {}).get(FILES_KEY)
+    if isinstance(files, list):
+        return set(files).__contains__
+    return lambda entry: entry in _LEGACY_NAMES or entry.startswith(_LEGACY_FOLDER)
+
+
+__all__ = ["FILES_KEY", "FORMAT", "FORMAT_VERSION", "METADATA_FILENAME", "carry_over", "check_no_clash", "is_export",
+           "list_entries", "listing", "prepare_out_dir", "read_metadata", "remove_stale_staging", "user_entries",
+           "write_metadata", "written_by_export"]

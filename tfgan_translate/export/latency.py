@@ -4,6 +4,8 @@
   TRANSPOSE_CONV and FULLY_CONNECTED ops from their tensor shapes (the other ops' arithmetic is small beside
   them). A sub-pixel up-convolution (`export.subpixel`) counts its s*s phase convolutions: as many MACs as
   the TRANSPOSE_CONV it replaces when the kernel size is a multiple of the stride.
+- `tflite_entry(content, ...)`: what metadata.json says of one .tflite file: its tensors, MACs, XNNPACK
+  report (`delegation.xnnpack_report`) and, with `benchmark`, its latency.
 - `median_ms(model, threads)`: the median time of one `invoke` of LiteRT's interpreter with its default
   XNNPACK delegate, after warm-up runs (`tfgan-translate export --benchmark`, `benchmarks/export_bench.py`).
 """
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
+import timeit
 
 import numpy as np
 
-from tfgan_translate.export.tflite import TFLiteRunner
+from tfgan_translate.export.delegation import xnnpack_report
+from tfgan_translate.export.tflite import FLOAT_IN_INT8, TFLiteRunner
 
 # MACs of one run of the ops that hold most of a generator's arithmetic, from the shapes of the output, the
 # weights (input 1; for CONV_2D (out, kh, kw, in)) and the data input.
@@ -39,14 +42,12 @@ def count_macs(model, image_size: tuple[int, int] | None = None) -> int:
     runner = TFLiteRunner(model, 1, delegate=False, size=image_size)  # no delegate: every op keeps its shapes
     if runner.image_size is None:  # shapes computed from tensor values (SHAPE -> RESHAPE) are set by a run
         runner(np.zeros((1, *image_size, runner.input_channels), np.float32))
-    interpreter = runner.interpreter
-    shapes = {tensor["index"]: tensor["shape"] for tensor in interpreter.get_tensor_details()}
-    total = 0
-    for op in interpreter._get_ops_details():  # private, see `delegation`: the only view of the ops
-        if op["op_name"] in _MACS:
-            data = op["inputs"][2 if op["op_name"] == "TRANSPOSE_CONV" else 0]  # its inputs: shape, w, x
-            total += int(_MACS[op["op_name"]](shapes[op["outputs"][0]], shapes[op["inputs"][1]], shapes[data]))
-    return total
+    shapes = {tensor["index"]: tensor["shape"] for tensor in runner.interpreter.get_tensor_details()}
+    ops = [op for op in runner.interpreter._get_ops_details() if op["op_name"] in _MACS]  # private: see `delegation`
+    # Each op's output, weights (input 1) and data input (TRANSPOSE_CONV's inputs: output shape, w, x).
+    return sum(int(_MACS[op["op_name"]](shapes[op["outputs"][0]], shapes[op["inputs"][1]],
+                                        shapes[op["inputs"][2 if op["op_name"] == "TRANSPOSE_CONV" else 0]]))
+               for op in ops)
 
 
 def median_ms(model, threads: int | None = None, image_size: tuple[int, int] | None = None, runs: int = 20,
@@ -55,13 +56,8 @@ def median_ms(model, threads: int | None = None, image_size: tuple[int, int] | N
     runner = TFLiteRunner(model, threads, size=image_size)
     size = runner.image_size or image_size
     runner(np.random.default_rng(0).uniform(-1, 1, (1, *size, runner.input_channels)).astype(np.float32))
-    times = []
-    for index in range(warmup + runs):
-        start = time.perf_counter()
-        runner.interpreter.invoke()
-        if index >= warmup:
-            times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    times = timeit.repeat(runner.interpreter.invoke, number=1, repeat=warmup + runs)  # seconds, one run each
+    return 1000 * statistics.median(times[warmup:])
 
 
 def latency(model, image_size: tuple[int, int] | None = None, runs: int = 20) -> dict:
@@ -72,4 +68,45 @@ def latency(model, image_size: tuple[int, int] | None = None, runs: int = 20) ->
             "runs": runs, "runtime": "ai_edge_litert Interpreter, default XNNPACK delegate"}
 
 
-__all__ = ["count_macs", "latency", "median_ms"]
+def tflite_entry(content: bytes, quantize: str, image_size: tuple[int, int], benchmark: bool = False) -> dict:
+    """What metadata.json says about one .tflite file: how a runtime feeds it, what runs it, what it costs.
+
+    Args:
+        content: bytes. The .tflite file.
+        quantize: str. Its quantization ("none", "float16" or "int8").
+        image_size: (height, width). Its input size, or for a dynamic-size file the size its MACs, XNNPACK
+            report and latency are measured at.
+        benchmark: bool. Measure its latency (`latency.latency`). Defaults to False.
+
+    Returns:
+        {"quantization", "ops", "signature", "input", "output" (each {"name": signature key, "tensor",
+        "dtype", "shape" (None: any size), "range", "layout", "channel_order"}), "bytes", "macs",
+        "measured_at", "xnnpack" (`delegation.xnnpack_report`), "latency" (None unless `benchmark`)}.
+    """
+    interpreter = TFLiteRunner(content, 1, size=image_size).interpreter
+    (signature, keys), = interpreter.get_signature_list().items()
+
+    def tensor(details, key):
+        channels = int(details["shape"][-1])
+        return {"name": key, "tensor": details["name"], "dtype": np.dtype(details["dtype"]).name,
+                "shape": [None if side < 0 else int(side) for side in details["shape_signature"]],
+                "range": [-1.0, 1.0], "layout": "NHWC",
+                "channel_order": {1: "grey", 3: "RGB", 4: "RGBA"}.get(channels, f"{channels} channels")}
+
+    return {
+        "quantization": {"none": "float32", "float16": "float16 weights, float32 compute on CPU",
+                         "int8": f"int8 weights and activations, but {', '.join(FLOAT_IN_INT8)} in float32 (XNNPACK "
+                                 "does not take them quantized); float32 input and output"}[quantize],
+        "ops": "TFLITE_BUILTINS_INT8" if quantize == "int8" else "TFLITE_BUILTINS",
+        "signature": signature,
+        "input": tensor(interpreter.get_input_details()[0], keys["inputs"][0]),
+        "output": tensor(interpreter.get_output_details()[0], keys["outputs"][0]),
+        "bytes": len(content),
+        "macs": count_macs(content, image_size),
+        "measured_at": list(image_size),
+        "xnnpack": xnnpack_report(content, image_size),
+        "latency": latency(content, image_size) if benchmark else None,
+    }
+
+
+__all__ = ["count_macs", "latency", "median_ms", "tflite_entry"]

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.choices import FITS, InferenceMode, check_choice
-from tfgan_translate.export.metadata import read_metadata
+from tfgan_translate.export.folder import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
 from tfgan_translate.inference import Translated, check_image, reflect_pad, translate_array, translate_paths
@@ -53,20 +53,20 @@ class ExportedModel:
         rule = meta.get("size_rule", {})
         self.multiple = rule.get("multiple")
         self.input_domain = meta.get("model", {}).get("input_domain", "A")
+        self.output_channels = meta.get("output", {}).get("channels")
         self._warned_tiles = False
         if fmt == "saved_model":
             if metadata is None:
                 raise ValueError(f"No metadata.json of a tfgan-translate export beside {path}: it gives the "
                                  "generator's size rule. Use the folder written by `tfgan-translate export`.")
-            self._serve = tf.saved_model.load(str(path)).signatures[FLOAT_SIGNATURE]
+            serve = tf.saved_model.load(str(path)).signatures[FLOAT_SIGNATURE]
+            self._run = lambda batch: serve(image=tf.constant(batch))["output"].numpy()
             self.image_size = None
             self.input_channels = int(meta["input"]["channels"])
-            self.output_channels = int(meta["output"]["channels"])
         else:
-            self._runner = TFLiteRunner(path, num_threads=num_threads)
-            self.image_size = self._runner.image_size
-            self.input_channels = self._runner.input_channels
-            self.output_channels = meta.get("output", {}).get("channels")
+            self._run = TFLiteRunner(path, num_threads=num_threads)
+            self.image_size = self._run.image_size
+            self.input_channels = self._run.input_channels
             if self.multiple is None:
                 if self.image_size is None:
                     raise ValueError(f"No metadata.json beside the dynamic-size model {path}: it gives the "
@@ -97,10 +97,7 @@ class ExportedModel:
                                  f"export runs as it was exported; export the run again with {flag} {asked}.")
 
     def __call__(self, batch, training: bool = False) -> np.ndarray:
-        batch = np.asarray(batch, np.float32)
-        if self.format == "saved_model":
-            return self._serve(image=tf.constant(batch))["output"].numpy()
-        return self._runner(batch)
+        return self._run(np.asarray(batch, np.float32))
 
     def translate_array(self, image: np.ndarray, fit: str = "pad", *, tile: int | None = None,
                         overlap: int | None = None) -> np.ndarray:
@@ -123,8 +120,7 @@ class ExportedModel:
         image = check_image(image)
         self._check_tile(tile, overlap)
         if self.image_size is None:
-            return translate_array(self, image, self.multiple, fit=fit, tile=tile, overlap=overlap,
-                                   memory_budget=None)
+            return translate_array(self, image, self.multiple, fit=fit, tile=tile, overlap=overlap, memory_budget=None)
         height, width = image.shape[:2]
         size_h, size_w = self.image_size
         if fit == "pad" and height <= size_h and width <= size_w:
@@ -133,10 +129,8 @@ class ExportedModel:
             padded = reflect_pad(image, max(height, size_h), max(width, size_w))[0]
             return translate_array(self, padded, self.multiple, fit=fit, tile=tile, overlap=overlap,
                                    memory_budget=None)[:height, :width]
-        resized = tf.image.resize(image[None], (size_h, size_w), method="bicubic")
-        output = self(np.clip(resized.numpy(), -1.0, 1.0))
-        output = tf.image.resize(output, (height, width), method="bicubic")
-        return np.clip(output.numpy()[0], -1.0, 1.0)
+        output = self(np.clip(tf.image.resize(image[None], (size_h, size_w), method="bicubic").numpy(), -1.0, 1.0))
+        return np.clip(tf.image.resize(output, (height, width), method="bicubic").numpy()[0], -1.0, 1.0)
 
     def _check_tile(self, tile, overlap) -> None:
         """Refuses a `tile` or `overlap` this export cannot take; warns once when its tiles normalise on their own."""

@@ -4,7 +4,7 @@
   multiples of the size rule -> ``output`` float32 `(batch, H, W, C_out)` in [-1, 1].
 - ``translate_image``: ``image`` uint8 `(batch, H, W, C_in)` of any H, W >= 1 ->
   ``image`` uint8 `(batch, H, W, C_out)`. Inside the graph: scale to [-1, 1],
-  mirror-pad bottom and right to the size multiple (`padding.pad_to_multiple`),
+  mirror-pad bottom and right to the size multiple (`pad_to_multiple`),
   run the generator, crop back, scale to [0, 255] and round.
 
 Both run the given generator, an inference copy in its test-time mode
@@ -20,11 +20,41 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from tfgan_translate.export.padding import pad_to_multiple
 from tfgan_translate.io import tf_from_uint8, tf_to_uint8
 
 FLOAT_SIGNATURE = "serving_default"
 IMAGE_SIGNATURE = "translate_image"
+
+
+def pad_to_multiple(images, multiple: int):
+    """Mirror-pads the bottom and right of NHWC `images` up to the next multiples of `multiple` (at least one).
+
+    The padding mirrors the image without repeating the edge pixel (like `tf.pad(mode="REFLECT")`), but
+    `tf.pad` needs each pad to be smaller than the image side, which fails for small images (a 5x7 image
+    padded to 32x32 for unet_32). Here the rows and columns are gathered with a triangle-wave index instead
+    (`0, 1, ..., n - 1, n - 2, ..., 0, 1, ...`), so the reflection repeats as often as needed: exactly numpy's
+    `np.pad(mode="reflect")`, the padding `tfgan_translate.inference` uses, and a side of one pixel is
+    repeated. It converts to TFLite's builtin GATHER op.
+
+    Args:
+        images: tensor of shape `(batch, height, width, channels)`, height and width >= 1.
+        multiple: int. The size rule of the generator.
+
+    Returns:
+        A tensor of shape `(batch, padded_height, padded_width, channels)`; the top-left `height x width`
+        block is `images`.
+
+    Example:
+
+    >>> pad_to_multiple(tf.zeros((1, 5, 7, 3)), 32).shape
+    TensorShape([1, 32, 32, 3])
+    """
+    def mirror(length):  # indices into [0, length) reaching the next multiple of `multiple`, at least one
+        period = tf.maximum(2 * (length - 1), 1)
+        position = tf.range(tf.maximum((length + multiple - 1) // multiple, 1) * multiple) % period
+        return tf.where(position < length, position, period - position)
+
+    return tf.gather(tf.gather(images, mirror(tf.shape(images)[1]), axis=1), mirror(tf.shape(images)[2]), axis=2)
 
 
 def write_saved_model(generator: keras.Model, path: str | Path, multiple: int) -> Path:
@@ -82,4 +112,4 @@ def signatures_description(multiple: int, c_in: int, c_out: int) -> dict:
     }
 
 
-__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "signatures_description", "write_saved_model"]
+__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "pad_to_multiple", "signatures_description", "write_saved_model"]

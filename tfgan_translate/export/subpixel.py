@@ -34,7 +34,7 @@ def phase_taps(kernel_size: int, stride: int, pad: int | None = None) -> list[li
     phase r, with `t = stride * d + r + pad`.
 
     Args:
-        kernel_size: int, >= `stride`.
+        kernel_size: int, >= `stride` (else a phase has no taps: ValueError).
         stride: int.
         pad: int or None. Rows the transposed convolution's output starts
             after the "full" one: TensorFlow's "same" padding when None
@@ -51,9 +51,6 @@ def phase_taps(kernel_size: int, stride: int, pad: int | None = None) -> list[li
     >>> phase_taps(4, 2)
     [[(1, 0), (3, 1)], [(0, -1), (2, 0)]]
     """
-    if kernel_size < stride:
-        raise ValueError(f"A sub-pixel rewrite needs kernel_size >= stride, got kernel_size={kernel_size}, "
-                         f"stride={stride}.")
     pad = max(kernel_size - stride, 0) // 2 if pad is None else pad
     taps = [[(t, (t - r - pad) // stride) for t in range(kernel_size) if (t - r - pad) % stride == 0]
             for r in range(stride)]
@@ -182,10 +179,6 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
         if self.use_bias:
             outputs = outputs + ops.tile(self.bias, [self.stride * self.stride])
         return tf.nn.depth_to_space(outputs, self.stride)
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width, _ = input_shape
-        return (batch, *(None if side is None else self.stride * side for side in (height, width)), self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,

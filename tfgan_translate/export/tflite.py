@@ -87,13 +87,12 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
     if "int8" in quantize and (representative is None or len(representative) == 0):
         raise ValueError("quantize='int8' needs representative images (`representative_data`) to calibrate on.")
     generator = tflite_copy(generator, subpixel=subpixel, xnnpack=xnnpack)
-    c_in = generator.input_shape[-1]
-    height, width = image_size if image_size is not None else (None, None)
+    spec = tf.TensorSpec((1, *(image_size or (None, None)), generator.input_shape[-1]), tf.float32, name="image")
     with tempfile.TemporaryDirectory(prefix="tfgan_tflite_") as tmp:
         # A SavedModel with exactly the input signature to convert: from_saved_model freezes its variables.
         archive = keras.export.ExportArchive()  # the endpoint captures the variables (see savedmodel.py)
         archive.add_endpoint("serving_default", lambda image: {"output": generator(image, training=False)},
-                             input_signature=[tf.TensorSpec((1, height, width, c_in), tf.float32, name="image")])
+                             input_signature=[spec])
         archive.write_out(tmp, verbose=False)
         return {name: _convert_one(tmp, name, representative, xnnpack) for name in quantize}
 
@@ -122,17 +121,6 @@ def _convert_one(saved_model_dir: str, quantize: str, representative, xnnpack: b
         raise ValueError(f"TFLite conversion ({quantize}) with builtin ops only failed: {error}") from error
 
 
-def _interpreter_module():
-    """`ai_edge_litert.interpreter`, or TensorFlow's deprecated one where LiteRT is not installed."""
-    try:
-        from ai_edge_litert import interpreter
-    except ImportError:  # pragma: no cover - the `export` extra installs ai-edge-litert
-        log.warning("ai_edge_litert is not installed (pip install 'tfgan_translate[export]'); "
-                    "using the deprecated tf.lite.Interpreter.")
-        from tensorflow.lite.python import interpreter
-    return interpreter
-
-
 class TFLiteRunner:
     """Runs a generator `.tflite` on float32 NHWC batches in [-1, 1], one image at a time.
 
@@ -157,9 +145,13 @@ class TFLiteRunner:
     """
 
     def __init__(self, model, num_threads: int | None = None, *, delegate: bool = True, size=None):
-        source = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {
-            "model_path": str(model)}
-        module = _interpreter_module()
+        source = {"model_content": bytes(model)} if isinstance(model, bytes | bytearray) else {"model_path": str(model)}
+        try:
+            from ai_edge_litert import interpreter as module
+        except ImportError:  # pragma: no cover - the `export` extra installs ai-edge-litert
+            log.warning("ai_edge_litert is not installed (pip install 'tfgan_translate[export]'); "
+                        "using the deprecated tf.lite.Interpreter.")
+            from tensorflow.lite.python import interpreter as module
         if not delegate:
             source["experimental_op_resolver_type"] = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         self.interpreter = module.Interpreter(**source, num_threads=num_threads or os.cpu_count() or 1)

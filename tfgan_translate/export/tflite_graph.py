@@ -125,9 +125,8 @@ def tflite_copy(model: keras.Model, subpixel: bool = True, xnnpack: bool = True)
     replacements = {layer.name: replacement(layer) for layer in model.layers}
     if all(new is None for new in replacements.values()):
         return model
-    copy = keras.models.clone_model(
-        model,
-        clone_function=lambda layer: replacements[layer.name] or layer.__class__.from_config(layer.get_config()))
+    copy = keras.models.clone_model(model, clone_function=lambda layer: replacements[layer.name]
+                                    or layer.__class__.from_config(layer.get_config()))
     copy.set_weights(model.get_weights())
     return copy
 

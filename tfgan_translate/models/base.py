@@ -29,10 +29,11 @@ class TranslationGAN(keras.Model):
       loss scaling (mixed float16) and replica scaling (tf.distribute);
     - `trained_steps`: the number of `train_step` calls, saved with the model;
     - `metrics` from the trackers, and the configs for saving: the compile config, and the networks
-      (the attributes `NETWORKS` names) in the model's config.
+      (the attributes `NETWORKS` names) and options (`OPTIONS`) in the model's config.
     """
 
-    NETWORKS: tuple[str, ...] = ()
+    NETWORKS: tuple[str, ...] = ()  # the attributes holding the networks, saved in the config
+    OPTIONS: tuple[str, ...] = ()  # the other constructor arguments, saved in the config
 
     def _track(self, train_names, val_names=()):
         """Creates one `keras.metrics.Mean` per name (training and validation logs) and the step counter."""
@@ -88,17 +89,18 @@ class TranslationGAN(keras.Model):
         optimizer.apply(grads, variables)
 
     def _record(self, trackers, values: dict):
-        """Adds each of `values` to the tracker of its name."""
+        """Adds each of `values` to the tracker of its name; returns the trackers' results."""
         for name, value in values.items():
             trackers[name].update_state(value)
+        return self._results(trackers)
 
     def _results(self, trackers):
         return {name: tracker.result() for name, tracker in trackers.items()}
 
     def get_config(self):
-        """Keras' model config and each network of `NETWORKS`, serialized (None stays None)."""
+        """Keras' model config, each network of `NETWORKS` serialized (None stays None), and the `OPTIONS`."""
         networks = {name: keras.saving.serialize_keras_object(getattr(self, name)) for name in self.NETWORKS}
-        return {**super().get_config(), **networks}
+        return {**super().get_config(), **networks, **{name: getattr(self, name) for name in self.OPTIONS}}
 
     @classmethod
     def from_config(cls, config):

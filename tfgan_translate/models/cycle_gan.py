@@ -62,6 +62,7 @@ class CycleGAN(TranslationGAN):
     """
 
     NETWORKS = ("generator_g", "generator_f", "discriminator_a", "discriminator_b")
+    OPTIONS = ("gan_mode", "lambda_cycle", "lambda_identity", "lambda_gp", "pool_size", "image_size")
 
     def __init__(self, generator_g: keras.Model, generator_f: keras.Model, discriminator_a: keras.Model,
                  discriminator_b: keras.Model, gan_mode: str = "lsgan", lambda_cycle: float = 10.0,
@@ -69,11 +70,9 @@ class CycleGAN(TranslationGAN):
                  image_size: int = 256, **kwargs):
         losses.check_gan_mode(gan_mode)
         channels_a, channels_b = generator_g.input_shape[-1], generator_g.output_shape[-1]
-        checks = {
-            "generator_f": (generator_f.input_shape[-1], generator_f.output_shape[-1], (channels_b, channels_a)),
-            "discriminator_a": (discriminator_a.input_shape[-1], None, (channels_a, None)),
-            "discriminator_b": (discriminator_b.input_shape[-1], None, (channels_b, None)),
-        }
+        checks = {"generator_f": (generator_f.input_shape[-1], generator_f.output_shape[-1], (channels_b, channels_a)),
+                  "discriminator_a": (discriminator_a.input_shape[-1], None, (channels_a, None)),
+                  "discriminator_b": (discriminator_b.input_shape[-1], None, (channels_b, None))}
         for name, (c_in, c_out, (want_in, want_out)) in checks.items():
             if c_in != want_in or c_out != want_out:
                 raise ValueError(f"Invalid `{name}`: it maps {c_in} -> {c_out} channels; expected {want_in} -> "
@@ -196,16 +195,10 @@ class CycleGAN(TranslationGAN):
         real_a, real_b, _ = keras.utils.unpack_x_y_sample_weight(data)
         rec_a = self.generator_f(self.generator_g(real_a, training=False), training=False)
         rec_b = self.generator_g(self.generator_f(real_b, training=False), training=False)
-        self._record(self._val_trackers, {"reconstruction_a_l1": losses.cycle_consistency_loss(real_a, rec_a),
-                                          "reconstruction_b_l1": losses.cycle_consistency_loss(real_b, rec_b)})
-        return self._results(self._val_trackers)
+        return self._record(self._val_trackers, {"reconstruction_a_l1": losses.cycle_consistency_loss(real_a, rec_a),
+                                                 "reconstruction_b_l1": losses.cycle_consistency_loss(real_b, rec_b)})
 
     # ------------------------------------------------------------ serialization
-    def get_config(self):
-        return {**super().get_config(), "gan_mode": self.gan_mode, "lambda_cycle": self.lambda_cycle,
-                "lambda_identity": self.lambda_identity, "lambda_gp": self.lambda_gp, "pool_size": self.pool_size,
-                "image_size": self.image_size}
-
     @classmethod
     def from_preset(cls, preset, **kwargs):
         """An uncompiled CycleGAN around the PyTorch reference's generators, with fresh discriminators.

@@ -68,14 +68,11 @@ class ImagePool(keras.layers.Layer):
         self.pool_size = int(pool_size)
         self.image_shape = image_shape
         if self.pool_size:
-            self.images = self.add_weight(
-                shape=(self.pool_size, *image_shape), initializer="zeros", trainable=False, name="images",
-                dtype="float32", autocast=False, aggregation="only_first_replica",
-            )
-            self.count = self.add_weight(
-                shape=(), initializer="zeros", trainable=False, name="count", dtype="int32",
-                aggregation="only_first_replica",
-            )
+            self.images = self.add_weight(shape=(self.pool_size, *image_shape), initializer="zeros", trainable=False,
+                                          name="images", dtype="float32", autocast=False,
+                                          aggregation="only_first_replica")
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count", dtype="int32",
+                                         aggregation="only_first_replica")
             self.draws = draw_counter(self)
         self.built = True
 
@@ -106,10 +103,8 @@ class ImagePool(keras.layers.Layer):
             count, writer, chosen = tf.cond(count < self.pool_size, store, maybe_swap)
             return i + 1, count, writer, tf.tensor_scatter_nd_update(source, i[None, None], chosen[None])
 
-        _, count, writer, source = tf.while_loop(
-            lambda i, *_: i < batch, query_one,
-            [tf.constant(0), tf.identity(self.count.value), tf.fill([self.pool_size], -1), tf.zeros([batch], tf.int32)],
-        )
+        _, count, writer, source = tf.while_loop(lambda i, *_: i < batch, query_one, [
+            tf.constant(0), tf.identity(self.count.value), tf.fill([self.pool_size], -1), tf.zeros([batch], tf.int32)])
 
         # 2. Gather the outputs (stored rows as the call found them), then write the changed
         #    rows and the count in one update each: a variable update inside control flow

@@ -58,6 +58,7 @@ class Pix2Pix(TranslationGAN):
     """
 
     NETWORKS = ("generator", "discriminator")
+    OPTIONS = ("objective", "gan_mode", "lambda_l1", "lambda_gp")
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None,
                  objective: str = "l1+cgan", gan_mode: str = "vanilla", lambda_l1: float = 100.0,
@@ -70,8 +71,7 @@ class Pix2Pix(TranslationGAN):
         if terms.gan:
             g_in, g_out = generator.input_shape[-1], generator.output_shape[-1]
             expected = g_in + g_out if self.conditional else g_out
-            received = discriminator.input_shape[-1]
-            if received != expected:
+            if (received := discriminator.input_shape[-1]) != expected:
                 kind = f"input ({g_in}) + output ({g_out})" if self.conditional else f"output ({g_out})"
                 raise ValueError(f"Invalid `discriminator` for objective={objective!r}: it takes {received} channels, "
                                  f"expected the generator's {kind} = {expected} channels.")
@@ -170,14 +170,9 @@ class Pix2Pix(TranslationGAN):
     def test_step(self, data):
         """Validation: L1, PSNR and SSIM of G(x) against y (G in inference mode)."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._record(self._val_trackers, image_quality(y, self.generator(x, training=False)))
-        return self._results(self._val_trackers)
+        return self._record(self._val_trackers, image_quality(y, self.generator(x, training=False)))
 
     # ------------------------------------------------------------ serialization
-    def get_config(self):
-        return {**super().get_config(), "objective": self.objective, "gan_mode": self.gan_mode,
-                "lambda_l1": self.lambda_l1, "lambda_gp": self.lambda_gp}
-
     @classmethod
     def from_preset(cls, preset, **kwargs):
         """An uncompiled Pix2Pix around the PyTorch reference's generator, with a fresh discriminator.
@@ -204,17 +199,16 @@ def pix2pix_from_config(config) -> Pix2Pix:
     """Builds the networks and the Pix2Pix model that a `Pix2PixConfig` describes (uncompiled)."""
     from tfgan_translate.networks import build_discriminator, build_generator
 
-    generator = build_generator(
-        config.netG, input_channels=config.input_channels, output_channels=config.output_channels,
-        ngf=config.ngf, norm=config.norm, dropout=config.dropout, upsample=config.upsample,
-        init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
-    )
+    generator = build_generator(config.netG, input_channels=config.input_channels,
+                                output_channels=config.output_channels, ngf=config.ngf, norm=config.norm,
+                                dropout=config.dropout, upsample=config.upsample, init_gain=config.init_gain,
+                                sync_batch_norm=config.sync_batch_norm)
     discriminator = None
-    if config.uses_gan:
-        discriminator = build_discriminator(
-            config.netD, n_layers_D=config.n_layers_D, input_channels=config.output_channels,
-            condition_channels=config.input_channels if config.conditional else 0,
-            ndf=config.ndf, norm=config.norm, init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
-        )
+    if config.terms.gan:
+        discriminator = build_discriminator(config.netD, n_layers_D=config.n_layers_D,
+                                            input_channels=config.output_channels,
+                                            condition_channels=config.input_channels if config.terms.conditional else 0,
+                                            ndf=config.ndf, norm=config.norm, init_gain=config.init_gain,
+                                            sync_batch_norm=config.sync_batch_norm)
     return Pix2Pix(generator, discriminator, objective=config.objective, gan_mode=config.gan_mode,
                    lambda_l1=config.lambda_l1, lambda_gp=config.lambda_gp, name="pix2pix")

@@ -44,18 +44,14 @@ class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.n_epochs_decay = int(n_epochs_decay)
         self.per_step = bool(per_step)
 
-    def factor(self, step):
-        """The multiplier applied to the initial rate at optimizer step `step`."""
-        step = ops.cast(step, "float32")
-        epochs_done = step / self.steps_per_epoch
+    def __call__(self, step):
+        """The rate at optimizer step `step`: the initial rate times the reference's factor (at least 0)."""
+        epochs_done = ops.cast(step, "float32") / self.steps_per_epoch
         if not self.per_step:
             epochs_done = ops.floor(epochs_done)
         epoch = epochs_done + 1.0
         decayed = ops.maximum(0.0, epoch - self.n_epochs) / (self.n_epochs_decay + 1.0)
-        return ops.maximum(0.0, 1.0 - decayed)
-
-    def __call__(self, step):
-        return self.initial_learning_rate * self.factor(step)
+        return self.initial_learning_rate * ops.maximum(0.0, 1.0 - decayed)
 
     def get_config(self):
         keys = ("initial_learning_rate", "steps_per_epoch", "n_epochs", "n_epochs_decay", "per_step")

@@ -20,7 +20,6 @@ Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 
 from tfgan_translate.choices import DISCRIMINATORS, NORMS, UPSAMPLES, check_choice
 from tfgan_translate.config import parse_generator_name
-from tfgan_translate.networks.base import walk_layers
 from tfgan_translate.networks.layers import (
     InstanceNormalization,
     NoiseDropout,
@@ -28,6 +27,7 @@ from tfgan_translate.networks.layers import (
     check_divisible,
     conv_init,
     normalization,
+    walk_layers,
 )
 from tfgan_translate.networks.patch_gan import (
     PATCH_KINDS,
@@ -40,24 +40,6 @@ from tfgan_translate.networks.unet import UNetGenerator, unet_dropout_levels
 
 # The reference's names; any unet_<2**depth> and resnet_<n>blocks is accepted too.
 GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
-
-
-def generator_size_multiple(netG: str) -> int:
-    """What image height and width must be a multiple of for generator `netG`.
-
-    Args:
-        netG: str. A generator name: one of `GENERATORS`, or unet_<2**depth> / resnet_<n>blocks.
-
-    Returns:
-        256 for "unet_256", 128 for "unet_128", 4 for "resnet_*".
-
-    Example:
-
-    >>> generator_size_multiple("unet_128")
-    128
-    """
-    family, size = parse_generator_name(netG)
-    return 2**size if family == "unet" else 4
 
 
 def check_image_size(netG: str, height: int, width: int) -> None:
@@ -75,7 +57,8 @@ def check_image_size(netG: str, height: int, width: int) -> None:
 
     >>> check_image_size("resnet_9blocks", 256, 512)  # fine: returns None
     """
-    check_divisible(netG, generator_size_multiple(netG), height, width)
+    family, size = parse_generator_name(netG)
+    check_divisible(netG, 2**size if family == "unet" else 4, height, width)  # a U-Net's 2**depth, a ResNet's 4
 
 
 def size_multiple(generator) -> int:
@@ -158,6 +141,5 @@ def build_discriminator(netD: str, n_layers_D: int = 3, *, input_channels: int =
 
 __all__ = ["DISCRIMINATORS", "GENERATORS", "NORMS", "PATCH_KINDS", "UPSAMPLES", "InstanceNormalization", "NoiseDropout",
            "PatchGANDiscriminator", "ReflectionPadding2D", "ResNetGenerator", "UNetGenerator", "build_discriminator",
-           "build_generator", "check_choice", "check_image_size", "conv_init", "generator_size_multiple",
-           "normalization", "patch_output_size", "patch_receptive_field", "size_multiple", "unet_dropout_levels",
-           "walk_layers"]
+           "build_generator", "check_choice", "check_image_size", "conv_init", "normalization", "patch_output_size",
+           "patch_receptive_field", "size_multiple", "unet_dropout_levels", "walk_layers"]

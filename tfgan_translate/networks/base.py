@@ -21,19 +21,6 @@ from tfgan_translate.networks.layers import (
 )
 
 
-def walk_layers(layer):
-    """Every layer inside `layer`, depth first, through the public `layers` attribute of models.
-
-    Example:
-
-    >>> [type(x).__name__ for x in walk_layers(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))]
-    ['Dense']
-    """
-    for child in getattr(layer, "layers", ()):
-        yield child
-        yield from walk_layers(child)
-
-
 def check_generator_arguments(reference_name, size_multiple, input_channels, output_channels, ngf, norm, dropout,
                               upsample, image_size, init_gain) -> tuple[int | None, int | None]:
     """The checks both generators run on the arguments they share, before building a layer.
@@ -111,6 +98,33 @@ class Network(keras.Model):
     def compute_policy(self) -> str:
         """The dtype policy the layers were built under ("float32", "mixed_bfloat16", ...); saved in the config."""
         return next(layer.dtype_policy.name for layer in self.layers if layer.weights)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """This network with the PyTorch reference's weights, as keras-hub's `from_preset` builds a model.
+
+        Args:
+            preset: str, path-like or dict. A preset name (`tfgan_translate.reference.preset_names()`; generators
+                only, of this class's family), downloaded once into a cache; a `.pth` file (or its state dict),
+                whose tensors give the architecture; or a reference `checkpoints/NAME/` folder (its G or G_A file
+                for a generator, D or D_A for a discriminator).
+            **kwargs: `epoch` (with a folder), `cache_dir` (with a name) and constructor arguments (`image_size`,
+                `name`, `dropout`, ...), which with a file override what it says.
+
+        Raises:
+            ValueError: an unknown name, or one of another family (the line names the class that loads it).
+            CheckpointError: the file does not fit `kwargs` (each differing tensor listed).
+            DownloadError: offline: one line naming the address and how to pass a local file instead.
+
+        Example:
+
+        >>> g = ResNetGenerator.from_preset("horse2zebra")  # doctest: +SKIP
+        >>> g = UNetGenerator.from_preset("pix2pix_facades_label2photo")  # doctest: +SKIP
+        >>> d = PatchGANDiscriminator.from_preset("checkpoints/facades_pix2pix")  # doctest: +SKIP
+        """
+        from tfgan_translate.reference.loader import load_network  # the loader imports the networks' helpers
+
+        return load_network(cls, preset, **kwargs)
 
     @classmethod
     def from_config(cls, config: dict):

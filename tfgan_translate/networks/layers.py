@@ -304,3 +304,16 @@ def check_divisible(label: str, multiple: int, height: int | None, width: int | 
     """
     if any(size is not None and size % multiple for size in (height, width)):
         raise ValueError(f"{label} needs height and width divisible by {multiple}, got {height}x{width}")
+
+
+def walk_layers(layer):
+    """Every layer inside `layer`, depth first, through the public `layers` attribute of models.
+
+    Example:
+
+    >>> [type(x).__name__ for x in walk_layers(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))]
+    ['Dense']
+    """
+    for child in getattr(layer, "layers", ()):
+        yield child
+        yield from walk_layers(child)

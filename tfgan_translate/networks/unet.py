@@ -141,27 +141,3 @@ class UNetGenerator(Network):
     def reference_name(self) -> str:
         """The reference implementation's `--netG` name: "unet_256" for depth 8."""
         return f"unet_{2 ** self.depth}"
-
-    @classmethod
-    def from_preset(cls, preset, **kwargs):
-        """This generator with the PyTorch reference's weights, as keras-hub's `from_preset` builds a model.
-
-        Args:
-            preset: str or path-like. A preset name of the pix2pix family (`tfgan_translate.reference.preset_names()`),
-                downloaded once into a cache; a `.pth` file, whose tensors give the architecture; or a reference
-                `checkpoints/NAME/` folder (its G or G_A file).
-            **kwargs: `epoch` (with a folder), `cache_dir` (with a name) and constructor arguments (`image_size`,
-                `name`, `dropout`, ...), which with a file override what it says.
-
-        Raises:
-            ValueError: an unknown name, or one of another family (the line names the class that loads it).
-            CheckpointError: the file does not fit `kwargs` (each differing tensor listed).
-            DownloadError: offline: one line naming the address and how to pass a local file instead.
-
-        Example:
-
-        >>> g = UNetGenerator.from_preset("pix2pix_facades_label2photo")  # doctest: +SKIP
-        """
-        from tfgan_translate.reference.loader import load_network
-
-        return load_network(cls, preset, **kwargs)

@@ -3,7 +3,7 @@
 - Reading: `read_state_dict` reads a `.pth` state dict into numpy arrays through an allow-listed unpickler
   (`pth`, `unpickler` over our own bounded `pickle_machine`, `tensors`, `errors`); nothing else in a file is
   ever run, and what a hostile file can cost is bounded (objects, nesting, memory).
-- Mapping: `assign_generator_weights` / `assign_discriminator_weights` set every weight of a network of this
+- Mapping: `assign_weights` sets every weight of a generator or discriminator of this
   package from one (`mapping`, `layouts`); `infer_architecture` says what a file holds (`architecture`).
 - Presets: the reference's 23 pretrained generators (`presets`: the table, downloaded once with
   `keras.utils.get_file`); `UNetGenerator.from_preset`, `ResNetGenerator.from_preset`,
@@ -29,8 +29,9 @@ _EXPORTS = {name: f"tfgan_translate.reference.{module}" for module, names in {
     "presets": ("DownloadError", "PRESETS", "get_preset", "preset_names"),
     "importer": ("ImportResult", "import_reference"),
     "architecture": ("ReferenceArchitecture", "infer_architecture"),
-    "mapping": ("assign_discriminator_weights", "assign_generator_weights", "state_dict_from_network"),
-    "options": ("find_checkpoints", "options_to_config_fields", "read_options"),
+    "mapping": ("assign_weights", "state_dict_from_network"),
+    "options": ("find_checkpoints", "read_options"),
+    "option_mapping": ("options_to_config_fields",),
 }.items() for name in names}
 
 __all__ = sorted(_EXPORTS)

@@ -37,8 +37,6 @@ import numpy as np
 from tfgan_translate.reference.errors import CheckpointError
 from tfgan_translate.reference.layouts import _entries, _Entry, generator_size, unet_prefix
 
-__all__ = ["ReferenceArchitecture", "architecture_from_args", "check_state_dict", "infer_architecture"]
-
 _LIST_LIMIT = 12  # keys listed per kind of problem in an error; the rest are counted
 
 
@@ -81,11 +79,9 @@ class ReferenceArchitecture:
         (`condition_channels=0`), which computes the same function as any split.
         """
         if self.kind == "generator":
-            kwargs = {"netG": self.net, "norm": self.norm, "ngf": self.filters,
-                      "input_channels": self.input_channels, "output_channels": self.output_channels}
-            if self.dropout is not None:
-                kwargs["dropout"] = 0.5 if self.dropout else 0.0
-            return kwargs
+            dropout = {} if self.dropout is None else {"dropout": 0.5 if self.dropout else 0.0}
+            return {"netG": self.net, "norm": self.norm, "ngf": self.filters, "input_channels": self.input_channels,
+                    "output_channels": self.output_channels, **dropout}
         return {"netD": self.net, "n_layers_D": self.n_layers_D or 3, "norm": self.norm, "ndf": self.filters,
                 "input_channels": self.input_channels, "condition_channels": 0}
 
@@ -212,15 +208,29 @@ def _listing(title: str, lines: list[str]) -> str:
     return f"  {title} ({len(lines)}):\n" + "\n".join(f"    {line}" for line in shown) + more
 
 
-def _check(state_dict: dict, asked: ReferenceArchitecture, args: dict, source: str) -> list[_Entry]:
-    """The tensors of `asked`; raises CheckpointError listing every missing, unexpected and mis-shaped key."""
+def check_state_dict(state_dict: dict, args: dict, source: str = "the state dict") -> list[_Entry]:
+    """Checks a state dict's keys and shapes against loader arguments, before any network is built.
+
+    Args:
+        state_dict: dict. Key -> array, as `read_state_dict` returns.
+        args: dict. A network's arguments in the reference's terms (see `architecture_from_args`).
+        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
+
+    Returns:
+        The tensors the arguments imply (`layouts._entries`), in the order of the reference's modules.
+
+    Raises:
+        CheckpointError: a key missing, unexpected or mis-shaped (listed, with what the arguments and the
+            file imply), e.g. an options file's `ngf: 1000` beside a file of ngf 64.
+    """
+    asked = architecture_from_args(args)
     entries = _entries(asked)
     required = {e.key: e.shape for e in entries if e.shape is not None}
     optional = {e.key for e in entries if e.weight is None}
     missing = [f"{k} {list(shape)}" for k, shape in required.items() if k not in state_dict]
     unexpected = [f"{k} {list(_shape(v))}" for k, v in state_dict.items() if k not in required and k not in optional]
     misshaped = []
-    for key in required.keys() & state_dict.keys():
+    for key in [k for k in required if k in state_dict]:  # in the layout's order
         shape, value = required[key], state_dict[key]
         if _shape(value) != shape:
             misshaped.append(f"{key}: {list(_shape(value))} in the file, {list(shape)} expected")
@@ -240,21 +250,6 @@ def _check(state_dict: dict, asked: ReferenceArchitecture, args: dict, source: s
         parts += [f"  - {hint}" for hint in _differences(asked, found, args)]
         parts.append(f"Arguments that fit the file: {found.kwargs()}.")
     raise CheckpointError("\n".join(parts))
-
-
-def check_state_dict(state_dict: dict, args: dict, source: str = "the state dict") -> None:
-    """Checks a state dict's keys and shapes against loader arguments, before any network is built.
-
-    Args:
-        state_dict: dict. Key -> array, as `read_state_dict` returns.
-        args: dict. A network's arguments in the reference's terms (see `architecture_from_args`).
-        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
-
-    Raises:
-        CheckpointError: a key missing, unexpected or mis-shaped (listed, with what the arguments and the
-            file imply), e.g. an options file's `ngf: 1000` beside a file of ngf 64.
-    """
-    _check(state_dict, architecture_from_args(args), args, source)
 
 
 # === How a file differs from the arguments ===

@@ -27,12 +27,12 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 
@@ -50,8 +50,7 @@ FORMAT = "tfgan_translate.imported/1"
 RUN_FILES = (f"checkpoints/{LATEST}", IMPORTED_FILENAME, CONFIG_FILENAME)
 
 
-@dataclasses.dataclass(frozen=True)
-class ImportResult:
+class ImportResult(NamedTuple):
     """What an import wrote: the run folder, its config and model, the provenance and the notes.
 
     Attributes:
@@ -166,19 +165,21 @@ def import_reference(source, out_dir, *, overwrite: bool = False, **kwargs) -> I
     'BtoA'
     """
     from tfgan_translate import __version__
+    from tfgan_translate.accelerate import FusedAdam
     from tfgan_translate.training.precision import precision_scope
-    from tfgan_translate.training.run import _optimizer, build_model
+    from tfgan_translate.training.run import _schedule, build_model
 
     def float32_model(config):  # the reference's precision; a resumed run keeps its checkpoint's
         with precision_scope("float32"):
             return build_model(config)
 
+    def adam():  # train's Adam, fresh; the schedule's epoch length is a placeholder that `train --resume` sets
+        return FusedAdam(learning_rate=_schedule(config, config.steps_per_epoch or 1), beta_1=config.beta_1,
+                         beta_2=config.beta_2, epsilon=config.adam_epsilon)
+
     check_out_dir(out_dir, overwrite)
     config, model, networks, notes, kind, extra = build(source, float32_model, **kwargs)
-    # Fresh optimizers; the schedule's epoch length is a placeholder: `train(..., resume=True)` sets it from the data.
-    steps = config.steps_per_epoch or 1
-    model.compile(g_optimizer=_optimizer(config, steps, "float32"),
-                  d_optimizer=_optimizer(config, steps, "float32") if model.discriminators else None)
+    model.compile(g_optimizer=adam(), d_optimizer=adam() if model.discriminators else None)
     notes = [*notes, "Optimizer state: fresh Adam moments (the reference saves none); the step counter is 0, so "
                      "a resumed run starts the learning-rate schedule at epoch 1."]
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -192,5 +193,3 @@ def import_reference(source, out_dir, *, overwrite: bool = False, **kwargs) -> I
     log.info("Imported into %s.", out_dir)
     return ImportResult(run_dir=out_dir, config=config, model=model, provenance=provenance, notes=tuple(notes))
 
-
-__all__ = ["FORMAT", "IMPORTED_FILENAME", "RUN_FILES", "ImportResult", "check_out_dir", "import_reference"]

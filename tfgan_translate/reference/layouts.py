@@ -67,6 +67,14 @@ def generator_size(netG: str) -> tuple[str, int]:
     return family, int(size).bit_length() - 1 if family == "unet" else int(size.removesuffix("blocks"))
 
 
+def _conv_norm(parent: str, index: int, conv: str, norm_layer: str, shape: tuple[int, ...], norm: str,
+               transposed: bool = False) -> list[_Entry]:
+    """A convolution at `parent.index` and the norm after it at `parent.index + 1`; the convolution has a bias
+    only before an instance norm (the reference's `use_bias`), the norm its output channels."""
+    return [*_conv(f"{parent}.{index}", conv, shape, norm == "instance", transposed),
+            *_norm(f"{parent}.{index + 1}", norm_layer, shape[transposed], norm)]
+
+
 def _unet(depth: int, ngf: int, input_channels: int, output_channels: int, norm: str) -> list[_Entry]:
     """UnetGenerator with `depth` levels (unet_<2**depth>): outermost level first, each down then up."""
     bias = norm == "instance"
@@ -82,80 +90,62 @@ def _unet(depth: int, ngf: int, input_channels: int, output_channels: int, norm:
     for level in range(2, depth):
         p, inner, outer = unet_prefix(level), filters(level), filters(level - 1)
         entries += [
-            *_conv(f"{p}.1", f"down{level}_conv", (inner, outer, 4, 4), bias),
-            *_norm(f"{p}.2", f"down{level}_norm", inner, norm),
-            *_conv(f"{p}.5", f"up{level}_conv", (2 * inner, outer, 4, 4), bias, True),
-            *_norm(f"{p}.6", f"up{level}_norm", outer, norm),
+            *_conv_norm(p, 1, f"down{level}_conv", f"down{level}_norm", (inner, outer, 4, 4), norm),
+            *_conv_norm(p, 5, f"up{level}_conv", f"up{level}_norm", (2 * inner, outer, 4, 4), norm, True),
         ]
     p, inner, outer = unet_prefix(depth), filters(depth), filters(depth - 1)
     return entries + [
         *_conv(f"{p}.1", f"down{depth}_conv", (inner, outer, 4, 4), bias),
-        *_conv(f"{p}.3", f"up{depth}_conv", (inner, outer, 4, 4), bias, True),
-        *_norm(f"{p}.4", f"up{depth}_norm", outer, norm),
+        *_conv_norm(p, 3, f"up{depth}_conv", f"up{depth}_norm", (inner, outer, 4, 4), norm, True),
     ]
 
 
 def _resnet(n_blocks: int, ngf: int, input_channels: int, output_channels: int, norm: str,
-                  dropout: bool) -> list[_Entry]:
+            dropout: bool) -> list[_Entry]:
     """ResnetGenerator with `n_blocks` residual blocks: stem, two downsamplings, blocks, two upsamplings, head."""
-    bias = norm == "instance"
     entries = [
-        *_conv("model.1", "stem_conv", (ngf, input_channels, 7, 7), bias),
-        *_norm("model.2", "stem_norm", ngf, norm),
-        *_conv("model.4", "down1_conv", (2 * ngf, ngf, 3, 3), bias),
-        *_norm("model.5", "down1_norm", 2 * ngf, norm),
-        *_conv("model.7", "down2_conv", (4 * ngf, 2 * ngf, 3, 3), bias),
-        *_norm("model.8", "down2_norm", 4 * ngf, norm),
+        *_conv_norm("model", 1, "stem_conv", "stem_norm", (ngf, input_channels, 7, 7), norm),
+        *_conv_norm("model", 4, "down1_conv", "down1_norm", (2 * ngf, ngf, 3, 3), norm),
+        *_conv_norm("model", 7, "down2_conv", "down2_norm", (4 * ngf, 2 * ngf, 3, 3), norm),
     ]
     dim, second = 4 * ngf, 6 if dropout else 5  # Dropout(0.5) after the first ReLU shifts the second conv
-    for b in range(n_blocks):
-        p = f"model.{10 + b}.conv_block"
-        entries += [
-            *_conv(f"{p}.1", f"block{b + 1}_conv1", (dim, dim, 3, 3), bias),
-            *_norm(f"{p}.2", f"block{b + 1}_1_norm", dim, norm),
-            *_conv(f"{p}.{second}", f"block{b + 1}_conv2", (dim, dim, 3, 3), bias),
-            *_norm(f"{p}.{second + 1}", f"block{b + 1}_2_norm", dim, norm),
-        ]
+    for b in range(1, n_blocks + 1):
+        p = f"model.{9 + b}.conv_block"
+        entries += [*_conv_norm(p, 1, f"block{b}_conv1", f"block{b}_1_norm", (dim, dim, 3, 3), norm),
+                    *_conv_norm(p, second, f"block{b}_conv2", f"block{b}_2_norm", (dim, dim, 3, 3), norm)]
     up = 10 + n_blocks
     return entries + [
-        *_conv(f"model.{up}", "up1_conv", (4 * ngf, 2 * ngf, 3, 3), bias, True),
-        *_norm(f"model.{up + 1}", "up1_norm", 2 * ngf, norm),
-        *_conv(f"model.{up + 3}", "up2_conv", (2 * ngf, ngf, 3, 3), bias, True),
-        *_norm(f"model.{up + 4}", "up2_norm", ngf, norm),
+        *_conv_norm("model", up, "up1_conv", "up1_norm", (4 * ngf, 2 * ngf, 3, 3), norm, True),
+        *_conv_norm("model", up + 3, "up2_conv", "up2_norm", (2 * ngf, ngf, 3, 3), norm, True),
         *_conv(f"model.{up + 7}", "head_conv", (output_channels, ngf, 7, 7), True),
     ]
 
 
 def _n_layers(n_layers: int, ndf: int, channels: int, norm: str) -> list[_Entry]:
     """NLayerDiscriminator (PatchGAN) with `n_layers` stride-2 convolutions; `n_layers=3` is netD "basic"."""
-    bias = norm == "instance"
     entries = _conv("model.0", "conv1", (ndf, channels, 4, 4), True)
     mult = 1
     for n in range(1, n_layers + 1):  # n_layers - 1 stride-2 convolutions, then a stride-1 one
         prev, mult = mult, min(2**n, 8)
-        entries += [
-            *_conv(f"model.{3 * n - 1}", f"conv{n + 1}", (ndf * mult, ndf * prev, 4, 4), bias),
-            *_norm(f"model.{3 * n}", f"conv{n + 1}_norm", ndf * mult, norm),
-        ]
+        entries += _conv_norm("model", 3 * n - 1, f"conv{n + 1}", f"conv{n + 1}_norm", (ndf * mult, ndf * prev, 4, 4),
+                              norm)
     return entries + [*_conv(f"model.{3 * n_layers + 2}", "logits", (1, ndf * mult, 4, 4), True)]
 
 
 def _pixel(ndf: int, channels: int, norm: str) -> list[_Entry]:
     """PixelDiscriminator (1x1 PixelGAN)."""
-    bias = norm == "instance"
     return [
         *_conv("net.0", "conv1", (ndf, channels, 1, 1), True),
-        *_conv("net.2", "conv2", (2 * ndf, ndf, 1, 1), bias),
-        *_norm("net.3", "conv2_norm", 2 * ndf, norm),
-        *_conv("net.5", "logits", (1, 2 * ndf, 1, 1), bias),
+        *_conv_norm("net", 2, "conv2", "conv2_norm", (2 * ndf, ndf, 1, 1), norm),
+        *_conv("net.5", "logits", (1, 2 * ndf, 1, 1), norm == "instance"),
     ]
 
 
 def _entries(arch) -> list[_Entry]:
     """The tensors of `arch` (a `ReferenceArchitecture`), in the order of the reference's modules."""
+    if arch.kind == "discriminator" and arch.net == "pixel":
+        return _pixel(arch.filters, arch.input_channels, arch.norm)
     if arch.kind == "discriminator":
-        if arch.net == "pixel":
-            return _pixel(arch.filters, arch.input_channels, arch.norm)
         return _n_layers(arch.n_layers_D, arch.filters, arch.input_channels, arch.norm)
     family, size = generator_size(arch.net)
     if family == "unet":

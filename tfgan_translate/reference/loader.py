@@ -44,8 +44,9 @@ from tfgan_translate.choices import PAPER_MODE
 from tfgan_translate.config import CONFIG_CLASSES, parse_generator_name
 from tfgan_translate.reference.architecture import check_state_dict, infer_architecture
 from tfgan_translate.reference.layouts import generator_size
-from tfgan_translate.reference.mapping import assign_discriminator_weights, assign_generator_weights
-from tfgan_translate.reference.options import find_checkpoints, options_to_config_fields, read_options
+from tfgan_translate.reference.mapping import assign_weights
+from tfgan_translate.reference.option_mapping import options_to_config_fields
+from tfgan_translate.reference.options import find_checkpoints, read_options
 from tfgan_translate.reference.presets import PRESETS, DownloadError, fetch, get_preset
 from tfgan_translate.reference.pth import CheckpointError, read_state_dict
 
@@ -84,10 +85,8 @@ def _kind(source) -> str:
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError(f"Invalid value for argument `preset`. Received: preset of type {type(source).__name__}. "
                          "Expected a preset name, a .pth file or a reference checkpoints/NAME/ folder.")
-    if os.path.isdir(source):
-        return "folder"
     if os.path.exists(source):
-        return "file"
+        return "folder" if os.path.isdir(source) else "file"
     text = os.fspath(source)
     if not isinstance(source, str) or os.sep in text or text.endswith(".pth"):
         raise FileNotFoundError(f"Invalid value for argument `preset`. Received: preset={text!r}, which does not "
@@ -102,12 +101,9 @@ def _read(source) -> tuple[dict, str, dict | None]:
         return source, "the state dict", None
     path = Path(source)
     state = read_state_dict(path)
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return state, repr(os.fspath(path)), {"path": str(path.resolve()), "size": path.stat().st_size,
-                                          "sha256": digest.hexdigest()}
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    return state, repr(os.fspath(path)), {"path": str(path.resolve()), "size": path.stat().st_size, "sha256": digest}
 
 
 def _fetched(preset, cache_dir) -> tuple:
@@ -157,10 +153,7 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
     Returns:
         A `cls` with every weight from the file.
     """
-    family = next((_FAMILIES[c.__name__] for c in cls.__mro__ if c.__name__ in _FAMILIES), None)
-    if family is None:
-        raise ValueError(f"Invalid value for argument `cls`. Received: cls={cls.__name__}. Expected one of "
-                         f"{sorted(_FAMILIES)} or a subclass.")
+    family = next(_FAMILIES[c.__name__] for c in cls.__mro__ if c.__name__ in _FAMILIES)
     kind, role, state, defaults = _kind(preset), "D" if family == "discriminator" else "G", None, {}
     if kind == "preset":
         spec = get_preset(os.fspath(preset))
@@ -174,8 +167,8 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
             if path is None:
                 raise FileNotFoundError(f"Invalid value for argument `preset`: {preset} holds no {found.epoch}_net_"
                                         f"{role}*.pth file for a {cls.__name__}.")
-            if found.options_file is not None and read_options(found.options_file).get("no_dropout"):
-                defaults["dropout"] = 0.0
+            if role == "G" and found.options_file and read_options(found.options_file).get("no_dropout"):
+                defaults["dropout"] = 0.0  # a generator's dropout leaves no trace in its file
         state, name, _ = _read(path)
         fields = infer_architecture(state).kwargs()
     holds = fields.get("netG") or f"discriminator ({fields['netD']})"
@@ -186,16 +179,15 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
                          f"this one with {right}.from_preset.")
     if state is None:  # a preset: downloaded once it is known to fit `cls`
         state, name, _ = _fetched(spec, cache_dir)
-    network = cls(**{**_class_kwargs(fields), **defaults, **kwargs})
-    assign = assign_discriminator_weights if family == "discriminator" else assign_generator_weights
-    return assign(network, state, source=name)
+    return assign_weights(cls(**{**_class_kwargs(fields), **defaults, **kwargs}), state, source=name)
 
 
 # === Models ===
 
 
 def _network_args(config, attr: str) -> dict:
-    """The reference's arguments that network `attr` of the model `config` describes (for the mapping's errors)."""
+    """The reference's arguments that network `attr` of the model `config` describes: what `_assemble` checks each
+    file against before anything is built (an options file's `ngf: 1000` would build a 6 GB model first)."""
     c_in, c_out = config.input_channels, config.output_channels
     if attr.startswith("generator"):
         swap = attr == "generator_f"  # F maps B -> A
@@ -203,7 +195,7 @@ def _network_args(config, attr: str) -> dict:
                 "output_channels": c_in if swap else c_out, "dropout": config.dropout}
     return {"netD": config.netD, "n_layers_D": config.n_layers_D, "norm": config.norm, "ndf": config.ndf,
             "input_channels": c_in if attr == "discriminator_a" else c_out,  # pix2pix's D sees (condition, image)
-            "condition_channels": c_in if attr == "discriminator" and config.conditional else 0}
+            "condition_channels": c_in if attr == "discriminator" and config.terms.conditional else 0}
 
 
 def _assemble(config, sources: dict, builder, urls: dict) -> tuple:
@@ -224,8 +216,7 @@ def _assemble(config, sources: dict, builder, urls: dict) -> tuple:
                                   "architecture": None, "weights": f"fresh: weights ~ N(0, {config.init_gain})"}
         if attr in sources:
             state, name, record = sources[attr]
-            assign = assign_generator_weights if attr.startswith("generator") else assign_discriminator_weights
-            assign(network, state, source=name, args=_network_args(config, attr))
+            assign_weights(network, state, source=name)
             found = infer_architecture(state)
             entry.update(reference_name=reference_name, source=urls.get(attr) or (record or {}).get("path") or name,
                          file=record, weights="imported",
@@ -356,5 +347,3 @@ def _from_folder(folder: Path, builder, model: str | None, epoch, fields: dict) 
                                "options_file": str(found.options_file.resolve()), "options": options}}
     return Built(config, assembled, networks, notes, "reference_run", extra)
 
-
-__all__ = ["ARCHITECTURE", "NAMING", "Built", "build", "load_network"]

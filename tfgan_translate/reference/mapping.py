@@ -37,30 +37,24 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tfgan_translate.networks.base import walk_layers
-from tfgan_translate.reference.architecture import _check, architecture_from_args, check_state_dict, infer_architecture
-from tfgan_translate.reference.errors import CheckpointError
+from tfgan_translate.networks.layers import walk_layers
+from tfgan_translate.reference.architecture import architecture_from_args, check_state_dict
 from tfgan_translate.reference.layouts import _entries, _Entry
 
-_EXPECTED = {"generator": "a U-Net or ResNet generator", "discriminator": "a PatchGAN or PixelGAN discriminator",
-             None: "a generator or discriminator"}
 
-
-def network_args(network: keras.Model, kind: str | None = None) -> dict:
+def network_args(network: keras.Model) -> dict:
     """The reference's arguments (netG, ... or netD, ...) of a network of this package, from its own.
 
     Args:
         network: keras.Model. A `UNetGenerator`, `ResNetGenerator` or `PatchGANDiscriminator`.
-        kind: "generator", "discriminator" or None (either). Defaults to None.
 
     Raises:
-        ValueError: `network` is not a network of this package (of that kind).
+        ValueError: `network` is not a network of this package.
     """
-    is_generator = hasattr(network, "ngf")
-    if not hasattr(network, "reference_name") or kind not in (None, "generator" if is_generator else "discriminator"):
+    if not hasattr(network, "reference_name"):
         raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}. Expected "
-                         f"{_EXPECTED[kind]} of tfgan_translate.networks.")
-    if is_generator:
+                         "a generator or discriminator of tfgan_translate.networks.")
+    if hasattr(network, "ngf"):
         return {"netG": network.reference_name, "norm": network.norm, "ngf": network.ngf,
                 "input_channels": network.input_channels, "output_channels": network.output_channels,
                 "dropout": network.dropout}
@@ -82,84 +76,49 @@ def _variables(network: keras.Model, entries: list[_Entry]):
             yield entry.key, variable
 
 
-def _load(network: keras.Model, state_dict: dict, own: dict, args: dict | None, source: str) -> keras.Model:
-    """Checks `state_dict` against the network's own arguments, then copies every tensor in."""
-    for key, variable in _variables(network, _check(state_dict, architecture_from_args(own), args or own, source)):
-        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
-        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in]
-        variable.assign(np.asarray(value.transpose(2, 3, 1, 0) if value.ndim == 4 else value, variable.dtype))
-    return network
+def assign_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict") -> keras.Model:
+    """Sets every weight of a generator or discriminator of this package from a reference state dict.
 
-
-def assign_generator_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict",
-                             args: dict | None = None) -> keras.Model:
-    """Sets every weight of a generator of this package from a reference state dict.
-
-    The reference layout is read from the network's own arguments (`network_args`: U-Net
-    depth or ResNet block count, ngf, channels, norm, dropout), then the state dict is
-    checked against it and copied in.
+    The reference layout is read from the network's own arguments (`network_args`: U-Net depth or ResNet
+    block count, PatchGAN depth, ngf / ndf, channels, norm, dropout), then the state dict is checked against
+    it (`check_state_dict`) and copied in.
 
     Args:
-        network: keras.Model. A generator from `tfgan_translate.networks` (`UNetGenerator`,
-            `ResNetGenerator`, `build_generator`) with `upsample="transpose"`.
+        network: keras.Model. A generator from `tfgan_translate.networks` (`UNetGenerator`, `ResNetGenerator`,
+            `build_generator`) with `upsample="transpose"`, or a discriminator (`PatchGANDiscriminator`,
+            `build_discriminator`).
         state_dict: dict. Key -> array, as `read_state_dict` returns.
-        source: str. What to call the state dict in errors (the file name). Defaults to
-            `"the state dict"`.
-        args: dict or None. The arguments the network was built from, for error messages
-            (`netG=..., norm=...`); None: the network's own (`network_args`).
+        source: str. What to call the state dict in errors (the file name). Defaults to `"the state dict"`.
 
     Returns:
         `network`, with its weights set.
 
     Raises:
-        CheckpointError: a key missing, unexpected or mis-shaped; the message lists them and
-            says what the network implies against what the file implies.
-        ValueError: `network` is not a generator of this package, or upsamples by resize
-            (the reference's checkpoints hold transposed convolutions).
+        CheckpointError: a key missing, unexpected or mis-shaped; the message lists them and says what the
+            network implies against what the file implies.
+        ValueError: `network` is not a network of this package, or a generator that upsamples by resize (the
+            reference's checkpoints hold transposed convolutions).
 
     Example:
 
     >>> g = build_generator("resnet_9blocks", norm="instance", dropout=0.0)
-    >>> assign_generator_weights(g, read_state_dict("latest_net_G.pth"), source="latest_net_G.pth")  # doctest: +SKIP
+    >>> assign_weights(g, read_state_dict("latest_net_G.pth"), source="latest_net_G.pth")  # doctest: +SKIP
+    >>> d = build_discriminator("basic", norm="batch", input_channels=3, condition_channels=3)
+    >>> assign_weights(d, read_state_dict("latest_net_D.pth"))  # doctest: +SKIP
 
-    Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (ResnetGenerator, UnetGenerator).
+    Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (ResnetGenerator, UnetGenerator,
+    NLayerDiscriminator, PixelDiscriminator).
     """
-    own = network_args(network, "generator")
-    if network.upsample != "transpose":
+    args = network_args(network)
+    if "netG" in args and network.upsample != "transpose":
         raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}, which upsamples "
                          "by resize and convolution. The reference's checkpoints hold transposed convolutions: build "
                          "the generator with upsample='transpose'.")
-    return _load(network, state_dict, own, args, source)
-
-
-def assign_discriminator_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict",
-                                 args: dict | None = None) -> keras.Model:
-    """Sets every weight of a discriminator of this package from a reference state dict.
-
-    Args:
-        network: keras.Model. A discriminator from `tfgan_translate.networks`
-            (`PatchGANDiscriminator`, `build_discriminator`).
-        state_dict: dict. Key -> array, as `read_state_dict` returns.
-        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
-        args: dict or None. The arguments the network was built from, for error messages.
-
-    Returns:
-        `network`, with its weights set.
-
-    Raises:
-        CheckpointError: a key missing, unexpected or mis-shaped (listed, with what the
-            network and the file imply).
-        ValueError: `network` is not a discriminator of this package.
-
-    Example:
-
-    >>> d = build_discriminator("basic", norm="batch", input_channels=3, condition_channels=3)
-    >>> assign_discriminator_weights(d, read_state_dict("latest_net_D.pth"))  # doctest: +SKIP
-
-    Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (NLayerDiscriminator,
-    PixelDiscriminator).
-    """
-    return _load(network, state_dict, network_args(network, "discriminator"), args, source)
+    for key, variable in _variables(network, check_state_dict(state_dict, args, source)):
+        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
+        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in]
+        variable.assign(np.asarray(value.transpose(2, 3, 1, 0) if value.ndim == 4 else value, variable.dtype))
+    return network
 
 
 def state_dict_from_network(network: keras.Model) -> dict:
@@ -191,6 +150,3 @@ def state_dict_from_network(network: keras.Model) -> dict:
             state[key] = np.ascontiguousarray(value.transpose(3, 2, 0, 1) if value.ndim == 4 else value)
     return state
 
-
-__all__ = ["CheckpointError", "assign_discriminator_weights", "assign_generator_weights", "check_state_dict",
-           "infer_architecture", "network_args", "state_dict_from_network"]

@@ -26,30 +26,28 @@ LEGACY_OPTION_NAMES = {
     "niter_decay": "n_epochs_decay", "which_epoch": "epoch", "nThreads": "num_threads", "identity": "lambda_identity",
 }
 
-# Options about where and how the reference ran (devices, logging, saving, testing), not about the model:
-# dropped silently.
-_BOOKKEEPING = frozenset({
-    "name", "gpu_ids", "checkpoints_dir", "serial_batches", "num_threads", "display_winsize", "epoch", "load_iter",
-    "verbose", "suffix", "display_freq", "display_ncols", "display_id", "display_server", "display_env",
-    "display_port", "display_single_pane_ncols", "update_html_freq", "print_freq", "no_html", "save_latest_freq",
-    "save_epoch_freq", "save_by_iter", "continue_train", "phase", "isTrain", "use_wandb", "wandb_project_name",
-    "results_dir", "aspect_ratio", "num_test", "how_many", "ntest", "model_suffix", "lr_decay_iters",
-    "use_sigmoid",
-})
-
 # Options copied onto a config field (reference option -> field), converted on the way where `_CONVERSIONS` says.
 _TAKEN = {
     "dataroot": "data", "direction": "direction", "netG": "netG", "netD": "netD", "n_layers_D": "n_layers_D",
     "ngf": "ngf", "ndf": "ndf", "init_gain": "init_gain", "input_nc": "input_channels", "output_nc": "output_channels",
     "load_size": "load_size", "crop_size": "image_size", "preprocess": "preprocess", "no_flip": "flip",
     "batch_size": "batch_size", "lr": "lr", "beta1": "beta_1", "gan_mode": "gan_mode", "no_dropout": "dropout",
+    "norm": "norm",
 }
 _CONVERSIONS = {"dataroot": lambda v: "" if v is None else str(v), "init_gain": float, "lr": float, "beta1": float,
-                "no_flip": lambda v: not v, "no_dropout": lambda v: 0.0 if v else 0.5}
-# Options `options_to_config_fields` reads (mapped, approximated or reported in a note).
-_MAPPED = frozenset({
-    *_TAKEN, "model", "no_lsgan", "norm", "n_epochs", "n_epochs_decay", "lambda_L1", "pool_size", "lambda_A",
-    "lambda_B", "lambda_identity", "dataset_mode", "init_type", "lr_policy", "epoch_count", "max_dataset_size", "eval",
+                "no_flip": lambda v: not v, "no_dropout": lambda v: 0.0 if v else 0.5,
+                "norm": lambda v: v[len("sync_"):] if v in ("sync_batch", "sync_instance") else v}
+# Options `options_to_config_fields` knows: those it maps, approximates or reports in a note, then those about
+# where and how the reference ran (devices, logging, saving, testing), not about the model, dropped silently.
+_KNOWN = frozenset({
+    *_TAKEN, "model", "no_lsgan", "n_epochs", "n_epochs_decay", "lambda_L1", "pool_size", "lambda_A", "lambda_B",
+    "lambda_identity", "dataset_mode", "init_type", "lr_policy", "epoch_count", "max_dataset_size", "eval",
+    "name", "gpu_ids", "checkpoints_dir", "serial_batches", "num_threads", "display_winsize", "epoch", "load_iter",
+    "verbose", "suffix", "display_freq", "display_ncols", "display_id", "display_server", "display_env",
+    "display_port", "display_single_pane_ncols", "update_html_freq", "print_freq", "no_html", "save_latest_freq",
+    "save_epoch_freq", "save_by_iter", "continue_train", "phase", "isTrain", "use_wandb", "wandb_project_name",
+    "results_dir", "aspect_ratio", "num_test", "how_many", "ntest", "model_suffix", "lr_decay_iters",
+    "use_sigmoid",
 })
 
 # The reference's model names -> this package's (`CONFIG_CLASSES` keys).
@@ -144,15 +142,10 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         evaluating = bool(opts["eval"])
         fields.update(test_dropout="off" if evaluating else "on", test_batch_norm="moving" if evaluating else "image")
 
-    norm = opts.get("norm")
-    if norm in ("sync_batch", "sync_instance"):
-        fields["norm"] = norm[len("sync_"):]
-        if norm == "sync_batch":
-            fields["sync_batch_norm"] = True
-        else:
-            notes.append("norm=sync_instance -> instance: instance norm has no statistics to synchronise.")
-    elif norm is not None:
-        fields["norm"] = norm
+    if opts.get("norm") == "sync_batch":
+        fields["sync_batch_norm"] = True
+    if opts.get("norm") == "sync_instance":
+        notes.append("norm=sync_instance -> instance: instance norm has no statistics to synchronise.")
 
     if "n_epochs" in opts or "n_epochs_decay" in opts:
         decay = int(opts.get("n_epochs_decay", 100))
@@ -215,7 +208,6 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
         if choices is not None and fields[field] not in choices:
             notes.append(f"{field}={fields.pop(field)!r} dropped: {cls.__name__} expects one of {list(choices)}.")
 
-    for option in opts:
-        if option not in _MAPPED and option not in _BOOKKEEPING:
-            notes.append(f"{option}={opts[option]!r} ignored: not an option this mapping knows.")
+    notes += [f"{option}={value!r} ignored: not an option this mapping knows." for option, value in opts.items()
+              if option not in _KNOWN]
     return MappedOptions(cls.__name__, fields, notes)

@@ -20,9 +20,9 @@ it). Older versions wrote `name: value` lines between `------------ Options ----
 Beside it, one `<epoch>_net_<net>.pth` file per network and epoch: `<epoch>_net_G.pth` and `<epoch>_net_D.pth`
 for pix2pix, `<epoch>_net_G_A.pth`, `_G_B`, `_D_A`, `_D_B` for CycleGAN (`latest_` for the last epoch).
 
-`parse_options` / `read_options` / `find_options_file` read the options file and `find_checkpoints` finds the
-checkpoint files; `options_to_config_fields` (`tfgan_translate.reference.option_mapping`, importable from here
-too) maps the options onto a config.
+`parse_options` / `read_options` read the options file and `find_checkpoints` finds the checkpoint files
+and the options file; `options_to_config_fields` (`tfgan_translate.reference.option_mapping`) maps the options
+onto a config.
 
 Example:
 
@@ -32,6 +32,7 @@ Example:
 ...                 direction: BtoA                          \\t[default: AtoB]
 ...                 lambda_L1: 100.0
 ... ----------------- End -------------------'''
+>>> from tfgan_translate.reference.option_mapping import options_to_config_fields
 >>> options = parse_options(text)
 >>> options["lambda_L1"], options["direction"]
 (100.0, 'BtoA')
@@ -39,7 +40,7 @@ Example:
 >>> config_class, fields["netG"], fields["lambda_l1"]
 ('Pix2PixConfig', 'unet_256', 100.0)
 >>> found = find_checkpoints("checkpoints/facades_label2photo_pretrained")  # doctest: +SKIP
->>> found.layout, found.generators  # doctest: +SKIP
+>>> found.layout, found.files  # doctest: +SKIP
 ('single', {'G': PosixPath('checkpoints/facades_label2photo_pretrained/latest_net_G.pth')})
 """
 
@@ -47,15 +48,9 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import re
 from pathlib import Path
-from typing import Any
-
-from tfgan_translate.reference.option_mapping import LEGACY_OPTION_NAMES, MappedOptions, options_to_config_fields
-
-__all__ = ["LEGACY_OPTION_NAMES", "NETWORK_ROLES", "OPTION_FILENAMES", "MappedOptions", "ReferenceCheckpoints",
-           "find_checkpoints", "find_options_file", "options_to_config_fields", "parse_options", "read_options"]
+from typing import Any, NamedTuple
 
 # Option files a run folder may hold, in the order they are preferred (training options first).
 OPTION_FILENAMES = ("train_opt.txt", "opt.txt", "test_opt.txt")
@@ -138,56 +133,26 @@ def parse_options(text: str, *, source: str | Path | None = None) -> dict[str, A
     return options
 
 
-def find_options_file(folder: str | Path) -> Path:
-    """The options file of a reference run folder: `train_opt.txt`, else `opt.txt`, else `test_opt.txt`.
-
-    Args:
-        folder: str or Path. A reference `checkpoints/NAME/` folder.
-
-    Returns:
-        The Path of the file.
-
-    Raises:
-        FileNotFoundError: none of them is there (the message lists what is).
-
-    Example:
-
-    >>> find_options_file("checkpoints/facades_pix2pix")  # doctest: +SKIP
-    PosixPath('checkpoints/facades_pix2pix/train_opt.txt')
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"No reference run folder at {folder}.")
-    for filename in OPTION_FILENAMES:
-        if (folder / filename).is_file():
-            return folder / filename
-    found = sorted(p.name for p in folder.iterdir())
-    raise FileNotFoundError(f"No options file in {folder}: expected one of {list(OPTION_FILENAMES)}. Found: "
-                            f"{found or 'nothing'}.")
-
-
 def read_options(path: str | Path) -> dict[str, Any]:
-    """Reads a reference options file (or the one in a run folder) into a dict of typed values.
+    """Reads a reference options file into a dict of typed values.
 
     Args:
-        path: str or Path. A `train_opt.txt` / `opt.txt` / `test_opt.txt` file, or a reference
-            `checkpoints/NAME/` folder (then `find_options_file` picks the file).
+        path: str or Path. A `train_opt.txt` / `opt.txt` / `test_opt.txt` file (`find_checkpoints(folder)
+            .options_file` is the one a run folder holds).
 
     Returns:
         A dict from option name to value (see `parse_options`).
 
     Raises:
-        FileNotFoundError: the file (or any options file in the folder) does not exist.
+        FileNotFoundError: the file does not exist.
         ValueError: the file is not in the reference's format (the message names it).
 
     Example:
 
-    >>> read_options("checkpoints/horse2zebra")["netG"]  # doctest: +SKIP
+    >>> read_options("checkpoints/horse2zebra/train_opt.txt")["netG"]  # doctest: +SKIP
     'resnet_9blocks'
     """
     path = Path(path)
-    if path.is_dir():
-        path = find_options_file(path)
     if not path.is_file():
         raise FileNotFoundError(f"No reference options file at {path}.")
     return parse_options(path.read_text(encoding="utf-8", errors="replace"), source=path)
@@ -196,8 +161,7 @@ def read_options(path: str | Path) -> dict[str, Any]:
 # === The checkpoint files ===
 
 
-@dataclasses.dataclass(frozen=True)
-class ReferenceCheckpoints:
+class ReferenceCheckpoints(NamedTuple):
     """The checkpoint files of one epoch of a reference run folder.
 
     Attributes:
@@ -216,36 +180,28 @@ class ReferenceCheckpoints:
     files: dict
     options_file: Path | None
 
-    @property
-    def generators(self) -> dict:
-        """The generator files only ({"G": ...} or {"G_A": ..., "G_B": ...})."""
-        return {role: path for role, path in self.files.items() if role.startswith("G")}
 
-
-def find_checkpoints(folder: str | Path, epoch: str | int = "latest", *, model: str | None = None,
-                     discriminators: bool = False) -> ReferenceCheckpoints:
-    """Finds the `<epoch>_net_*.pth` files of a reference run folder.
+def find_checkpoints(folder: str | Path, epoch: str | int = "latest") -> ReferenceCheckpoints:
+    """Finds the `<epoch>_net_*.pth` files and the options file of a reference run folder.
 
     pix2pix runs save `<epoch>_net_G.pth` and `<epoch>_net_D.pth`; CycleGAN runs
     `<epoch>_net_G_A.pth`, `_G_B`, `_D_A`, `_D_B` (G_A is the paper's G: A -> B, G_B its F: B -> A,
-    D_A its D_Y, D_B its D_X); the pretrained downloads hold one `latest_net_G.pth`.
+    D_A its D_Y, D_B its D_X); the pretrained downloads hold one `latest_net_G.pth`. The layout is
+    told from the files; the generators must be there, the discriminators may not.
 
     Args:
         folder: str or Path. A reference `checkpoints/NAME/` folder.
         epoch: str or int. Which epoch: "latest" (the reference's default), a number, or "iter_N".
             Defaults to "latest".
-        model: str or None. "pix2pix", "cyclegan" (or "cycle_gan") or "single" to require that
-            layout; None detects it from the files. Defaults to None.
-        discriminators: bool. Also require the discriminators (to resume training rather than
-            translate). Defaults to False.
 
     Returns:
-        A `ReferenceCheckpoints`.
+        A `ReferenceCheckpoints`; its `options_file` is `train_opt.txt`, else `opt.txt`, else
+        `test_opt.txt`, else None.
 
     Raises:
-        FileNotFoundError: the folder does not exist, or lacks a required file; the message lists the
+        FileNotFoundError: the folder does not exist, or lacks a generator file; the message lists the
             checkpoint files found and the epochs they cover.
-        ValueError: `model` is not one of the layouts, or the epoch holds both layouts and `model` is None.
+        ValueError: the epoch holds files of both layouts (two runs in one folder).
 
     Example:
 
@@ -254,10 +210,6 @@ def find_checkpoints(folder: str | Path, epoch: str | int = "latest", *, model: 
     ['D_A', 'D_B', 'G_A', 'G_B']
     """
     folder, epoch = Path(folder), str(epoch)
-    model = "cyclegan" if model == "cycle_gan" else model
-    if model not in (None, *NETWORK_ROLES):
-        raise ValueError(f"Invalid value for argument `model`. Received: model={model!r}. Expected None or one of "
-                         f"{sorted(NETWORK_ROLES)}.")
     if not folder.is_dir():
         raise FileNotFoundError(f"No reference run folder at {folder}.")
     by_epoch: dict[str, dict[str, Path]] = {}
@@ -272,19 +224,18 @@ def find_checkpoints(folder: str | Path, epoch: str | int = "latest", *, model: 
         f"Found: {', '.join(names[:12])}{f', ... ({len(names)} in all)' if len(names) > 12 else ''} "
         f"(epochs: {', '.join(epochs)}).")
     cyclegan, pix2pix = (any(role in present for role in NETWORK_ROLES[name]) for name in ("cyclegan", "pix2pix"))
-    if model is None and cyclegan and pix2pix:
+    if cyclegan and pix2pix:
         raise ValueError(f"{folder} holds both pix2pix ({epoch}_net_G/D.pth) and CycleGAN ({epoch}_net_G_A/...) "
-                         f"files for epoch {epoch!r}; pass model='pix2pix' or model='cyclegan'.")
-    if model is None and not (cyclegan or pix2pix):
+                         f"files for epoch {epoch!r}; move each run's files into a folder of its own.")
+    if not (cyclegan or pix2pix):
         raise FileNotFoundError(f"No reference checkpoint for epoch {epoch!r} in {folder}: expected {epoch}_net_G.pth "
                                 f"(pix2pix, pretrained) or {epoch}_net_G_A.pth and {epoch}_net_G_B.pth (CycleGAN). "
                                 f"{listing}")
-    layout = model or ("cyclegan" if cyclegan else "pix2pix" if "D" in present else "single")
-    missing = [f"{epoch}_net_{r}.pth" for r in NETWORK_ROLES[layout]
-               if r not in present and (r.startswith("G") or discriminators)]
-    if missing:
-        kind = {"pix2pix": "a pix2pix", "cyclegan": "a CycleGAN", "single": "a single-generator"}[layout]
-        raise FileNotFoundError(f"Incomplete reference checkpoint in {folder} for {kind} run at epoch {epoch!r}: "
+    layout = "cyclegan" if cyclegan else "pix2pix" if "D" in present else "single"
+    missing = [f"{epoch}_net_{r}.pth" for r in NETWORK_ROLES[layout] if r not in present and r.startswith("G")]
+    if missing:  # a D without its G, or a CycleGAN without both generators
+        raise FileNotFoundError(f"Incomplete reference checkpoint in {folder} for "
+                                f"{'a CycleGAN' if cyclegan else 'a pix2pix'} run at epoch {epoch!r}: "
                                 f"missing {', '.join(missing)}. {listing}")
     files = {role: present[role] for role in NETWORK_ROLES[layout] if role in present}
     options_file = next((folder / n for n in OPTION_FILENAMES if (folder / n).is_file()), None)

@@ -185,5 +185,3 @@ def fetch(preset: Preset, cache_dir: str | os.PathLike | None = None, timeout: f
     finally:
         socket.setdefaulttimeout(previous)
 
-
-__all__ = ["PRESETS", "DownloadError", "Preset", "fetch", "get_preset", "preset_names"]

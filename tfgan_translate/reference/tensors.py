@@ -15,8 +15,8 @@ Example:
 from __future__ import annotations
 
 import collections
-import dataclasses
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -71,8 +71,7 @@ _MAX_DIMS = 32
 _MAX_EXTENT = 2**48  # a size or stride beyond this addresses more than any file holds
 
 
-@dataclasses.dataclass(frozen=True)
-class _Geometry:
+class _Geometry(NamedTuple):
     """A tensor record's checked values: byte range [first, end) of its storage record, shape and strides."""
 
     shape: tuple

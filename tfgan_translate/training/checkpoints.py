@@ -85,10 +85,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         path = save_model_atomic(self.model, self.folder / name)
         with atomic_file(self.folder / LATEST, suffix=".keras") as tmp:
             shutil.copyfile(path, tmp)
-        # Only the names this callback writes: a .keras file a user put here is theirs.
-        kept = sorted((p for p in self.folder.iterdir() if _CHECKPOINT_NAME.match(p.name)),
-                      key=lambda p: p.stat().st_mtime_ns)
-        for old in kept[:-self.keep]:
+        for old in _numbered_checkpoints(self.folder)[self.keep:]:
             old.unlink(missing_ok=True)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -129,13 +126,15 @@ def checkpoint_candidates(run_dir: str | Path) -> list[Path]:
     >>> [p.name for p in checkpoint_candidates("runs/facades")]  # doctest: +SKIP
     ['latest.keras', 'epoch_0002.keras', 'step_00000004.keras', 'step_00000003.keras']
     """
-    folder = Path(run_dir) / "checkpoints"
-    if not folder.is_dir():
-        return []
-    others = [p for p in folder.iterdir() if _CHECKPOINT_NAME.match(p.name) and p.is_file()]
-    others.sort(key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
-    latest = folder / LATEST
-    return ([latest] if latest.is_file() else []) + others
+    latest = Path(run_dir) / "checkpoints" / LATEST
+    return ([latest] if latest.is_file() else []) + _numbered_checkpoints(latest.parent)
+
+
+def _numbered_checkpoints(folder: Path) -> list[Path]:
+    """The epoch/step checkpoints in `folder`, newest first: only the names `RunCheckpoint` writes (a .keras
+    file a user put there is theirs)."""
+    found = [p for p in folder.glob("*.keras") if _CHECKPOINT_NAME.match(p.name) and p.is_file()]
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
 
 # Checkpoints from before the speed-ups left the networks (their configs hold `layer_settings`) store the
@@ -158,8 +157,7 @@ def _with_stock_layer_names(path: Path, folder: Path) -> Path:
         copy = folder / path.name
         with zipfile.ZipFile(copy, "w") as out:
             for item in archive.infolist():
-                data = weights.getvalue() if item.filename == "model.weights.h5" else archive.read(item)
-                out.writestr(item, data)
+                out.writestr(item, weights.getvalue() if item.filename == "model.weights.h5" else archive.read(item))
     return copy
 
 
@@ -258,10 +256,8 @@ def remove_stale_checkpoint_files(run_dir: str | Path) -> list[Path]:
     run_dir = Path(run_dir)
     removed = [path for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples")
                for path in remove_stale_temporaries(folder)]
-    checkpoints = run_dir / "checkpoints"
-    if checkpoints.is_dir():
-        for path in checkpoints.iterdir():
-            if _LEGACY_TEMPORARY.match(path.name) and stat.S_ISREG(os.lstat(path).st_mode):
-                path.unlink(missing_ok=True)
-                removed.append(path)
+    for path in (run_dir / "checkpoints").glob(".*.tmp.keras"):
+        if _LEGACY_TEMPORARY.match(path.name) and stat.S_ISREG(os.lstat(path).st_mode):
+            path.unlink(missing_ok=True)
+            removed.append(path)
     return removed

@@ -38,24 +38,6 @@ import tensorflow as tf
 from tfgan_translate.networks.layers import check_positive
 
 
-def distribute_dataset(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy):
-    """`strategy.experimental_distribute_dataset(dataset)` with data sharding across workers."""
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return strategy.experimental_distribute_dataset(dataset.with_options(options))
-
-
-def _mean_over_replicas(strategy, values):
-    """The mean over replicas of each tracker result.
-
-    Keras metric variables are sync-on-read: inside `strategy.run` each replica
-    reads the mean of its own share of the batches, so the global mean is the
-    mean over replicas (their shares are equal). `axis=None`: the reduction
-    that works for scalars under MultiWorkerMirroredStrategy too.
-    """
-    return tf.nest.map_structure(lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), values)
-
-
 def _check_model(model, strategy):
     if not getattr(model, "compiled", False):
         raise ValueError("fit_distributed needs a compiled model: call `model.compile(...)` inside `strategy.scope()`.")
@@ -64,9 +46,8 @@ def _check_model(model, strategy):
                  *(v for optimizer in optimizers if getattr(optimizer, "built", False) for v in optimizer.variables)]
     outside = [v.path for v in variables if not strategy.extended.variable_created_in_scope(v.value)]
     if outside:
-        raise ValueError(
-            f"The model's variables were not created under this strategy's scope (e.g. {outside[0]}): create the "
-            f"model and its optimizers and call `compile()` inside `with strategy.scope():`.")
+        raise ValueError(f"The model's variables were not created under this strategy's scope (e.g. {outside[0]}): "
+                         "create the model and its optimizers and call `compile()` inside `with strategy.scope():`.")
 
 
 def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int, steps_per_epoch: int,
@@ -114,20 +95,29 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
     check_positive("initial_epoch", initial_epoch, minimum=0)
     _check_model(model, strategy)
 
-    @tf.function
-    def train_function(iterator):
-        return _mean_over_replicas(strategy, strategy.run(model.train_step, args=(next(iterator),)))
+    def mean_over_replicas(step, batch):
+        """`strategy.run(step)`'s tracker results, each the mean over the replicas.
 
-    @tf.function
-    def test_function(batch):
-        return _mean_over_replicas(strategy, strategy.run(model.test_step, args=(batch,)))
+        Keras metric variables are sync-on-read: inside `strategy.run` each replica reads the mean of its
+        own share of the batches, so the global mean is the mean over replicas (their shares are equal).
+        `axis=None`: the reduction that works for scalars under MultiWorkerMirroredStrategy too.
+        """
+        results = strategy.run(step, args=(batch,))
+        return tf.nest.map_structure(lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), results)
+
+    train_function = tf.function(lambda iterator: mean_over_replicas(model.train_step, next(iterator)))
+    test_function = tf.function(lambda batch: mean_over_replicas(model.test_step, batch))
+    # Each worker keeps its part of every global batch (sharded by data, not by file).
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(
         [*(callbacks or []), history], add_progbar=verbose != 0, model=model, verbose=verbose, epochs=epochs,
         steps=steps_per_epoch)
-    iterator = iter(distribute_dataset(dataset, strategy))
-    val_dataset = distribute_dataset(validation_data, strategy) if validation_data is not None else None
+    iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
+    val_dataset = (None if validation_data is None else
+                   strategy.experimental_distribute_dataset(validation_data.with_options(options)))
 
     model.stop_training = False
     callback_list.on_train_begin()
@@ -141,9 +131,8 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
             try:
                 logs = {name: float(value) for name, value in train_function(iterator).items()}
             except (StopIteration, tf.errors.OutOfRangeError):
-                raise ValueError(
-                    f"The training dataset ran out at epoch {epoch}, step {step}: repeat it (`dataset.repeat()`) "
-                    f"or lower `steps_per_epoch` ({steps_per_epoch}).") from None
+                raise ValueError(f"The training dataset ran out at epoch {epoch}, step {step}: repeat it "
+                                 f"(`dataset.repeat()`) or lower `steps_per_epoch` ({steps_per_epoch}).") from None
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
@@ -165,4 +154,4 @@ def fit_distributed(model: keras.Model, dataset: tf.data.Dataset, *, epochs: int
     return history.history
 
 
-__all__ = ["distribute_dataset", "fit_distributed"]
+__all__ = ["fit_distributed"]

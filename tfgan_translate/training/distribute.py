@@ -18,8 +18,7 @@ gradients, so the update is that of the mean over the global batch.
 
 Batch norm. By default every replica normalises with the statistics of its own
 share of the batch, so N replicas with a global batch B do not compute what
-one device does with B. `sync_batch_norm=True` in the network builders (or
-`synchronize_batch_norm(model)` on an existing model, before training)
+one device does with B. `sync_batch_norm=True` in the config or the network builders
 all-reduces the batch statistics across replicas
 (`keras.layers.BatchNormalization(synchronized=True)`), which makes them
 those of the global batch. Instance norm (CycleGAN's default) is per image
@@ -39,11 +38,9 @@ import logging
 import os
 from pathlib import Path
 
-import keras
 import tensorflow as tf
 
 from tfgan_translate.choices import check_choice
-from tfgan_translate.networks.base import walk_layers
 
 log = logging.getLogger("tfgan_translate")
 
@@ -102,9 +99,8 @@ def make_strategy(name: str = "auto", *, devices=None) -> tf.distribute.Strategy
         name, reason = _auto_choice(devices)
         log.info("strategy auto -> %s (%s)", name, reason)
     if name in ("multiworker", "tpu") and devices is not None:
-        raise ValueError(
-            f"Invalid value for argument `devices`. Received: devices={devices!r} with strategy={name!r}. "
-            f"The {name} strategy uses every local accelerator; leave `devices` unset.")
+        raise ValueError(f"Invalid value for argument `devices`. Received: devices={devices!r} with strategy={name!r}. "
+                         f"The {name} strategy uses every local accelerator; leave `devices` unset.")
     if name == "none" and devices is not None and len(devices) > 1:
         raise ValueError(f"Invalid value for argument `devices`. Received: devices={devices!r} with strategy='none'. "
                          "Expected one device; use strategy='mirrored' for several.")
@@ -156,11 +152,9 @@ def _tpu_address() -> str | None:
 
 
 def _tpu_strategy() -> tf.distribute.Strategy:
-    tpu = _tpu_address()
-    if tpu is None:
-        raise ValueError(
-            "Invalid value for argument `strategy`. Received: strategy='tpu', but no TPU was found: "
-            "set TPU_NAME (a Cloud TPU name or grpc:// address) or COLAB_TPU_ADDR, or run on a TPU VM.")
+    if (tpu := _tpu_address()) is None:
+        raise ValueError("Invalid value for argument `strategy`. Received: strategy='tpu', but no TPU was found: set "
+                         "TPU_NAME (a Cloud TPU name or grpc:// address) or COLAB_TPU_ADDR, or run on a TPU VM.")
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
@@ -227,32 +221,10 @@ def check_global_batch(batch_size: int, strategy: tf.distribute.Strategy | None 
     """
     replicas = (strategy or tf.distribute.get_strategy()).num_replicas_in_sync
     if batch_size < replicas or batch_size % replicas:
-        raise ValueError(
-            f"Invalid value for argument `batch_size`. Received: batch_size={batch_size} with {replicas} replicas. "
-            f"Under a distribution strategy the batch is the global batch, split across replicas: expected a "
-            f"multiple of {replicas}.")
+        raise ValueError(f"Invalid value for argument `batch_size`. Received: batch_size={batch_size} with {replicas} "
+                         f"replicas. Under a distribution strategy the batch is the global batch, split across "
+                         f"replicas: expected a multiple of {replicas}.")
     return batch_size // replicas
 
 
-def synchronize_batch_norm(model: keras.Model, synchronized: bool = True) -> int:
-    """Makes every BatchNormalization layer of `model` (nested models included) use cross-replica statistics.
-
-    Call it before the first training step (the flag is read when the train
-    function is traced). It is saved in the layers' configs. Builders take
-    `sync_batch_norm=True` for the same effect at construction.
-
-    Args:
-        model: keras.Model. E.g. a Pix2Pix or CycleGAN, or one network.
-        synchronized: bool. The value to set. Defaults to True.
-
-    Returns:
-        The number of BatchNormalization layers changed.
-    """
-    norms = {id(layer): layer for layer in walk_layers(model) if isinstance(layer, keras.layers.BatchNormalization)}
-    for layer in norms.values():
-        layer.synchronized = bool(synchronized)
-    return len(norms)
-
-
-__all__ = ["STRATEGIES", "check_global_batch", "is_chief", "make_strategy", "needs_custom_loop",
-           "synchronize_batch_norm", "tf_config_cluster"]
+__all__ = ["STRATEGIES", "check_global_batch", "is_chief", "make_strategy", "needs_custom_loop", "tf_config_cluster"]

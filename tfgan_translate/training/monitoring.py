@@ -168,19 +168,16 @@ class ProgressLog(keras.callbacks.Callback):
         self.steps_per_epoch = steps_per_epoch
         self.every_steps = every_steps
         self.epoch_lines = epoch_lines
-        self._start = None
 
-    def _totals(self) -> tuple[int, int]:
-        params = self.params or {}
-        return (self.total_epochs or params.get("epochs") or 1,
-                self.steps_per_epoch or params.get("steps") or 1)
+    def on_train_begin(self, logs=None):  # the run's length, for this fit call
+        self._epochs = self.total_epochs or self.params.get("epochs") or 1
+        self._steps = self._epochs * (self.steps_per_epoch or self.params.get("steps") or 1)
 
     def _progress(self, logs, since: tuple[float, int]) -> str:
         """The end of a line: "R steps/s, ETA H:MM:SS | losses", the rate since (time, step) `since`."""
         now, step = time.perf_counter(), self.model.steps_run
         rate = (step - since[1]) / (now - since[0]) if now > since[0] else float("inf")
-        total_epochs, steps_per_epoch = self._totals()
-        left = max(0, total_epochs * steps_per_epoch - step)
+        left = max(0, self._steps - step)
         eta = round(left / rate) if rate > 0 and math.isfinite(rate) else 0  # as H:MM:SS, hours past 24 counting
         eta = f"{eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d}"
         shown = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items())
@@ -193,13 +190,12 @@ class ProgressLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.model.steps_run
-        if self.every_steps is None or self._start is None or step % self.every_steps or step == self._last[1]:
+        if self.every_steps is None or step % self.every_steps or step == self._last[1]:
             return
-        total_epochs, steps_per_epoch = self._totals()
-        log.info("step %d/%d (epoch %d/%d): %s", step, total_epochs * steps_per_epoch, self._epoch + 1, total_epochs,
+        log.info("step %d/%d (epoch %d/%d): %s", step, self._steps, self._epoch + 1, self._epochs,
                  self._progress(logs, self._last))
         self._last = (time.perf_counter(), step)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.epoch_lines and self._start is not None:
-            log.info("epoch %d/%d: %s", epoch + 1, self._totals()[0], self._progress(logs, self._start))
+        if self.epoch_lines:
+            log.info("epoch %d/%d: %s", epoch + 1, self._epochs, self._progress(logs, self._start))

@@ -9,49 +9,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tfgan_translate.io import atomic_file, to_uint8, write_text
+from tfgan_translate.data.files import image_grid, to_rgb_uint8  # noqa: F401 (to_rgb_uint8: re-exported)
+from tfgan_translate.io import atomic_file, write_text
 from tfgan_translate.networks.layers import check_positive
-
-
-def to_rgb_uint8(images) -> np.ndarray:
-    """(B, H, W, C) in [-1, 1] with C in {1, 3, 4, N} -> (B, H, W, 3) uint8 for display.
-
-    One channel is shown as gray, four as RGB (alpha dropped), other counts show
-    their first three channels (or the first, as gray, when fewer than three).
-    """
-    images = np.asarray(images, dtype=np.float32)
-    return to_uint8(images[..., :3] if images.shape[-1] >= 3 else np.repeat(images[..., :1], 3, axis=-1))
-
-
-def image_grid(columns: list, gap: int = 2) -> np.ndarray:
-    """Lays out rows of images: `columns[j][i]` is row i, column j.
-
-    Args:
-        columns: list of (B, H, W, C) arrays in [-1, 1], one per column
-            (for pix2pix: inputs, outputs, targets).
-        gap: int. White pixels between tiles. Defaults to 2.
-
-    Returns:
-        (B*H + gaps, ncols*W + gaps, 3) uint8 array.
-    """
-    tiles = [to_rgb_uint8(c) for c in columns]
-    rows, height, width = tiles[0].shape[:3]
-    ncols = len(tiles)
-    grid = np.full((rows * height + (rows - 1) * gap, ncols * width + (ncols - 1) * gap, 3), 255, np.uint8)
-    for j, tile in enumerate(tiles):
-        for i in range(rows):
-            top, left = i * (height + gap), j * (width + gap)
-            grid[top:top + height, left:left + width] = tile[i]
-    return grid
-
-
-def save_png_atomic(array: np.ndarray, path: str | Path) -> Path:
-    """Writes a uint8 image so that `path` is either absent, the old file, or complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as tmp:
-        Image.fromarray(array).save(tmp, format="PNG")
-    return path
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -108,7 +68,8 @@ class SampleGrid(keras.callbacks.Callback):
         if getattr(self.model, "diverged", None):
             return
         grid = self.grid()
-        save_png_atomic(grid, self.out_dir / f"epoch_{epoch + 1:04d}.png")
+        with atomic_file(self.out_dir / f"epoch_{epoch + 1:04d}.png") as tmp:
+            Image.fromarray(grid).save(tmp, format="PNG")
         write_gallery(self.out_dir)
         self._to_tensorboard(grid, self.model.steps_run)
 

@@ -13,7 +13,7 @@ A run folder holds everything about one training run::
 Run folders are owned: `train` refuses a folder that holds a run (config.json or checkpoints/) unless
 `resume=True` continues it or `overwrite=True` replaces it, and a non-empty folder that holds no run
 unless `overwrite=True`; while it trains, the folder's lock makes a second writer fail at once
-(`run_folder.py`). The data each model trains on is built in `run_data.py`.
+(`run_folder.py`). The data each model trains on: `run_data`.
 """
 
 import dataclasses
@@ -24,29 +24,85 @@ from pathlib import Path
 
 import keras
 
+from tfgan_translate import data as datasets
 from tfgan_translate.accelerate import FusedAdam, accelerate
 from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
+from tfgan_translate.data import layout
 from tfgan_translate.inference_mode import remember_run_mode
 from tfgan_translate.io import write_json
 from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
 from tfgan_translate.networks import check_image_size
-from tfgan_translate.training.checkpoints import (
-    RunCheckpoint,
-    checkpoint_candidates,
-    load_checkpoint_file,
-    load_newest_checkpoint,
-)
+from tfgan_translate.training import checkpoints
 from tfgan_translate.training.custom_loop import fit_distributed
 from tfgan_translate.training.distribute import check_global_batch, is_chief, make_strategy, needs_custom_loop
 from tfgan_translate.training.monitoring import ProgressLog, StopOnNonFinite, TensorBoardLogger, TrainingDiverged
 from tfgan_translate.training.precision import precision_scope, resolve_jit, wrap_optimizer
 from tfgan_translate.training.previews import SampleGrid
-from tfgan_translate.training.run_data import resolve_data, run_data
 from tfgan_translate.training.run_folder import RunFolderError, claim_run_folder, delete_previous_run
 
 log = logging.getLogger("tfgan_translate")
+
+
+def resolve_data(data: str, model: str = "pix2pix"):
+    """Turns `--data` into a folder (or a TFDS name), generating the built-in sets on request.
+
+    "synth" is the synthetic facades: paired (label map | photo) for pix2pix,
+    unpaired (label maps in trainA, photos of other label maps in trainB) for
+    CycleGAN; "synth:palette" is CycleGAN's easy unpaired set whose hidden
+    mapping is a palette permutation. See `tfgan_translate.data.layout.resolve_data`.
+    """
+    return layout.resolve_data(data, paired=model == "pix2pix")
+
+
+def run_data(config: Pix2PixConfig | CycleGANConfig, data) -> tuple:
+    """The data of a run: pairs for pix2pix; for CycleGAN, domain A feeds G (with direction BtoA, B plays A).
+
+    Returns:
+        `(steps_per_epoch, train_stream, validation, samples)`: the steps counted from the files (or
+        `config.steps_per_epoch`); `train_stream(skip)`, the endless tf.data.Dataset of (x, y) batches from
+        example `skip` on; the validation tf.data.Dataset or None; the (x, y) numpy arrays of the preview grids.
+    """
+    paired = config.model == "pix2pix"
+    swap = not paired and config.direction == "BtoA"
+    c_in, c_out = config.input_channels, config.output_channels
+    # Counting validates the training files, before the model is built (the dataset reuses the results).
+    count = dict(skip_bad_files=config.skip_bad_files, preprocess=config.preprocess, image_size=config.image_size)
+    if paired:
+        channels = dict(direction=config.direction, input_channels=c_in, output_channels=c_out)
+        dataset, samples_of = datasets.paired_dataset, datasets.paired_samples
+        steps = math.ceil(datasets.paired_file_count(data, "train", **count) / config.batch_size)
+    else:
+        channels = dict(channels_a=c_out, channels_b=c_in) if swap else dict(channels_a=c_in, channels_b=c_out)
+        dataset, samples_of = datasets.unpaired_dataset, datasets.unpaired_samples
+        steps = datasets.unpaired_steps_per_epoch(*datasets.unpaired_file_counts(data, "train", **count),
+                                                  config.batch_size)
+    common = dict(image_size=config.image_size, skip_bad_files=config.skip_bad_files, **channels)
+
+    def train_stream(skip: int):
+        # The endless stream (a pure function of the seed) so that `skip` resumes it exactly. Its batches
+        # are all full; drop_remainder makes that static, so that a strategy can split them over replicas.
+        return _swapped(dataset(data, split="train", load_size=config.load_size, preprocess=config.preprocess,
+                                flip=config.flip, batch_size=config.batch_size, shuffle=True, seed=config.seed,
+                                repeat=True, skip=skip, drop_remainder=True, **common), swap)
+
+    try:
+        val = dataset(data, split="test", preprocess="none", load_size=config.image_size, flip=False,
+                      batch_size=config.batch_size, shuffle=False, **common)
+        samples = samples_of(data, split="test", count=config.sample_count, **common)
+    except datasets.DataError as error:
+        log.warning("No validation split used: %s", error)
+        val, samples = None, samples_of(data, split="train", count=config.sample_count, **common)
+    rows = min(len(samples[0]), len(samples[1]))  # CycleGAN's domains may hold different numbers of images
+    samples = (samples[0][:rows], samples[1][:rows])
+    return config.steps_per_epoch or steps, train_stream, _swapped(val, swap), samples[::-1] if swap else samples
+
+
+def _swapped(dataset, swap: bool):
+    """`dataset` with each (a, b) element as (b, a) when `swap`; None stays None."""
+    return dataset.map(lambda a, b: (b, a)) if swap and dataset is not None else dataset
+
 
 @dataclasses.dataclass
 class TrainResult:
@@ -62,13 +118,6 @@ def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
     """Both papers' rate: constant for the first epochs, then linear decay to 0 (constant if no decay)."""
     return LinearDecaySchedule(config.lr, steps_per_epoch, config.constant_epochs, config.decay_epochs,
                                per_step=config.lr_decay_per_step)
-
-
-def _optimizer(config, steps_per_epoch: int, precision: str) -> keras.optimizers.Optimizer:
-    """The reference's Adam (`FusedAdam`) on the schedule; wrapped in a LossScaleOptimizer for mixed_float16."""
-    adam = FusedAdam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1, beta_2=config.beta_2,
-                     epsilon=config.adam_epsilon)
-    return wrap_optimizer(adam, precision)
 
 
 def build_model(config) -> keras.Model:
@@ -156,33 +205,36 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
         out_dir = run_dir if chief else Path(claimed)
 
         # 1. Data: the validation set and preview samples; the training stream is read per part (4.).
-        resuming = resume and bool(checkpoint_candidates(run_dir))
+        resuming = resume and bool(checkpoints.checkpoint_candidates(run_dir))
         if resuming:
             check_resumable(load_config(run_dir), config)
         elif resume:
             log.info("No checkpoint in %s: starting a new run.", run_dir)
         keras.utils.set_random_seed(config.seed)
-        data = run_data(config, resolve_data(config.data, config.model))
-        steps_per_epoch = data.steps_per_epoch
+        steps_per_epoch, train_stream, validation, samples = run_data(config, resolve_data(config.data, config.model))
 
         # 2. Model and optimizers, in the strategy's scope: new, or everything restored from the checkpoint.
         jit = resolve_jit(config.jit)
         with strategy.scope():
             if resuming:
-                checkpoint, model = load_newest_checkpoint(run_dir)
-                for optimizer in (model.g_optimizer, model.d_optimizer):
-                    if optimizer is not None:  # `epochs` may have changed; the schedule is a function of the step
-                        optimizer.learning_rate = _schedule(config, steps_per_epoch)
-                        # a run saved before `adam_epsilon` existed has Keras' 1e-7 in its checkpoint: the config's
-                        getattr(optimizer, "inner_optimizer", optimizer).epsilon = config.adam_epsilon
+                checkpoint, model = checkpoints.load_newest_checkpoint(run_dir)
+                for optimizer in filter(None, (model.g_optimizer, model.d_optimizer)):
+                    # `epochs` may have changed; the schedule is a function of the step
+                    optimizer.learning_rate = _schedule(config, steps_per_epoch)
+                    # a run saved before `adam_epsilon` existed has Keras' 1e-7 in its checkpoint: the config's
+                    getattr(optimizer, "inner_optimizer", optimizer).epsilon = config.adam_epsilon
                 model.jit_compile = jit
                 log.info("Resuming %s from %s (step %d).", run_dir, checkpoint, model.steps_run)
             else:
                 with precision_scope(config.precision) as policy:
                     model = build_model(config)
-                d_optimizer = _optimizer(config, steps_per_epoch, policy) if model.discriminators else None
-                model.compile(g_optimizer=_optimizer(config, steps_per_epoch, policy), d_optimizer=d_optimizer,
-                              jit_compile=jit)
+
+                def adam():  # the reference's Adam on the schedule; in a LossScaleOptimizer for mixed_float16
+                    return wrap_optimizer(FusedAdam(learning_rate=_schedule(config, steps_per_epoch),
+                                                    beta_1=config.beta_1, beta_2=config.beta_2,
+                                                    epsilon=config.adam_epsilon), policy)
+                d_optimizer = adam() if model.discriminators else None
+                model.compile(g_optimizer=adam(), d_optimizer=d_optimizer, jit_compile=jit)
         accelerate(model, winograd=config.winograd)  # speed-ups of the built model, never saved with it
         # the dtype policy the generator computes in (a checkpoint keeps the one it was built with)
         precision = model.generators[0].compute_policy
@@ -200,8 +252,9 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
         all_callbacks = [
             guard,
             TensorBoardLogger(out_dir / "logs", every_steps=config.log_every, hparams=config.to_dict()),
-            SampleGrid(*data.samples, out_dir / "samples", log_dir=out_dir / "logs", every_steps=config.sample_every),
-            RunCheckpoint(out_dir / "checkpoints", every_steps=config.checkpoint_every, keep=config.keep_checkpoints),
+            SampleGrid(*samples, out_dir / "samples", log_dir=out_dir / "logs", every_steps=config.sample_every),
+            checkpoints.RunCheckpoint(out_dir / "checkpoints", every_steps=config.checkpoint_every,
+                                      keep=config.keep_checkpoints),
             ProgressLog(config.epochs, steps_per_epoch),
             *callbacks,
         ]
@@ -215,8 +268,8 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
         while step < end:
             epoch, done = divmod(step, steps_per_epoch)
             last = epoch + 1 if done else config.epochs
-            part = _fit(model, strategy, data.train(step * config.batch_size), initial_epoch=epoch, epochs=last,
-                        steps_per_epoch=steps_per_epoch - done, validation_data=data.validation,
+            part = _fit(model, strategy, train_stream(step * config.batch_size), initial_epoch=epoch, epochs=last,
+                        steps_per_epoch=steps_per_epoch - done, validation_data=validation,
                         validation_steps=config.validation_steps, callbacks=all_callbacks, verbose=verbose)
             for name, values in part.items():
                 history.setdefault(name, []).extend(values)
@@ -268,10 +321,9 @@ def load_run(run_or_checkpoint: str | Path):
     if path.suffix == ".keras":
         if not path.is_file():
             raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} does not exist.")
-        config, model = None, load_checkpoint_file(path)
+        config, model = None, checkpoints.load_checkpoint_file(path)
     elif path.is_dir():
-        config = load_config(path)
-        model = load_newest_checkpoint(path)[1]
+        config, model = load_config(path), checkpoints.load_newest_checkpoint(path)[1]
     else:
         raise FileNotFoundError(f"Invalid value for `checkpoint`: {path} is neither a run folder nor a .keras file.")
     accelerate(model, winograd=config is None or config.winograd)

@@ -14,6 +14,7 @@ whatever the flags, before anything is created or removed: the lock would have t
 """
 
 import contextlib
+import itertools
 import logging
 import os
 import re
@@ -86,20 +87,6 @@ def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
     return "run" if is_run else ("other" if names else "new")
 
 
-def _make_folder(run_dir: Path) -> bool:
-    """Creates `run_dir` (and its parents); returns whether it was created. Errors name it."""
-    if run_dir.is_dir():
-        return False
-    try:
-        run_dir.mkdir(parents=True)
-    except FileExistsError:
-        return False  # made meanwhile by another process: the lock decides
-    except OSError as error:
-        raise type(error)(f"Invalid value for `run_dir` (--out). Received: {run_dir}, which cannot be created "
-                          f"({error.strerror or error}). Expected a folder this user can create.") from None
-    return True
-
-
 @contextlib.contextmanager
 def claim_run_folder(run_dir: Path, *, resume: bool, overwrite: bool):
     """Context manager: `run_dir` checked, locked and cleaned of a killed run's temporaries; yields its kind.
@@ -108,7 +95,12 @@ def claim_run_folder(run_dir: Path, *, resume: bool, overwrite: bool):
     folder this call created is removed again if the block fails before writing anything into it.
     """
     _check_run_folder(run_dir, resume=resume, overwrite=overwrite)
-    created = _make_folder(run_dir)
+    created = not run_dir.is_dir()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)  # made meanwhile by another process: the lock decides
+    except OSError as error:
+        raise type(error)(f"Invalid value for `run_dir` (--out). Received: {run_dir}, which cannot be created "
+                          f"({error.strerror or error}). Expected a folder this user can create.") from None
     try:
         with folder_lock(run_dir, what="Run folder"):
             kind = _check_run_folder(run_dir, resume=resume, overwrite=overwrite)  # another process may have run
@@ -124,26 +116,19 @@ def claim_run_folder(run_dir: Path, *, resume: bool, overwrite: bool):
         raise
 
 
-def _previous_run_files(run_dir: Path):
-    """The files in `run_dir` that a run writes (`_RUN_FILES`): what overwrite=True deletes (logs/ recursively)."""
-    for sub, pattern in _RUN_FILES:
-        if sub == "logs":
-            found = [Path(root) / name for root, _, names in os.walk(run_dir / sub) for name in names]
-        else:
-            found = [path for path in (run_dir / sub).iterdir() if path.is_file()] if (run_dir / sub).is_dir() else []
-        yield from (path for path in found if re.fullmatch(pattern, path.name))
-
-
 def delete_previous_run(run_dir: Path) -> int:
     """Deletes the old run's files for overwrite=True, and the folders that leaves empty; returns how many files.
 
-    Files of other names stay, as do the folders holding them; symbolic links are not followed or removed.
+    Those are the files a run writes (`_RUN_FILES`; in logs/ at any depth). Files of other names stay, as do the
+    folders holding them; symbolic links are not followed or removed.
     """
     removed = 0
-    for path in list(_previous_run_files(run_dir)):
-        if not path.is_symlink():
-            path.unlink(missing_ok=True)
-            removed += 1
+    for sub, pattern in _RUN_FILES:
+        for root, _, names in itertools.islice(os.walk(run_dir / sub), None if sub == "logs" else 1):
+            for path in (Path(root) / name for name in names if re.fullmatch(pattern, name)):
+                if not path.is_symlink():
+                    path.unlink(missing_ok=True)
+                    removed += 1
     for sub in ("logs", "samples", "checkpoints"):
         for root, _, _ in sorted(os.walk(run_dir / sub), key=lambda entry: -len(Path(entry[0]).parts)):
             with contextlib.suppress(OSError):

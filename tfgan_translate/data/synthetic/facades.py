@@ -110,11 +110,6 @@ def random_label_map(rng, size: int = 256) -> np.ndarray:
     return PALETTE[classes]
 
 
-def _colour_codes(colours: np.ndarray) -> np.ndarray:
-    colours = np.asarray(colours).astype(np.int64)
-    return (colours[..., 0] << 16) | (colours[..., 1] << 8) | colours[..., 2]
-
-
 def label_map_classes(label_map: np.ndarray, palette: np.ndarray | None = None) -> np.ndarray:
     """Class index of each pixel of a label map: the nearest colour of `palette`.
 
@@ -131,21 +126,12 @@ def label_map_classes(label_map: np.ndarray, palette: np.ndarray | None = None) 
     """
     colours = np.asarray(label_map).astype(np.int32)
     if colours.ndim not in (3, 4) or colours.shape[-1] != 3:
-        raise ValueError(
-            f"Invalid value for argument `label_map`. Received an array of shape {colours.shape}. "
-            "Expected (H, W, 3) or (N, H, W, 3) RGB palette colours."
-        )
-    palette = PALETTE if palette is None else np.asarray(palette, np.uint8)
-    palette_codes = _colour_codes(palette)
-    codes = _colour_codes(colours)
-    order = np.argsort(palette_codes)
-    position = np.clip(np.searchsorted(palette_codes[order], codes), 0, len(order) - 1)
-    classes = order[position].astype(np.uint8)
-    inexact = palette_codes[classes] != codes
-    if inexact.any():  # e.g. a label map saved as JPEG: nearest palette colour
-        distance = ((colours[inexact][:, None, :] - palette.astype(np.int32)) ** 2).sum(axis=-1)
-        classes[inexact] = distance.argmin(axis=-1)
-    return classes
+        raise ValueError(f"Invalid value for argument `label_map`. Received an array of shape {colours.shape}. "
+                         "Expected (H, W, 3) or (N, H, W, 3) RGB palette colours.")
+    palette = np.asarray(PALETTE if palette is None else palette, np.uint8).astype(np.int32)
+    # The nearest palette colour: the exact one for a palette colour, e.g. for a label map saved as JPEG the closest.
+    distances = np.stack([((colours - colour) ** 2).sum(axis=-1, dtype=np.int32) for colour in palette])
+    return distances.argmin(axis=0).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -58,10 +58,8 @@ def true_mapping(a_images, kind: str = "facades") -> np.ndarray:
     if images.dtype == np.uint8:
         return mapping(images)
     if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(
-            f"Invalid value for argument `a_images`. Received an array of dtype {images.dtype}. "
-            "Expected uint8 in [0, 255] or float in [-1, 1]."
-        )
+        raise ValueError(f"Invalid value for argument `a_images`. Received an array of dtype {images.dtype}. "
+                         "Expected uint8 in [0, 255] or float in [-1, 1].")
     return from_uint8(mapping(to_uint8(images)))
 
 
@@ -88,13 +86,8 @@ def known_mapping_errors(translate: Callable[[np.ndarray], np.ndarray], root: st
     root = Path(root)
     if not (root / "testA_truth").is_dir():
         raise DataError(f"{root} has no testA_truth/: expected a folder written by write_synthetic_unpaired_dataset.")
-    a = np.stack([load_image(p, 3) for p in list_images(root / "testA")])
-    truth = np.stack([load_image(p, 3) for p in list_images(root / "testA_truth")])
-    mean_b = np.mean([load_image(p, 3) for p in list_images(root / "trainB")], axis=0)
-    translated = np.asarray(translate(a))
-    return {
-        "G": float(np.abs(translated - truth).mean()),
-        "identity": float(np.abs(a - truth).mean()),
-        "mean_image": float(np.abs(mean_b[None] - truth).mean()),
-    }
+    a, truth, train_b = (np.stack([load_image(path, 3) for path in list_images(root / folder)])
+                         for folder in ("testA", "testA_truth", "trainB"))
+    outputs = {"G": np.asarray(translate(a)), "identity": a, "mean_image": train_b.mean(axis=0)[None]}
+    return {name: float(np.abs(output - truth).mean()) for name, output in outputs.items()}
 

@@ -81,10 +81,8 @@ def _marker(n_train, n_test, size, seed, **extra) -> dict:
     n_train, n_test, seed = (check_int(value, name, minimum=0)
                              for name, value in (("n_train", n_train), ("n_test", n_test), ("seed", seed)))
     if n_train + n_test == 0:
-        raise ValueError(
-            "Invalid values for arguments `n_train` and `n_test`. Received: n_train=0, n_test=0. "
-            "Expected at least one image."
-        )
+        raise ValueError("Invalid values for arguments `n_train` and `n_test`. Received: n_train=0, n_test=0. "
+                         "Expected at least one image.")
     return {"generator": "tfgan_translate.data.synthetic", "version": 1, "n_train": n_train, "n_test": n_test,
             "size": check_int(size, "size", MIN_SIZE), "seed": seed, **extra}
 
@@ -108,10 +106,8 @@ def _write_set(out_dir: Path, marker: dict, folders: list, readme: str) -> Path:
         if existing == marker:
             return out_dir
         if existing is None and (not out_dir.is_dir() or any(out_dir.iterdir())):
-            raise DataError(
-                f"{out_dir} exists and is not a synthetic data set made by tfgan_translate "
-                f"(no {MARKER_FILENAME}); refusing to overwrite it. Choose another folder."
-            )
+            raise DataError(f"{out_dir} exists and is not a synthetic data set made by tfgan_translate "
+                            f"(no {MARKER_FILENAME}); refusing to overwrite it. Choose another folder.")
     try:
         with staged_folder(out_dir) as folder:
             for name, count, image in folders:
@@ -126,14 +122,8 @@ def _write_set(out_dir: Path, marker: dict, folders: list, readme: str) -> Path:
     return out_dir
 
 
-def write_synthetic_dataset(
-    out_dir: str | Path,
-    *,
-    n_train: int = 200,
-    n_test: int = 20,
-    size: int = 256,
-    seed: int = 0,
-) -> Path:
+def write_synthetic_dataset(out_dir: str | Path, *, n_train: int = 200, n_test: int = 20, size: int = 256,
+                            seed: int = 0) -> Path:
     """Writes the synthetic facades as an aligned paired data set (idempotent, atomic).
 
     Creates ``out_dir/train/0000.png ...``, ``out_dir/test/0000.png ...`` (each
@@ -172,15 +162,8 @@ def write_synthetic_dataset(
     return _write_set(Path(out_dir), marker, folders, readme)
 
 
-def write_synthetic_unpaired_dataset(
-    out_dir: str | Path,
-    *,
-    n_train: int = 200,
-    n_test: int = 20,
-    size: int = 256,
-    seed: int = 0,
-    kind: str = "facades",
-) -> Path:
+def write_synthetic_unpaired_dataset(out_dir: str | Path, *, n_train: int = 200, n_test: int = 20, size: int = 256,
+                                     seed: int = 0, kind: str = "facades") -> Path:
     """Writes a built-in unpaired (CycleGAN) data set with a hidden true mapping (idempotent, atomic).
 
     Kinds (T is the true mapping A -> B, `true_mapping(a, kind)`):
