@@ -17,7 +17,8 @@ from tfgan_translate.export.latency import count_macs
 from tfgan_translate.export.tflite import convert
 from tfgan_translate.networks import ResNetGenerator, UNetGenerator
 
-pytest.importorskip("ai_edge_litert")
+pytest.importorskip("ai_edge_litert",
+                    reason="LiteRT (ai-edge-litert, the test extra) is not installed: pip install -e .[test]")
 SIZE = 64
 QUANTIZE = ("none", "float16", "int8")
 
