@@ -15,6 +15,7 @@ from tfgan_translate.export.subpixel import SubPixelConv2DTranspose
 from tfgan_translate.export.tflite_graph import FloorDropout, SliceReflectionPadding2D
 from tfgan_translate.inference_mode import ImageStatisticsNormalization, InferenceDropout
 from tfgan_translate.models import CycleGAN, ImagePool, LinearDecaySchedule, Pix2Pix
+from tfgan_translate.models.cut import CUT
 from tfgan_translate.networks import (
     InstanceNormalization,
     NoiseDropout,
@@ -24,6 +25,7 @@ from tfgan_translate.networks import (
     UNetGenerator,
 )
 from tfgan_translate.networks.base import Network
+from tfgan_translate.networks.patch_projection import PatchNormalize, PatchProjection
 
 _RNG = np.random.default_rng(0)
 
@@ -43,6 +45,14 @@ def _tiny_cyclegan():
     d_b = PatchGANDiscriminator(condition_channels=0, ndf=4, n_layers=1, norm="instance", name="d_b")
     model = CycleGAN(g, f, d_a, d_b, pool_size=2, image_size=16)
     model.compile(g_optimizer=FusedAdam(2e-4, beta_1=0.5), d_optimizer=FusedAdam(2e-4, beta_1=0.5))
+    return model, _x(1, 16, 16, 3)
+
+
+def _tiny_cut():
+    g = ResNetGenerator(n_blocks=1, ngf=4, downsample="blur", upsample="blur", init="xavier")
+    d = PatchGANDiscriminator(condition_channels=0, ndf=4, n_layers=1, norm="instance", downsample="blur")
+    model = CUT(g, d, nce_layers=(0, 4, 8), num_patches=8)
+    model.compile(g_optimizer=FusedAdam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(2e-4))
     return model, _x(1, 16, 16, 3)
 
 
@@ -69,6 +79,9 @@ CASES = {
     "PatchGANDiscriminator": lambda: (PatchGANDiscriminator(ndf=4, kind="pixel", norm="none"), _x(1, 8, 8, 6)),
     "Pix2Pix": _tiny_pix2pix,
     "CycleGAN": _tiny_cyclegan,
+    "CUT": _tiny_cut,
+    "PatchProjection": lambda: (PatchProjection([3, 8], units=4), [_x(1, 5, 3), _x(1, 5, 8)]),
+    "PatchNormalize": lambda: _layer_case(PatchNormalize(), (5, 3)),
     "FusedAdam": lambda: (FusedAdam(3e-4, beta_1=0.4), None),
     "LinearDecaySchedule": lambda: (LinearDecaySchedule(2e-4, steps_per_epoch=3, n_epochs=2, n_epochs_decay=2), None),
 }

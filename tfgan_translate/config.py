@@ -27,18 +27,22 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Literal
 
 from tfgan_translate import io
 from tfgan_translate.choices import (
     PAPER_MODE,
     Direction,
     DiscriminatorName,
+    Downsample,
     GanMode,
+    InitType,
     Norm,
     Objective,
     ObjectiveTerms,
     Precision,
     Preprocess,
+    ResNetUpsample,
     Strategy,
     TestBatchNorm,
     TestDropout,
@@ -162,6 +166,12 @@ class _TrainingConfig(Options):
         """Epochs at the initial learning rate (the reference's `n_epochs`)."""
         return self.epochs - self.decay_epochs
 
+    @classmethod
+    def default_decay(cls, changes: dict, n_epochs: int) -> int:
+        """The decay epochs of a run given the reference's way (`--n-epochs N`) without `n_epochs_decay`:
+        as many as N, the reference's default for pix2pix and CycleGAN (100 + 100)."""
+        return n_epochs
+
     def to_dict(self) -> dict:
         return {"model": self.model, **dataclasses.asdict(self)}
 
@@ -262,4 +272,100 @@ class CycleGANConfig(_TrainingConfig):
                              "different channels.")
 
 
-CONFIG_CLASSES = {cls.model: cls for cls in (Pix2PixConfig, CycleGANConfig)}
+CUTMode = Literal["cut", "fastcut"]  # the authors' --CUT_mode
+
+# CUT's two presets (the authors' --CUT_mode, cut_model.py): the values a CUTConfig field left None takes, and
+# the length: n_epochs + n_epochs_decay (200 + 200 for CUT, 150 + 50 for FastCUT).
+CUT_PRESETS = {
+    "cut": dict(lambda_nce=1.0, nce_idt=True, flip_equivariance=False, epochs=400, n_epochs_decay=200),
+    "fastcut": dict(lambda_nce=10.0, nce_idt=False, flip_equivariance=True, epochs=200, n_epochs_decay=50),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CUTConfig(_TrainingConfig):
+    """Everything that defines a CUT or FastCUT run (Park et al. 2020).
+
+    Defaults are the authors' (their base and train options and `--CUT_mode`): resnet_9blocks with
+    anti-aliased (blur) down- and upsampling, 70x70 PatchGAN with blur downsampling, instance norm, no
+    dropout, xavier init with gain 0.02, LSGAN, Adam(2e-4, 0.5, 0.999), batch 1, resize 286 -> crop 256,
+    PatchNCE on layers 0, 4, 8, 12, 16 with 256 patches per layer and temperature 0.07, no image pool.
+    `mode` chooses the preset of the fields left None (`CUT_PRESETS`): "cut" has lambda_nce 1 with the
+    identity term, 200 + 200 epochs; "fastcut" lambda_nce 10, no identity term, flip equivariance,
+    150 + 50 epochs. A field given keeps its value; the config holds the resolved values. Domain A is the
+    input of G (A -> B).
+    """
+
+    model = "cut"
+    cli_help = "CUT / FastCUT training"
+    cli_description = ("Train CUT or FastCUT (contrastive unpaired translation, Park et al. 2020) on unpaired images "
+                       "of two domains: `train cut` (with the identity NCE term) or `train fastcut` (faster, "
+                       "flip-equivariant).")
+
+    data: str = option("", "CycleGAN-style folder (trainA/ trainB/ testA/ testB/), an aligned A|B folder used "
+                           "unpaired, 'tfds:cycle_gan/NAME', or 'synth' / 'synth:palette' for the built-in unpaired "
+                           "data", required=True)
+    mode: CUTMode = option("cut", "preset: cut or fastcut", cli=False)  # the subcommand's name: train cut|fastcut
+    netG: str = option("resnet_9blocks", "resnet_9blocks | resnet_6blocks | resnet_<n>blocks (CUT taps its encoder)")
+    norm: Norm = override(_TrainingConfig, "norm", "instance")
+    dropout: float = override(_TrainingConfig, "dropout", 0.0)
+    gan_mode: GanMode = override(_TrainingConfig, "gan_mode", "lsgan")
+    upsample: ResNetUpsample = option("blur", "generator upsampling: blur (anti-aliased, the authors'), transpose "
+                                      "or resize")
+    downsample: Downsample = option("blur", "down-sampling of G and D: blur (anti-aliased, the authors') or stride")
+    init: InitType = option("xavier", "initial weights: xavier (the authors', gain --init-gain) or normal",
+                            cli=False)
+    epochs: int | None = option(None, "epochs in total (none: the mode's, 400 for cut, 200 for fastcut)", gt=0)
+    n_epochs_decay: int | None = option(None, "final epochs with linear lr decay to 0 (none: the mode's share, "
+                                        "200 of 400 for cut, 50 of 200 for fastcut)", ge=0)
+
+    # --- objective (paper Eq. 5) ---
+    lambda_gan: float = option(1.0, "weight of the adversarial term", ge=0)
+    lambda_nce: float | None = option(None, "weight of the PatchNCE terms (none: the mode's, 1 for cut, 10 "
+                                      "for fastcut)", ge=0)
+    nce_idt: bool | None = option(None, "add the identity term NCE(G(b), b) (true/false; none: the mode's, "
+                                  "true for cut)")
+    flip_equivariance: bool | None = option(None, "flip the input left-right half the time, the query features "
+                                            "back (true/false; none: the mode's, true for fastcut)")
+    nce_layers: tuple[int, ...] = option((0, 4, 8, 12, 16), "generator layers PatchNCE taps (the authors' "
+                                         "nn.Sequential indices), comma-separated", metavar="I,J,...")
+    num_patches: int = option(256, "locations sampled per layer", gt=0)
+    nce_temperature: float = option(0.07, "PatchNCE temperature tau", flag="--nce-T", gt=0)
+    projection_units: int = option(256, "width of the projection MLPs (the authors' --netF_nc)", gt=0)
+
+    def __post_init__(self):
+        for name, value in CUT_PRESETS.get(self.mode, {}).items():
+            if name != "n_epochs_decay" and getattr(self, name) is None:
+                object.__setattr__(self, name, value)  # frozen: the resolved value, before the checks
+        if isinstance(self.nce_layers, list):
+            object.__setattr__(self, "nce_layers", tuple(self.nce_layers))  # from JSON or flags: one type
+        super().__post_init__()
+
+    @property
+    def decay_epochs(self) -> int:
+        """`n_epochs_decay`, or the mode's share of `epochs`: 200 of 400 (CUT), 50 of 200 (FastCUT)."""
+        if self.n_epochs_decay is not None:
+            return self.n_epochs_decay
+        preset = CUT_PRESETS[self.mode]
+        return self.epochs * preset["n_epochs_decay"] // preset["epochs"]
+
+    @classmethod
+    def default_decay(cls, changes: dict, n_epochs: int) -> int:
+        """The authors' `--n_epochs_decay` default of the mode in `changes`: 200 (CUT), 50 (FastCUT)."""
+        return CUT_PRESETS.get(changes.get("mode", "cut"), CUT_PRESETS["cut"])["n_epochs_decay"]
+
+    def _validate(self) -> None:
+        super()._validate()
+        if parse_generator_name(self.netG)[0] != "resnet":
+            raise ValueError(f"Invalid value for `netG`. Received: netG={self.netG!r}. Expected resnet_<n>blocks "
+                             "(e.g. resnet_9blocks): CUT taps the ResNet generator's encoder.")
+        if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in self.nce_layers) or not self.nce_layers:
+            raise ValueError(f"Invalid value for `nce_layers`. Received: nce_layers={self.nce_layers!r}. Expected "
+                             "one or more layer indices >= 0.")
+        if self.nce_idt and self.input_channels != self.output_channels:
+            raise ValueError(f"Invalid value for `nce_idt`. Received: nce_idt=True with input_channels="
+                             f"{self.input_channels} != output_channels={self.output_channels}. The identity term "
+                             "feeds B images to G (A -> B); set nce_idt=false for domains with different channels.")
+
+
+CONFIG_CLASSES = {cls.model: cls for cls in (Pix2PixConfig, CycleGANConfig, CUTConfig)}

@@ -77,7 +77,7 @@ def load_config(run_dir: str | Path):
         run_dir: str or Path. A run folder (written by `train` or `import`).
 
     Returns:
-        Pix2PixConfig or CycleGANConfig.
+        Pix2PixConfig, CycleGANConfig or CUTConfig.
 
     Raises:
         FileNotFoundError: there is no `run_dir/config.json`.
@@ -120,12 +120,13 @@ def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = 
     """The config a `train` request describes: defaults (or, resuming, the run's saved config) with `changes`.
 
     Args:
-        config_cls: `Pix2PixConfig` or `CycleGANConfig`.
+        config_cls: `Pix2PixConfig`, `CycleGANConfig` or `CUTConfig`.
         changes: dict. The fields given (e.g. by flags); the others keep their default or saved value.
         run_dir: str, Path or None. The run folder; with `resume`, its config.json is the base when present.
         resume: bool. Start from the saved config of `run_dir`. Defaults to False.
         n_epochs: int or None. The reference's way to give the length: `n_epochs` at the initial rate,
-            then `changes["n_epochs_decay"]` (default: as many) decaying; instead of `epochs`.
+            then `changes["n_epochs_decay"]` (default: `config_cls.default_decay`, as many for pix2pix and
+            CycleGAN, CUT's mode's 200 or 50) decaying; instead of `epochs`.
 
     Returns:
         A config of class `config_cls`.
@@ -155,6 +156,8 @@ def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = 
     if n_epochs is not None:
         if changes.get("epochs") is not None:
             raise ValueError("Pass either --epochs (total) or --n-epochs (constant phase), not both.")
-        decay = n_epochs if changes.get("n_epochs_decay") is None else changes["n_epochs_decay"]
+        decay = changes.get("n_epochs_decay")
+        if decay is None:
+            decay = config_cls.default_decay({**(base.to_dict() if base else {}), **changes}, n_epochs)
         changes.update(epochs=n_epochs + decay, n_epochs_decay=decay)
     return base.replace(**changes) if base is not None else config_cls(**changes)

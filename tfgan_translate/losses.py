@@ -1,4 +1,4 @@
-"""The loss terms of pix2pix and CycleGAN, each written once.
+"""The loss terms of pix2pix, CycleGAN and CUT, each written once.
 
 Discriminators end without a sigmoid, so every adversarial loss takes logits.
 All functions return scalar float32 tensors: the mean over every element
@@ -145,3 +145,46 @@ def identity_loss(real, mapped) -> tf.Tensor:
     lambda_identity * lambda_cycle.
     """
     return l1_loss(real, mapped)
+
+
+def patch_nce_loss(queries, keys, temperature: float = 0.07) -> tf.Tensor:
+    """CUT's PatchNCE loss per query patch (Park et al. 2020, Eq. 2 and 4), negatives from the same image.
+
+    For image b and patch i, with unit vectors q = queries[b, i] and keys k = keys[b, :]:
+
+        loss[b, i] = -log softmax([q . k_i, q . k_j for j != i] / temperature)[0]
+
+    the cross-entropy of picking the key of the same location (the positive) among the keys of every other
+    sampled location of the same image (the negatives). As the authors' code does, the negatives' logits are
+    the full row of q . k_j with the diagonal j = i set to -10 before the division by the temperature (so the
+    positive also appears once among the negatives, at exp(-10 / T), about 0). The keys are held constant
+    (`stop_gradient`): only the query side trains, as the authors detach the keys after the projection.
+
+    Args:
+        queries: (B, P, D) float tensor. P sampled patches per image of the translated image's features,
+            projected and L2-normalised (`PatchProjection`).
+        keys: (B, P, D) float tensor. The source image's features at the same P locations.
+        temperature: float. The softmax temperature tau. Defaults to 0.07 (the paper's).
+
+    Returns:
+        (B, P) float32 per-patch losses (the models average them).
+
+    Example:
+
+    >>> q = tf.math.l2_normalize(tf.random.normal([2, 16, 8]), axis=-1)
+    >>> patch_nce_loss(q, q).shape  # identical features: the loss is near its minimum
+    TensorShape([2, 16])
+
+    Reference: Park, Efros, Zhang, Zhu, "Contrastive Learning for Unpaired Image-to-Image Translation",
+    ECCV 2020; models/patchnce.py of the authors' code.
+    """
+    if not temperature > 0:
+        raise ValueError(f"Invalid value for argument `temperature`. Received: temperature={temperature!r}. "
+                         "Expected a number > 0.")
+    queries, keys = _f32(queries), tf.stop_gradient(_f32(keys))
+    positive = tf.reduce_sum(queries * keys, axis=-1, keepdims=True)  # (B, P, 1): q_i . k_i
+    negatives = tf.linalg.matmul(queries, keys, transpose_b=True)  # (B, P, P): q_i . k_j
+    patches = tf.shape(negatives)[-1]
+    negatives = tf.where(tf.eye(patches, dtype=tf.bool), tf.constant(-10.0), negatives)
+    logits = tf.concat([positive, negatives], axis=-1) / temperature  # the positive is class 0
+    return -tf.nn.log_softmax(logits, axis=-1)[..., 0]

@@ -41,7 +41,7 @@ def option(default, help: str, *, flag: str | None = None, metavar: str | None =
 
     The command line derives the rest from the field's type: a `Literal` gives the flag's choices, `bool`
     a `--flag true|false` value (or no value with `switch=True`), `int | None` an integer or "none", and
-    `tuple[Literal[...], ...]` a comma-separated, repeatable list.
+    `tuple[Literal[...], ...]` or `tuple[int, ...]` a comma-separated, repeatable list.
 
     Args:
         default: the field's default value.
@@ -127,6 +127,11 @@ def names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+def integers(text: str) -> list[int]:
+    """A `tuple[int, ...]` field's text: one integer or a comma-separated list ("0,4,8")."""
+    return [int(item) for item in names(text)]
+
+
 def text_parser(annotation):
     """How a field of type `annotation` is read from text (the command line): a callable str -> value.
 
@@ -139,7 +144,7 @@ def text_parser(annotation):
     if literal_values(annotation) is not None:
         return type(literal_values(annotation)[0])
     if typing.get_origin(annotation) is tuple:
-        return names
+        return integers if typing.get_args(annotation)[0] is int else names
     return {bool: boolean, int: optional_int if optional else int}.get(annotation, annotation)
 
 

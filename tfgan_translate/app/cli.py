@@ -1,10 +1,10 @@
 """The `tfgan-translate` command line: parse flags into a config, call one function.
 
-    tfgan-translate train pix2pix|cyclegan --data PATH --out RUN_DIR [flags]
+    tfgan-translate train pix2pix|cyclegan|cut|fastcut --data PATH --out RUN_DIR [flags]
     tfgan-translate translate|export|evaluate|datasets synth|demo ...   (each with --help)
 
 No flag is declared here: each is a field of a dataclass declared with `options.option`: the run configs of
-`config.py` (`Pix2PixConfig`, `CycleGANConfig`) and the subcommands' options of `command_options.py`
+`config.py` (`Pix2PixConfig`, `CycleGANConfig`, `CUTConfig`) and the subcommands' options of `command_options.py`
 (`TrainOptions`, `TranslateOptions`, ...); `add_flags` makes the arguments. To add a subcommand, declare its
 options (an `options.Options` dataclass of `option` fields, anywhere), write `_cmd_NAME(options, args)` calling
 one function (what it returns, if anything, has a `summary()` that is printed), and add a row to `COMMANDS`.
@@ -25,7 +25,7 @@ from tfgan_translate import config as cfg
 from tfgan_translate.app import command_options as cmd
 from tfgan_translate.app import errors, logs
 from tfgan_translate.choices import literal_values
-from tfgan_translate.options import flag_name, names, text_parser, unwrap_optional
+from tfgan_translate.options import flag_name, integers, names, text_parser, unwrap_optional
 
 
 # ------------------------------------------------------------------ flags from dataclass fields
@@ -36,7 +36,7 @@ def _value_kwargs(field: dataclasses.Field, annotation) -> dict:
         return dict(choices=values, type=parse)
     if field.metadata["switch"]:
         return dict(action="store_const", const=True)
-    action = "extend" if parse is names else "store"  # tuple[Literal[...], ...]: repeatable, comma-separated
+    action = "extend" if parse in (names, integers) else "store"  # tuples: repeatable, comma-separated
     return dict(action=action, type=parse, metavar=field.metadata["metavar"] or field.name.upper())
 
 
@@ -56,7 +56,8 @@ def add_flags(parser: argparse.ArgumentParser, options_cls) -> None:
         if meta["required"] and resumable:
             help_text += " (required unless --resume finds a run)"
         elif not (meta["required"] or meta["positional"] or meta["group"] or "default" in help_text):
-            shown = ",".join(field.default) if isinstance(field.default, tuple) else field.default
+            listed = isinstance(field.default, tuple) and all(isinstance(v, str) for v in field.default)
+            shown = ",".join(field.default) if listed else field.default
             help_text += f" (default: {shown})"
         if meta["positional"]:
             parser.add_argument(field.name, nargs="?" if field.default is None else None, help=help_text, **kwargs)
@@ -78,25 +79,28 @@ def from_args(options_cls, args: argparse.Namespace):
     return options_cls(**_given(options_cls, args))
 
 
-def config_from_args(config_cls, args: argparse.Namespace):
-    """The run config `train`'s flags describe (`config.requested_config`: defaults or the resumed run's)."""
+def config_from_args(config_cls, args: argparse.Namespace, fixed: dict | None = None):
+    """The run config `train`'s flags describe (`config.requested_config`: defaults or the resumed run's), with
+    the fields `fixed` by the subcommand's name (`TRAIN_MODELS`)."""
     o = from_args(cmd.TrainOptions, args)
-    return cfg.requested_config(config_cls, _given(config_cls, args), run_dir=o.out, resume=o.resume,
-                                n_epochs=o.n_epochs)
+    return cfg.requested_config(config_cls, {**_given(config_cls, args), **(fixed or {})}, run_dir=o.out,
+                                resume=o.resume, n_epochs=o.n_epochs)
 
 
 # ------------------------------------------------------------------ the subcommands: options -> one call
 def _cmd_train(o: cmd.TrainOptions, args):
     from tfgan_translate.training.run import train
 
-    config = config_from_args(cfg.CONFIG_CLASSES[args.model], args)
+    config_cls, fixed = TRAIN_MODELS[args.model]
+    config = config_from_args(config_cls, args, fixed)
     # No progress bar when stdout is not a terminal; step lines there only for an explicit --log-every (`logs`).
     _print_losses(train(config, o.out, resume=o.resume, overwrite=o.overwrite, verbose=logs.fit_verbosity(),
                         callbacks=logs.step_progress(config.epochs, args.log_every)))
 
 
 def _print_losses(result) -> None:
-    keys = ("g_l1_loss", "g_loss", "d_loss", "gen_loss", "cycle_a_loss", "cycle_b_loss", "d_a_loss", "d_b_loss")
+    keys = ("g_l1_loss", "g_loss", "d_loss", "gen_loss", "cycle_a_loss", "cycle_b_loss", "d_a_loss", "d_b_loss",
+            "nce_loss", "nce_identity_loss")
     print(f"Run folder: {result.run_dir}")
     for name, value in sorted((k, v) for k, v in result.metrics.items() if k.startswith("val_") or k in keys):
         print(f"  {name}: {value:.4f}" if value is not None else f"  {name}: n/a")
@@ -168,8 +172,11 @@ def _cmd_demo(o: cmd.DemoOptions, args):
 # ------------------------------------------------------------------ the parser and the error boundary
 # A subcommand: its words, the dataclasses holding its flags (the first is built and passed to the function
 # with the parsed arguments; the last gives the help texts), and its function.
+# `train NAME`: the run config of each name and the fields the name sets (FastCUT is CUT's other preset).
+TRAIN_MODELS = {**{name: (config_cls, {}) for name, config_cls in cfg.CONFIG_CLASSES.items()},
+                "cut": (cfg.CUTConfig, {"mode": "cut"}), "fastcut": (cfg.CUTConfig, {"mode": "fastcut"})}
 COMMANDS = (
-    *((("train", name), (cmd.TrainOptions, config_cls), _cmd_train) for name, config_cls in cfg.CONFIG_CLASSES.items()),
+    *((("train", name), (cmd.TrainOptions, config_cls), _cmd_train) for name, (config_cls, _) in TRAIN_MODELS.items()),
     (("translate",), (cmd.TranslateOptions,), _cmd_translate),
     (("export",), (cmd.ExportOptions,), _cmd_export),
     (("evaluate",), (cmd.EvaluateOptions,), _cmd_evaluate),
@@ -178,7 +185,7 @@ COMMANDS = (
     (("demo",), (cmd.DemoOptions,), _cmd_demo),
 )
 # Commands with subcommands: their help, description and the name of what they choose.
-GROUPS = {"train": ("train a model", "Train pix2pix or CycleGAN.", "model"),
+GROUPS = {"train": ("train a model", "Train pix2pix, CycleGAN, CUT or FastCUT.", "model"),
           "datasets": ("prepare datasets", "Prepare datasets.", "dataset")}
 
 

@@ -1,11 +1,11 @@
 """The subcommands' options: one frozen dataclass of `option` fields per subcommand, besides the run configs.
 
 `train`'s flags are those of `TrainOptions` (where the run goes, resuming) and of the model's config
-(`config.Pix2PixConfig` / `config.CycleGANConfig`); `translate`, `export`, `evaluate`, `datasets synth` and
-`demo` take those of `TranslateOptions`, `ExportOptions`, `EvaluateOptions`, `SynthOptions` and
-`DemoOptions`. `cli.py` builds each subcommand's parser from its class (`--` + the field's name with `_` as
-`-`, unless `flag=` says otherwise), and `cli_help` / `cli_description` are the subcommand's texts. A new
-field is a new flag; its checks apply to Python callers too. Nothing here imports TensorFlow.
+(`config.Pix2PixConfig` / `config.CycleGANConfig` / `config.CUTConfig`); `translate`, `export`, `evaluate`,
+`datasets synth` and `demo` take those of `TranslateOptions`, `ExportOptions`, `EvaluateOptions`,
+`SynthOptions` and `DemoOptions`. `cli.py` builds each subcommand's parser from its class (`--` + the field's
+name with `_` as `-`, unless `flag=` says otherwise), and `cli_help` / `cli_description` are the subcommand's
+texts. A new field is a new flag; its checks apply to Python callers too. Nothing here imports TensorFlow.
 
 Example:
 
@@ -48,8 +48,8 @@ class TrainOptions(Options):
                                     "stay (in a non-empty folder holding no run: train beside its files, deleting "
                                     "nothing)", switch=True)
     n_epochs: int | None = option(None, "epochs at the initial learning rate (the reference's n_epochs); total = "
-                                        "n_epochs + n_epochs_decay, with n_epochs_decay defaulting to n_epochs; "
-                                        "instead of --epochs", ge=0)
+                                        "n_epochs + n_epochs_decay, with n_epochs_decay defaulting to n_epochs "
+                                        "(cut: 200, fastcut: 50, the CUT authors'); instead of --epochs", ge=0)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -289,7 +289,7 @@ def export_generator(run_or_checkpoint, out_dir: str | Path | None = None, *, di
         figures["images"] = {"count": int(min(len(calibration), representative.IMAGES)), "size": list(size),
                              "source": rep_source}
         kind = "cyclegan" if hasattr(model, "generator_g") and hasattr(model, "generator_f") else (
-            "pix2pix" if hasattr(model, "generator") else "generator")
+            "cut" if hasattr(model, "projection") else "pix2pix" if hasattr(model, "generator") else "generator")
         metadata = {
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "source": source,

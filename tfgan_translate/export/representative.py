@@ -7,7 +7,7 @@ Where they come from, in order:
    from Python, an array of images);
 2. the run's training data (config.json's `data`): the first training images
    of the generator's input domain, without jitter (`paired_samples`, or
-   `unpaired_samples` for a CycleGAN);
+   `unpaired_samples` for a CycleGAN or CUT);
 3. for the parity check only, when neither exists: built-in synthetic facade
    label maps (`synthetic_images`).
 
@@ -103,7 +103,7 @@ def gather(config, source, count: int, *, direction: str, image_size: tuple[int,
         model, side = getattr(config, "model", "pix2pix"), max(image_size)
         try:
             root = resolve_data(config.data, model)
-            if model == "cyclegan":
+            if model in ("cyclegan", "cut"):  # unpaired
                 from tfgan_translate.data.unpaired import unpaired_samples
 
                 a, b = (c_in, c_out) if direction == "AtoB" else (c_out, c_in)

@@ -15,7 +15,13 @@ Before conversion, `tflite_copy` rewrites them:
   inputs, the most XNNPACK's CONCATENATION takes;
 - an unseeded `InferenceDropout` (test-time dropout on) -> `FloorDropout`:
   the mask as FLOOR(noise + 1 - rate), not GREATER_EQUAL + CAST, so that
-  only RANDOM_UNIFORM stays outside XNNPACK.
+  only RANDOM_UNIFORM stays outside XNNPACK;
+- a nearest x2 `UpSampling2D` (resize-convs, CUT's blur up) ->
+  `DepthToSpaceUpSampling2D`: CONCATENATION + DEPTH_TO_SPACE instead of the
+  TILE that `ops.repeat` converts to, which XNNPACK does not take;
+- a "valid" `AveragePooling2D` (CUT's blur filters) -> `BoxFilterPooling2D`:
+  a DEPTHWISE_CONV_2D with a constant kernel, which XNNPACK also takes in
+  int8 (its AVERAGE_POOL_2D is float only).
 
 The rewrites are exact up to float rounding (`tests/test_export.py` checks
 them against the Keras layers), and the trained model is not modified.
@@ -78,6 +84,36 @@ class FloorDropout(InferenceDropout):
         return inputs * keep * (1.0 / (1.0 - self.rate))
 
 
+class DepthToSpaceUpSampling2D(keras.layers.UpSampling2D):
+    """Nearest x2 `UpSampling2D` as 4 copies of the input along channels and DEPTH_TO_SPACE (same output).
+
+    Only in the converter's copy, never saved, so not registered for serialization.
+    """
+
+    def call(self, inputs):
+        return tf.nn.depth_to_space(ops.concatenate([inputs] * 4, axis=-1), 2)
+
+
+class BoxFilterPooling2D(keras.layers.AveragePooling2D):
+    """A "valid" `AveragePooling2D` as a depthwise convolution with the constant kernel 1 / (pool area).
+
+    Only in the converter's copy, never saved, so not registered for serialization.
+    """
+
+    def call(self, inputs):
+        (ph, pw), channels = self.pool_size, inputs.shape[-1]
+        kernel = ops.full((ph, pw, channels, 1), 1.0 / (ph * pw), dtype=inputs.dtype)
+        return ops.depthwise_conv(inputs, kernel, strides=self.strides, padding="valid")
+
+
+def _rewritable(layer) -> bool:
+    """Whether `layer` is an `UpSampling2D` or `AveragePooling2D` that the layers above replace exactly."""
+    if type(layer) is keras.layers.UpSampling2D:
+        return layer.interpolation == "nearest" and tuple(layer.size) == (2, 2) and layer.data_format == "channels_last"
+    return (type(layer) is keras.layers.AveragePooling2D and layer.padding == "valid"
+            and layer.data_format == "channels_last")
+
+
 def _cropped_up_convolutions(model: keras.Model) -> dict[str, keras.layers.Cropping2D]:
     """{name of a "valid" Conv2DTranspose: the Cropping2D that alone consumes it}, for the pairs `can_rewrite` takes."""
     pairs = {}
@@ -98,8 +134,9 @@ def tflite_copy(model: keras.Model, subpixel: bool = True, xnnpack: bool = True)
         subpixel: bool. Rewrite the transposed convolutions `can_rewrite`
             accepts ("same" ones, and "valid" ones cropped back to stride x
             the input, the pair becoming one layer). Defaults to True.
-        xnnpack: bool. Rewrite reflection padding and test-time dropout (`SliceReflectionPadding2D`,
-            `FloorDropout`). Defaults to True.
+        xnnpack: bool. Rewrite reflection padding, test-time dropout, nearest x2 upsampling and "valid"
+            average pooling (`SliceReflectionPadding2D`, `FloorDropout`, `DepthToSpaceUpSampling2D`,
+            `BoxFilterPooling2D`). Defaults to True.
 
     Returns:
         `model` itself when there is nothing to rewrite, else the clone.
@@ -120,6 +157,9 @@ def tflite_copy(model: keras.Model, subpixel: bool = True, xnnpack: bool = True)
             return SliceReflectionPadding2D.from_config(layer.get_config())
         if type(layer) is InferenceDropout and layer.seed is None and layer.rate > 0:
             return FloorDropout.from_config(layer.get_config())
+        if _rewritable(layer):
+            rewrite = DepthToSpaceUpSampling2D if isinstance(layer, keras.layers.UpSampling2D) else BoxFilterPooling2D
+            return rewrite.from_config(layer.get_config())
         return None
 
     replacements = {layer.name: replacement(layer) for layer in model.layers}
@@ -143,4 +183,5 @@ def describe(model: keras.Model, subpixel: bool) -> str:
     return "; ".join(f"{count} {what}" for what, count in counts.items() if count)
 
 
-__all__ = ["FloorDropout", "SliceReflectionPadding2D", "describe", "tflite_copy"]
+__all__ = ["BoxFilterPooling2D", "DepthToSpaceUpSampling2D", "FloorDropout", "SliceReflectionPadding2D", "describe",
+           "tflite_copy"]

@@ -1,11 +1,12 @@
-"""Generators and discriminators of pix2pix and CycleGAN, as Keras classes and by the reference's names.
+"""Generators and discriminators of pix2pix, CycleGAN and CUT, as Keras classes and by the reference's names.
 
 Classes (functional Keras models whose config holds every hyperparameter; a saved network rebuilds
 itself, and any caller asks it its geometry: `size_multiple`, `reference_name`):
-`UNetGenerator` (pix2pix), `ResNetGenerator` (CycleGAN), `PatchGANDiscriminator` (N x N PatchGAN,
-1 x 1 PixelGAN). By name: generators "unet_256", "unet_128" (any unet_<2**depth>) and "resnet_9blocks",
-"resnet_6blocks" (any resnet_<n>blocks); discriminators "basic" (70x70 PatchGAN), "n_layers" (PatchGAN of
-depth `n_layers_D`) and "pixel" (1x1).
+`UNetGenerator` (pix2pix), `ResNetGenerator` (CycleGAN; CUT's with `downsample="blur"`,
+`upsample="blur"`, `init="xavier"`, and its PatchNCE feature taps), `PatchGANDiscriminator` (N x N PatchGAN,
+1 x 1 PixelGAN; CUT's anti-aliased one with `downsample="blur"`). By name: generators "unet_256",
+"unet_128" (any unet_<2**depth>) and "resnet_9blocks", "resnet_6blocks" (any resnet_<n>blocks);
+discriminators "basic" (70x70 PatchGAN), "n_layers" (PatchGAN of depth `n_layers_D`) and "pixel" (1x1).
 
 Example:
 
@@ -15,10 +16,18 @@ Example:
 Traceback (most recent call last):
 ValueError: unet_256 needs height and width divisible by 256, got 300x200
 
-Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
+Reference: Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN); Park et al. 2020 (CUT).
 """
 
-from tfgan_translate.choices import DISCRIMINATORS, NORMS, UPSAMPLES, check_choice
+from tfgan_translate.choices import (
+    DISCRIMINATORS,
+    DOWNSAMPLES,
+    INIT_TYPES,
+    NORMS,
+    RESNET_UPSAMPLES,
+    UPSAMPLES,
+    check_choice,
+)
 from tfgan_translate.config import parse_generator_name
 from tfgan_translate.networks.layers import (
     InstanceNormalization,
@@ -81,7 +90,8 @@ def size_multiple(generator) -> int:
 def build_generator(netG: str, *, input_channels: int = 3, output_channels: int = 3, ngf: int = 64,
                     norm: str | None = None, dropout: float | None = None, upsample: str = "transpose",
                     image_size: int | None = None, init_gain: float = 0.02, sync_batch_norm: bool = False,
-                    name: str | None = None) -> UNetGenerator | ResNetGenerator:
+                    name: str | None = None, downsample: str = "stride",
+                    init: str = "normal") -> UNetGenerator | ResNetGenerator:
     """Builds generator `netG` by its reference name.
 
     Args:
@@ -92,6 +102,8 @@ def build_generator(netG: str, *, input_channels: int = 3, output_channels: int 
             classes take them.
         norm, dropout, name: str, float, str or None. None: the class's default (the U-Net has batch norm
             and dropout 0.5, the ResNet instance norm and no dropout).
+        downsample, init: str. `ResNetGenerator`'s (CUT: "blur", "xavier"); a U-Net takes only the defaults,
+            "stride" and "normal" (ValueError otherwise).
 
     Returns:
         A `UNetGenerator` or `ResNetGenerator` mapping `(batch, H, W, input_channels)` to
@@ -105,6 +117,11 @@ def build_generator(netG: str, *, input_channels: int = 3, output_channels: int 
     cls, size_kwargs = (UNetGenerator, {"depth": size}) if family == "unet" else (ResNetGenerator, {"n_blocks": size})
     optional = {key: value for key, value in (("norm", norm), ("dropout", dropout), ("name", name))
                 if value is not None}
+    if family == "unet":
+        for key, value, default in (("downsample", downsample, "stride"), ("init", init, "normal")):
+            check_choice(key, value, (default,))  # the U-Net has neither option
+    else:
+        optional.update(downsample=downsample, init=init)
     return cls(**size_kwargs, input_channels=input_channels, output_channels=output_channels, ngf=ngf,
                upsample=upsample, image_size=image_size, init_gain=init_gain, sync_batch_norm=sync_batch_norm,
                **optional)
@@ -112,15 +129,16 @@ def build_generator(netG: str, *, input_channels: int = 3, output_channels: int 
 
 def build_discriminator(netD: str, n_layers_D: int = 3, *, input_channels: int = 3, condition_channels: int = 3,
                         ndf: int = 64, norm: str = "batch", image_size: int | None = None, init_gain: float = 0.02,
-                        sync_batch_norm: bool = False, name: str | None = None) -> PatchGANDiscriminator:
+                        sync_batch_norm: bool = False, name: str | None = None, downsample: str = "stride",
+                        init: str = "normal") -> PatchGANDiscriminator:
     """Builds discriminator `netD` by its reference name.
 
     Args:
         netD: str. One of `DISCRIMINATORS`: "basic" (70x70 PatchGAN, `n_layers=3`), "n_layers" (PatchGAN with
             `n_layers_D` layers), "pixel" (1x1 PixelGAN).
         n_layers_D: int. Depth for `netD="n_layers"`; ignored otherwise. Defaults to `3`.
-        input_channels, condition_channels, ndf, norm, image_size, init_gain, sync_batch_norm: as
-            `PatchGANDiscriminator` takes them.
+        input_channels, condition_channels, ndf, norm, image_size, init_gain, sync_batch_norm, downsample,
+            init: as `PatchGANDiscriminator` takes them (CUT: downsample "blur", init "xavier").
         name: str or None. None: the class's default.
 
     Returns:
@@ -136,10 +154,12 @@ def build_discriminator(netD: str, n_layers_D: int = 3, *, input_channels: int =
     kind = {"kind": "pixel"} if netD == "pixel" else {"kind": "n_layers", "n_layers": n_layers}
     return PatchGANDiscriminator(**kind, input_channels=input_channels, condition_channels=condition_channels,
                                  ndf=ndf, norm=norm, image_size=image_size, init_gain=init_gain,
-                                 sync_batch_norm=sync_batch_norm, **({"name": name} if name else {}))
+                                 sync_batch_norm=sync_batch_norm, downsample=downsample, init=init,
+                                 **({"name": name} if name else {}))
 
 
-__all__ = ["DISCRIMINATORS", "GENERATORS", "NORMS", "PATCH_KINDS", "UPSAMPLES", "InstanceNormalization", "NoiseDropout",
-           "PatchGANDiscriminator", "ReflectionPadding2D", "ResNetGenerator", "UNetGenerator", "build_discriminator",
-           "build_generator", "check_choice", "check_image_size", "conv_init", "normalization", "patch_output_size",
+__all__ = ["DISCRIMINATORS", "DOWNSAMPLES", "GENERATORS", "INIT_TYPES", "NORMS", "PATCH_KINDS", "RESNET_UPSAMPLES",
+           "UPSAMPLES", "InstanceNormalization", "NoiseDropout", "PatchGANDiscriminator",
+           "ReflectionPadding2D", "ResNetGenerator", "UNetGenerator", "build_discriminator", "build_generator",
+           "check_choice", "check_image_size", "conv_init", "normalization", "patch_output_size",
            "patch_receptive_field", "size_multiple", "unet_dropout_levels", "walk_layers"]

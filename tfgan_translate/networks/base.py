@@ -10,7 +10,7 @@ import inspect
 import keras
 from keras import layers
 
-from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
+from tfgan_translate.choices import INIT_TYPES, NORMS, UPSAMPLES, check_choice
 from tfgan_translate.networks.layers import (
     check_divisible,
     check_positive,
@@ -22,8 +22,10 @@ from tfgan_translate.networks.layers import (
 
 
 def check_generator_arguments(reference_name, size_multiple, input_channels, output_channels, ngf, norm, dropout,
-                              upsample, image_size, init_gain) -> tuple[int | None, int | None]:
+                              upsample, image_size, init_gain, upsamples=UPSAMPLES) -> tuple[int | None, int | None]:
     """The checks both generators run on the arguments they share, before building a layer.
+
+    `upsamples` are the `upsample` values the generator takes (the ResNet's `RESNET_UPSAMPLES` add "blur").
 
     Returns:
         `(height, width)` of `image_size` (None for any size), multiples of `size_multiple`.
@@ -33,7 +35,7 @@ def check_generator_arguments(reference_name, size_multiple, input_channels, out
     check_positive("ngf", ngf)
     check_choice("norm", norm, NORMS)
     check_rate("dropout", dropout)
-    check_choice("upsample", upsample, UPSAMPLES)
+    check_choice("upsample", upsample, upsamples)
     check_positive("init_gain", init_gain, number=True)
     height, width = spatial_shape(image_size)
     check_divisible(reference_name, size_multiple, height, width)
@@ -41,21 +43,22 @@ def check_generator_arguments(reference_name, size_multiple, input_channels, out
 
 
 class Blocks:
-    """The layers of one network, made with its `norm`, `init_gain` and `sync_batch_norm`.
+    """The layers of one network, made with its `norm`, `init_gain`, `sync_batch_norm` and weight `init`.
 
     Each method adds named layers to the functional graph and returns their output. A convolution has a
     bias unless batch norm follows it (`bias=None`), like the reference's.
     """
 
-    def __init__(self, norm: str, init_gain: float, sync_batch_norm: bool):
-        self.norm, self.init_gain, self.sync_batch_norm = norm, init_gain, sync_batch_norm
+    def __init__(self, norm: str, init_gain: float, sync_batch_norm: bool, init: str = "normal"):
+        check_choice("init", init, INIT_TYPES)
+        self.norm, self.init_gain, self.sync_batch_norm, self.init = norm, init_gain, sync_batch_norm, init
 
     def conv(self, x, filters, kernel, name, *, strides=1, padding="valid", bias=None, transpose=False, **kwargs):
-        """A `Conv2D` (or with `transpose` a `Conv2DTranspose`) initialised N(0, init_gain)."""
+        """A `Conv2D` (or with `transpose` a `Conv2DTranspose`) initialised by `conv_init(init_gain, init)`."""
         conv_class = layers.Conv2DTranspose if transpose else layers.Conv2D
         return conv_class(filters, kernel, strides=strides, padding=padding,
                           use_bias=self.norm != "batch" if bias is None else bias,
-                          kernel_initializer=conv_init(self.init_gain), name=name, **kwargs)(x)
+                          kernel_initializer=conv_init(self.init_gain, self.init), name=name, **kwargs)(x)
 
     def normalize(self, x, prefix):
         """The norm layer `{prefix}_norm`; `x` itself for norm "none"."""
@@ -82,7 +85,7 @@ class Network(keras.Model):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         for key in self.config_keys():
             setattr(self, key, arguments[key])
-        if self.image_size is not None:  # saved as [height, width]
+        if getattr(self, "image_size", None) is not None:  # saved as [height, width]
             self.image_size = list(spatial_shape(self.image_size))
 
     @classmethod

@@ -14,28 +14,34 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from tfgan_translate.choices import NORMS, check_choice
+from tfgan_translate.choices import INIT_TYPES, NORMS, check_choice
 from tfgan_translate.rng import counted_uniform, draw_counter, name_seed
 
 
-def conv_init(gain: float = 0.02) -> keras.initializers.Initializer:
-    """The reference weight initialiser: N(0, gain).
+def conv_init(gain: float = 0.02, init: str = "normal") -> keras.initializers.Initializer:
+    """The reference weight initialiser: N(0, gain), or PyTorch's `xavier_normal_` with gain `gain`.
 
     Args:
-        gain: float. Standard deviation of the normal distribution. Defaults to
-            `0.02`, the value used by both papers.
+        gain: float. Standard deviation of the normal distribution (`"normal"`), or the gain of the Xavier
+            one (`"xavier"`). Defaults to `0.02`, the value used by pix2pix, CycleGAN and CUT.
+        init: str. `"normal"` (pix2pix and CycleGAN) or `"xavier"` (CUT). Defaults to `"normal"`.
 
     Returns:
-        A `keras.initializers.RandomNormal(mean=0.0, stddev=gain)`.
+        `keras.initializers.RandomNormal(mean=0.0, stddev=gain)` for `"normal"`; for `"xavier"` an untruncated
+        `VarianceScaling(scale=gain**2, mode="fan_avg")`: std `gain * sqrt(2 / (fan_in + fan_out))` as
+        PyTorch's `xavier_normal_` (Keras' `GlorotNormal` is a truncated normal, without a gain).
 
     Example:
 
     >>> layer = keras.layers.Conv2D(8, 4, kernel_initializer=conv_init())
 
     Reference: the DCGAN initialisation used by pix2pix and CycleGAN
-    (`init_type="normal"` in their implementation).
+    (`init_type="normal"` in their implementation); Glorot & Bengio 2010 (`init_type="xavier"`, CUT's).
     """
     check_positive("gain", gain, number=True)
+    check_choice("init", init, INIT_TYPES)
+    if init == "xavier":
+        return keras.initializers.VarianceScaling(scale=gain**2, mode="fan_avg", distribution="untruncated_normal")
     return keras.initializers.RandomNormal(mean=0.0, stddev=gain)
 
 

@@ -1,32 +1,40 @@
-"""PatchGAN discriminators: "basic" (70x70), "n_layers" (any depth) and "pixel" (1x1)."""
+"""PatchGAN discriminators: "basic" (70x70), "n_layers" (any depth) and "pixel" (1x1); CUT's anti-aliased one."""
 
 import keras
 from keras import layers
 
-from tfgan_translate.choices import NORMS, check_choice
+from tfgan_translate.choices import DOWNSAMPLES, NORMS, check_choice
+from tfgan_translate.networks.antialias import blur_downsample
 from tfgan_translate.networks.base import Blocks, Network
 from tfgan_translate.networks.layers import check_positive, spatial_shape
 
 PATCH_KINDS = ("n_layers", "pixel")
 
 
-def patch_receptive_field(n_layers: int | None) -> int:
+def patch_receptive_field(n_layers: int | None, downsample: str = "stride") -> int:
     """Side of the input patch one logit sees: 1 for the PixelGAN (`None`),
-    16 for `n_layers=1`, 70 for 3, 286 for 5 (Isola et al. 2017, Table 3)."""
+    16 for `n_layers=1`, 70 for 3, 286 for 5 (Isola et al. 2017, Table 3);
+    with CUT's `downsample="blur"` 18, 84 and 348."""
     if n_layers is None:
         return 1
-    # Walk back from one logit to the input: each 4x4 conv widens the field by
-    # 3 input steps of the layer, a stride multiplies the step.
+    check_choice("downsample", downsample, DOWNSAMPLES)
+    # (kernel, stride) of each layer from the input on: a 4x4 stride-2 conv, or a
+    # 4x4 stride-1 conv and a 3x3 stride-2 blur; then two 4x4 stride-1 convs.
+    stage = [(4, 2)] if downsample == "stride" else [(4, 1), (3, 2)]
+    # Walk back from one logit to the input: a k x k layer widens the field by
+    # k - 1 input steps of the layer, a stride multiplies the step.
     field = 1
-    for stride in [1, 1] + [2] * n_layers:
-        field = (field - 1) * stride + 4
+    for kernel, stride in reversed(stage * n_layers + [(4, 1), (4, 1)]):
+        field = (field - 1) * stride + kernel
     return field
 
 
 def patch_output_size(size: int, n_layers: int) -> int:
-    """Logits per side for an input side `size` (256 -> 30 for `n_layers=3`)."""
+    """Logits per side for an input side `size` (256 -> 30 for `n_layers=3`), either `downsample`."""
     for _ in range(n_layers):
-        size //= 2  # 4x4, stride 2, padding 1
+        # 4x4, stride 2, padding 1; or ("blur") 4x4, stride 1, padding 1 (size - 1), then reflection
+        # padding 1 and a 3x3 stride-2 blur ((size - 1 + 2 - 3) // 2 + 1): both size // 2
+        size //= 2
     return size - 2  # two 4x4, stride 1, padding 1 convs
 
 
@@ -48,6 +56,12 @@ class PatchGANDiscriminator(Network):
     pads by 1 exactly like PyTorch (`ZeroPadding2D(1)` + valid conv), so a
     256x256 input gives 30x30 logits for `n_layers=3`. The receptive field is
     16 (n_layers=1), 70 (3) or 286 (5) pixels.
+
+    `downsample="blur"` is CUT's `NLayerDiscriminator` (anti-aliased, the
+    authors' default): each stride-2 conv becomes a 4x4 stride-1 conv (zero
+    padding 1), [norm,] LeakyReLU, then reflection pad 1 and a [1, 2, 1]^2 / 16
+    stride-2 blur (`antialias.blur_downsample`); the last two convs are as
+    above. Same output size; receptive field 18, 84 or 348.
 
     `kind="pixel"` is the 1x1 PixelGAN: 1x1 convs `ndf`, LeakyReLU,
     `2 * ndf`, norm, LeakyReLU, 1 (receptive field 1, output as big as the
@@ -76,11 +90,16 @@ class PatchGANDiscriminator(Network):
         sync_batch_norm: bool. With `norm="batch"`, synchronise the batch
             statistics across the replicas of a tf.distribute strategy.
             Defaults to `False`.
+        downsample: str. `"stride"` or `"blur"` (CUT's) for
+            `kind="n_layers"`; ignored by "pixel". Defaults to `"stride"`.
+        init: str. Conv weights `"normal"` N(0, init_gain) or `"xavier"`
+            (PyTorch's xavier_normal_ with gain init_gain, CUT's default).
+            Defaults to `"normal"`.
         name: str. Model name. Defaults to `"patch_discriminator"`.
         **kwargs: `keras.Model` arguments (e.g. `trainable`, `dtype`).
 
     Attributes:
-        receptive_field: int. Side of the input patch one logit sees (70 for n_layers=3).
+        receptive_field: int. Side of the input patch one logit sees (70 for n_layers=3; 84 with "blur").
         reference_name: str. The reference implementation's `--netD`: "basic", "n_layers" or "pixel".
 
     Input shape:
@@ -106,19 +125,21 @@ class PatchGANDiscriminator(Network):
     ('basic', 70)
 
     Reference: Isola et al. 2017, Sec. 3.2.2 (Markovian discriminator),
-    Appendix 6.1.2 and Table 3 (patch sizes); Li & Wand 2016 (Markovian GANs).
+    Appendix 6.1.2 and Table 3 (patch sizes); Li & Wand 2016 (Markovian GANs);
+    Park et al. 2020 (CUT) and Zhang 2019 (blur pooling) for "blur".
     """
 
     def __init__(self, input_channels: int = 3, condition_channels: int = 3, ndf: int = 64, n_layers: int = 3,
                  norm: str = "batch", kind: str = "n_layers", image_size: int | tuple[int, int] | None = None,
-                 init_gain: float = 0.02, sync_batch_norm: bool = False, name: str = "patch_discriminator",
-                 **kwargs):
+                 init_gain: float = 0.02, sync_batch_norm: bool = False, downsample: str = "stride",
+                 init: str = "normal", name: str = "patch_discriminator", **kwargs):
         check_positive("input_channels", input_channels)
         check_positive("condition_channels", condition_channels, minimum=0)
         check_positive("ndf", ndf)
         check_positive("n_layers", n_layers)
         check_choice("norm", norm, NORMS)
         check_choice("kind", kind, PATCH_KINDS)
+        check_choice("downsample", downsample, DOWNSAMPLES)
         check_positive("init_gain", init_gain, number=True)
         height, width = spatial_shape(image_size)
         if kind == "n_layers" and any(size is not None and patch_output_size(size, n_layers) < 1
@@ -126,7 +147,11 @@ class PatchGANDiscriminator(Network):
             raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
                              f"A PatchGAN with n_layers={n_layers} needs height and width of at least "
                              f"{3 * 2 ** n_layers} to give one logit.")
-        blocks = Blocks(norm, init_gain, sync_batch_norm)
+        blocks = Blocks(norm, init_gain, sync_batch_norm, init)
+        strides = 2 if downsample == "stride" else 1  # "blur": stride-1 convs, each followed by a blur
+
+        def blur(x, prefix):
+            return blur_downsample(x, f"{prefix}_blur") if downsample == "blur" else x
 
         def conv(x, filters, kernel, strides, layer_name, bias=None, **conv_kwargs):
             if kernel > 1:  # PyTorch's padding=1
@@ -144,10 +169,11 @@ class PatchGANDiscriminator(Network):
             x = norm_lrelu(conv(x, 2 * ndf, 1, 1, "conv2"), "conv2")
             outputs = conv(x, 1, 1, 1, "logits", dtype="float32")
         else:
-            x = conv(inputs, ndf, 4, 2, "conv1", bias=True)
-            x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
+            x = conv(inputs, ndf, 4, strides, "conv1", bias=True)
+            x = blur(layers.LeakyReLU(0.2, name="conv1_lrelu")(x), "conv1")
             for n in range(1, n_layers):
-                x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, 2, f"conv{n + 1}"), f"conv{n + 1}")
+                x = norm_lrelu(conv(x, ndf * min(2**n, 8), 4, strides, f"conv{n + 1}"), f"conv{n + 1}")
+                x = blur(x, f"conv{n + 1}")
             last = n_layers + 1
             x = norm_lrelu(conv(x, ndf * min(2**n_layers, 8), 4, 1, f"conv{last}"), f"conv{last}")
             outputs = conv(x, 1, 4, 1, "logits", bias=True, dtype="float32")
@@ -155,8 +181,8 @@ class PatchGANDiscriminator(Network):
 
     @property
     def receptive_field(self) -> int:
-        """Side of the input patch one logit sees: 1 (pixel), 16, 70 or 286 (n_layers 1, 3, 5)."""
-        return patch_receptive_field(None if self.kind == "pixel" else self.n_layers)
+        """Side of the input patch one logit sees: 1 (pixel), 16, 70 or 286 (n_layers 1, 3, 5); "blur" 18, 84, 348."""
+        return patch_receptive_field(None if self.kind == "pixel" else self.n_layers, self.downsample)
 
     @property
     def reference_name(self) -> str:

@@ -114,6 +114,10 @@ def assign_weights(network: keras.Model, state_dict: dict, *, source: str = "the
         raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}, which upsamples "
                          "by resize and convolution. The reference's checkpoints hold transposed convolutions: build "
                          "the generator with upsample='transpose'.")
+    if getattr(network, "downsample", "stride") != "stride":
+        raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}, which "
+                         f"downsamples with {network.downsample!r} (CUT's anti-aliasing). The reference's checkpoints "
+                         "hold stride-2 convolutions: build the network with downsample='stride'.")
     for key, variable in _variables(network, check_state_dict(state_dict, args, source)):
         value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
         # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in]

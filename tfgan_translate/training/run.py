@@ -3,7 +3,7 @@
 A run folder holds everything about one training run::
 
     RUN_DIR/
-      config.json               the Pix2PixConfig / CycleGANConfig (read back by translate/export)
+      config.json               the Pix2PixConfig / CycleGANConfig / CUTConfig (read back by translate/export)
       checkpoints/latest.keras  networks + optimizer state, replaced atomically each epoch
       logs/                     TensorBoard: train/ and validation/ scalars, samples/ images
       samples/epoch_NNNN.png    preview grids of fixed validation images (see SampleGrid)
@@ -26,10 +26,11 @@ import keras
 
 from tfgan_translate import data as datasets
 from tfgan_translate.accelerate import FusedAdam, accelerate
-from tfgan_translate.config import CycleGANConfig, Pix2PixConfig, check_resumable, load_config
+from tfgan_translate.config import CUTConfig, CycleGANConfig, Pix2PixConfig, check_resumable, load_config
 from tfgan_translate.data import layout
 from tfgan_translate.inference_mode import remember_run_mode
 from tfgan_translate.io import write_json
+from tfgan_translate.models.cut import cut_from_config
 from tfgan_translate.models.cycle_gan import cyclegan_from_config
 from tfgan_translate.models.pix2pix import pix2pix_from_config
 from tfgan_translate.models.schedules import LinearDecaySchedule
@@ -50,14 +51,15 @@ def resolve_data(data: str, model: str = "pix2pix"):
 
     "synth" is the synthetic facades: paired (label map | photo) for pix2pix,
     unpaired (label maps in trainA, photos of other label maps in trainB) for
-    CycleGAN; "synth:palette" is CycleGAN's easy unpaired set whose hidden
+    CycleGAN and CUT; "synth:palette" is CycleGAN's easy unpaired set whose hidden
     mapping is a palette permutation. See `tfgan_translate.data.layout.resolve_data`.
     """
     return layout.resolve_data(data, paired=model == "pix2pix")
 
 
-def run_data(config: Pix2PixConfig | CycleGANConfig, data) -> tuple:
-    """The data of a run: pairs for pix2pix; for CycleGAN, domain A feeds G (with direction BtoA, B plays A).
+def run_data(config: Pix2PixConfig | CycleGANConfig | CUTConfig, data) -> tuple:
+    """The data of a run: pairs for pix2pix; unpaired for CycleGAN and CUT, domain A feeding G (with direction
+    BtoA, B plays A).
 
     Returns:
         `(steps_per_epoch, train_stream, validation, samples)`: the steps counted from the files (or
@@ -120,9 +122,13 @@ def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
                                per_step=config.lr_decay_per_step)
 
 
+# Each run config's model, built from it (uncompiled).
+MODEL_BUILDERS = {"pix2pix": pix2pix_from_config, "cyclegan": cyclegan_from_config, "cut": cut_from_config}
+
+
 def build_model(config) -> keras.Model:
-    """The compiled-ready (uncompiled) model a config describes: Pix2Pix or CycleGAN."""
-    return (pix2pix_from_config if config.model == "pix2pix" else cyclegan_from_config)(config)
+    """The compiled-ready (uncompiled) model a config describes: Pix2Pix, CycleGAN or CUT."""
+    return MODEL_BUILDERS[config.model](config)
 
 
 def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False, callbacks=(),
@@ -130,8 +136,8 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
     """Trains the model that `config` describes and writes the run folder.
 
     Args:
-        config: Pix2PixConfig or CycleGANConfig. Everything about the run;
-            saved as run_dir/config.json.
+        config: Pix2PixConfig, CycleGANConfig or CUTConfig. Everything
+            about the run; saved as run_dir/config.json.
         run_dir: str or Path. Output folder: a new or empty one (created),
             or one holding a run with `resume` or `overwrite`. It is locked
             while the run trains (`run_dir/.lock`, with this process's PID).
@@ -185,9 +191,9 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
     >>> # result = train(cfg.replace(epochs=10), "runs/demo", resume=True)  # five more
     >>> # result = train(cfg, "runs/demo", overwrite=True)  # start it over
     """
-    if not isinstance(config, (Pix2PixConfig, CycleGANConfig)):
+    if not isinstance(config, (Pix2PixConfig, CycleGANConfig, CUTConfig)):
         raise TypeError(f"Invalid value for `config`. Received: {type(config).__name__}. "
-                        "Expected Pix2PixConfig or CycleGANConfig.")
+                        "Expected Pix2PixConfig, CycleGANConfig or CUTConfig.")
     if resume and overwrite:
         raise ValueError("Invalid arguments: resume=True and overwrite=True (--resume, --overwrite). Expected at "
                          "most one: resume continues the run in `run_dir`, overwrite replaces it.")
