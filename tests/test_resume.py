@@ -20,7 +20,7 @@ import pytest
 import tfgan_translate.accelerate  # registers FusedAdam for load_model
 import tfgan_translate.models  # noqa: F401  (registers the classes for load_model)
 
-STEPS, EPOCHS = 10, 3
+STEPS, EPOCHS = 10, 2  # kill in epoch 1, resume across the epoch boundary
 COMMON = {
     # depth-6 U-Net at 64 px: one decoder dropout layer, so the resumed noise stream is exercised
     "pix2pix": ["--image-size", "64", "--load-size", "72", "--netG", "unet_64", "--ngf", "4", "--ndf", "4"],

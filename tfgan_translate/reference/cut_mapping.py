@@ -1,0 +1,188 @@
+"""Maps the CUT authors' state dicts onto this package's anti-aliased networks and `PatchProjection`.
+
+The CUT authors (taesungp/contrastive-unpaired-translation, models/networks.py) keep the pix2pix/CycleGAN
+reference's `nn.Sequential` numbering, with their anti-aliased resampling inserted:
+
+- `ResnetGenerator` (no `--no_antialias`, no `--no_antialias_up`): each down stage is Conv2d (stride 1), norm,
+  ReLU, `Downsample` (`model.7`, `model.11`), so the residual blocks start at `model.12`; each up stage is
+  `Upsample`, Conv2d (stride 1, not transposed), norm, ReLU (`model.<12 + n>` ... ), the head conv at
+  `model.<21 + n>`.
+- `NLayerDiscriminator`: Conv2d, LeakyReLU, `Downsample` (`model.2`), then per stride-2 stage Conv2d, norm,
+  LeakyReLU, `Downsample` (four entries), then the two stride-1 convs as the reference's.
+- `PatchSampleF` (`use_mlp`): `mlp_<i>.0` and `mlp_<i>.2`, Linear weights `[out, in]` -> Dense kernels `[in, out]`.
+
+`Downsample` and `Upsample` keep their fixed filter as a buffer `filt` (`[C, 1, 3, 3]` `[1, 2, 1]^2 / 16`,
+`[C, 1, 4, 4]` `[1, 3, 3, 1]^2 / 16`): this package computes those filters with stock layers, so a `filt` is
+checked against them and a file with any other filter refused, naming the key.
+
+Reference: Park et al. 2020 (CUT); the authors' models/networks.py (ResnetGenerator, NLayerDiscriminator,
+Downsample, Upsample, PatchSampleF).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from tfgan_translate.networks.layers import walk_layers
+from tfgan_translate.reference.errors import CheckpointError
+from tfgan_translate.reference.layouts import _conv, _conv_norm, _Entry
+
+_DOWN = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
+_UP = np.outer([1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]) / 16.0
+
+
+def _filt(key: str, channels: int, up: bool) -> _Entry:
+    """A `Downsample` / `Upsample` buffer: checked against the fixed filter, not copied (layer "filt:up|down")."""
+    return _Entry(f"{key}.filt", (channels, 1, 4, 4) if up else (channels, 1, 3, 3), "filt:up" if up else "filt:down",
+                  None)
+
+
+def _generator(network) -> list[_Entry]:
+    n, ngf, norm = network.n_blocks, network.ngf, network.norm
+    entries = [*_conv_norm("model", 1, "stem_conv", "stem_norm", (ngf, network.input_channels, 7, 7), norm),
+               *_conv_norm("model", 4, "down1_conv", "down1_norm", (2 * ngf, ngf, 3, 3), norm),
+               _filt("model.7", 2 * ngf, False),
+               *_conv_norm("model", 8, "down2_conv", "down2_norm", (4 * ngf, 2 * ngf, 3, 3), norm),
+               _filt("model.11", 4 * ngf, False)]
+    dim, second = 4 * ngf, 6 if network.dropout > 0 else 5
+    for b in range(1, n + 1):
+        p = f"model.{11 + b}.conv_block"
+        entries += [*_conv_norm(p, 1, f"block{b}_conv1", f"block{b}_1_norm", (dim, dim, 3, 3), norm),
+                    *_conv_norm(p, second, f"block{b}_conv2", f"block{b}_2_norm", (dim, dim, 3, 3), norm)]
+    for i, (cin, up) in enumerate(((4 * ngf, 12 + n), (2 * ngf, 16 + n)), start=1):
+        entries += [_filt(f"model.{up}", cin, True),
+                    *_conv_norm("model", up + 1, f"up{i}_conv", f"up{i}_norm", (cin // 2, cin, 3, 3), norm)]
+    return entries + _conv(f"model.{21 + n}", "head_conv", (network.output_channels, ngf, 7, 7), True)
+
+
+def _discriminator(network) -> list[_Entry]:
+    ndf, norm, channels = network.ndf, network.norm, network.input_channels + network.condition_channels
+    entries = [*_conv("model.0", "conv1", (ndf, channels, 4, 4), True), _filt("model.2", ndf, False)]
+    mult, index = 1, 3
+    for n in range(1, network.n_layers):
+        prev, mult = mult, min(2**n, 8)
+        entries += [*_conv_norm("model", index, f"conv{n + 1}", f"conv{n + 1}_norm", (ndf * mult, ndf * prev, 4, 4),
+                                norm), _filt(f"model.{index + 3}", ndf * mult, False)]
+        index += 4
+    last, prev, mult = network.n_layers + 1, mult, min(2**network.n_layers, 8)
+    return entries + [*_conv_norm("model", index, f"conv{last}", f"conv{last}_norm", (ndf * mult, ndf * prev, 4, 4),
+                                  norm), *_conv(f"model.{index + 3}", "logits", (1, ndf * mult, 4, 4), True)]
+
+
+def _projection(network) -> list[_Entry]:
+    entries = []
+    for i, channels in enumerate(network.feature_channels):
+        for step, index, fan_in in ((1, 0, channels), (2, 2, network.units)):
+            entries += [_Entry(f"mlp_{i}.{index}.weight", (network.units, fan_in), f"mlp{i}_dense{step}", "kernel"),
+                        _Entry(f"mlp_{i}.{index}.bias", (network.units,), f"mlp{i}_dense{step}", "bias")]
+    return entries
+
+
+def cut_entries(network: keras.Model) -> list[_Entry]:
+    """The tensors the CUT authors save for `network`: a `ResNetGenerator` with `downsample="blur"` and
+    `upsample="blur"`, a `PatchGANDiscriminator` (`kind="n_layers"`) with `downsample="blur"`, or a
+    `PatchProjection`.
+
+    Raises:
+        ValueError: any other network (a stride/transpose network maps through `mapping.assign_weights`).
+    """
+    if hasattr(network, "feature_channels"):
+        return _projection(network)
+    if hasattr(network, "ngf") and network.downsample == "blur" and network.upsample == "blur":
+        return _generator(network)
+    if hasattr(network, "ndf") and getattr(network, "kind", "") == "n_layers" and network.downsample == "blur":
+        return _discriminator(network)
+    raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}. Expected a "
+                     "ResNetGenerator with downsample='blur' and upsample='blur', a PatchGANDiscriminator with "
+                     "kind='n_layers' and downsample='blur', or a PatchProjection.")
+
+
+def _check(state_dict: dict, entries: list[_Entry], source: str) -> None:
+    required = {e.key: e.shape for e in entries if e.shape is not None}
+    optional = {e.key for e in entries if e.shape is None}
+    problems = [f"missing {k} {list(s)}" for k, s in required.items() if k not in state_dict]
+    problems += [f"unexpected {k}" for k in state_dict if k not in required and k not in optional]
+    for entry in entries:
+        if entry.shape is None or entry.key not in state_dict:
+            continue
+        value = np.asarray(state_dict[entry.key])
+        if value.shape != entry.shape:
+            problems.append(f"{entry.key}: {list(value.shape)} in the file, {list(entry.shape)} expected")
+        elif entry.layer.startswith("filt:"):
+            expected = _UP if entry.layer == "filt:up" else _DOWN
+            if not np.allclose(value, expected[None, None], rtol=0, atol=1e-6):
+                problems.append(f"{entry.key}: a filter other than the authors' fixed "
+                                f"{'[1, 3, 3, 1]' if entry.layer == 'filt:up' else '[1, 2, 1]'} one")
+    if problems:
+        raise CheckpointError(f"Invalid checkpoint file `{source}`: it does not fit the CUT authors' layout of the "
+                              f"network ({len(problems)} problems): " + "; ".join(problems) + ".")
+
+
+def _variables(network, entries):
+    layers = {layer.name: layer for layer in walk_layers(network)}
+    for entry in entries:
+        if entry.weight is not None and not entry.layer.startswith("filt:"):
+            variable = getattr(layers[entry.layer], entry.weight)
+            if variable is not None:
+                yield entry.key, variable
+
+
+def assign_cut_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict") -> keras.Model:
+    """Sets every weight of a CUT network of this package from the CUT authors' state dict.
+
+    Args:
+        network: keras.Model. `ResNetGenerator(downsample="blur", upsample="blur")`,
+            `PatchGANDiscriminator(downsample="blur")` or `PatchProjection` (see `cut_entries`).
+        state_dict: dict. Key -> array, as `read_state_dict` returns.
+        source: str. What to call the state dict in errors. Defaults to `"the state dict"`.
+
+    Returns:
+        `network`, with its weights set.
+
+    Raises:
+        CheckpointError: a key missing, unexpected or mis-shaped, or a `filt` buffer that is not the fixed filter;
+            one line listing each.
+        ValueError: `network` is not one of the above.
+
+    Example:
+
+    >>> from tfgan_translate.networks import ResNetGenerator
+    >>> from tfgan_translate.reference.pth import read_state_dict
+    >>> g = ResNetGenerator(ngf=64, n_blocks=9, downsample="blur", upsample="blur", init="xavier")  # doctest: +SKIP
+    >>> assign_cut_weights(g, read_state_dict("latest_net_G.pth"))  # doctest: +SKIP
+    """
+    entries = cut_entries(network)
+    _check(state_dict, entries, source)
+    for key, variable in _variables(network, entries):
+        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
+        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; Linear [out, in] -> [in, out]
+        value = value.transpose(2, 3, 1, 0) if value.ndim == 4 else value.T if value.ndim == 2 else value
+        variable.assign(np.asarray(value, variable.dtype))
+    return network
+
+
+def cut_state_dict_from_network(network: keras.Model) -> dict:
+    """The state dict the CUT authors would save for `network` (the mapping backwards), `filt` buffers included.
+
+    Example:
+
+    >>> from tfgan_translate.networks.patch_projection import PatchProjection
+    >>> sorted(cut_state_dict_from_network(PatchProjection([4], units=8)))
+    ['mlp_0.0.bias', 'mlp_0.0.weight', 'mlp_0.2.bias', 'mlp_0.2.weight']
+    """
+    entries = cut_entries(network)
+    state = {}
+    for key, variable in _variables(network, entries):
+        if key is not None:
+            value = np.asarray(variable.numpy(), np.float32)
+            value = value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T if value.ndim == 2 else value
+            state[key] = np.ascontiguousarray(value)
+    for entry in entries:
+        if entry.layer.startswith("filt:"):
+            filt = _UP if entry.layer == "filt:up" else _DOWN
+            state[entry.key] = np.tile(filt[None, None], (entry.shape[0], 1, 1, 1)).astype(np.float32)
+    return state
+
+
+__all__ = ["assign_cut_weights", "cut_entries", "cut_state_dict_from_network"]
