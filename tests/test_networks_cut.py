@@ -28,11 +28,6 @@ from tfgan_translate.networks import (
 from tfgan_translate.networks.antialias import blur_downsample, blur_upsample
 
 
-@pytest.fixture(autouse=True)
-def _seed():
-    keras.utils.set_random_seed(0)
-
-
 def _images(batch, height, width, channels, seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, (batch, height, width, channels)).astype("float32")
 

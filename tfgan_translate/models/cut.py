@@ -266,21 +266,15 @@ class CUT(TranslationGAN):
 
 def cut_from_config(config) -> CUT:
     """Builds G, D and H and the CUT model that a `CUTConfig` describes (uncompiled)."""
-    from tfgan_translate.config import parse_generator_name
-    from tfgan_translate.networks import PatchGANDiscriminator, ResNetGenerator
+    from tfgan_translate.networks import build_discriminator, build_generator
 
-    _, n_blocks = parse_generator_name(config.netG)  # CUTConfig allows resnet_<n>blocks only
-    generator = ResNetGenerator(n_blocks=n_blocks, input_channels=config.input_channels,
-                                output_channels=config.output_channels, ngf=config.ngf, norm=config.norm,
-                                dropout=config.dropout, downsample=config.downsample, upsample=config.upsample,
-                                init=config.init, init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
-                                name="generator")
-    kind = {"kind": "pixel"} if config.netD == "pixel" else {
-        "kind": "n_layers", "n_layers": 3 if config.netD == "basic" else config.n_layers_D}
-    discriminator = PatchGANDiscriminator(**kind, input_channels=config.output_channels, condition_channels=0,
-                                          ndf=config.ndf, norm=config.norm, init_gain=config.init_gain,
-                                          sync_batch_norm=config.sync_batch_norm, downsample=config.downsample,
-                                          init=config.init, name="discriminator")
+    common = dict(norm=config.norm, init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
+                  downsample=config.downsample, init=config.init)
+    generator = build_generator(config.netG, input_channels=config.input_channels,
+                                output_channels=config.output_channels, ngf=config.ngf, dropout=config.dropout,
+                                upsample=config.upsample, name="generator", **common)
+    discriminator = build_discriminator(config.netD, config.n_layers_D, input_channels=config.output_channels,
+                                        condition_channels=0, ndf=config.ndf, name="discriminator", **common)
     encoder = generator.encoder(list(config.nce_layers))
     projection = PatchProjection([int(t.shape[-1]) for t in keras.tree.flatten(encoder.outputs)],
                                  units=config.projection_units, init_gain=config.init_gain, name="projection")
