@@ -35,7 +35,7 @@ UNET = {"netG": "unet_64", "ngf": 1, "input_channels": 1, "output_channels": 1} 
 
 
 def test_table_has_the_references_23_generators_with_unique_names():
-    assert len(preset_names()) == 23 == len(set(preset_names()))
+    assert len(preset_names()) == 29 == len(set(preset_names()))  # with the CUT authors' 6 (test_cut_presets.py)
     assert len(preset_names("cyclegan")) == 18 and len(preset_names("pix2pix")) == 5
     assert preset_names("pix2pix") == ["pix2pix_edges2shoes", "pix2pix_sat2map", "pix2pix_map2sat",
                                        "pix2pix_facades_label2photo", "pix2pix_day2night"]
@@ -48,7 +48,8 @@ def test_urls_are_built_as_the_reference_scripts_build_them():
     host = "http://efrosgans.eecs.berkeley.edu"
     assert get_preset("horse2zebra").url == f"{host}/cyclegan/pretrained_models/horse2zebra.pth"
     assert get_preset("pix2pix_sat2map").url == f"{host}/pix2pix/models-pytorch/sat2map.pth"
-    assert all(p.url.endswith(f"/{p.reference_name}.pth") and p.sha256 is None for p in PRESETS.values())
+    assert all(p.url.endswith(f"/{p.reference_name}.pth") and p.sha256 is None and p.member is None
+               for p in PRESETS.values() if p.family != "cut")
 
 
 def test_every_entry_builds_a_valid_config():
@@ -63,7 +64,7 @@ def test_every_entry_builds_a_valid_config():
 
 
 def test_unknown_name_suggests_the_closest_and_lists_all():
-    with pytest.raises(ValueError, match=r"Did you mean 'horse2zebra'\?") as info:
+    with pytest.raises(ValueError, match=r"Did you mean 'horse2zebra' or 'horse2zebra_cut'") as info:
         get_preset("horse2zebr")
     assert "Received: preset='horse2zebr'" in str(info.value) and "pix2pix_day2night" in str(info.value)
     with pytest.raises(ValueError, match="pix2pix_edges2shoes"):

@@ -206,14 +206,15 @@ class ImportOptions(Options):
     cli_description = ("Write a run folder (config.json, checkpoints/latest.keras, imported.json) from the PyTorch "
                        "reference (pytorch-CycleGAN-and-pix2pix): one generator's .pth file (its tensors give the "
                        "architecture; the flags override it), a whole checkpoints/NAME/ folder (its options file "
-                       "gives it), or one of its 23 pretrained models (--pretrained NAME, downloaded once into a "
-                       "cache). translate, export, evaluate and train --resume accept the result. Nothing in the "
+                       "gives it), or one of the 29 pretrained models (--pretrained NAME, downloaded once into a "
+                       "cache; 6 are the CUT authors', imported as CUT runs, as their run folders are). "
+                       "translate, export, evaluate and train --resume accept the result. Nothing in the "
                        "files is executed: the reader accepts only tensors.")
 
     source: str | None = option(None, "a generator's .pth file, or a reference checkpoints/NAME/ folder",
                                 positional=True, metavar="CHECKPOINT")
-    pretrained: str | None = option(None, "one of the reference's pretrained models (e.g. horse2zebra, "
-                                          "pix2pix_facades_label2photo)", metavar="NAME")
+    pretrained: str | None = option(None, "a pretrained model (e.g. horse2zebra, "
+                                          "pix2pix_facades_label2photo, horse2zebra_cut)", metavar="NAME")
     out: str = option("", "run folder to write (new or empty)", required=True)
     overwrite: bool = option(False, "write into a folder that holds files (replaces config.json, imported.json "
                                     "and checkpoints/latest.keras; deletes nothing)", switch=True)

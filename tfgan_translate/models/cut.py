@@ -263,6 +263,26 @@ class CUT(TranslationGAN):
         fake_b = self.generator(real_a, training=False)
         return self._record(self._val_trackers, {"patch_nce": self.patch_nce(real_a, fake_b, training=False)})
 
+    # ------------------------------------------------------------ serialization
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """An uncompiled CUT from the CUT authors' checkpoints.
+
+        Args:
+            preset: str or path-like. One of their pretrained generators by name ("horse2zebra_cut",
+                "cityscapes_fastcut"; `tfgan_translate.reference.preset_names("cut")`), downloaded once into a
+                cache, with a fresh discriminator and projection heads; or their `checkpoints/NAME/` run folder
+                (G, D and F of one epoch, train_opt.txt as the config).
+            **kwargs: `epoch` (with a folder), `cache_dir` (with a name) and `CUTConfig` fields.
+
+        Example:
+
+        >>> model = CUT.from_preset("horse2zebra_cut")  # doctest: +SKIP
+        """
+        from tfgan_translate.reference.cut_loader import build_cut
+
+        return build_cut(preset, cut_from_config, **kwargs).model
+
 
 def cut_from_config(config) -> CUT:
     """Builds G, D and H and the CUT model that a `CUTConfig` describes (uncompiled)."""

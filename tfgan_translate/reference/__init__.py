@@ -5,8 +5,9 @@
   ever run, and what a hostile file can cost is bounded (objects, nesting, memory).
 - Mapping: `assign_weights` sets every weight of a generator or discriminator of this
   package from one (`mapping`, `layouts`); `infer_architecture` says what a file holds (`architecture`).
-- Presets: the reference's 23 pretrained generators (`presets`: the table, downloaded once with
-  `keras.utils.get_file`); `UNetGenerator.from_preset`, `ResNetGenerator.from_preset`,
+- Presets: the reference's 23 pretrained generators and the CUT authors' 6 (`presets`: the table, downloaded
+  once with `keras.utils.get_file`; `archive` copies a member out of the CUT authors' tar);
+  `UNetGenerator.from_preset`, `ResNetGenerator.from_preset`,
   `PatchGANDiscriminator.from_preset`, `Pix2Pix.from_preset` and `CycleGAN.from_preset` take a preset name, a
   `.pth` file or a reference `checkpoints/NAME/` folder (`loader`; its options: `options`).
 - Run folders: `import_reference` (what `tfgan-translate import` calls) writes a run folder that translate,

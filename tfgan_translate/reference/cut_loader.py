@@ -1,4 +1,8 @@
-"""A CUT authors' run folder (`checkpoints/NAME/` of `--model cut`) as a `CUT` of this package.
+"""The CUT authors' checkpoints as a `CUT` of this package: a run folder, or a pretrained preset.
+
+A preset (`presets.preset_names("cut")`, e.g. "horse2zebra_fastcut") is their published generator: it becomes
+the `CUT` of its mode (the name's suffix, their `CUT_mode`) with that generator and a fresh discriminator and
+projection heads, as the reference's presets become a Pix2Pix or CycleGAN (`build_cut_preset`).
 
 The folder holds `<epoch>_net_G.pth`, `<epoch>_net_D.pth`, `<epoch>_net_F.pth` (PatchSampleF, present once the
 run trained) and `train_opt.txt`; the options map onto `CUTConfig` (`cut_options.cut_options_to_config_fields`),
@@ -17,8 +21,9 @@ from pathlib import Path
 from tfgan_translate.config import CUTConfig
 from tfgan_translate.reference.cut_mapping import assign_cut_weights
 from tfgan_translate.reference.cut_options import cut_options_to_config_fields
-from tfgan_translate.reference.loader import Built, _read
+from tfgan_translate.reference.loader import Built, _fetched, _read, _refuse_architecture
 from tfgan_translate.reference.options import find_checkpoints, read_options
+from tfgan_translate.reference.presets import PRESETS, get_preset
 
 # model attribute -> (the authors' network name, what it is)
 CUT_NAMING = {"generator": ("G", "the generator A -> B"), "discriminator": ("D", "the discriminator of B"),
@@ -32,6 +37,44 @@ def is_cut_folder(source) -> bool:
     options_file = next((Path(source) / n for n in ("train_opt.txt", "opt.txt", "test_opt.txt")
                          if (Path(source) / n).is_file()), None)
     return options_file is not None and read_options(options_file).get("model") == "cut"
+
+
+def is_cut_source(source) -> bool:
+    """Whether `source` is a CUT authors' run folder or the name of one of their pretrained generators."""
+    preset = PRESETS.get(source) if isinstance(source, str) else None
+    return is_cut_folder(source) or (preset is not None and preset.family == "cut")
+
+
+def build_cut(source, builder, **kwargs) -> Built:
+    """`build_cut_preset` for a preset name, else `build_cut_folder`."""
+    return (build_cut_preset if isinstance(source, str) and source in PRESETS else build_cut_folder)(
+        source, builder, **kwargs)
+
+
+def build_cut_preset(name: str, builder, *, cache_dir=None, model: str | None = None, epoch="latest",
+                     **fields) -> Built:
+    """An uncompiled `CUT` around one of the CUT authors' pretrained generators (downloaded once), with a fresh
+    discriminator and projection heads; `fields` are other CUTConfig fields (data, epochs, ...). `epoch` is a
+    folder's argument: a preset has one file."""
+    preset = get_preset(name)
+    if preset.family != "cut" or model not in (None, "cut"):
+        raise ValueError(f"Invalid value for argument `preset`. Received: preset={name!r}. Expected one of the CUT "
+                         f"authors' generators, {[n for n, p in PRESETS.items() if p.family == 'cut']}.")
+    _refuse_architecture(fields, f"the preset {name!r}")
+    mode = "fastcut" if preset.reference_name.endswith("_fastcut") else "cut"  # the authors' CUT_mode
+    config = CUTConfig(**{"data": "", "mode": mode, "direction": preset.direction, **preset.architecture, **fields})
+    state, source, record = _fetched(preset, cache_dir)
+    built = builder(config)
+    assign_cut_weights(built.generator, state, source=source)
+    networks = {"generator": {"reference_name": "G", "reference_meaning": CUT_NAMING["generator"][1],
+                              "source": f"{preset.url} ({preset.member})", "url": preset.url,
+                              "member": preset.member, "file": record,
+                              "weights": "imported"}}
+    notes = [f"{attr}: not published by the authors; freshly initialised, fine-tuning trains it from scratch."
+             for attr in ("discriminator", "projection") if getattr(built, attr) is not None]
+    extra = {"pretrained": {key: getattr(preset, key) for key in ("name", "family", "reference_name", "dataset",
+                                                                  "description", "url", "member")}}
+    return Built(config, built, networks, notes, "pretrained", extra)
 
 
 def build_cut_folder(folder, builder, *, epoch: str | int = "latest", model: str | None = None, **fields) -> Built:
@@ -82,4 +125,4 @@ def build_cut_folder(folder, builder, *, epoch: str | int = "latest", model: str
     return Built(config, built, networks, notes, "reference_run", extra)
 
 
-__all__ = ["CUT_NAMING", "build_cut_folder", "is_cut_folder"]
+__all__ = ["CUT_NAMING", "build_cut", "build_cut_folder", "build_cut_preset", "is_cut_folder", "is_cut_source"]

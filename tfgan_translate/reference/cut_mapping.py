@@ -98,6 +98,31 @@ def cut_entries(network: keras.Model) -> list[_Entry]:
                      "kind='n_layers' and downsample='blur', or a PatchProjection.")
 
 
+def is_cut_state_dict(state_dict: dict) -> bool:
+    """Whether a state dict holds the CUT authors' anti-aliasing buffers (`filt`)."""
+    return any(str(key).endswith(".filt") for key in state_dict)
+
+
+def cut_generator_fields(state_dict: dict, source: str = "the state dict") -> dict:
+    """The generator arguments (netG, ngf, norm, channels, down/upsample) a CUT generator's state dict shows.
+
+    Raises:
+        CheckpointError: it is no anti-aliased ResnetGenerator of the CUT authors (their `--no_antialias` variants
+            are not read).
+    """
+    blocks = sum(f"model.{11 + b}.conv_block.1.weight" in state_dict for b in range(1, len(state_dict)))
+    head, stem = state_dict.get(f"model.{21 + blocks}.weight"), state_dict.get("model.1.weight")
+    filters = {"model.7.filt", f"model.{12 + blocks}.filt"}
+    if not blocks or stem is None or head is None or not filters <= set(state_dict):
+        raise CheckpointError(f"Invalid checkpoint file `{source}`: it holds `filt` buffers but not the CUT authors' "
+                              "anti-aliased ResnetGenerator (model.1, model.7.filt, model.12.conv_block ...). Expected "
+                              "the G of a CUT run trained without --no_antialias or --no_antialias_up.")
+    return {"netG": f"resnet_{blocks}blocks", "ngf": int(np.shape(stem)[0]), "dropout": 0.0,
+            "norm": "batch" if "model.2.running_mean" in state_dict else "instance",
+            "input_channels": int(np.shape(stem)[1]), "output_channels": int(np.shape(head)[0]),
+            "downsample": "blur", "upsample": "blur"}
+
+
 def _check(state_dict: dict, entries: list[_Entry], source: str) -> None:
     required = {e.key: e.shape for e in entries if e.shape is not None}
     optional = {e.key for e in entries if e.shape is None}
@@ -185,4 +210,5 @@ def cut_state_dict_from_network(network: keras.Model) -> dict:
     return state
 
 
-__all__ = ["assign_cut_weights", "cut_entries", "cut_state_dict_from_network"]
+__all__ = ["assign_cut_weights", "cut_entries", "cut_generator_fields", "cut_state_dict_from_network",
+           "is_cut_state_dict"]

@@ -38,7 +38,7 @@ import keras
 
 from tfgan_translate.config import CONFIG_FILENAME, CycleGANConfig, Pix2PixConfig
 from tfgan_translate.io import staged_folder, write_json
-from tfgan_translate.reference.cut_loader import build_cut_folder, is_cut_folder
+from tfgan_translate.reference.cut_loader import build_cut, is_cut_source
 from tfgan_translate.reference.loader import build
 from tfgan_translate.temporaries import temporary_path
 from tfgan_translate.training.checkpoints import LATEST, save_model_atomic
@@ -179,7 +179,7 @@ def import_reference(source, out_dir, *, overwrite: bool = False, **kwargs) -> I
                          beta_2=config.beta_2, epsilon=config.adam_epsilon)
 
     check_out_dir(out_dir, overwrite)
-    builder = build_cut_folder if is_cut_folder(source) else build  # a CUT authors' run, or the reference's
+    builder = build_cut if is_cut_source(source) else build  # the CUT authors' run or preset, or the reference's
     config, model, networks, notes, kind, extra = builder(source, float32_model, **kwargs)
     model.compile(g_optimizer=adam(), d_optimizer=adam() if model.discriminators else None)
     notes = [*notes, "Optimizer state: fresh Adam moments (the reference saves none); the step counter is 0, so "

@@ -15,6 +15,8 @@ A source (`preset`) is one of three things, told apart in this order:
 `CycleGAN.from_preset` and what `importer.import_reference` writes as a run folder. A preset or one file makes a
 pix2pix-style model (the generator, a fresh discriminator); as a CycleGAN, a preset's inverse (zebra2horse for
 horse2zebra: the same dataset, the other way) becomes `generator_f`. The reference publishes no discriminators.
+A CUT authors' generator (a "cut" preset, or a `.pth` with their `filt` buffers) loads through `cut_mapping`; as a
+model, `cut_loader` builds it.
 
 This module sits below the networks and models (it gets the class or the model builder from its caller), so
 their `from_preset` import it without a cycle. Nothing in a file is run: the reader accepts only tensors.
@@ -43,6 +45,7 @@ from typing import NamedTuple
 from tfgan_translate.choices import PAPER_MODE
 from tfgan_translate.config import CONFIG_CLASSES, parse_generator_name
 from tfgan_translate.reference.architecture import check_state_dict, infer_architecture
+from tfgan_translate.reference.cut_mapping import assign_cut_weights, cut_generator_fields, is_cut_state_dict
 from tfgan_translate.reference.layouts import generator_size
 from tfgan_translate.reference.mapping import assign_weights
 from tfgan_translate.reference.option_mapping import options_to_config_fields
@@ -134,7 +137,7 @@ def _class_kwargs(fields: dict) -> dict:
                 "n_layers": 3 if fields["netD"] == "basic" else fields["n_layers_D"],
                 **{name: fields[name] for name in ("ndf", "norm", "input_channels", "condition_channels")}}
     family, size = generator_size(fields["netG"])
-    names = ("ngf", "norm", "dropout", "input_channels", "output_channels")
+    names = ("ngf", "norm", "dropout", "input_channels", "output_channels", "downsample", "upsample")
     return {"depth" if family == "unet" else "n_blocks": size, **{n: fields[n] for n in names if n in fields}}
 
 
@@ -170,7 +173,7 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
             if role == "G" and found.options_file and read_options(found.options_file).get("no_dropout"):
                 defaults["dropout"] = 0.0  # a generator's dropout leaves no trace in its file
         state, name, _ = _read(path)
-        fields = infer_architecture(state).kwargs()
+        fields = cut_generator_fields(state, name) if is_cut_state_dict(state) else infer_architecture(state).kwargs()
     holds = fields.get("netG") or f"discriminator ({fields['netD']})"
     if not holds.startswith(family):  # another family than `cls` (a U-Net for ResNetGenerator): name the right class
         right = next(name for name, f in _FAMILIES.items() if holds.startswith(f))
@@ -179,7 +182,8 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
                          f"this one with {right}.from_preset.")
     if state is None:  # a preset: downloaded once it is known to fit `cls`
         state, name, _ = _fetched(spec, cache_dir)
-    return assign_weights(cls(**{**_class_kwargs(fields), **defaults, **kwargs}), state, source=name)
+    assign = assign_cut_weights if fields.get("upsample") == "blur" else assign_weights  # the CUT authors' G
+    return assign(cls(**{**_class_kwargs(fields), **defaults, **kwargs}), state, source=name)
 
 
 # === Models ===
@@ -271,6 +275,10 @@ def build(source, builder, *, model: str | None = None, epoch: str | int = "late
     sources, urls, extra = {}, {}, {}
     if kind == "preset":
         preset = get_preset(os.fspath(source))
+        if preset.family == "cut":
+            raise ValueError(f"Invalid value for argument `preset`. Received: preset={preset.name!r}, a CUT generator. "
+                             f"Expected a {model} preset; load this one with CUT.from_preset or "
+                             "ResNetGenerator.from_preset.")
         found = {**preset.architecture, "direction": preset.direction}
     else:
         sources[g_attr] = _read(source)

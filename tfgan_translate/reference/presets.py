@@ -1,15 +1,18 @@
-"""The reference's 23 pretrained generators as presets (keras-hub style): one table of data, fetched by get_file.
+"""The 29 pretrained generators as presets (keras-hub style): one table of data, fetched by get_file.
 
 The PyTorch reference (junyanz/pytorch-CycleGAN-and-pix2pix) publishes 18 CycleGAN and 5 pix2pix generators,
 each a single `state_dict` file, at the addresses its two download scripts build:
 `scripts/download_cyclegan_model.sh NAME` fetches `URL_PREFIXES["cyclegan"] + NAME.pth` and
-`scripts/download_pix2pix_model.sh NAME` `URL_PREFIXES["pix2pix"] + NAME.pth`.
+`scripts/download_pix2pix_model.sh NAME` `URL_PREFIXES["pix2pix"] + NAME.pth`. The CUT authors
+(taesungp/contrastive-unpaired-translation) publish 6 more, CUT and FastCUT on three datasets, in one tar
+(`CUT_ARCHIVE`): it is downloaded once and each preset's member copied out of it (`archive.extract_member`).
 
 Names. Three names (`sat2map`, `map2sat`, `facades_label2photo`) exist in both families; here the CycleGAN
 generators keep the reference's names and the pix2pix ones get a `pix2pix_` prefix, so every name is unique.
 
 Architecture. CycleGAN generators are the reference's CycleGAN defaults (resnet_9blocks, instance norm, no
-dropout, ngf 64); pix2pix ones its pix2pix defaults (unet_256, batch norm, dropout 0.5, ngf 64); all RGB -> RGB.
+dropout, ngf 64); pix2pix ones its pix2pix defaults (unet_256, batch norm, dropout 0.5, ngf 64); CUT ones the CUT
+authors' (resnet_9blocks, instance norm, anti-aliased down- and upsampling); all RGB -> RGB.
 `direction` says which way the generator maps the reference's dataset (its README runs `horse2zebra` on
 `testA`; facades, cityscapes and maps hold the photo in A; night2day holds night in A).
 
@@ -25,7 +28,7 @@ Example:
 >>> preset.architecture["netG"], preset.direction, preset.url
 ('unet_256', 'AtoB', 'http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch/sat2map.pth')
 >>> len(preset_names()), preset_names("pix2pix")[:2]
-(23, ['pix2pix_edges2shoes', 'pix2pix_sat2map'])
+(29, ['pix2pix_edges2shoes', 'pix2pix_sat2map'])
 """
 
 from __future__ import annotations
@@ -36,16 +39,22 @@ import os
 import socket
 from pathlib import Path
 
+from tfgan_translate.reference.archive import extract_member
+
 URL_PREFIXES = {
     "cyclegan": "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/",
     "pix2pix": "http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch/",
 }
+# The CUT authors' six generators: one tar, member `checkpoints/NAME_pretrained/latest_net_G.pth` (their README).
+CUT_ARCHIVE = "http://efrosgans.eecs.berkeley.edu/CUT/pretrained_models.tar"
 # Each family's generator, as the reference builds it for these files (config fields of this package).
 FAMILY_ARCHITECTURES = {
     "cyclegan": dict(netG="resnet_9blocks", norm="instance", dropout=0.0, ngf=64, input_channels=3, output_channels=3),
     "pix2pix": dict(netG="unet_256", norm="batch", dropout=0.5, ngf=64, input_channels=3, output_channels=3),
+    "cut": dict(netG="resnet_9blocks", norm="instance", dropout=0.0, ngf=64, input_channels=3, output_channels=3,
+                downsample="blur", upsample="blur"),  # the CUT authors' defaults: anti-aliased down and up
 }
-NAME_PREFIXES = {"cyclegan": "", "pix2pix": "pix2pix_"}
+NAME_PREFIXES = {"cyclegan": "", "pix2pix": "pix2pix_", "cut": ""}
 
 # family -> [(the reference's name, its dataset, direction, what the generator does)], in the order of the
 # reference's download scripts.
@@ -77,6 +86,14 @@ TABLE = {
         ("facades_label2photo", "facades", "BtoA", "label map -> facade photo"),
         ("day2night", "night2day", "BtoA", "daytime scene -> night"),
     ],
+    "cut": [  # the order of the authors' experiments/pretrained_launcher.py; the suffix is their CUT_mode
+        ("cityscapes_cut", "cityscapes", "BtoA", "label map -> street scene (CUT)"),
+        ("cityscapes_fastcut", "cityscapes", "BtoA", "label map -> street scene (FastCUT)"),
+        ("horse2zebra_cut", "horse2zebra", "AtoB", "horse -> zebra (CUT)"),
+        ("horse2zebra_fastcut", "horse2zebra", "AtoB", "horse -> zebra (FastCUT)"),
+        ("cat2dog_cut", "afhq/cat2dog", "AtoB", "cat -> dog (CUT)"),
+        ("cat2dog_fastcut", "afhq/cat2dog", "AtoB", "cat -> dog (FastCUT)"),
+    ],
 }
 SHA256_DIGESTS: dict[str, str] = {}  # this package's name -> SHA-256 of the file; none are published
 FILENAME = "latest_net_G.pth"  # the name the reference's download scripts save a file under
@@ -88,15 +105,17 @@ class Preset:
 
     Attributes:
         name: str. This package's name for it.
-        family: str. "cyclegan" or "pix2pix", the reference model that trained it.
-        reference_name: str. The name the reference's download script takes.
+        family: str. "cyclegan", "pix2pix" or "cut", the model that trained it.
+        reference_name: str. The name the reference's download script takes (the CUT authors' run name, without
+            its "_pretrained" suffix).
         dataset: str. The reference's dataset it was trained on.
         direction: str. "AtoB" or "BtoA": which way the generator maps that dataset.
         description: str. What it does, e.g. "horse -> zebra".
         architecture: dict. Config fields of the generator: netG, norm, dropout, ngf, input_channels,
             output_channels.
-        url: str. Address of the `.pth` file.
-        sha256: str or None. SHA-256 of the file, checked when known.
+        url: str. Address of the `.pth` file, or of the archive holding it (see `member`).
+        sha256: str or None. SHA-256 of the file (the archive's with `member`), checked when known.
+        member: str or None. The `.pth` file's name inside the tar archive at `url`; None: `url` is the file.
     """
 
     name: str
@@ -108,19 +127,22 @@ class Preset:
     architecture: dict
     url: str
     sha256: str | None = None
+    member: str | None = None
 
 
-PRESETS = {
-    NAME_PREFIXES[family] + ref: Preset(NAME_PREFIXES[family] + ref, family, ref, dataset, direction, description,
-                                        dict(FAMILY_ARCHITECTURES[family]), f"{URL_PREFIXES[family]}{ref}.pth",
-                                        SHA256_DIGESTS.get(NAME_PREFIXES[family] + ref))
-    for family, rows in TABLE.items() for ref, dataset, direction, description in rows
-}
+def _preset(family: str, ref: str, dataset: str, direction: str, description: str) -> Preset:
+    name, archive = NAME_PREFIXES[family] + ref, family == "cut"
+    return Preset(name, family, ref, dataset, direction, description, dict(FAMILY_ARCHITECTURES[family]),
+                  CUT_ARCHIVE if archive else f"{URL_PREFIXES[family]}{ref}.pth", SHA256_DIGESTS.get(name),
+                  f"checkpoints/{ref}_pretrained/{FILENAME}" if archive else None)
+
+
+PRESETS = {preset.name: preset for family, rows in TABLE.items() for preset in (_preset(family, *row) for row in rows)}
 
 
 def preset_names(family: str | None = None) -> list[str]:
     """The preset names, in the order of the reference's download scripts; of one family ("cyclegan",
-    "pix2pix") or, with None, all 23."""
+    "pix2pix", "cut") or, with None, all 29."""
     return [name for name, preset in PRESETS.items() if family in (None, preset.family)]
 
 
@@ -156,7 +178,8 @@ def fetch(preset: Preset, cache_dir: str | os.PathLike | None = None, timeout: f
             without one, so it is set as the socket default while it runs). Defaults to 30.
 
     Returns:
-        The Path of `CACHE/NAME_pretrained/latest_net_G.pth`.
+        The Path of `CACHE/NAME_pretrained/latest_net_G.pth`. A preset in an archive: the archive is downloaded
+        once into `CACHE/FAMILY/` and the member copied out of it on first use.
 
     Raises:
         DownloadError: the server is unreachable, answered with an HTTP error, or the file fails its hash
@@ -171,16 +194,23 @@ def fetch(preset: Preset, cache_dir: str | os.PathLike | None = None, timeout: f
     target = root / f"{preset.name}_pretrained" / FILENAME
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
+    if preset.member is not None and target.is_file():  # copied out of the archive before
+        return target
+    fetched = target
     try:
-        return Path(keras.utils.get_file(FILENAME, preset.url, file_hash=preset.sha256, hash_algorithm="sha256",
-                                         cache_dir=str(root), cache_subdir=target.parent.name))
+        if preset.member is None:
+            return Path(keras.utils.get_file(FILENAME, preset.url, file_hash=preset.sha256, hash_algorithm="sha256",
+                                             cache_dir=str(root), cache_subdir=target.parent.name))
+        fetched = Path(keras.utils.get_file(Path(preset.url).name, preset.url, file_hash=preset.sha256,
+                                            hash_algorithm="sha256", cache_dir=str(root), cache_subdir=preset.family))
+        return extract_member(fetched, preset.member, target)
     except Exception as error:  # get_file raises a bare Exception for URL errors, ValueError for a wrong hash
-        target.unlink(missing_ok=True)
+        fetched.unlink(missing_ok=True)  # an archive that is no tar (an error page) is not kept either
         cause = error.__context__ if type(error) is Exception and error.__context__ is not None else error
         raise DownloadError(
             f"Cannot download preset {preset.name!r} from {preset.url}: {' '.join(str(cause).split())}. Offline, "
-            f"fetch that file elsewhere and pass its path instead: from_preset('PATH.pth') or `tfgan-translate "
-            "import PATH.pth --out RUN`."
+            f"fetch that file elsewhere{f', take {preset.member} out of it' if preset.member else ''} and pass its "
+            "path instead: from_preset('PATH.pth') or `tfgan-translate import PATH.pth --out RUN`."
         ) from error
     finally:
         socket.setdefaulttimeout(previous)
