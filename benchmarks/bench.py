@@ -1,4 +1,4 @@
-"""Training and inference speed of pix2pix and CycleGAN, measured in one process.
+"""Training and inference speed of pix2pix, CycleGAN, CUT and FastCUT, measured in one process.
 
 For each case (model x batch x precision) the script builds the reference
 architecture at the chosen size, warms it up, then times training steps in
@@ -21,6 +21,9 @@ times it prints:
 
     python benchmarks/bench.py                       # pix2pix + CycleGAN at 256, batch 1 and 4
     python benchmarks/bench.py --models pix2pix --batches 1 --rounds 5 --json bench.json
+    python benchmarks/bench.py --models cut fastcut cyclegan --size 128 --batches 1 --precisions float32
+
+Peak RSS is the process's: for one model's memory, run it alone (`--models cut`).
 
 It runs unchanged on a GPU (TensorFlow places the work there).
 """
@@ -45,7 +48,7 @@ import tensorflow as tf
 from tensorflow.python.profiler import model_analyzer, option_builder
 
 from tfgan_translate.accelerate import FusedAdam, accelerate
-from tfgan_translate.config import CycleGANConfig, Pix2PixConfig
+from tfgan_translate.config import CUTConfig, CycleGANConfig, Pix2PixConfig
 from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthetic_dataset
 from tfgan_translate.training.precision import precision_scope, wrap_optimizer
 from tfgan_translate.training.run import build_model
@@ -88,8 +91,10 @@ class Case:
         self.model_name, self.batch, self.precision = model_name, batch, precision
         if model_name == "pix2pix":  # unet_256 (or unet_<size>) + 70x70 PatchGAN, batch norm
             config = Pix2PixConfig(image_size=size, netG=f"unet_{size}", batch_size=batch)
-        else:  # resnet_9blocks, instance norm, image pool
+        elif model_name == "cyclegan":  # resnet_9blocks, instance norm, image pool
             config = CycleGANConfig(image_size=size, netG="resnet_9blocks", batch_size=batch)
+        else:  # CUT / FastCUT: one anti-aliased resnet_9blocks, D, the projection heads F (the authors' defaults)
+            config = CUTConfig(mode=model_name, image_size=size, batch_size=batch)
         with precision_scope(precision):
             self.model = build_model(config)
         optimizer = FusedAdam if adam == "fused" else keras.optimizers.Adam  # training uses FusedAdam
@@ -143,7 +148,8 @@ def pipeline_throughput(kind: str, root: Path, size: int, batches: int = 60) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["pix2pix", "cyclegan"], choices=["pix2pix", "cyclegan"])
+    parser.add_argument("--models", nargs="+", default=["pix2pix", "cyclegan"],
+                        choices=["pix2pix", "cyclegan", "cut", "fastcut"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 4])
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"],
                         choices=["float32", "mixed_bfloat16", "mixed_float16"])
@@ -209,7 +215,8 @@ def main() -> None:
         row = {
             "case": case.name, "model": case.model_name, "batch": case.batch, "precision": case.precision,
             "step_seconds": step, "step_seconds_all": case.times,
-            "speedup_vs_reference": REFERENCE_STEP_SECONDS[case.model_name] * case.batch / step,
+            "speedup_vs_reference": REFERENCE_STEP_SECONDS.get(case.model_name, float("nan")) * case.batch
+            / step,  # NaN: no reference figure for CUT
             "gflop_per_step": case.flops / 1e9, "gflops_per_second": achieved / 1e9,
             "utilisation": achieved / ceilings[case.precision],
             "images_per_second": case.batch / step, "inference_seconds": statistics.median(case.infer_times),
