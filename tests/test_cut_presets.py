@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import socket
 import tarfile
 from pathlib import Path
 
@@ -90,6 +91,7 @@ def test_from_preset_downloads_the_archive_once_and_copies_each_member(server, m
     assert g.downsample == g.upsample == "blur" and expected_output(g) <= 1e-4
     assert expected_output(ResNetGenerator.from_preset("horse2zebra_fastcut", cache_dir=tmp_path)) <= 1e-4
     ResNetGenerator.from_preset("horse2zebra_cut", cache_dir=tmp_path)
+    assert socket.getdefaulttimeout() is None  # the download timeout is the caller's again, cached or not
     assert server.requests == ["/CUT/pretrained_models.tar"]  # one download for both presets and the second call
     assert (tmp_path / "horse2zebra_cut_pretrained" / "latest_net_G.pth").read_bytes() == GENERATOR
     assert not list(tmp_path.rglob("other"))  # nothing but the members asked for is written

@@ -192,10 +192,10 @@ def fetch(preset: Preset, cache_dir: str | os.PathLike | None = None, timeout: f
     root = Path(cache_dir).expanduser() if cache_dir is not None else default_data_home() / "pretrained"
     root.mkdir(parents=True, exist_ok=True)  # get_file falls back to /tmp/.keras for a folder it cannot write
     target = root / f"{preset.name}_pretrained" / FILENAME
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)
     if preset.member is not None and target.is_file():  # copied out of the archive before
         return target
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
     fetched = target
     try:
         if preset.member is None:
