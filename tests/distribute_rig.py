@@ -48,13 +48,22 @@ def dataset(batch=GLOBAL_BATCH):
 
 
 def make_model(kind, norm="instance", sync=False):
-    """A compiled tiny Pix2Pix or CycleGAN (ngf = ndf = 4, no dropout: per-replica noise would differ)."""
+    """A compiled tiny Pix2Pix, CycleGAN or CUT (ngf = ndf = 4, no dropout: per-replica noise would differ).
+
+    The CUT has the identity term and blur down/up-sampling; its patch locations are drawn from the step, so one
+    device and each replica gather the same ones.
+    """
     import keras
 
     from tfgan_translate import CycleGAN, PatchGANDiscriminator, Pix2Pix, ResNetGenerator, UNetGenerator
+    from tfgan_translate.models.cut import CUT
 
     keras.utils.set_random_seed(0)
-    if kind == "pix2pix":
+    if kind == "cut":
+        g = ResNetGenerator(n_blocks=1, ngf=4, norm=norm, downsample="blur", upsample="blur", name="g")
+        d = PatchGANDiscriminator(condition_channels=0, ndf=4, n_layers=1, norm=norm, downsample="blur", name="d")
+        model = CUT(g, d, nce_layers=(0, 4, 8, 12), num_patches=16, nce_idt=True)
+    elif kind == "pix2pix":
         g = UNetGenerator(depth=3, ngf=4, norm=norm, dropout=0.0, sync_batch_norm=sync)
         d = PatchGANDiscriminator(ndf=4, n_layers=1, norm=norm, sync_batch_norm=sync)
         model = Pix2Pix(g, d)
@@ -172,13 +181,13 @@ def run_mirrored(out_path, groups="pix2pix,cyclegan,batchnorm"):
             results["pix2pix_train"]["checkpoint"] = os.path.isfile(
                 os.path.join(folder, "train_two", "checkpoints", "latest.keras"))
             continue
-        options = {"pix2pix": {"kind": "pix2pix"}, "cyclegan": {"kind": "cyclegan"},
+        options = {"pix2pix": {"kind": "pix2pix"}, "cyclegan": {"kind": "cyclegan"}, "cut": {"kind": "cut"},
                    "batchnorm": {"kind": "pix2pix", "norm": "batch"}}[group]
         reference = make_model(**options)
         initial = get_weights(reference)
         reference_logs = reference.fit(dataset(), steps_per_epoch=STEPS, epochs=1, verbose=0).history
         variants = {"pix2pix": {"pix2pix_fit": {}, "pix2pix_fit_distributed": {"loop": "custom"}},
-                    "cyclegan": {"cyclegan_fit": {}},
+                    "cyclegan": {"cyclegan_fit": {}}, "cut": {"cut_fit": {}},
                     "batchnorm": {"batchnorm_synced": {"sync": True}}}[group]
         for case, variant in variants.items():
             variant = dict(variant)

@@ -1,5 +1,8 @@
 """tf.distribute: strategy choice, MirroredStrategy == one device, two localhost workers agree.
 
+The mirrored comparisons cover Pix2Pix, CycleGAN and CUT (whose patch locations must be one draw for the
+whole global batch, not one per replica).
+
 The distributed runs happen in subprocesses (tests/distribute_rig.py): logical
 CPU devices and MultiWorkerMirroredStrategy must be set up before TensorFlow
 initialises. They all start together in one fixture (the 2 CPU cores share
@@ -86,7 +89,7 @@ def rigs(tmp_path_factory):
             env=_env(TF_CONFIG=tf_config, TMPDIR=str(scratch)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
         deadlines[f"worker{index}"] = start + WORKER_TIMEOUT
-    for name, groups in (("mirrored_a", "pix2pix,batchnorm"), ("mirrored_b", "cyclegan,train")):
+    for name, groups in (("mirrored_a", "pix2pix,batchnorm,cut"), ("mirrored_b", "cyclegan,train")):
         nice = ["nice", "-n", "10"] if shutil.which("nice") else []
         procs[name] = subprocess.Popen([*nice, sys.executable, str(RIG), "mirrored", str(out / f"{name}.json"), groups],
                                        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -119,7 +122,7 @@ def _mirrored(rigs) -> dict:
 
 # ------------------------------------------------------------------ MirroredStrategy on 2 logical CPUs
 @pytest.mark.parametrize("case", ["pix2pix_fit", "pix2pix_fit_distributed", "cyclegan_fit", "batchnorm_synced",
-                                  "pix2pix_train"])
+                                  "pix2pix_train", "cut_fit"])
 def test_mirrored_on_two_devices_matches_one_device(rigs, case):
     result = _mirrored(rigs)[case]
     assert result["replicas"] == 2

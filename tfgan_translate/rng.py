@@ -50,8 +50,13 @@ def counted_uniform(shape, seed: int, counter, dtype=tf.float32):
     return noise
 
 
-def step_key(seed: int, step):
-    """A stateless-RNG key from a fixed seed, the replica and a saved step counter (e.g. optimizer.iterations)."""
-    context = tf.distribute.get_replica_context()
+def step_key(seed: int, step, per_replica: bool = True):
+    """A stateless-RNG key from a fixed seed, the replica and a saved step counter (e.g. optimizer.iterations).
+
+    `per_replica=False` gives every replica of a tf.distribute strategy the key of replica 0: for a draw that
+    is one decision about the whole global batch (CUT's patch locations and flip), which must not differ
+    between the replicas' shares of it.
+    """
+    context = tf.distribute.get_replica_context() if per_replica else None
     replica = 0 if context is None else context.replica_id_in_sync_group
     return tf.stack([tf.cast(seed, tf.int64) + 1_000_003 * tf.cast(replica, tf.int64), tf.cast(step, tf.int64)])

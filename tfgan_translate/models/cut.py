@@ -193,7 +193,7 @@ class CUT(TranslationGAN):
     @staticmethod
     def flip_draw(step) -> tf.Tensor:
         """Whether step `step` flips its input batch (FastCUT): a scalar bool, True with probability 0.5."""
-        return tf.random.stateless_uniform([], seed=step_key(name_seed("cut/flip"), step)) < 0.5
+        return tf.random.stateless_uniform([], seed=step_key(name_seed("cut/flip"), step, per_replica=False)) < 0.5
 
     def _train_discriminator(self, real_b, fake_b):
         with tf.GradientTape() as tape:
@@ -247,7 +247,7 @@ class CUT(TranslationGAN):
             queries = [tf.where(flipped, tf.reverse(f, axis=[2]), f) for f in queries]
         keys = self.encode(source, training)
         ids = [sample_patch_ids(tf.shape(f)[1], tf.shape(f)[2], self.num_patches,
-                                step_key(name_seed(f"cut/patches/{stream}/{layer}"), step))
+                                step_key(name_seed(f"cut/patches/{stream}/{layer}"), step, per_replica=False))
                for layer, f in enumerate(keys)]
         queries = keras.tree.flatten(self.projection([gather_patches(f, i) for f, i in zip(queries, ids)],
                                                      training=training))
