@@ -4,7 +4,7 @@ On the built-in unpaired "palette" set (A: flat-colour scenes; B: other scenes
 with the palette permuted by a hidden T), a short CPU training must bring G(a)
 closer to the true T(a) on held-out images than two fixed baselines: the
 identity (G(a) = a) and the mean training image of domain B. A longer version
-of this measurement is benchmarks/cyclegan_palette.py.
+of this measurement (also for CUT and FastCUT) is benchmarks/palette.py.
 """
 
 from tfgan_translate.config import CycleGANConfig
