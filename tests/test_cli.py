@@ -15,6 +15,7 @@ TINY = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf",
         "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--seed", "0"]
 
 
+
 @pytest.fixture
 def p2p_run(tiny_run):
     """The session's shared run (conftest.tiny_run), trained through this command line."""
@@ -114,12 +115,12 @@ def test_n_epochs_and_epochs_are_exclusive(synth_dir, tmp_path, capsys):
     assert "either --epochs" in capsys.readouterr().err
 
 
-def test_a_literal_zero_is_zero(synth_dir, tmp_path):
+def test_a_literal_zero_is_zero(synth_train_only, tmp_path):
     """--n-epochs-decay 0 is no decay (it was read as "not set": epochs/2, and --n-epochs 1 trained 2 epochs)."""
     run = tmp_path / "run"
     at = TINY.index("--epochs")
     tiny = TINY[:at] + TINY[at + 2:]
-    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *tiny,
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_train_only), "--out", str(run), *tiny,
                  "--n-epochs", "1", "--n-epochs-decay", "0"]) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["epochs"], config["n_epochs_decay"]) == (1, 0)

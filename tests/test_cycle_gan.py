@@ -100,17 +100,21 @@ def test_discriminator_loss_is_halved_lsgan():
 
 
 # --------------------------------------------------------------------------- the model
-
-
-
 def _unpaired(n=4, size=32, seed=0, channels=(3, 3)):
     rng = np.random.default_rng(seed)
     return (rng.uniform(-1, 1, (n, size, size, channels[0])).astype(np.float32),
             rng.uniform(-1, 1, (n, size, size, channels[1])).astype(np.float32))
 
 
+def _eager(model):
+    """Train steps run eagerly: no tracing, cheap on CPU for the few steps these tests take (the traced step is
+    exercised by every `train()` run: test_cycle_gan_learns, test_accelerate, test_resume)."""
+    model.run_eagerly = True
+    return model
+
+
 def test_train_step_updates_all_four_networks_and_reports_every_term():
-    model = tiny_cyclegan()
+    model = _eager(tiny_cyclegan())
     before = [[w.numpy().copy() for w in net.trainable_weights] for net in model.generators + model.discriminators]
     a, b = _unpaired()
     history = model.fit(tf.data.Dataset.from_tensor_slices((a, b)).batch(2), epochs=1, verbose=0,
@@ -124,7 +128,7 @@ def test_train_step_updates_all_four_networks_and_reports_every_term():
 
 
 def test_identity_off_and_different_channels():
-    model = tiny_cyclegan(lambda_identity=0.0, channels=(1, 3))
+    model = _eager(tiny_cyclegan(lambda_identity=0.0, channels=(1, 3)))
     a, b = _unpaired(channels=(1, 3))
     logs = model.train_on_batch(a[:2], b[:2], return_dict=True)
     assert "identity_a_loss" not in logs and np.isfinite(logs["gen_loss"])
@@ -142,7 +146,7 @@ def test_mismatched_networks_are_explained():
 
 
 def test_keras_round_trip_keeps_pools_optimizers_and_outputs(tmp_path):
-    model = tiny_cyclegan(pool_size=3)
+    model = _eager(tiny_cyclegan(pool_size=3))
     a, b = _unpaired()
     model.fit(tf.data.Dataset.from_tensor_slices((a, b)).batch(2), epochs=1, verbose=0)
     model.save(tmp_path / "cyc.keras")
@@ -164,13 +168,13 @@ def test_resume_mid_decay_gives_the_uninterrupted_learning_rate(tmp_path):
     model = tiny_cyclegan(pool_size=2)
     model.compile(g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
                   d_optimizer=keras.optimizers.Adam(LinearDecaySchedule.from_config(schedule.get_config()),
-                                                    beta_1=0.5))
+                                                    beta_1=0.5), run_eagerly=True)
     a, b = _unpaired()
     data = tf.data.Dataset.from_tensor_slices((a, b)).batch(2).repeat()
     model.fit(data, steps_per_epoch=2, epochs=3, verbose=0)  # stops in the decay phase (epoch 3 of 2 + 4)
     model.save(tmp_path / "mid.keras")
 
-    resumed = keras.saving.load_model(tmp_path / "mid.keras")
+    resumed = _eager(keras.saving.load_model(tmp_path / "mid.keras"))
     # After 6 steps the next epoch is the 4th: factor 1 - (4 - 2) / (4 + 1), as an uninterrupted run has.
     assert float(resumed.g_optimizer.learning_rate) == pytest.approx(float(schedule(6)), rel=1e-6)
     assert float(schedule(6)) == pytest.approx(1e-3 * (1 - 2 / 5), rel=1e-6)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -37,9 +38,23 @@ def _export(generator, out, **kwargs):
     return export_generator(generator, out, saved_model=False, image_size=SIZE, **kwargs)
 
 
-def test_reexport_keeps_the_files_the_export_did_not_write(generator, tmp_path):
-    out = tmp_path / "exp"
+@pytest.fixture(scope="module")
+def first_export(generator, tmp_path_factory):
+    """One `_export(generator, ...)` (float32), converted once; each test starts from a copy of it."""
+    out = tmp_path_factory.mktemp("first") / "exp"
     _export(generator, out)
+    return out
+
+
+def _earlier_export(first_export, out):
+    """What `_export(generator, out)` writes, without converting again: a copy of `first_export` at `out`."""
+    shutil.copytree(first_export, out, symlinks=True)
+    assert sorted(p.name for p in out.iterdir()) == ["generator_float32.tflite", "metadata.json"]
+
+
+def test_reexport_keeps_the_files_the_export_did_not_write(generator, first_export, tmp_path):
+    out = tmp_path / "exp"
+    _earlier_export(first_export, out)
     (out / "NOTES.txt").write_text("trained on the March photos")
     (out / "samples").mkdir()
     (out / "samples" / "a.png").write_bytes(b"a user's picture")
@@ -64,9 +79,9 @@ def test_reexport_keeps_the_files_the_export_did_not_write(generator, tmp_path):
                                                      "metadata.json", "samples"]
 
 
-def test_reexport_refuses_to_replace_a_file_of_the_users(generator, tmp_path, monkeypatch):
+def test_reexport_refuses_to_replace_a_file_of_the_users(generator, first_export, tmp_path, monkeypatch):
     out = tmp_path / "exp"
-    _export(generator, out)
+    _earlier_export(first_export, out)
     (out / "generator_float16.tflite").write_bytes(b"my own conversion")
 
     def never(*args, **kwargs):
@@ -79,9 +94,10 @@ def test_reexport_refuses_to_replace_a_file_of_the_users(generator, tmp_path, mo
     assert (out / "generator_float32.tflite").is_file()
 
 
-def test_an_interrupted_reexport_keeps_the_earlier_export_and_the_users_files(generator, tmp_path, monkeypatch):
+def test_an_interrupted_reexport_keeps_the_earlier_export_and_the_users_files(generator, first_export, tmp_path,
+                                                                              monkeypatch):
     out = tmp_path / "exp"
-    _export(generator, out)
+    _earlier_export(first_export, out)
     (out / "NOTES.txt").write_text("mine")
     before = sorted(p.name for p in out.iterdir())
 
@@ -95,9 +111,9 @@ def test_an_interrupted_reexport_keeps_the_earlier_export_and_the_users_files(ge
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
 
 
-def test_stale_staging_folders_of_dead_processes_are_removed(generator, tmp_path, dead_pid):
+def test_stale_staging_folders_of_dead_processes_are_removed(generator, first_export, tmp_path, dead_pid):
     out = tmp_path / "exp"
-    _export(generator, out)
+    _earlier_export(first_export, out)
     stale = [temporary_path(out, pid=dead_pid), temporary_path(out, "old", pid=dead_pid),
              temporary_path(tmp_path / "other", pid=dead_pid)]  # another export's, in the same parent
     for folder in stale:
@@ -115,9 +131,9 @@ def test_stale_staging_folders_of_dead_processes_are_removed(generator, tmp_path
     assert (out / "metadata.json").is_file()
 
 
-def test_an_export_killed_between_its_renames_is_put_back(generator, tmp_path, dead_pid):
+def test_an_export_killed_between_its_renames_is_put_back(generator, first_export, tmp_path, dead_pid):
     out = tmp_path / "exp"
-    _export(generator, out)
+    _earlier_export(first_export, out)
     (out / "NOTES.txt").write_text("mine")
     # What `kill -9` between "rename OUT aside" and "rename staging to OUT" leaves: no OUT, two hidden folders.
     out.rename(temporary_path(out, "old", pid=dead_pid))

@@ -50,6 +50,7 @@ def _one_line_error(capsys) -> str:
     return err
 
 
+
 @pytest.fixture(scope="module")
 def dead_pid() -> int:
     """The PID of a process that has exited (and been reaped)."""
@@ -139,9 +140,9 @@ class _SwapLock(keras.callbacks.Callback):
             self.lock.write_text("a user's file")
 
 
-def test_only_the_file_locked_is_removed_at_exit(synth_dir, tmp_path):
+def test_only_the_file_locked_is_removed_at_exit(synth_train_only, tmp_path):
     folder = tmp_path / "run"
-    train(_config(synth_dir), folder, callbacks=[_SwapLock(folder / ".lock")], verbose=0)
+    train(_config(synth_train_only), folder, callbacks=[_SwapLock(folder / ".lock")], verbose=0)
     assert (folder / ".lock").read_text() == "a user's file"
 
 
@@ -240,25 +241,25 @@ def test_a_genuine_stale_temporary_of_ours_is_still_removed_beside_the_users(gen
     assert _unchanged(files) == []
 
 
-def test_train_counts_a_users_look_alikes_and_keeps_them(synth_dir, tmp_path, dead_pid, capsys):
+def test_train_counts_a_users_look_alikes_and_keeps_them(synth_train_only, tmp_path, dead_pid, capsys):
     folder = tmp_path / "run"
     files = _look_alikes(folder, dead_pid)
     files.update(_look_alikes(folder / "checkpoints", dead_pid))  # the sweep also looks in checkpoints/
-    assert _train_cli(synth_dir, folder) == 2
+    assert _train_cli(synth_train_only, folder) == 2
     err = _one_line_error(capsys)
     assert "is not empty and holds no run" in err and ".photos.old-2023" in err
     assert _unchanged(files) == []
 
-    assert _train_cli(synth_dir, folder, "--overwrite") == 0  # beside them: none deleted
+    assert _train_cli(synth_train_only, folder, "--overwrite") == 0  # beside them: none deleted
     assert _unchanged(files) == [] and (folder / "checkpoints" / "latest.keras").is_file()
 
 
-def test_train_removes_a_killed_runs_temporaries_of_ours(synth_dir, tmp_path):
+def test_train_removes_a_killed_runs_temporaries_of_ours(synth_train_only, tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()
     ours = _killed_writer(folder)  # a folder holding only those is empty: a new run goes ahead
 
-    train(_config(synth_dir), folder, verbose=0)
+    train(_config(synth_train_only), folder, verbose=0)
 
     assert [path.name for path in ours if path.exists()] == []
     assert (folder / "checkpoints" / "latest.keras").is_file()

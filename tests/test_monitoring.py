@@ -26,6 +26,7 @@ def _plugin(accumulator, tag):
     return accumulator.SummaryMetadata(tag).plugin_data.plugin_name
 
 
+
 @pytest.fixture
 def p2p_run(tiny_run):
     """The session's shared run (conftest.tiny_run: log_every=1, sample_every=2, checkpoint_every=2, keep 2)."""
@@ -91,8 +92,8 @@ class _Poison(keras.callbacks.Callback):
             weight.assign(np.full(weight.shape, np.nan, np.float32))
 
 
-def test_nan_stops_training_and_keeps_last_good_checkpoint(synth_dir, tmp_path):
-    config = Pix2PixConfig(data=str(synth_dir), **TINY).replace(epochs=3)
+def test_nan_stops_training_and_keeps_last_good_checkpoint(synth_train_only, tmp_path):
+    config = Pix2PixConfig(data=str(synth_train_only), **TINY).replace(epochs=3)
     with pytest.raises(TrainingDiverged, match=r"Training diverged: \w+_loss = nan at epoch 2"):
         train(config, tmp_path / "run", callbacks=[_Poison(at_step=4)], verbose=0)
     latest = keras.saving.load_model(tmp_path / "run" / "checkpoints" / LATEST)
@@ -140,8 +141,8 @@ def test_crash_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monke
     assert int(keras.saving.load_model(tmp_path / LATEST).g_optimizer.iterations) == 0
 
 
-def test_cyclegan_grids_and_logs(synth_dir, tmp_path):
-    config = CycleGANConfig(data=str(synth_dir), **{**TINY, "netG": "resnet_1blocks", "epochs": 1},
+def test_cyclegan_grids_and_logs(synth_train_only, tmp_path):
+    config = CycleGANConfig(data=str(synth_train_only), **{**TINY, "netG": "resnet_1blocks", "epochs": 1},
                             pool_size=2, log_every=1)
     result = train(config, tmp_path / "cyc", verbose=0)
     tags = set(_events(result.run_dir / "logs" / "train").Tags()["tensors"])

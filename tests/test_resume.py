@@ -20,7 +20,7 @@ import pytest
 import tfgan_translate.accelerate  # registers FusedAdam for load_model
 import tfgan_translate.models  # noqa: F401  (registers the classes for load_model)
 
-STEPS, EPOCHS = 10, 2  # kill in epoch 1, resume across the epoch boundary
+STEPS, EPOCHS, EVERY = 6, 2, 3  # checkpoint every 3 steps, kill in epoch 1, resume across the epoch boundary
 COMMON = {
     # depth-6 U-Net at 64 px: one decoder dropout layer, so the resumed noise stream is exercised
     "pix2pix": ["--image-size", "64", "--load-size", "72", "--netG", "unet_64", "--ngf", "4", "--ndf", "4"],
@@ -32,7 +32,7 @@ COMMON = {
 def _command(model, data, run, *extra):
     return [sys.executable, "-m", "tfgan_translate", "-q", "train", model, "--data", str(data), "--out", str(run),
             *COMMON[model], "--epochs", str(EPOCHS), "--steps-per-epoch", str(STEPS), "--batch-size", "2",
-            "--checkpoint-every", "3", "--precision", "float32", "--strategy", "none", "--validation-steps", "1",
+            "--checkpoint-every", str(EVERY), "--precision", "float32", "--strategy", "none", "--validation-steps", "1",
             "--seed", "3", *extra]
 
 
@@ -51,7 +51,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(model, synth_dir, t
     uninterrupted = subprocess.Popen(_command(model, synth_dir, straight), env=_env(), stdout=subprocess.DEVNULL)
     process = subprocess.Popen(_command(model, synth_dir, killed), env=_env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    marker = killed / "checkpoints" / "step_00000006.keras"  # mid-epoch 1 (10 steps an epoch)
+    marker = killed / "checkpoints" / f"step_{EVERY:08d}.keras"  # mid-epoch 1 (STEPS steps an epoch)
     deadline = time.monotonic() + 240
     while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -90,6 +90,7 @@ def test_cyclegan_pools_round_trip_exactly_under_mixed_bfloat16(tmp_path):
     x, y = random_pairs(n=4, size=32)
     with precision_scope("mixed_bfloat16"):
         model = tiny_cyclegan(pool_size=3)
+    model.run_eagerly = True  # two steps: cheaper than tracing them
     model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False)  # 2 steps: pools full, swaps drawn
     model.save(tmp_path / "checkpoint.keras")
     reloaded = keras.saving.load_model(tmp_path / "checkpoint.keras")

@@ -43,14 +43,15 @@ def _config(data, **changes) -> Pix2PixConfig:
     return Pix2PixConfig(data=str(data), **{**TINY, **changes})
 
 
+
 @pytest.fixture(scope="module")
-def template_run(synth_dir, tmp_path_factory) -> Path:
+def template_run(synth_train_only, tmp_path_factory) -> Path:
     """One tiny run (2 epochs x 2 steps, a checkpoint every step, 3 kept), copied by each test that changes it.
 
     Its checkpoints/: latest.keras and epoch_0002.keras (step 4), step_00000004.keras, step_00000003.keras.
     """
     run = tmp_path_factory.mktemp("template") / "run"
-    train(_config(synth_dir), run, verbose=0)
+    train(_config(synth_train_only), run, verbose=0)
     return run
 
 
@@ -79,29 +80,29 @@ def _one_line_error(capsys) -> str:
 
 
 # ------------------------------------------------------------------ 1. refusing a folder that holds a run
-def test_training_into_a_run_without_resume_or_overwrite_is_refused_and_changes_nothing(run, synth_dir):
+def test_training_into_a_run_without_resume_or_overwrite_is_refused_and_changes_nothing(run, synth_train_only):
     before = _snapshot(run)
     with pytest.raises(FileExistsError, match="already holds a run") as error:
-        train(_config(synth_dir, epochs=1), run, verbose=0)
+        train(_config(synth_train_only, epochs=1), run, verbose=0)
     assert "resume=True (--resume)" in str(error.value) and "overwrite=True (--overwrite)" in str(error.value)
     assert str(run) in str(error.value)
     assert _snapshot(run) == before  # config, checkpoints (none pruned), logs, samples: all as they were
 
 
-def test_cli_refuses_it_in_one_line_naming_both_flags(run, synth_dir, capsys):
+def test_cli_refuses_it_in_one_line_naming_both_flags(run, synth_train_only, capsys):
     before = _snapshot(run)
-    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *CLI_TINY]) == 2
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_train_only), "--out", str(run), *CLI_TINY]) == 2
     err = _one_line_error(capsys)
     assert "--resume" in err and "--overwrite" in err and str(run) in err
     assert _snapshot(run) == before
 
 
-def test_overwrite_replaces_the_old_run_and_keeps_files_we_did_not_write(run, synth_dir):
+def test_overwrite_replaces_the_old_run_and_keeps_files_we_did_not_write(run, synth_train_only):
     user_files = {run / "NOTES.txt": b"mine", run / "checkpoints" / "README": b"also mine",
                   run / "logs" / "my_plot.png": b"a plot", run / "samples" / "favourite.png": b"best"}
     for path, data in user_files.items():
         path.write_bytes(data)
-    result = train(_config(synth_dir, epochs=1), run, overwrite=True, verbose=0)
+    result = train(_config(synth_train_only, epochs=1), run, overwrite=True, verbose=0)
 
     assert int(result.model.steps_run) == 2  # a new run: one epoch of two steps, not 4 + 2
     assert '"epochs": 1' in (run / "config.json").read_text()
@@ -114,47 +115,48 @@ def test_overwrite_replaces_the_old_run_and_keeps_files_we_did_not_write(run, sy
         assert path.read_bytes() == data, path
 
 
-def test_cli_overwrite_replaces_the_run(run, synth_dir):
+def test_cli_overwrite_replaces_the_run(run, synth_train_only):
     (run / "NOTES.txt").write_text("mine")
-    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *CLI_TINY, "--overwrite"]) == 0
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_train_only), "--out", str(run), *CLI_TINY,
+                 "--overwrite"]) == 0
     assert not (run / "checkpoints" / "epoch_0002.keras").exists() and (run / "NOTES.txt").read_text() == "mine"
 
 
-def test_resume_and_overwrite_together_are_refused(run, synth_dir):
+def test_resume_and_overwrite_together_are_refused(run, synth_train_only):
     with pytest.raises(ValueError, match="resume=True and overwrite=True"):
-        train(_config(synth_dir), run, resume=True, overwrite=True, verbose=0)
+        train(_config(synth_train_only), run, resume=True, overwrite=True, verbose=0)
 
 
-def test_a_folder_of_other_files_is_refused_unless_overwrite_which_deletes_nothing(synth_dir, tmp_path):
+def test_a_folder_of_other_files_is_refused_unless_overwrite_which_deletes_nothing(synth_train_only, tmp_path):
     folder = tmp_path / "papers"
     folder.mkdir()
     (folder / "thesis.tex").write_text("precious")
     with pytest.raises(FileExistsError, match=r"is not empty and holds no run \(it holds thesis.tex\)"):
-        train(_config(synth_dir, epochs=1), folder, verbose=0)
+        train(_config(synth_train_only, epochs=1), folder, verbose=0)
     with pytest.raises(FileExistsError, match="holds no run to resume"):
-        train(_config(synth_dir, epochs=1), folder, resume=True, verbose=0)
+        train(_config(synth_train_only, epochs=1), folder, resume=True, verbose=0)
     assert sorted(p.name for p in folder.iterdir()) == ["thesis.tex"]
 
-    train(_config(synth_dir, epochs=1), folder, overwrite=True, verbose=0)
+    train(_config(synth_train_only, epochs=1, checkpoint_every=None), folder, overwrite=True, verbose=0)
     assert (folder / "thesis.tex").read_text() == "precious"
     assert (folder / "checkpoints" / "latest.keras").is_file()
 
 
-def test_a_folder_with_someone_elses_checkpoints_is_not_a_run(synth_dir, tmp_path):
+def test_a_folder_with_someone_elses_checkpoints_is_not_a_run(synth_train_only, tmp_path):
     folder = tmp_path / "pytorch_repo"
     (folder / "checkpoints" / "facades_label2photo").mkdir(parents=True)
     (folder / "checkpoints" / "facades_label2photo" / "latest_net_G.pth").write_bytes(b"weights")
     with pytest.raises(FileExistsError, match="holds no run to resume"):  # not "no checkpoint: a new run"
-        train(_config(synth_dir, epochs=1), folder, resume=True, verbose=0)
+        train(_config(synth_train_only, epochs=1), folder, resume=True, verbose=0)
     assert not (folder / "config.json").exists()
 
 
-def test_out_naming_a_file_is_one_clear_error(synth_dir, tmp_path, capsys):
+def test_out_naming_a_file_is_one_clear_error(synth_train_only, tmp_path, capsys):
     path = tmp_path / "results.csv"
     path.write_text("a,b\n")
     with pytest.raises(NotADirectoryError, match="an existing file"):
-        train(_config(synth_dir), path, verbose=0)
-    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(path), *CLI_TINY]) == 2
+        train(_config(synth_train_only), path, verbose=0)
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_train_only), "--out", str(path), *CLI_TINY]) == 2
     err = _one_line_error(capsys)
     assert "--out" in err and str(path) in err and "an existing file" in err
     assert path.read_text() == "a,b\n"
@@ -180,12 +182,12 @@ class _CheckLockHeld(keras.callbacks.Callback):
                 self.seen["free"] = False
 
 
-def test_an_empty_folder_trains_holding_the_lock_for_the_run(synth_dir, tmp_path):
+def test_an_empty_folder_trains_holding_the_lock_for_the_run(synth_train_only, tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
     (folder / ".DS_Store").write_bytes(b"\0")  # what a file browser leaves: still an empty folder
     check = _CheckLockHeld(folder)
-    train(_config(synth_dir, epochs=1), folder, callbacks=[check], verbose=0)
+    train(_config(synth_train_only, epochs=1, checkpoint_every=None), folder, callbacks=[check], verbose=0)
     assert check.seen == {"pid": str(os.getpid()), "free": False}
     assert not (folder / ".lock").exists()  # released and removed at the end
 
@@ -201,7 +203,7 @@ time.sleep(120)
 
 
 def test_a_second_writer_fails_at_once_naming_the_holder_and_a_dead_holders_lock_is_taken_over(
-        synth_dir, tmp_path, caplog):
+        synth_train_only, tmp_path, caplog):
     folder = tmp_path / "busy"
     folder.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder / ".lock")], stdout=subprocess.PIPE, text=True)
@@ -209,7 +211,7 @@ def test_a_second_writer_fails_at_once_naming_the_holder_and_a_dead_holders_lock
         assert holder.stdout.readline().strip() == "locked"
         start = time.monotonic()
         with pytest.raises(BlockingIOError, match=f"in use by process {holder.pid}"):
-            train(_config(synth_dir, epochs=1), folder, verbose=0)
+            train(_config(synth_train_only, epochs=1), folder, verbose=0)
         assert time.monotonic() - start < 5, "refused only after loading the data or building the model"
         assert sorted(p.name for p in folder.iterdir()) == [".lock"]  # nothing else written
     finally:
@@ -217,13 +219,14 @@ def test_a_second_writer_fails_at_once_naming_the_holder_and_a_dead_holders_lock
         holder.wait()
 
     with caplog.at_level(logging.WARNING, logger="tfgan_translate"):  # its .lock (and PID) stay: a killed holder
-        train(_config(synth_dir, epochs=1), folder, verbose=0)
+        train(_config(synth_train_only, epochs=1, checkpoint_every=None), folder, verbose=0)
     assert f"took over the lock left by process {holder.pid} (which is gone)" in caplog.text
     assert (folder / "checkpoints" / "latest.keras").is_file() and not (folder / ".lock").exists()
 
 
 # ------------------------------------------------------------------ 3. a killed run's temporaries
-def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start_and_user_files_stay(run, synth_dir, caplog):
+def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start_and_user_files_stay(run, synth_train_only,
+                                                                                             caplog):
     dead, live = _dead_pid(), os.getpid()
     stale = [temporary_path(run / "checkpoints" / "step_00000005.keras", suffix=".keras", pid=dead),
              temporary_path(run / "checkpoints" / "latest.keras", suffix=".keras", pid=dead),
@@ -238,7 +241,7 @@ def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start_and_use
         path.write_bytes(b"x" * 1000)
     os.utime(kept[-1], ns=(0, 0))
     with caplog.at_level(logging.INFO, logger="tfgan_translate"):
-        result = train(_config(synth_dir, epochs=3), run, resume=True, verbose=0)
+        result = train(_config(synth_train_only, epochs=3), run, resume=True, verbose=0)
     assert int(result.model.steps_run) == 6
     assert [p.name for p in stale if p.exists()] == []
     assert [p.name for p in kept if not p.exists()] == []
@@ -266,10 +269,10 @@ def _truncate_weights(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def test_resume_falls_back_past_a_truncated_latest_and_says_why(run, synth_dir, caplog):
+def test_resume_falls_back_past_a_truncated_latest_and_says_why(run, synth_train_only, caplog):
     _truncate(run / "checkpoints" / "latest.keras")
     with caplog.at_level(logging.INFO, logger="tfgan_translate"):
-        result = train(_config(synth_dir, epochs=3), run, resume=True, verbose=0)
+        result = train(_config(synth_train_only, epochs=3), run, resume=True, verbose=0)
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert refused == [f"Checkpoint {run / 'checkpoints' / 'latest.keras'} refused: not a complete .keras (zip) "
                        "file: truncated or damaged."]
@@ -288,14 +291,14 @@ def test_load_run_falls_back_past_truncated_weights_to_the_newest_intact_checkpo
     assert f"Using {run / 'checkpoints' / 'step_00000003.keras'} (step 3)" in caplog.text
 
 
-def test_no_checkpoint_loading_is_one_error_listing_each(run, synth_dir, capsys):
+def test_no_checkpoint_loading_is_one_error_listing_each(run, synth_train_only, capsys):
     for path in (run / "checkpoints").glob("*.keras"):
         _truncate(path) if path.name.startswith("step") else _truncate_weights(path)
     with pytest.raises(ValueError, match="No checkpoint of run .* loads; tried: latest.keras") as error:
         load_run(run)
     for name in ("latest.keras", "epoch_0002.keras", "step_00000004.keras", "step_00000003.keras"):
         assert name in str(error.value)
-    assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), "--resume"]) == 2
+    assert main(["-q", "train", "pix2pix", "--data", str(synth_train_only), "--out", str(run), "--resume"]) == 2
     assert "No checkpoint of run" in _one_line_error(capsys)
 
 
