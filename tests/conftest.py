@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -81,17 +82,15 @@ def synth_dir(tmp_path_factory) -> Path:
                                    seed=0)
 
 
-
 @pytest.fixture(scope="session")
 def synth_train_only(synth_dir, tmp_path_factory) -> Path:
     """synth_dir's train/ split alone. With no validation split a training traces no test step (about 40 % less
     time), for the tests about run folders, locks and checkpoints rather than validation; the runs still write
     checkpoints, logs and preview grids (of train images)."""
-    import shutil
-
     data = tmp_path_factory.mktemp("train_only") / "facades"
     shutil.copytree(synth_dir / "train", data / "train")
     return data
+
 
 # The shared run: `tfgan-translate train pix2pix` on `synth_dir`, 2 epochs x 3 steps of batch 2 at 32 px.
 TINY_RUN_FLAGS = ["--image-size", "32", "--load-size", "36", "--netG", "unet_32", "--ngf", "8", "--ndf", "8",
