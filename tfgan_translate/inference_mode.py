@@ -52,14 +52,14 @@ from keras import layers, ops
 
 from tfgan_translate.choices import PAPER_MODE, InferenceMode
 from tfgan_translate.networks import InstanceNormalization, NoiseDropout
-from tfgan_translate.networks.layers import check_rate
+from tfgan_translate.networks.layers import check_positive, check_rate
 from tfgan_translate.rng import name_seed
-from tfgan_translate.tiling_plan import plan_like
 
 _PACKAGE = "tfgan_translate"
 # Plain attributes, set with `object.__setattr__` (Keras tracks no layer or weight through them):
 # - a copy made here: `_inference_source`, (its trained generator, mode, seed). A copy stands for its generator
-#   and keeps it alive: a caller may hold only the copy;
+#   and keeps it alive: a caller may hold only the copy; `tiling_plan` estimates its memory and smallest input
+#   on that generator;
 # - a trained generator: `_inference_copies`, {(mode, seed): copy}, one copy per setting, reused (it shares the
 #   generator's weights), and `_run_inference_mode`, the mode its run's config records (`remember_run_mode`).
 # A generator and its copies make a reference cycle, freed by the garbage collector once no caller holds either.
@@ -91,7 +91,7 @@ class InferenceDropout(layers.Layer):
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         check_rate("rate", rate)
-        check_seed(seed)
+        check_positive("seed", seed, minimum=0, optional=True)
         self.rate, self.seed = float(rate), seed
 
     def call(self, inputs):
@@ -174,13 +174,6 @@ class MovingStatisticsNormalization(layers.Layer):
         return self.batch_norm(inputs, training=False, mask=mask)
 
 
-def check_seed(seed) -> None:
-    """Raises ValueError unless `seed` is None or an int >= 0."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"Invalid value for argument `seed`. Received: seed={seed!r}. Expected None (fresh noise "
-                         "on every call) or an int >= 0.")
-
-
 def remember_run_mode(model, config) -> None:
     """Records the mode `config` (a run config) sets as the default of every generator of `model`."""
     bare = not hasattr(model, "generator") and not hasattr(model, "generator_g")  # a generator itself
@@ -234,7 +227,7 @@ def inference_generator(generator: keras.Model, test_dropout: str | None = None,
         raise ValueError(f"Invalid value for argument `generator`. Received: a {type(generator).__name__}. Expected "
                          "a functional Keras generator (UNetGenerator, ResNetGenerator).")
     mode = InferenceMode.of(inference_mode_of(generator), test_dropout, test_batch_norm)
-    check_seed(seed)
+    check_positive("seed", seed, minimum=0, optional=True)
     seed = own_seed if seed is None else seed
     copies = vars(trained).setdefault("_inference_copies", {})  # set past Keras' `__setattr__`: not tracked
     if (mode, seed) not in copies:
@@ -258,9 +251,7 @@ def _inference_copy(trained: keras.Model, mode: InferenceMode, seed: int | None)
         return layer  # shared: the same object and weights
 
     image = keras.Input((None, None, trained.input_shape[-1]), name="image")
-    copy = keras.models.clone_model(trained, input_tensors=image, clone_function=clone_layer)
-    plan_like(copy, trained)
-    return copy
+    return keras.models.clone_model(trained, input_tensors=image, clone_function=clone_layer)
 
 
 def _float32_snapshot(copy: keras.Model) -> keras.Model:

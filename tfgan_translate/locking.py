@@ -166,33 +166,26 @@ def _create_lock(path: Path) -> int | None:
     return fd
 
 
-def _open_lock(path: Path, what: str) -> tuple[int, bool]:
-    """`path` open for writing, created if missing; refuses a link or special file. Returns (fd, created)."""
+def _take_lock(path: Path, what: str) -> tuple[int, int | None]:
+    """Opens `path` (created if missing; a link or special file is refused unopened) and flocks it; returns
+    (fd, PID the file named before). Raises FolderLockedError if held."""
+    import fcntl
+
     while True:
         problem = _entry_problem(path)
         if problem is not None:
             raise _refuse(path, problem, what)  # not even opened
+        created = not os.path.lexists(path)
         try:
-            if not os.path.lexists(path):
-                fd = _create_lock(path)
-                if fd is not None:
-                    return fd, True
-                continue  # made meanwhile by another process
-            # Replaced by a special file since the look above: `_take_lock` finds it is not `path`'s regular file.
-            return os.open(path, os.O_RDWR | _SAFE_OPEN), False
+            # Replaced by a special file since the look above: `_same_file` below finds it is not `path`'s regular file.
+            fd = _create_lock(path) if created else os.open(path, os.O_RDWR | _SAFE_OPEN)
         except OSError as error:
             if error.errno in (errno.ENOENT, errno.ELOOP) and path.parent.is_dir():
                 continue  # removed by a releasing holder, or replaced by a link, meanwhile: look again
             raise type(error)(f"Cannot create or open the lock file {path}: {error.strerror or error}. Expected "
                               "a writable folder.") from None
-
-
-def _take_lock(path: Path, what: str) -> tuple[int, int | None]:
-    """Opens and flocks `path`; returns (fd, PID the file named before). Raises FolderLockedError if held."""
-    import fcntl
-
-    while True:
-        fd, created = _open_lock(path, what)
+        if fd is None:
+            continue  # made meanwhile by another process
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

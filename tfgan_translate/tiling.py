@@ -67,7 +67,7 @@ def axis_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
     the weights of the tiles covering a pixel sum to 1. The tiles cover `min(tile, length)` pixels each.
     """
     extent = min(tile, length)
-    weights = []
+    weights, total = [], np.zeros(max(starts) + extent)
     for i, start in enumerate(starts):
         w = np.ones(extent, np.float64)
         if i > 0:
@@ -77,8 +77,6 @@ def axis_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
             shared = start + extent - starts[i + 1]
             w[extent - shared:] *= 1.0 - ramp(shared)
         weights.append(w)
-    total = np.zeros(max(starts) + extent)
-    for start, w in zip(starts, weights, strict=True):
         total[start:start + extent] += w
     return [(w / total[start:start + extent]).astype(np.float32) for start, w in zip(starts, weights, strict=True)]
 
@@ -120,33 +118,28 @@ class _Tiler:
     """
 
     def __init__(self, generator):
-        self.generator = generator
-        norms = [layer for layer in getattr(generator, "layers", ()) if _normalises_per_image(layer)]
         self.pool = None
         if not isinstance(generator, keras.Model):
             self.whole = self.tile = lambda batch: np.asarray(generator(batch, training=False))
             return
         self.whole = self.tile = _compiled(generator)
-        if norms:
-            statistics = {layer.name: (tf.Variable(tf.zeros([layer.output.shape[-1]]), trainable=False),
-                                       tf.Variable(tf.ones([layer.output.shape[-1]]), trainable=False))
-                          for layer in norms}
-            self.pool = _compiled(self._clone(statistics, record=True))
-            self.tile = _compiled(self._clone(statistics, record=False))
-
-    def _clone(self, statistics, record: bool):
-        def clone_layer(layer):
-            if not _normalises_per_image(layer):
-                return layer  # shared: the same object and weights
-            return _WholeImageInstanceNormalization(layer, statistics[layer.name], record, **layer.get_config())
-
-        image = keras.Input((None, None, self.generator.input_shape[-1]))
-        return keras.models.clone_model(self.generator, input_tensors=image, clone_function=clone_layer)
+        # Instance norm, or batch norm on each image's statistics (a subclass): given whole-image statistics.
+        statistics = {layer.name: (tf.Variable(tf.zeros([layer.output.shape[-1]]), trainable=False),
+                                   tf.Variable(tf.ones([layer.output.shape[-1]]), trainable=False))
+                      for layer in generator.layers if isinstance(layer, InstanceNormalization)}
+        if statistics:
+            self.pool, self.tile = (_compiled(_clone(generator, statistics, record)) for record in (True, False))
 
 
-def _normalises_per_image(layer) -> bool:
-    """Instance norm, or batch norm on each image's statistics (a subclass): the layers given whole-image statistics."""
-    return isinstance(layer, InstanceNormalization) and not isinstance(layer, _WholeImageInstanceNormalization)
+def _clone(generator: keras.Model, statistics: dict, record: bool) -> keras.Model:
+    """`generator` sharing its layers, except each layer named in `statistics`: a `_WholeImageInstanceNormalization`."""
+    def clone_layer(layer):
+        if layer.name not in statistics:
+            return layer  # shared: the same object and weights
+        return _WholeImageInstanceNormalization(layer, statistics[layer.name], record, **layer.get_config())
+
+    image = keras.Input((None, None, generator.input_shape[-1]))
+    return keras.models.clone_model(generator, input_tensors=image, clone_function=clone_layer)
 
 
 def _compiled(model: keras.Model):

@@ -77,19 +77,14 @@ def _layer_minimum(generator: keras.Model, multiple: int) -> int:
 _MINIMUM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def plan_like(clone: keras.Model, model: keras.Model) -> None:
-    """Records that `clone` runs `model`'s layers (a clone sharing them, with the same shapes): its smallest input
-    and its memory are `model`'s. The estimates walk each layer's input and output, which for a shared layer
-    belong to the graph it was first called in (`inference_mode.inference_generator`'s copies).
-
-    The record is the clone's attribute `_planned_as` (not tracked by Keras), which keeps `model` alive with it."""
-    object.__setattr__(clone, "_planned_as", model)
-
-
 def _functional(generator) -> keras.Model | None:
-    """The functional Keras model whose layers stand for `generator`'s in the estimates (`plan_like`: the model a
-    clone runs; else `generator` itself), or None for anything else (an export, a plain function)."""
-    model = getattr(generator, "_planned_as", generator)
+    """The functional Keras model whose layers stand for `generator`'s in the estimates, or None for anything else
+    (an export, a plain function).
+
+    For a copy `inference_mode.inference_generator` made (its attribute `_inference_source`), that is the trained
+    generator it runs, with the same shapes: the estimates walk each layer's input and output, which for a layer
+    the copy shares belong to the graph it was first called in. Else `generator` itself."""
+    model = getattr(generator, "_inference_source", (generator,))[0]
     return model if isinstance(model, keras.Model) and getattr(model, "inputs", None) else None
 
 

@@ -70,19 +70,15 @@ def add_flags(parser: argparse.ArgumentParser, options_cls) -> None:
 
 
 def _given(options_cls, args: argparse.Namespace) -> dict:
+    """The fields of `options_cls` whose flag is given (the others keep their default)."""
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(options_cls)
             if getattr(args, f.name, None) is not None}
-
-
-def from_args(options_cls, args: argparse.Namespace):
-    """`options_cls` built from the flags given (fields whose flag is unset keep their default)."""
-    return options_cls(**_given(options_cls, args))
 
 
 def config_from_args(config_cls, args: argparse.Namespace, fixed: dict | None = None):
     """The run config `train`'s flags describe (`config.requested_config`: defaults or the resumed run's), with
     the fields `fixed` by the subcommand's name (`TRAIN_MODELS`)."""
-    o = from_args(cmd.TrainOptions, args)
+    o = cmd.TrainOptions(**_given(cmd.TrainOptions, args))
     return cfg.requested_config(config_cls, {**_given(config_cls, args), **(fixed or {})}, run_dir=o.out,
                                 resume=o.resume, n_epochs=o.n_epochs)
 
@@ -218,7 +214,7 @@ def main(argv=None) -> int:
 
     def run() -> int:
         logs.setup(quiet=args.quiet, debug=debug)
-        result = args.func(from_args(args.options_cls, args), args)
+        result = args.func(args.options_cls(**_given(args.options_cls, args)), args)
         if result is not None:  # a result that sums itself up: the command prints that
             print(result.summary())
         return 0

@@ -51,8 +51,8 @@ EXIT_CODES = (
 
 PREFIX = "tfgan-translate: error:"
 _OUTPUT_ARGUMENTS = ("--out", "--output", "--json", "--report")
-# errno -> what was expected instead: the path given is wrong (exit 2) for the first four, else the system refused
-# (exit 4). "{kind}" is what the path is: "file" or "path".
+# errno -> what was expected instead: the path given is wrong (exit 2, `FileNotFoundError` and its siblings) for
+# the first four, else the system refused (exit 4). "{kind}" is what the path is: "file" or "path".
 _EXPECTED = {
     errno.ENOENT: ". Expected an existing file or folder.",
     errno.EEXIST: ": it is an existing {kind}. Expected a folder, or a path that does not exist yet.",
@@ -64,7 +64,6 @@ _EXPECTED = {
     errno.ENOSPC: ". Expected free space on that device (free some, or choose another output path).",
     errno.EDQUOT: ". Expected free space within the disk quota (free some, or choose another output path).",
 }
-_PATH_ERRNOS = (errno.ENOENT, errno.EEXIST, errno.EISDIR, errno.ENOTDIR)
 
 
 def debug_requested(flag: bool = False) -> bool:
@@ -155,14 +154,12 @@ def classify(error: BaseException, paths: dict | None = None) -> tuple[int, str]
     if isinstance(error, (TypeError, ValueError, KeyError)) and (keras_file := _keras_file(error)) is not None:
         return EXIT_BAD_INPUT, (f"Invalid checkpoint {keras_file}{_where(keras_file, paths)}: {_keras_reason(error)}. "
                                 "Expected a .keras file written by tfgan-translate.")
-    if isinstance(error, ValueError):  # bad values, DataError, config errors, UnicodeDecodeError, JSON errors
+    # Bad values (DataError, config, UnicodeDecodeError, JSON errors), or no Inception weights (evaluation.features).
+    if isinstance(error, ValueError) or type(error).__name__ == "FeatureWeightsUnavailable":
         return EXIT_BAD_INPUT, _one_line(error)
-    if isinstance(error, (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)):
-        return EXIT_BAD_INPUT, _os_message(error, paths)
-    if isinstance(error, OSError):
-        return (EXIT_BAD_INPUT if error.errno in _PATH_ERRNOS else EXIT_SYSTEM), _os_message(error, paths)
-    if type(error).__name__ == "FeatureWeightsUnavailable":  # evaluation.features: no cached/downloadable weights
-        return EXIT_BAD_INPUT, _one_line(error)
+    if isinstance(error, OSError):  # a wrong path (errno or not) is bad input; the rest, the system refusing
+        wrong_path = isinstance(error, (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError))
+        return (EXIT_BAD_INPUT if wrong_path else EXIT_SYSTEM), _os_message(error, paths)
     tf = sys.modules.get("tensorflow")
     if tf is not None and isinstance(error, tf.errors.OpError):  # TensorFlow's file errors (tf.io, summaries)
         message = _one_line(error.message.split("\n")[0], 300)

@@ -32,9 +32,9 @@ _MODULES = {
     "unpaired": ["unpaired_dataset", "unpaired_file_counts", "unpaired_samples", "unpaired_steps_per_epoch"],
     "transforms": ["PREPROCESS_MODES", "preprocess"],
     "synthetic.facades": ["random_label_map", "render_photo"],
-    "synthetic.kinds": ["UNPAIRED_KINDS", "known_mapping_errors", "true_mapping"],
     "synthetic.shapes": ["permute_palette", "random_shapes_map"],
-    "synthetic.writer": ["write_synthetic_dataset", "write_synthetic_unpaired_dataset"],
+    "synthetic.writer": ["UNPAIRED_KINDS", "known_mapping_errors", "true_mapping", "write_synthetic_dataset",
+                         "write_synthetic_unpaired_dataset"],
 }
 _EXPORTS = {name: f"{__name__}.{module}" for module, names in _MODULES.items() for name in names}
 __all__ = sorted(_EXPORTS)

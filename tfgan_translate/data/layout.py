@@ -159,11 +159,9 @@ def _tfds_split_pair(builder: Any, names: tuple[str, ...], path: str) -> tuple[s
         DataError: listing the splits the data set has when none of `names` fits.
     """
     available = set(builder.info.splits.keys())
-    if not available:
-        return f"{names[0]}A", f"{names[0]}B"
-    for name in names:
-        if f"{name}A" in available and f"{name}B" in available:
-            return f"{name}A", f"{name}B"
+    fitting = [name for name in names if not available or {f"{name}A", f"{name}B"} <= available]
+    if fitting:
+        return f"{fitting[0]}A", f"{fitting[0]}B"
     wanted = ", ".join(f"{n}A + {n}B" for n in names)
     raise DataError(f"TFDS data set {path!r} has no split pair {wanted}; its splits are {sorted(available)}. "
                     "Unpaired TFDS data needs splits named like trainA/trainB and testA/testB (as cycle_gan/* has).")
@@ -207,17 +205,16 @@ def resolve_unpaired_source(path: str | Path, split: str | None = "train") -> Un
         return UnpairedSource("tfds", split_a, split_b, name)
 
     root = existing_folder(path, "a folder with trainA/ and trainB/ folders")
-    looked, halves = [], []
+    looked, half = [], None  # half: (present, missing) of the first split with one domain folder
     for name in names:
         a, b = root / f"{name}A", root / f"{name}B"
         looked.append(f"{a}/ + {b}/")
         if a.is_dir() and b.is_dir():
             return UnpairedSource("unaligned", a, b)
-        if a.is_dir() or b.is_dir():
-            halves.append((a, b) if a.is_dir() else (b, a))
-    if halves:
-        present, missing = halves[0]
-        raise DataError(f"Found {present}/ but not {missing}/: the CycleGAN layout needs both domain folders "
+        if half is None and (a.is_dir() or b.is_dir()):
+            half = (a, b) if a.is_dir() else (b, a)
+    if half is not None:
+        raise DataError(f"Found {half[0]}/ but not {half[1]}/: the CycleGAN layout needs both domain folders "
                         f"(split={split!r}).")
     paired = _find_paired_split(root, names, looked)
     if paired is not None:

@@ -28,20 +28,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.data import DataError, list_images, load_image, paired_samples, random_label_map
+from tfgan_translate.evaluation.pairing import resize_to
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
 from tfgan_translate.io import from_uint8
 
 log = logging.getLogger("tfgan_translate")
 IMAGES = 4  # images the parity of an export is measured on
-
-
-def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` as float32 at `size` (bicubic, antialiased, clipped to [-1, 1])."""
-    if image.shape[:2] == tuple(size):
-        return image.astype(np.float32)
-    resized = tf.image.resize(image[None], size, method="bicubic", antialias=True)[0]
-    return np.clip(resized.numpy(), -1.0, 1.0).astype(np.float32)
 
 
 def synthetic_images(count: int, image_size: tuple[int, int], channels: int, seed: int = 0) -> np.ndarray:
@@ -52,7 +45,7 @@ def synthetic_images(count: int, image_size: tuple[int, int], channels: int, see
         rgb = from_uint8(random_label_map(rng, max(16, *image_size)))
         image = rgb.mean(axis=-1, keepdims=True) if channels == 1 else np.pad(
             rgb, ((0, 0), (0, 0), (0, max(0, channels - 3))), constant_values=1.0)[..., :channels]  # extra: opaque
-        images.append(_resize(image, image_size))
+        images.append(resize_to(image, *image_size))
     return np.stack(images)
 
 
@@ -85,7 +78,7 @@ def gather(config, source, count: int, *, direction: str, image_size: tuple[int,
             raise ValueError(f"Invalid value for `representative_data`: expected a non-empty (n, height, width, "
                              f"{c_in}) array in [-1, 1], got shape {source.shape}.")
         images = np.clip(source[:count].astype(np.float32), -1.0, 1.0)
-        return np.stack([_resize(image, image_size) for image in images]), "array"
+        return np.stack([resize_to(image, *image_size) for image in images]), "array"
     if source is not None:  # a folder: up to `count` of its images, spread evenly over its natural order
         if not Path(source).exists():
             raise FileNotFoundError(f"Invalid value for `representative_data`: {source} does not exist. Expected "
@@ -95,7 +88,7 @@ def gather(config, source, count: int, *, direction: str, image_size: tuple[int,
         except DataError as error:
             raise ValueError(f"Invalid value for `representative_data`: {error}") from error
         picks = np.unique(np.linspace(0, len(paths) - 1, num=min(count, len(paths))).round().astype(int))
-        return np.stack([_resize(load_image(paths[i], c_in), image_size) for i in picks]), f"folder {source}"
+        return np.stack([resize_to(load_image(paths[i], c_in), *image_size) for i in picks]), f"folder {source}"
     count = count if need else IMAGES
     if getattr(config, "data", ""):  # the input side of the run's first training images, without jitter
         from tfgan_translate.training.run import resolve_data
@@ -112,7 +105,7 @@ def gather(config, source, count: int, *, direction: str, image_size: tuple[int,
             else:
                 x, _ = paired_samples(root, split="train", count=count, direction=direction, image_size=side,
                                       input_channels=c_in, output_channels=c_out)
-            return np.stack([_resize(image, image_size) for image in x]), f"training data {config.data}"
+            return np.stack([resize_to(image, *image_size) for image in x]), f"training data {config.data}"
         except Exception as error:  # unreadable or absent data of any kind (folders, TFDS): say so and how to go on
             message = (f"Cannot read the run's training data ({config.data!r}) for representative images: {error} "
                        "Pass `representative_data` (--representative-data DIR), a folder of input images.")
@@ -162,8 +155,6 @@ def measure(copy, saved_model, flatbuffers: dict, images: np.ndarray) -> dict:
         {label: {"max_abs_diff", "psnr_db" (None: identical outputs; JSON has no inf), "target",
         "meets_target"}}, labels "saved_model" and "tflite_<float32|float16|int8>".
     """
-    import tensorflow as tf
-
     reference = np.asarray(copy(images, training=False))
     outputs = {}
     if saved_model is not None:

@@ -44,7 +44,8 @@ class ExportedModel:
             record it: `multiple`).
         image_size: (height, width) of a fixed-size .tflite, else None.
         input_domain: "A" or "B": the half of an aligned A|B image the generator takes.
-        inference_mode: `InferenceMode` or None. How it runs at test time, fixed at export (None: no metadata).
+        inference_mode: `InferenceMode` or None. How it runs at test time, fixed at export: metadata.json's (an
+            export written before the setting: its noise policy and the moving statistics); None: no metadata.
     """
 
     def __init__(self, path: Path, fmt: str, metadata: dict | None, num_threads: int | None = None):
@@ -73,16 +74,11 @@ class ExportedModel:
                                      "generator's size rule.")
                 self.multiple = int(np.gcd(*self.image_size))
         self.minimum_size = rule.get("minimum_size", self.multiple)
-
-    @property
-    def inference_mode(self) -> InferenceMode | None:
-        """metadata.json's test-time mode; an export written before the setting: its noise policy, moving statistics."""
-        meta = self.metadata or {}
+        self.inference_mode = None  # no metadata.json
         if "inference" in meta:
-            return InferenceMode(meta["inference"]["test_dropout"], meta["inference"]["test_batch_norm"])
-        if "noise" in meta:
-            return InferenceMode(meta["noise"].get("policy", "off"), "moving")
-        return None
+            self.inference_mode = InferenceMode(meta["inference"]["test_dropout"], meta["inference"]["test_batch_norm"])
+        elif "noise" in meta:  # an export written before the test-time setting: its noise policy, moving statistics
+            self.inference_mode = InferenceMode(meta["noise"].get("policy", "off"), "moving")
 
     def check_inference_mode(self, test_dropout: str | None = None, test_batch_norm: str | None = None) -> None:
         """Raises ValueError when a test-time setting asked for (not None) is not the one this export runs."""

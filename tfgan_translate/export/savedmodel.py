@@ -82,16 +82,21 @@ def write_saved_model(generator: keras.Model, path: str | Path, multiple: int) -
         y = generator(pad_to_multiple(x, multiple), training=False)
         return {"image": tf_to_uint8(y[:, :height, :width, :])}
 
+    write_archive(generator, path, (None, None, None, generator.input_shape[-1]),
+                  **{IMAGE_SIGNATURE: (translate_image, tf.uint8)})
+    return Path(path)
+
+
+def write_archive(generator: keras.Model, path: str | Path, shape, **extra) -> None:
+    """Writes a SavedModel of `generator`: `FLOAT_SIGNATURE` (``image`` float32 of `shape` -> ``output``) and the
+    `extra` endpoints, {name: (function of ``image``, its dtype)}, each taking ``image`` of `shape`."""
     # No `archive.track(generator)`: the endpoints capture the variables they use, and tracking the model
     # as well would store every weight twice (Keras 3.15 saves both lists).
     archive = keras.export.ExportArchive()
-    endpoints = {FLOAT_SIGNATURE: (lambda image: {"output": generator(image, training=False)}, tf.float32),
-                 IMAGE_SIGNATURE: (translate_image, tf.uint8)}
+    endpoints = {FLOAT_SIGNATURE: (lambda image: {"output": generator(image, training=False)}, tf.float32), **extra}
     for name, (function, dtype) in endpoints.items():
-        archive.add_endpoint(name, function, input_signature=[
-            tf.TensorSpec((None, None, None, generator.input_shape[-1]), dtype, name="image")])
+        archive.add_endpoint(name, function, input_signature=[tf.TensorSpec(shape, dtype, name="image")])
     archive.write_out(str(path), verbose=False)
-    return Path(path)
 
 
 def signatures_description(multiple: int, c_in: int, c_out: int) -> dict:
@@ -112,4 +117,5 @@ def signatures_description(multiple: int, c_in: int, c_out: int) -> dict:
     }
 
 
-__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "pad_to_multiple", "signatures_description", "write_saved_model"]
+__all__ = ["FLOAT_SIGNATURE", "IMAGE_SIGNATURE", "pad_to_multiple", "signatures_description", "write_archive",
+           "write_saved_model"]

@@ -81,15 +81,9 @@ def can_rewrite(layer, crop=None) -> bool:
         return False
     if crop is None:
         return config["padding"] == "same"
-    if config["padding"] != "valid" or any(k - before - after != stride_h
-                                           for k, (before, after) in zip(config["kernel_size"], crop)):
-        return False
-    try:
-        for k, (before, _) in zip(config["kernel_size"], crop):
-            phase_taps(k, stride_h, before)
-    except ValueError:
-        return False
-    return True
+    # Crops of at least 0 leaving stride x the input: every phase then has its tap at offset 0 (`phase_taps`).
+    return config["padding"] == "valid" and all(min(before, after) >= 0 and k - before - after == stride_h
+                                                for k, (before, after) in zip(config["kernel_size"], crop))
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -135,8 +129,7 @@ class SubPixelConv2DTranspose(keras.layers.Layer):
         self.stride = int(stride)
         self.use_bias = bool(use_bias)
         self.pad = None if pad is None else tuple(int(p) for p in pad)
-        self._taps = [phase_taps(k, self.stride, None if self.pad is None else p)
-                      for k, p in zip(self.kernel_size, self.pad or (None, None))]
+        self._taps = [phase_taps(k, self.stride, p) for k, p in zip(self.kernel_size, self.pad or (None, None))]
 
     @classmethod
     def replacing(cls, layer: keras.layers.Conv2DTranspose, crop=None) -> SubPixelConv2DTranspose:

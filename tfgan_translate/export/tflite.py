@@ -40,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_translate.choices import QUANTIZATIONS
+from tfgan_translate.export.savedmodel import write_archive
 from tfgan_translate.export.tflite_graph import tflite_copy
 
 log = logging.getLogger("tfgan_translate")
@@ -87,13 +88,9 @@ def convert(generator: keras.Model, quantize=("none",), *, image_size: tuple[int
     if "int8" in quantize and (representative is None or len(representative) == 0):
         raise ValueError("quantize='int8' needs representative images (`representative_data`) to calibrate on.")
     generator = tflite_copy(generator, subpixel=subpixel, xnnpack=xnnpack)
-    spec = tf.TensorSpec((1, *(image_size or (None, None)), generator.input_shape[-1]), tf.float32, name="image")
     with tempfile.TemporaryDirectory(prefix="tfgan_tflite_") as tmp:
         # A SavedModel with exactly the input signature to convert: from_saved_model freezes its variables.
-        archive = keras.export.ExportArchive()  # the endpoint captures the variables (see savedmodel.py)
-        archive.add_endpoint("serving_default", lambda image: {"output": generator(image, training=False)},
-                             input_signature=[spec])
-        archive.write_out(tmp, verbose=False)
+        write_archive(generator, tmp, (1, *(image_size or (None, None)), generator.input_shape[-1]))
         return {name: _convert_one(tmp, name, representative, xnnpack) for name in quantize}
 
 
@@ -159,10 +156,9 @@ class TFLiteRunner:
         dynamic = bool(np.any(self._input["shape_signature"][1:3] < 0))
         self.image_size = None if dynamic else tuple(int(v) for v in self._input["shape"][1:3])
         self.input_channels = int(self._input["shape"][3])
-        self._shape = None
+        self._shape = None if dynamic else tuple(self._input["shape"])
         if not dynamic:
             self.interpreter.allocate_tensors()
-            self._shape = tuple(self._input["shape"])
         elif size is not None:
             self._prepare((1, *size, self.input_channels))
 

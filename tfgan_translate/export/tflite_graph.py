@@ -106,24 +106,23 @@ class BoxFilterPooling2D(keras.layers.AveragePooling2D):
         return ops.depthwise_conv(inputs, kernel, strides=self.strides, padding="valid")
 
 
-def _rewritable(layer) -> bool:
-    """Whether `layer` is an `UpSampling2D` or `AveragePooling2D` that the layers above replace exactly."""
-    if type(layer) is keras.layers.UpSampling2D:
-        return layer.interpolation == "nearest" and tuple(layer.size) == (2, 2) and layer.data_format == "channels_last"
-    return (type(layer) is keras.layers.AveragePooling2D and layer.padding == "valid"
-            and layer.data_format == "channels_last")
+# The `xnnpack` rewrites: {layer class (exactly): (its replacement, whether it replaces this layer exactly)}.
+_XNNPACK_REWRITES = {
+    ReflectionPadding2D: (SliceReflectionPadding2D, lambda layer: True),
+    InferenceDropout: (FloorDropout, lambda layer: layer.seed is None and layer.rate > 0),
+    keras.layers.UpSampling2D: (DepthToSpaceUpSampling2D, lambda layer: layer.interpolation == "nearest"
+                                and tuple(layer.size) == (2, 2) and layer.data_format == "channels_last"),
+    keras.layers.AveragePooling2D: (BoxFilterPooling2D, lambda layer: layer.padding == "valid"
+                                    and layer.data_format == "channels_last"),
+}
 
 
 def _cropped_up_convolutions(model: keras.Model) -> dict[str, keras.layers.Cropping2D]:
     """{name of a "valid" Conv2DTranspose: the Cropping2D that alone consumes it}, for the pairs `can_rewrite` takes."""
-    pairs = {}
-    for layer in model.layers:
-        if not isinstance(layer, keras.layers.Cropping2D):
-            continue
-        producer = layer.input._keras_history.operation
-        if len(producer._outbound_nodes) == 1 and can_rewrite(producer, layer.cropping):
-            pairs[producer.name] = layer
-    return pairs
+    producers = {crop: crop.input._keras_history.operation for crop in model.layers
+                 if isinstance(crop, keras.layers.Cropping2D)}
+    return {producer.name: crop for crop, producer in producers.items()
+            if len(producer._outbound_nodes) == 1 and can_rewrite(producer, crop.cropping)}
 
 
 def tflite_copy(model: keras.Model, subpixel: bool = True, xnnpack: bool = True) -> keras.Model:
@@ -151,16 +150,8 @@ def tflite_copy(model: keras.Model, subpixel: bool = True, xnnpack: bool = True)
             return SubPixelConv2DTranspose.replacing(layer, pairs[layer.name].cropping)
         if layer.name in crops:
             return keras.layers.Identity(name=layer.name)  # the crop is inside the sub-pixel layer now
-        if not xnnpack:
-            return None
-        if type(layer) is ReflectionPadding2D:
-            return SliceReflectionPadding2D.from_config(layer.get_config())
-        if type(layer) is InferenceDropout and layer.seed is None and layer.rate > 0:
-            return FloorDropout.from_config(layer.get_config())
-        if _rewritable(layer):
-            rewrite = DepthToSpaceUpSampling2D if isinstance(layer, keras.layers.UpSampling2D) else BoxFilterPooling2D
-            return rewrite.from_config(layer.get_config())
-        return None
+        rewrite, exact = _XNNPACK_REWRITES.get(type(layer), (None, None))
+        return rewrite.from_config(layer.get_config()) if xnnpack and rewrite and exact(layer) else None
 
     replacements = {layer.name: replacement(layer) for layer in model.layers}
     if all(new is None for new in replacements.values()):

@@ -1,11 +1,13 @@
 """CUT and FastCUT: contrastive unpaired translation (Park, Efros, Zhang, Zhu 2020)."""
 
+from typing import ClassVar
+
 import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
 from tfgan_translate.choices import DIRECTIONS, check_choice
-from tfgan_translate.models.base import TranslationGAN
+from tfgan_translate.models.base import TranslationGAN, config_discriminator, config_generator
 from tfgan_translate.networks.layers import check_positive
 from tfgan_translate.networks.patch_projection import PatchProjection, gather_patches, sample_patch_ids
 from tfgan_translate.rng import name_seed, step_key
@@ -76,8 +78,8 @@ class CUT(TranslationGAN):
     """
 
     NETWORKS = ("generator", "discriminator", "projection")
-    OPTIONS = ("gan_mode", "lambda_gan", "lambda_nce", "nce_idt", "nce_layers", "num_patches", "nce_temperature",
-               "flip_equivariance", "lambda_gp")
+    OPTIONS: ClassVar = {"gan_mode": str, "lambda_gan": float, "lambda_nce": float, "nce_idt": bool, "nce_layers": list,
+                         "num_patches": int, "nce_temperature": float, "flip_equivariance": bool, "lambda_gp": float}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, projection: PatchProjection | None = None,
                  gan_mode: str = "lsgan", lambda_gan: float = 1.0, lambda_nce: float = 1.0, nce_idt: bool = True,
@@ -120,14 +122,7 @@ class CUT(TranslationGAN):
         self._encoder = _Untracked(encoder)  # G_enc: G's layers up to the last tapped one
 
         # === Options ===
-        self.gan_mode = gan_mode
-        self.lambda_gan, self.lambda_nce = float(lambda_gan), float(lambda_nce)
-        self.nce_idt = bool(nce_idt)
-        self.nce_layers = nce_layers
-        self.num_patches = int(num_patches)
-        self.nce_temperature = float(nce_temperature)
-        self.flip_equivariance = bool(flip_equivariance)
-        self.lambda_gp = float(lambda_gp)
+        self._set_options(locals())
 
         # === Trackers ===
         names = ["gen_loss", "g_gan_loss", "nce_loss"] + (["nce_identity_loss"] if self.nce_idt else [])
@@ -183,7 +178,7 @@ class CUT(TranslationGAN):
             fake = self.generator(real, training=True)  # 1.
             fake_b = fake[:tf.shape(real_a)[0]]
             with tape.stop_recording():
-                self._train_discriminator(real_b, tf.stop_gradient(fake_b))  # 2.
+                self._train_discriminator(real_b, tf.stop_gradient(fake_b), "cut/d_gp")  # 2.
             gen_loss = self._generator_loss(real_a, real_b, fake_b, fake[tf.shape(real_a)[0]:], flipped, step)  # 3.
         variables = self.generator_variables if self.lambda_nce > 0 else self.generator.trainable_variables
         self._update(tape, gen_loss, variables, self.g_optimizer)
@@ -195,33 +190,24 @@ class CUT(TranslationGAN):
         """Whether step `step` flips its input batch (FastCUT): a scalar bool, True with probability 0.5."""
         return tf.random.stateless_uniform([], seed=step_key(name_seed("cut/flip"), step, per_replica=False)) < 0.5
 
-    def _train_discriminator(self, real_b, fake_b):
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real_b, training=True)
-            fake_logits = self.discriminator(fake_b, training=True)
-            d_loss, loss_real, loss_fake = losses.discriminator_loss(real_logits, fake_logits, self.gan_mode)
-            if self.gan_mode == "wgangp":
-                gp = losses.gradient_penalty(self.discriminator, real_b, fake_b,
-                                             seed=step_key(name_seed("cut/d_gp"), self.d_optimizer.iterations))
-                d_loss = d_loss + self.lambda_gp * gp
-                self._trackers["d_gp_loss"].update_state(gp)
-        self._update(tape, d_loss, self.discriminator_variables, self.d_optimizer)
-        self._record(self._trackers, {"d_loss": d_loss, "d_real_loss": loss_real, "d_fake_loss": loss_fake})
-
     def _generator_loss(self, real_a, real_b, fake_b, idt_b, flipped, step):
-        """Eq. 5, with the terms as the authors log them (weights applied): g_gan_loss + mean of the NCE terms."""
+        """Eq. 5, with the terms as the authors log them (weights applied): g_gan_loss + mean of the NCE terms.
+
+        A term of weight 0 is not computed (it logs 0), as the authors skip it.
+        """
+        def weighted_nce(source, translated, stream):
+            if self.lambda_nce > 0:
+                return self.lambda_nce * self.patch_nce(source, translated, flipped, step, stream)
+            return tf.constant(0.0)
+
         g_gan = tf.constant(0.0)
         if self.lambda_gan > 0:
             g_gan = self.lambda_gan * losses.generator_adversarial_loss(
                 self.discriminator(fake_b, training=True), self.gan_mode)
-        terms = {"g_gan_loss": g_gan, "nce_loss": tf.constant(0.0)}
-        if self.lambda_nce > 0:
-            terms["nce_loss"] = self.lambda_nce * self.patch_nce(real_a, fake_b, flipped, step, "x")
+        terms = {"g_gan_loss": g_gan, "nce_loss": weighted_nce(real_a, fake_b, "x")}
         nce = terms["nce_loss"]
         if self.nce_idt:
-            terms["nce_identity_loss"] = tf.constant(0.0)
-            if self.lambda_nce > 0:
-                terms["nce_identity_loss"] = self.lambda_nce * self.patch_nce(real_b, idt_b, flipped, step, "y")
+            terms["nce_identity_loss"] = weighted_nce(real_b, idt_b, "y")
             nce = 0.5 * (nce + terms["nce_identity_loss"])
         gen_loss = g_gan + nce
         self._record(self._trackers, {**terms, "gen_loss": gen_loss})
@@ -286,19 +272,11 @@ class CUT(TranslationGAN):
 
 def cut_from_config(config) -> CUT:
     """Builds G, D and H and the CUT model that a `CUTConfig` describes (uncompiled)."""
-    from tfgan_translate.networks import build_discriminator, build_generator
-
-    common = dict(norm=config.norm, init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm,
-                  downsample=config.downsample, init=config.init)
-    generator = build_generator(config.netG, input_channels=config.input_channels,
-                                output_channels=config.output_channels, ngf=config.ngf, dropout=config.dropout,
-                                upsample=config.upsample, name="generator", **common)
-    discriminator = build_discriminator(config.netD, config.n_layers_D, input_channels=config.output_channels,
-                                        condition_channels=0, ndf=config.ndf, name="discriminator", **common)
+    cut_options = dict(downsample=config.downsample, init=config.init)  # of G and D (the authors': blur, xavier)
+    generator = config_generator(config, config.input_channels, config.output_channels, name="generator",
+                                 **cut_options)
+    discriminator = config_discriminator(config, config.output_channels, name="discriminator", **cut_options)
     encoder = generator.encoder(list(config.nce_layers))
     projection = PatchProjection([int(t.shape[-1]) for t in keras.tree.flatten(encoder.outputs)],
                                  units=config.projection_units, init_gain=config.init_gain, name="projection")
-    return CUT(generator, discriminator, projection, gan_mode=config.gan_mode, lambda_gan=config.lambda_gan,
-               lambda_nce=config.lambda_nce, nce_idt=config.nce_idt, nce_layers=list(config.nce_layers),
-               num_patches=config.num_patches, nce_temperature=config.nce_temperature,
-               flip_equivariance=config.flip_equivariance, lambda_gp=config.lambda_gp, name="cut")
+    return CUT(generator, discriminator, projection, **CUT.options_of(config), name="cut")

@@ -1,13 +1,14 @@
 """CycleGAN: unpaired translation with cycle consistency (Zhu et al. 2017)."""
 
+from typing import ClassVar
+
 import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
 from tfgan_translate.choices import DIRECTIONS, check_choice
-from tfgan_translate.models.base import TranslationGAN
+from tfgan_translate.models.base import TranslationGAN, config_discriminator, config_generator
 from tfgan_translate.models.image_pool import ImagePool
-from tfgan_translate.rng import name_seed, step_key
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -62,7 +63,8 @@ class CycleGAN(TranslationGAN):
     """
 
     NETWORKS = ("generator_g", "generator_f", "discriminator_a", "discriminator_b")
-    OPTIONS = ("gan_mode", "lambda_cycle", "lambda_identity", "lambda_gp", "pool_size", "image_size")
+    OPTIONS: ClassVar = {"gan_mode": str, "lambda_cycle": float, "lambda_identity": float, "lambda_gp": float,
+                         "pool_size": int, "image_size": int}
 
     def __init__(self, generator_g: keras.Model, generator_f: keras.Model, discriminator_a: keras.Model,
                  discriminator_b: keras.Model, gan_mode: str = "lsgan", lambda_cycle: float = 10.0,
@@ -93,12 +95,7 @@ class CycleGAN(TranslationGAN):
         self.pool_b = ImagePool(pool_size, (image_size, image_size, channels_b), name="pool_b")
 
         # === Options ===
-        self.gan_mode = gan_mode
-        self.lambda_cycle = float(lambda_cycle)
-        self.lambda_identity = float(lambda_identity)
-        self.lambda_gp = float(lambda_gp)
-        self.pool_size = int(pool_size)
-        self.image_size = int(image_size)
+        self._set_options(locals())
 
         # === Trackers ===
         names = ["gen_loss", "g_gan_loss", "f_gan_loss", "cycle_a_loss", "cycle_b_loss"]
@@ -179,15 +176,8 @@ class CycleGAN(TranslationGAN):
         return total
 
     def _discriminator_loss(self, discriminator, real, fake, prefix):
-        loss, _, _ = losses.discriminator_loss(
-            discriminator(real, training=True), discriminator(fake, training=True), self.gan_mode)
-        if self.gan_mode == "wgangp":
-            gp = losses.gradient_penalty(discriminator, real, fake,
-                                         seed=step_key(name_seed(prefix), self.d_optimizer.iterations))
-            self._trackers[f"{prefix}_gp_loss"].update_state(gp)
-            loss += self.lambda_gp * gp
-        self._trackers[f"{prefix}_loss"].update_state(loss)
-        return loss
+        """L_D of D_A or D_B (`prefix` "d_a" or "d_b" names its logs and keys its GP draws)."""
+        return self._discriminator_terms(discriminator, real, fake, prefix, prefix)[0]
 
     # ---------------------------------------------------------------- test step
     def test_step(self, data):
@@ -224,17 +214,9 @@ class CycleGAN(TranslationGAN):
 
 def cyclegan_from_config(config) -> CycleGAN:
     """Builds the four networks and the CycleGAN model that a `CycleGANConfig` describes (uncompiled)."""
-    from tfgan_translate.networks import build_discriminator, build_generator
-
     c_a, c_b = config.input_channels, config.output_channels
-    common = dict(ngf=config.ngf, norm=config.norm, dropout=config.dropout, upsample=config.upsample,
-                  init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm)
-    g = build_generator(config.netG, input_channels=c_a, output_channels=c_b, name="generator_g", **common)
-    f = build_generator(config.netG, input_channels=c_b, output_channels=c_a, name="generator_f", **common)
-    d_common = dict(n_layers_D=config.n_layers_D, condition_channels=0, ndf=config.ndf, norm=config.norm,
-                    init_gain=config.init_gain, sync_batch_norm=config.sync_batch_norm)
-    d_a = build_discriminator(config.netD, input_channels=c_a, name="discriminator_a", **d_common)
-    d_b = build_discriminator(config.netD, input_channels=c_b, name="discriminator_b", **d_common)
-    return CycleGAN(g, f, d_a, d_b, gan_mode=config.gan_mode, lambda_cycle=config.lambda_cycle,
-                    lambda_identity=config.lambda_identity, lambda_gp=config.lambda_gp, pool_size=config.pool_size,
-                    image_size=config.image_size, name="cyclegan")
+    g = config_generator(config, c_a, c_b, name="generator_g")
+    f = config_generator(config, c_b, c_a, name="generator_f")
+    d_a = config_discriminator(config, c_a, name="discriminator_a")
+    d_b = config_discriminator(config, c_b, name="discriminator_b")
+    return CycleGAN(g, f, d_a, d_b, **CycleGAN.options_of(config), name="cyclegan")

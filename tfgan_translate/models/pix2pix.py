@@ -1,13 +1,14 @@
 """Pix2Pix: conditional GAN with an L1 term (Isola et al. 2017)."""
 
+from typing import ClassVar
+
 import keras
 import tensorflow as tf
 
 from tfgan_translate import losses
 from tfgan_translate.choices import objective_terms
-from tfgan_translate.models.base import TranslationGAN
+from tfgan_translate.models.base import TranslationGAN, config_discriminator, config_generator
 from tfgan_translate.models.metrics import image_quality
-from tfgan_translate.rng import name_seed, step_key
 
 
 @keras.saving.register_keras_serializable(package="tfgan_translate")
@@ -58,7 +59,7 @@ class Pix2Pix(TranslationGAN):
     """
 
     NETWORKS = ("generator", "discriminator")
-    OPTIONS = ("objective", "gan_mode", "lambda_l1", "lambda_gp")
+    OPTIONS: ClassVar = {"objective": str, "gan_mode": str, "lambda_l1": float, "lambda_gp": float}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None,
                  objective: str = "l1+cgan", gan_mode: str = "vanilla", lambda_l1: float = 100.0,
@@ -84,12 +85,9 @@ class Pix2Pix(TranslationGAN):
         self.discriminators = [discriminator] if terms.gan else []
 
         # === Options ===
-        self.objective = objective
+        self._set_options(locals())
         self.uses_gan = terms.gan
         self.uses_l1 = terms.l1
-        self.gan_mode = gan_mode
-        self.lambda_l1 = float(lambda_l1)
-        self.lambda_gp = float(lambda_gp)
 
         # === Trackers ===
         names = ["g_loss"]
@@ -110,10 +108,9 @@ class Pix2Pix(TranslationGAN):
         """Columns of a preview grid: input | G(input) | target."""
         return [x, self.generator(x, training=False), y]
 
-    def _judge(self, x, image, training=True):
-        """D's patch logits for `image` (conditioned on `x` for the cGAN)."""
-        d_input = tf.concat([tf.cast(x, image.dtype), image], axis=-1) if self.conditional else image
-        return tf.cast(self.discriminator(d_input, training=training), tf.float32)
+    def _condition(self, x):
+        """What D is conditioned on: `x` for the cGAN, None for an unconditional D."""
+        return x if self.conditional else None
 
     # --------------------------------------------------------------- train step
     def train_step(self, data):
@@ -130,32 +127,19 @@ class Pix2Pix(TranslationGAN):
             y_fake = self.generator(x, training=True)  # 1.
             if self.uses_gan:
                 with g_tape.stop_recording():
-                    self._train_discriminator(x, y, tf.stop_gradient(y_fake))  # 2.
+                    logits = self._train_discriminator(y, tf.stop_gradient(y_fake), "d_gp", self._condition(x))  # 2.
+                    self._record(self._trackers, {"d_real": self._score(logits[0]), "d_fake": self._score(logits[1])})
             g_loss = self._generator_loss(x, y, y_fake)  # 3.
         self._update(g_tape, g_loss, self.generator_variables, self.g_optimizer)
         self.trained_steps.assign_add(1)
         return self._results(self._trackers)
 
-    def _train_discriminator(self, x, y, y_fake):
-        with tf.GradientTape() as tape:
-            real_logits = self._judge(x, y)
-            fake_logits = self._judge(x, y_fake)
-            d_loss, loss_real, loss_fake = losses.discriminator_loss(real_logits, fake_logits, self.gan_mode)
-            if self.gan_mode == "wgangp":
-                gp = losses.gradient_penalty(self.discriminator, y, y_fake,
-                                             seed=step_key(name_seed("d_gp"), self.d_optimizer.iterations),
-                                             condition=x if self.conditional else None)
-                d_loss = d_loss + self.lambda_gp * gp
-                self._trackers["d_gp_loss"].update_state(gp)
-        self._update(tape, d_loss, self.discriminator_variables, self.d_optimizer)
-        self._record(self._trackers, {"d_loss": d_loss, "d_real_loss": loss_real, "d_fake_loss": loss_fake,
-                                      "d_real": self._score(real_logits), "d_fake": self._score(fake_logits)})
-
     def _generator_loss(self, x, y, y_fake):
         """Eq. 4 for G: L_cGAN + lambda_L1 * L_L1, with the terms `objective` keeps."""
         terms = {}
         if self.uses_gan:
-            terms["g_gan_loss"] = losses.generator_adversarial_loss(self._judge(x, y_fake), self.gan_mode)
+            logits = self._judge(self.discriminator, y_fake, self._condition(x))
+            terms["g_gan_loss"] = losses.generator_adversarial_loss(logits, self.gan_mode)
         if self.uses_l1:
             terms["g_l1_loss"] = losses.l1_loss(y, y_fake)
         g_loss = terms.get("g_gan_loss", 0.0) + self.lambda_l1 * terms.get("g_l1_loss", 0.0)
@@ -197,18 +181,9 @@ class Pix2Pix(TranslationGAN):
 
 def pix2pix_from_config(config) -> Pix2Pix:
     """Builds the networks and the Pix2Pix model that a `Pix2PixConfig` describes (uncompiled)."""
-    from tfgan_translate.networks import build_discriminator, build_generator
-
-    generator = build_generator(config.netG, input_channels=config.input_channels,
-                                output_channels=config.output_channels, ngf=config.ngf, norm=config.norm,
-                                dropout=config.dropout, upsample=config.upsample, init_gain=config.init_gain,
-                                sync_batch_norm=config.sync_batch_norm)
+    generator = config_generator(config, config.input_channels, config.output_channels)
     discriminator = None
     if config.terms.gan:
-        discriminator = build_discriminator(config.netD, n_layers_D=config.n_layers_D,
-                                            input_channels=config.output_channels,
-                                            condition_channels=config.input_channels if config.terms.conditional else 0,
-                                            ndf=config.ndf, norm=config.norm, init_gain=config.init_gain,
-                                            sync_batch_norm=config.sync_batch_norm)
-    return Pix2Pix(generator, discriminator, objective=config.objective, gan_mode=config.gan_mode,
-                   lambda_l1=config.lambda_l1, lambda_gp=config.lambda_gp, name="pix2pix")
+        condition_channels = config.input_channels if config.terms.conditional else 0
+        discriminator = config_discriminator(config, config.output_channels, condition_channels)
+    return Pix2Pix(generator, discriminator, **Pix2Pix.options_of(config), name="pix2pix")

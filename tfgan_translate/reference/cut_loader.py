@@ -22,7 +22,7 @@ from tfgan_translate.config import CUTConfig
 from tfgan_translate.reference.cut_mapping import assign_cut_weights
 from tfgan_translate.reference.cut_options import cut_options_to_config_fields
 from tfgan_translate.reference.loader import Built, _fetched, _read, _refuse_architecture
-from tfgan_translate.reference.options import find_checkpoints, read_options
+from tfgan_translate.reference.options import OPTION_FILENAMES, find_checkpoints, read_options
 from tfgan_translate.reference.presets import PRESETS, get_preset
 
 # model attribute -> (the authors' network name, what it is)
@@ -34,8 +34,7 @@ def is_cut_folder(source) -> bool:
     """Whether `source` is a folder whose options file says `model: cut`."""
     if isinstance(source, dict) or not Path(source).is_dir():
         return False
-    options_file = next((Path(source) / n for n in ("train_opt.txt", "opt.txt", "test_opt.txt")
-                         if (Path(source) / n).is_file()), None)
+    options_file = next((Path(source) / n for n in OPTION_FILENAMES if (Path(source) / n).is_file()), None)
     return options_file is not None and read_options(options_file).get("model") == "cut"
 
 
@@ -102,17 +101,15 @@ def build_cut_folder(folder, builder, *, epoch: str | int = "latest", model: str
     options = read_options(found.options_file)
     mapped = cut_options_to_config_fields(options)
     config = CUTConfig(**{"data": "", **{k: v for k, v in mapped.fields.items() if v is not None}, **fields})
-    paths = {"generator": found.files.get("G"), "discriminator": found.files.get("D"),
-             "projection": folder / f"{found.epoch}_net_F.pth"}
     built = builder(config)
     networks, notes = {}, []
     for attr, (role, meaning) in CUT_NAMING.items():
-        network, path = getattr(built, attr), paths[attr]
+        network, path = getattr(built, attr), folder / f"{found.epoch}_net_{role}.pth"
         if network is None:
             continue
         entry = networks[attr] = {"reference_name": None, "reference_meaning": meaning, "source": None,
                                   "file": None, "weights": "fresh"}
-        if path is None or not Path(path).is_file():
+        if not path.is_file():
             notes.append(f"{attr}: no {found.epoch}_net_{role}.pth in {folder}; freshly initialised.")
             continue
         state, name, record = _read(path)

@@ -11,6 +11,9 @@ reference's `nn.Sequential` numbering, with their anti-aliased resampling insert
   LeakyReLU, `Downsample` (four entries), then the two stride-1 convs as the reference's.
 - `PatchSampleF` (`use_mlp`): `mlp_<i>.0` and `mlp_<i>.2`, Linear weights `[out, in]` -> Dense kernels `[in, out]`.
 
+The generator's and discriminator's layouts are the reference's (`layouts._resnet`, `layouts._n_layers`) with
+`blur=True`; the tensors are copied as the reference's are (`mapping._assign`).
+
 `Downsample` and `Upsample` keep their fixed filter as a buffer `filt` (`[C, 1, 3, 3]` `[1, 2, 1]^2 / 16`,
 `[C, 1, 4, 4]` `[1, 3, 3, 1]^2 / 16`): this package computes those filters with stock layers, so a `filt` is
 checked against them and a file with any other filter refused, naming the key.
@@ -24,50 +27,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tfgan_translate.networks.layers import walk_layers
 from tfgan_translate.reference.errors import CheckpointError
-from tfgan_translate.reference.layouts import _conv, _conv_norm, _Entry
+from tfgan_translate.reference.layouts import _Entry, _n_layers, _resnet
+from tfgan_translate.reference.mapping import _assign, _state
 
 _DOWN = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
 _UP = np.outer([1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]) / 16.0
-
-
-def _filt(key: str, channels: int, up: bool) -> _Entry:
-    """A `Downsample` / `Upsample` buffer: checked against the fixed filter, not copied (layer "filt:up|down")."""
-    return _Entry(f"{key}.filt", (channels, 1, 4, 4) if up else (channels, 1, 3, 3), "filt:up" if up else "filt:down",
-                  None)
-
-
-def _generator(network) -> list[_Entry]:
-    n, ngf, norm = network.n_blocks, network.ngf, network.norm
-    entries = [*_conv_norm("model", 1, "stem_conv", "stem_norm", (ngf, network.input_channels, 7, 7), norm),
-               *_conv_norm("model", 4, "down1_conv", "down1_norm", (2 * ngf, ngf, 3, 3), norm),
-               _filt("model.7", 2 * ngf, False),
-               *_conv_norm("model", 8, "down2_conv", "down2_norm", (4 * ngf, 2 * ngf, 3, 3), norm),
-               _filt("model.11", 4 * ngf, False)]
-    dim, second = 4 * ngf, 6 if network.dropout > 0 else 5
-    for b in range(1, n + 1):
-        p = f"model.{11 + b}.conv_block"
-        entries += [*_conv_norm(p, 1, f"block{b}_conv1", f"block{b}_1_norm", (dim, dim, 3, 3), norm),
-                    *_conv_norm(p, second, f"block{b}_conv2", f"block{b}_2_norm", (dim, dim, 3, 3), norm)]
-    for i, (cin, up) in enumerate(((4 * ngf, 12 + n), (2 * ngf, 16 + n)), start=1):
-        entries += [_filt(f"model.{up}", cin, True),
-                    *_conv_norm("model", up + 1, f"up{i}_conv", f"up{i}_norm", (cin // 2, cin, 3, 3), norm)]
-    return entries + _conv(f"model.{21 + n}", "head_conv", (network.output_channels, ngf, 7, 7), True)
-
-
-def _discriminator(network) -> list[_Entry]:
-    ndf, norm, channels = network.ndf, network.norm, network.input_channels + network.condition_channels
-    entries = [*_conv("model.0", "conv1", (ndf, channels, 4, 4), True), _filt("model.2", ndf, False)]
-    mult, index = 1, 3
-    for n in range(1, network.n_layers):
-        prev, mult = mult, min(2**n, 8)
-        entries += [*_conv_norm("model", index, f"conv{n + 1}", f"conv{n + 1}_norm", (ndf * mult, ndf * prev, 4, 4),
-                                norm), _filt(f"model.{index + 3}", ndf * mult, False)]
-        index += 4
-    last, prev, mult = network.n_layers + 1, mult, min(2**network.n_layers, 8)
-    return entries + [*_conv_norm("model", index, f"conv{last}", f"conv{last}_norm", (ndf * mult, ndf * prev, 4, 4),
-                                  norm), *_conv(f"model.{index + 3}", "logits", (1, ndf * mult, 4, 4), True)]
 
 
 def _projection(network) -> list[_Entry]:
@@ -90,9 +55,11 @@ def cut_entries(network: keras.Model) -> list[_Entry]:
     if hasattr(network, "feature_channels"):
         return _projection(network)
     if hasattr(network, "ngf") and network.downsample == "blur" and network.upsample == "blur":
-        return _generator(network)
+        return _resnet(network.n_blocks, network.ngf, network.input_channels, network.output_channels, network.norm,
+                       network.dropout > 0, blur=True)
     if hasattr(network, "ndf") and getattr(network, "kind", "") == "n_layers" and network.downsample == "blur":
-        return _discriminator(network)
+        return _n_layers(network.n_layers, network.ndf, network.input_channels + network.condition_channels,
+                         network.norm, blur=True)
     raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}. Expected a "
                      "ResNetGenerator with downsample='blur' and upsample='blur', a PatchGANDiscriminator with "
                      "kind='n_layers' and downsample='blur', or a PatchProjection.")
@@ -144,15 +111,6 @@ def _check(state_dict: dict, entries: list[_Entry], source: str) -> None:
                               f"network ({len(problems)} problems): " + "; ".join(problems) + ".")
 
 
-def _variables(network, entries):
-    layers = {layer.name: layer for layer in walk_layers(network)}
-    for entry in entries:
-        if entry.weight is not None and not entry.layer.startswith("filt:"):
-            variable = getattr(layers[entry.layer], entry.weight)
-            if variable is not None:
-                yield entry.key, variable
-
-
 def assign_cut_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict") -> keras.Model:
     """Sets every weight of a CUT network of this package from the CUT authors' state dict.
 
@@ -179,12 +137,7 @@ def assign_cut_weights(network: keras.Model, state_dict: dict, *, source: str = 
     """
     entries = cut_entries(network)
     _check(state_dict, entries, source)
-    for key, variable in _variables(network, entries):
-        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
-        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; Linear [out, in] -> [in, out]
-        value = value.transpose(2, 3, 1, 0) if value.ndim == 4 else value.T if value.ndim == 2 else value
-        variable.assign(np.asarray(value, variable.dtype))
-    return network
+    return _assign(network, state_dict, entries)
 
 
 def cut_state_dict_from_network(network: keras.Model) -> dict:
@@ -197,12 +150,7 @@ def cut_state_dict_from_network(network: keras.Model) -> dict:
     ['mlp_0.0.bias', 'mlp_0.0.weight', 'mlp_0.2.bias', 'mlp_0.2.weight']
     """
     entries = cut_entries(network)
-    state = {}
-    for key, variable in _variables(network, entries):
-        if key is not None:
-            value = np.asarray(variable.numpy(), np.float32)
-            value = value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T if value.ndim == 2 else value
-            state[key] = np.ascontiguousarray(value)
+    state = _state(network, entries)
     for entry in entries:
         if entry.layer.startswith("filt:"):
             filt = _UP if entry.layer == "filt:up" else _DOWN

@@ -35,7 +35,7 @@ _CUT_TAKEN = {
     "lambda_GAN": ("lambda_gan", float), "lambda_NCE": ("lambda_nce", float), "nce_idt": ("nce_idt", bool),
     "flip_equivariance": ("flip_equivariance", bool), "num_patches": ("num_patches", int),
     "nce_T": ("nce_temperature", float), "netF_nc": ("projection_units", int),
-    "nce_layers": ("nce_layers", lambda v: _layers(v)),
+    "nce_layers": ("nce_layers", _layers),
     "no_antialias": ("downsample", lambda v: "stride" if v else "blur"),
     "no_antialias_up": ("upsample", lambda v: "transpose" if v else "blur"),
     "init_type": ("init", lambda v: v), "beta2": ("beta_2", float),

@@ -100,36 +100,50 @@ def _unet(depth: int, ngf: int, input_channels: int, output_channels: int, norm:
     ]
 
 
+def _filt(key: str, channels: int, up: bool) -> _Entry:
+    """A CUT `Downsample` / `Upsample` buffer: checked against the fixed filter, not copied (layer "filt:up|down")."""
+    return _Entry(f"{key}.filt", (channels, 1, 4, 4) if up else (channels, 1, 3, 3), "filt:up" if up else "filt:down",
+                  None)
+
+
 def _resnet(n_blocks: int, ngf: int, input_channels: int, output_channels: int, norm: str,
-            dropout: bool) -> list[_Entry]:
-    """ResnetGenerator with `n_blocks` residual blocks: stem, two downsamplings, blocks, two upsamplings, head."""
-    entries = [
-        *_conv_norm("model", 1, "stem_conv", "stem_norm", (ngf, input_channels, 7, 7), norm),
-        *_conv_norm("model", 4, "down1_conv", "down1_norm", (2 * ngf, ngf, 3, 3), norm),
-        *_conv_norm("model", 7, "down2_conv", "down2_norm", (4 * ngf, 2 * ngf, 3, 3), norm),
-    ]
+            dropout: bool, blur: bool = False) -> list[_Entry]:
+    """ResnetGenerator with `n_blocks` residual blocks: stem, two downsamplings, blocks, two upsamplings, head.
+
+    `blur`: the CUT authors' anti-aliased one, each down stage ending in a `Downsample` and each up stage starting
+    with an `Upsample` before a stride-1 Conv2d (not transposed): one more index per stage."""
+    step = 4 if blur else 3  # the modules of a resampling stage: conv, norm, ReLU (and the resampling)
+    entries = _conv_norm("model", 1, "stem_conv", "stem_norm", (ngf, input_channels, 7, 7), norm)
+    for i, cin in ((1, ngf), (2, 2 * ngf)):
+        at = 4 + step * (i - 1)
+        entries += _conv_norm("model", at, f"down{i}_conv", f"down{i}_norm", (2 * cin, cin, 3, 3), norm)
+        entries += [_filt(f"model.{at + 3}", 2 * cin, False)] if blur else []
     dim, second = 4 * ngf, 6 if dropout else 5  # Dropout(0.5) after the first ReLU shifts the second conv
     for b in range(1, n_blocks + 1):
-        p = f"model.{9 + b}.conv_block"
+        p = f"model.{3 + 2 * step + b}.conv_block"
         entries += [*_conv_norm(p, 1, f"block{b}_conv1", f"block{b}_1_norm", (dim, dim, 3, 3), norm),
                     *_conv_norm(p, second, f"block{b}_conv2", f"block{b}_2_norm", (dim, dim, 3, 3), norm)]
-    up = 10 + n_blocks
-    return entries + [
-        *_conv_norm("model", up, "up1_conv", "up1_norm", (4 * ngf, 2 * ngf, 3, 3), norm, True),
-        *_conv_norm("model", up + 3, "up2_conv", "up2_norm", (2 * ngf, ngf, 3, 3), norm, True),
-        *_conv(f"model.{up + 7}", "head_conv", (output_channels, ngf, 7, 7), True),
-    ]
+    up = 4 + 2 * step + n_blocks
+    for i, cin in ((1, 4 * ngf), (2, 2 * ngf)):
+        at = up + step * (i - 1)
+        shape = (cin // 2, cin, 3, 3) if blur else (cin, cin // 2, 3, 3)
+        entries += [_filt(f"model.{at}", cin, True)] if blur else []
+        entries += _conv_norm("model", at + blur, f"up{i}_conv", f"up{i}_norm", shape, norm, not blur)
+    return entries + _conv(f"model.{up + 2 * step + 1}", "head_conv", (output_channels, ngf, 7, 7), True)
 
 
-def _n_layers(n_layers: int, ndf: int, channels: int, norm: str) -> list[_Entry]:
-    """NLayerDiscriminator (PatchGAN) with `n_layers` stride-2 convolutions; `n_layers=3` is netD "basic"."""
-    entries = _conv("model.0", "conv1", (ndf, channels, 4, 4), True)
+def _n_layers(n_layers: int, ndf: int, channels: int, norm: str, blur: bool = False) -> list[_Entry]:
+    """NLayerDiscriminator (PatchGAN) with `n_layers` stride-2 convolutions; `n_layers=3` is netD "basic".
+
+    `blur`: the CUT authors' anti-aliased one, with a `Downsample` after each stride-2 stage."""
+    step = 4 if blur else 3
+    entries = _conv("model.0", "conv1", (ndf, channels, 4, 4), True) + ([_filt("model.2", ndf, False)] if blur else [])
     mult = 1
     for n in range(1, n_layers + 1):  # n_layers - 1 stride-2 convolutions, then a stride-1 one
-        prev, mult = mult, min(2**n, 8)
-        entries += _conv_norm("model", 3 * n - 1, f"conv{n + 1}", f"conv{n + 1}_norm", (ndf * mult, ndf * prev, 4, 4),
-                              norm)
-    return entries + [*_conv(f"model.{3 * n_layers + 2}", "logits", (1, ndf * mult, 4, 4), True)]
+        prev, mult, at = mult, min(2**n, 8), 2 + blur + step * (n - 1)
+        entries += _conv_norm("model", at, f"conv{n + 1}", f"conv{n + 1}_norm", (ndf * mult, ndf * prev, 4, 4), norm)
+        entries += [_filt(f"model.{at + 3}", ndf * mult, False)] if blur and n < n_layers else []
+    return entries + [*_conv(f"model.{step * n_layers + 2}", "logits", (1, ndf * mult, 4, 4), True)]
 
 
 def _pixel(ndf: int, channels: int, norm: str) -> list[_Entry]:

@@ -76,6 +76,29 @@ def _variables(network: keras.Model, entries: list[_Entry]):
             yield entry.key, variable
 
 
+def _assign(network: keras.Model, state_dict: dict, entries: list[_Entry]) -> keras.Model:
+    """Copies the tensors of `entries` (checked) from `state_dict` into `network`; a bias without a key is zero."""
+    for key, variable in _variables(network, entries):
+        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
+        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in];
+        # Linear [out, in] -> Dense [in, out]
+        value = value.transpose(2, 3, 1, 0) if value.ndim == 4 else value.T if value.ndim == 2 else value
+        variable.assign(np.asarray(value, variable.dtype))
+    return network
+
+
+def _state(network: keras.Model, entries: list[_Entry]) -> dict:
+    """The float32 arrays of `network`'s weights under the keys of `entries`, in PyTorch's layouts."""
+    state = {}
+    for key, variable in _variables(network, entries):
+        if key is not None:
+            value = np.asarray(variable.numpy(), np.float32)
+            # the transposes of `_assign`, backwards
+            value = value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T if value.ndim == 2 else value
+            state[key] = np.ascontiguousarray(value)
+    return state
+
+
 def assign_weights(network: keras.Model, state_dict: dict, *, source: str = "the state dict") -> keras.Model:
     """Sets every weight of a generator or discriminator of this package from a reference state dict.
 
@@ -118,11 +141,7 @@ def assign_weights(network: keras.Model, state_dict: dict, *, source: str = "the
         raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}, which "
                          f"downsamples with {network.downsample!r} (CUT's anti-aliasing). The reference's checkpoints "
                          "hold stride-2 convolutions: build the network with downsample='stride'.")
-    for key, variable in _variables(network, check_state_dict(state_dict, args, source)):
-        value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
-        # Conv2d [out, in, kh, kw] -> [kh, kw, in, out]; ConvTranspose2d [in, out, kh, kw] -> [kh, kw, out, in]
-        variable.assign(np.asarray(value.transpose(2, 3, 1, 0) if value.ndim == 4 else value, variable.dtype))
-    return network
+    return _assign(network, state_dict, check_state_dict(state_dict, args, source))
 
 
 def state_dict_from_network(network: keras.Model) -> dict:
@@ -146,11 +165,5 @@ def state_dict_from_network(network: keras.Model) -> dict:
     >>> state["model.1.weight"].shape, infer_architecture(state).net
     ((2, 3, 7, 7), 'resnet_1blocks')
     """
-    state = {}
-    for key, variable in _variables(network, _entries(architecture_from_args(network_args(network)))):
-        if key is not None:
-            value = np.asarray(variable.numpy(), np.float32)
-            # [kh, kw, in, out] -> Conv2d [out, in, kh, kw]; [kh, kw, out, in] -> ConvTranspose2d [in, out, kh, kw]
-            state[key] = np.ascontiguousarray(value.transpose(3, 2, 0, 1) if value.ndim == 4 else value)
-    return state
+    return _state(network, _entries(architecture_from_args(network_args(network))))
 

@@ -197,13 +197,11 @@ def fetch(preset: Preset, cache_dir: str | os.PathLike | None = None, timeout: f
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     fetched = target
+    name, subdir = (FILENAME, target.parent.name) if preset.member is None else (Path(preset.url).name, preset.family)
     try:
-        if preset.member is None:
-            return Path(keras.utils.get_file(FILENAME, preset.url, file_hash=preset.sha256, hash_algorithm="sha256",
-                                             cache_dir=str(root), cache_subdir=target.parent.name))
-        fetched = Path(keras.utils.get_file(Path(preset.url).name, preset.url, file_hash=preset.sha256,
-                                            hash_algorithm="sha256", cache_dir=str(root), cache_subdir=preset.family))
-        return extract_member(fetched, preset.member, target)
+        fetched = Path(keras.utils.get_file(name, preset.url, file_hash=preset.sha256, hash_algorithm="sha256",
+                                            cache_dir=str(root), cache_subdir=subdir))
+        return fetched if preset.member is None else extract_member(fetched, preset.member, target)
     except Exception as error:  # get_file raises a bare Exception for URL errors, ValueError for a wrong hash
         fetched.unlink(missing_ok=True)  # an archive that is no tar (an error page) is not kept either
         cause = error.__context__ if type(error) is Exception and error.__context__ is not None else error

@@ -1,8 +1,8 @@
 """Built-in procedural data sets: facade label maps (A) -> rendered "photos" (B), and unpaired sets.
 
 One module per set and one for writing them: `facades` (label maps and `render_photo`), `shapes` (the
-easy unpaired set and `permute_palette`), `kinds` (the unpaired kinds and their true mappings),
-`writer` (the data set folders). `tfgan_translate.data` exports their public functions.
+easy unpaired set and `permute_palette`), `writer` (the data set folders, the unpaired kinds and their
+true mappings). `tfgan_translate.data` exports their public functions.
 
 Everything is generated offline from a seed, so tests, demos and benchmarks run
 without downloads. The mapping is KNOWN: ``B = render_photo(A)`` is a pure
