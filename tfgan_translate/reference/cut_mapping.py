@@ -12,7 +12,7 @@ reference's `nn.Sequential` numbering, with their anti-aliased resampling insert
 - `PatchSampleF` (`use_mlp`): `mlp_<i>.0` and `mlp_<i>.2`, Linear weights `[out, in]` -> Dense kernels `[in, out]`.
 
 The generator's and discriminator's layouts are the reference's (`layouts._resnet`, `layouts._n_layers`) with
-`blur=True`; the tensors are copied as the reference's are (`mapping._assign`).
+`blur=True`; the tensors are copied as the reference's are (`mapping.assign_entries`).
 
 `Downsample` and `Upsample` keep their fixed filter as a buffer `filt` (`[C, 1, 3, 3]` `[1, 2, 1]^2 / 16`,
 `[C, 1, 4, 4]` `[1, 3, 3, 1]^2 / 16`): this package computes those filters with stock layers, so a `filt` is
@@ -29,7 +29,7 @@ import numpy as np
 
 from tfgan_translate.reference.errors import CheckpointError
 from tfgan_translate.reference.layouts import _Entry, _n_layers, _resnet
-from tfgan_translate.reference.mapping import _assign, _state
+from tfgan_translate.reference.mapping import assign_entries, state_from_entries
 
 _DOWN = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
 _UP = np.outer([1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]) / 16.0
@@ -137,7 +137,7 @@ def assign_cut_weights(network: keras.Model, state_dict: dict, *, source: str = 
     """
     entries = cut_entries(network)
     _check(state_dict, entries, source)
-    return _assign(network, state_dict, entries)
+    return assign_entries(network, state_dict, entries)
 
 
 def cut_state_dict_from_network(network: keras.Model) -> dict:
@@ -150,7 +150,7 @@ def cut_state_dict_from_network(network: keras.Model) -> dict:
     ['mlp_0.0.bias', 'mlp_0.0.weight', 'mlp_0.2.bias', 'mlp_0.2.weight']
     """
     entries = cut_entries(network)
-    state = _state(network, entries)
+    state = state_from_entries(network, entries)
     for entry in entries:
         if entry.layer.startswith("filt:"):
             filt = _UP if entry.layer == "filt:up" else _DOWN

@@ -76,7 +76,7 @@ def _variables(network: keras.Model, entries: list[_Entry]):
             yield entry.key, variable
 
 
-def _assign(network: keras.Model, state_dict: dict, entries: list[_Entry]) -> keras.Model:
+def assign_entries(network: keras.Model, state_dict: dict, entries: list[_Entry]) -> keras.Model:
     """Copies the tensors of `entries` (checked) from `state_dict` into `network`; a bias without a key is zero."""
     for key, variable in _variables(network, entries):
         value = np.zeros(tuple(variable.shape)) if key is None else np.asarray(state_dict[key])
@@ -87,13 +87,13 @@ def _assign(network: keras.Model, state_dict: dict, entries: list[_Entry]) -> ke
     return network
 
 
-def _state(network: keras.Model, entries: list[_Entry]) -> dict:
+def state_from_entries(network: keras.Model, entries: list[_Entry]) -> dict:
     """The float32 arrays of `network`'s weights under the keys of `entries`, in PyTorch's layouts."""
     state = {}
     for key, variable in _variables(network, entries):
         if key is not None:
             value = np.asarray(variable.numpy(), np.float32)
-            # the transposes of `_assign`, backwards
+            # the transposes of `assign_entries`, backwards
             value = value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T if value.ndim == 2 else value
             state[key] = np.ascontiguousarray(value)
     return state
@@ -141,7 +141,7 @@ def assign_weights(network: keras.Model, state_dict: dict, *, source: str = "the
         raise ValueError(f"Invalid value for argument `network`. Received: network={network.name!r}, which "
                          f"downsamples with {network.downsample!r} (CUT's anti-aliasing). The reference's checkpoints "
                          "hold stride-2 convolutions: build the network with downsample='stride'.")
-    return _assign(network, state_dict, check_state_dict(state_dict, args, source))
+    return assign_entries(network, state_dict, check_state_dict(state_dict, args, source))
 
 
 def state_dict_from_network(network: keras.Model) -> dict:
@@ -165,5 +165,5 @@ def state_dict_from_network(network: keras.Model) -> dict:
     >>> state["model.1.weight"].shape, infer_architecture(state).net
     ((2, 3, 7, 7), 'resnet_1blocks')
     """
-    return _state(network, _entries(architecture_from_args(network_args(network))))
+    return state_from_entries(network, _entries(architecture_from_args(network_args(network))))
 
