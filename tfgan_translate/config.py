@@ -166,6 +166,12 @@ class _TrainingConfig(Options):
         """Epochs at the initial learning rate (the reference's `n_epochs`)."""
         return self.epochs - self.decay_epochs
 
+    @classmethod
+    def default_decay(cls, changes: dict, n_epochs: int) -> int:
+        """The decay epochs of a run given the reference's way (`--n-epochs N`) without `n_epochs_decay`:
+        as many as N, the reference's default for pix2pix and CycleGAN (100 + 100)."""
+        return n_epochs
+
     def to_dict(self) -> dict:
         return {"model": self.model, **dataclasses.asdict(self)}
 
@@ -342,6 +348,11 @@ class CUTConfig(_TrainingConfig):
             return self.n_epochs_decay
         preset = CUT_PRESETS[self.mode]
         return self.epochs * preset["n_epochs_decay"] // preset["epochs"]
+
+    @classmethod
+    def default_decay(cls, changes: dict, n_epochs: int) -> int:
+        """The authors' `--n_epochs_decay` default of the mode in `changes`: 200 (CUT), 50 (FastCUT)."""
+        return CUT_PRESETS.get(changes.get("mode", "cut"), CUT_PRESETS["cut"])["n_epochs_decay"]
 
     def _validate(self) -> None:
         super()._validate()

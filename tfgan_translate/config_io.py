@@ -11,7 +11,7 @@ import json
 import typing
 from pathlib import Path
 
-from tfgan_translate.config import CONFIG_CLASSES, CONFIG_FILENAME, CUT_PRESETS, CUTConfig
+from tfgan_translate.config import CONFIG_CLASSES, CONFIG_FILENAME
 from tfgan_translate.options import flag_name, unwrap_optional
 
 # Fields a resumed run may change: how long it trains, where and how it runs, what it logs, how it runs at test time.
@@ -125,8 +125,8 @@ def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = 
         run_dir: str, Path or None. The run folder; with `resume`, its config.json is the base when present.
         resume: bool. Start from the saved config of `run_dir`. Defaults to False.
         n_epochs: int or None. The reference's way to give the length: `n_epochs` at the initial rate,
-            then `changes["n_epochs_decay"]` (default: as many for pix2pix and CycleGAN, CUT's mode's 200
-            or 50) decaying; instead of `epochs`.
+            then `changes["n_epochs_decay"]` (default: `config_cls.default_decay`, as many for pix2pix and
+            CycleGAN, CUT's mode's 200 or 50) decaying; instead of `epochs`.
 
     Returns:
         A config of class `config_cls`.
@@ -157,8 +157,7 @@ def requested_config(config_cls, changes: dict, *, run_dir: str | Path | None = 
         if changes.get("epochs") is not None:
             raise ValueError("Pass either --epochs (total) or --n-epochs (constant phase), not both.")
         decay = changes.get("n_epochs_decay")
-        if decay is None:  # the reference's default: as many as n_epochs; CUT's: its mode's (200 or 50)
-            mode = changes.get("mode", getattr(base, "mode", "cut"))
-            decay = CUT_PRESETS.get(mode, CUT_PRESETS["cut"])["n_epochs_decay"] if config_cls is CUTConfig else n_epochs
+        if decay is None:
+            decay = config_cls.default_decay({**(base.to_dict() if base else {}), **changes}, n_epochs)
         changes.update(epochs=n_epochs + decay, n_epochs_decay=decay)
     return base.replace(**changes) if base is not None else config_cls(**changes)
