@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Several test processes share a GPU where there is one: each takes memory as it needs it, not all of it.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 import keras
 import numpy as np
@@ -107,6 +109,21 @@ def tiny_run(synth_dir, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("tiny_run") / "run"
     assert main(["-q", "train", "pix2pix", "--data", str(synth_dir), "--out", str(run), *TINY_RUN_FLAGS]) == 0
     return run
+
+
+# Test modules whose module-scoped fixtures cost seconds (a trained run, an export, subprocess rigs). Under
+# pytest-xdist (setup.cfg: --dist loadgroup) each runs on one worker, so its fixtures are built once.
+ONE_WORKER = {"test_cut", "test_cut_cli", "test_distribute", "test_export", "test_export_delegation",
+              "test_export_safety", "test_export_web", "test_gallery_browser", "test_hostile_folders",
+              "test_inference_mode", "test_reference_import", "test_reference_pth", "test_run_folder_safety",
+              "test_translate_safety"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__ in ONE_WORKER:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(autouse=True)
