@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tile", type=int, default=None)
     parser.add_argument("--overlap", type=int, default=None)
     parser.add_argument("--memory-budget", type=float, default=256.0,
-                        help="MiB one pass may use (translate's default, tiling.DEFAULT_MEMORY_BUDGET_MB: 256)")
+                        help="MiB one pass may use (translate's default, tiling_plan.DEFAULT_MEMORY_BUDGET_MB: 256)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the image and outputs (default: temp)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

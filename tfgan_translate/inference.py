@@ -159,7 +159,7 @@ def translate_array(generator, image: np.ndarray, multiple: int | None = None, f
         memory_budget: float or None. MiB one pass of a Keras generator may use (`tiling.activation_bytes`
             estimates it); an image that needs more is tiled, in tiles no smaller than the generator's
             `minimum_size`. None: tile only with `tile`. The image is already decoded here: refusing images
-            too large to decode is `translate_files`'s. Defaults to `tiling.DEFAULT_MEMORY_BUDGET_MB`.
+            too large to decode is `translate_files`'s. Defaults to `tiling_plan.DEFAULT_MEMORY_BUDGET_MB`.
         test_dropout: "on", "off" or None. A Keras generator's dropout at test time (`inference_mode`); None:
             its run's setting, else "on". Defaults to None.
         test_batch_norm: "image", "moving" or None. Its batch norm on each image's own statistics (tiles: the

@@ -124,9 +124,11 @@ def assign_weights(network: keras.Model, state_dict: dict, *, source: str = "the
 
     Example:
 
-    >>> g = build_generator("resnet_9blocks", norm="instance", dropout=0.0)
+    >>> from tfgan_translate.networks import PatchGANDiscriminator, ResNetGenerator
+    >>> from tfgan_translate.reference.pth import read_state_dict
+    >>> g = ResNetGenerator(n_blocks=9, norm="instance", dropout=0.0)
     >>> assign_weights(g, read_state_dict("latest_net_G.pth"), source="latest_net_G.pth")  # doctest: +SKIP
-    >>> d = build_discriminator("basic", norm="batch", input_channels=3, condition_channels=3)
+    >>> d = PatchGANDiscriminator(n_layers=3, norm="batch", input_channels=3, condition_channels=3)
     >>> assign_weights(d, read_state_dict("latest_net_D.pth"))  # doctest: +SKIP
 
     Reference: junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py (ResnetGenerator, UnetGenerator,
@@ -161,6 +163,7 @@ def state_dict_from_network(network: keras.Model) -> dict:
     Example:
 
     >>> from tfgan_translate.networks import ResNetGenerator
+    >>> from tfgan_translate.reference.architecture import infer_architecture
     >>> state = state_dict_from_network(ResNetGenerator(n_blocks=1, ngf=2, norm="instance"))
     >>> state["model.1.weight"].shape, infer_architecture(state).net
     ((2, 3, 7, 7), 'resnet_1blocks')
