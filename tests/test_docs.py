@@ -4,14 +4,18 @@
 - every ```python block compiles; each name it imports from tfgan_translate exists, and each call of such a
   name (or of a method of it, `ResNetGenerator.from_preset(...)`) binds to the callable's real signature;
 - every `tfgan-translate ...` line of a ```bash block parses with the command line's own parser;
-- the README is a front door: at most 200 lines.
+- the README is a front door: at most 200 lines;
+- every docstring example (`>>>`) of the package runs and shows what it says; those marked `+SKIP` need a
+  file, a cluster or a download.
 """
 
 from __future__ import annotations
 
 import ast
+import doctest
 import importlib
 import inspect
+import pkgutil
 import re
 import shlex
 from pathlib import Path
@@ -106,3 +110,20 @@ def test_command_lines_parse(code):
             parser.parse_args(argv)
         except SystemExit as exit_:
             raise AssertionError(f"tfgan-translate {shlex.join(argv)} does not parse (exit {exit_.code})") from None
+
+
+def test_docstring_examples_run(capsys):
+    import keras
+
+    import tfgan_translate
+
+    failed = {}
+    for info in pkgutil.walk_packages(tfgan_translate.__path__, "tfgan_translate."):
+        if info.name.endswith("__main__"):  # importing it runs the command line
+            continue
+        keras.mixed_precision.set_global_policy("float32")
+        result = doctest.testmod(importlib.import_module(info.name), optionflags=doctest.ELLIPSIS)
+        if result.failed:
+            failed[info.name] = result.failed
+    keras.mixed_precision.set_global_policy("float32")
+    assert not failed, f"docstring examples that fail, per module: {failed}\n{capsys.readouterr().out}"

@@ -41,6 +41,7 @@ def from_unit(image):
 
     Example:
 
+    >>> import numpy as np
     >>> from_unit(np.array([0.0, 0.5, 1.0], np.float32)).tolist()
     [-1.0, 0.0, 1.0]
     """

@@ -26,8 +26,8 @@ class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
     Example:
 
     >>> s = LinearDecaySchedule(2e-4, steps_per_epoch=10, n_epochs=100, n_epochs_decay=100)
-    >>> float(s(0)), round(float(s(150 * 10)), 10)  # epoch 1, epoch 151
-    (0.0002, 9.9e-05)
+    >>> round(float(s(0)), 10), round(float(s(150 * 10)), 10)  # epoch 1; epoch 151: 2e-4 * (1 - 51 / 101)
+    (0.0002, 9.90099e-05)
     """
 
     def __init__(self, initial_learning_rate: float, steps_per_epoch: int, n_epochs: int,

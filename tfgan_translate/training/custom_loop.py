@@ -20,14 +20,14 @@ Rules (the same as for `fit` under a strategy):
   that write files (checkpoints, logs) a per-worker folder on non-chief
   workers, or only use them where `distribute.is_chief()` is true.
 
-Example:
+Example (at program start, with TF_CONFIG set; not run as a doctest):
 
->>> strategy = make_strategy("multiworker")  # at program start, TF_CONFIG set
->>> with strategy.scope():
+>>> strategy = make_strategy("multiworker")  # doctest: +SKIP
+>>> with strategy.scope():  # doctest: +SKIP
 ...     model = pix2pix_from_config(config)
 ...     model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
 ...                   d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
->>> history = fit_distributed(model, dataset, epochs=5, steps_per_epoch=100, strategy=strategy)
+>>> history = fit_distributed(model, dataset, epochs=5, steps_per_epoch=100, strategy=strategy)  # doctest: +SKIP
 """
 
 import itertools

@@ -24,10 +24,11 @@ all-reduces the batch statistics across replicas
 those of the global batch. Instance norm (CycleGAN's default) is per image
 and needs nothing.
 
-Example:
+Example (`make_strategy("auto")`: TPU, several GPUs, a TF_CONFIG cluster or the default; not run as a
+doctest):
 
->>> strategy = make_strategy("auto")  # TPU, several GPUs, TF_CONFIG cluster or the default
->>> with strategy.scope():
+>>> strategy = make_strategy("auto")  # doctest: +SKIP
+>>> with strategy.scope():  # doctest: +SKIP
 ...     model = pix2pix_from_config(config)
 ...     model.compile(g_optimizer=..., d_optimizer=...)
 >>> # model.fit(dataset_with_global_batch, ...)  or fit_distributed(model, ...)

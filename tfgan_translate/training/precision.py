@@ -18,13 +18,14 @@ once per process) runs at least `CPU_SPEEDUP_NEEDED` times faster in bfloat16 th
 alone are not enough: on a 2-core Xeon with AVX512_BF16 but no AMX the probe ran 0.63x as fast in bfloat16
 and pix2pix steps 0.74x. A network keeps the policy it was built under.
 
-Example:
+Example (`set_precision("auto")` gives "mixed_bfloat16" where it is fast, on an Ampere+ GPU or an AMX CPU, else
+"float32"; not run as a doctest: it sets the process's policy):
 
->>> name = set_precision("auto")  # "mixed_bfloat16" where it is fast (Ampere+ GPU, AMX CPU), else "float32"
->>> model = pix2pix_from_config(config)
+>>> name = set_precision("auto")  # doctest: +SKIP
+>>> model = pix2pix_from_config(config)  # doctest: +SKIP
 >>> model.compile(g_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4), name),
 ...               d_optimizer=wrap_optimizer(keras.optimizers.Adam(2e-4), name),
-...               jit_compile=resolve_jit("auto"))
+...               jit_compile=resolve_jit("auto"))  # doctest: +SKIP
 """
 
 import contextlib
@@ -155,8 +156,11 @@ def precision_scope(name: str = "auto"):
 
     Example:
 
+    >>> from tfgan_translate.networks import UNetGenerator
     >>> with precision_scope("mixed_bfloat16") as policy:
     ...     g = UNetGenerator(depth=5, ngf=8)  # bfloat16 compute, float32 output
+    >>> policy, g.compute_dtype, keras.mixed_precision.global_policy().name
+    ('mixed_bfloat16', 'bfloat16', 'float32')
     """
     previous = keras.mixed_precision.global_policy()
     try:

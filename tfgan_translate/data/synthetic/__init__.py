@@ -20,6 +20,7 @@ finds the right mapping).
 
 Example:
 
+>>> from tfgan_translate.data.synthetic.facades import random_label_map, render_photo
 >>> label = random_label_map(0, 64)            # (64, 64, 3) uint8, from seed 0
 >>> photo = render_photo(label)                # (64, 64, 3) uint8
 >>> root = write_synthetic_dataset("data/synth", n_train=200, n_test=20)  # doctest: +SKIP
