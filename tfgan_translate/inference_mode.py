@@ -55,7 +55,6 @@ from tfgan_translate.networks import InstanceNormalization, NoiseDropout
 from tfgan_translate.networks.layers import check_positive, check_rate
 from tfgan_translate.rng import name_seed
 
-_PACKAGE = "tfgan_translate"
 # Plain attributes, set with `object.__setattr__` (Keras tracks no layer or weight through them):
 # - a copy made here: `_inference_source`, (its trained generator, mode, seed). A copy stands for its generator
 #   and keeps it alive: a caller may hold only the copy; `tiling_plan` estimates its memory and smallest input
@@ -65,7 +64,7 @@ _PACKAGE = "tfgan_translate"
 # A generator and its copies make a reference cycle, freed by the garbage collector once no caller holds either.
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package="tfgan_translate")
 class InferenceDropout(layers.Layer):
     """Dropout applied on every call, training or not: pix2pix's test-time noise.
 
@@ -109,7 +108,7 @@ class InferenceDropout(layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package="tfgan_translate")
 class ImageStatisticsNormalization(InstanceNormalization):
     """Batch norm at test time on each image's own statistics (pix2pix's protocol), as instance norm with its scale.
 

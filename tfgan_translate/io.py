@@ -12,6 +12,7 @@
   PID; a lock file left by a killed process is taken over (the kernel released its `flock`). A `.lock` that
   is a link, a folder or another program's file is refused (`ForeignLockError`) and left as it is
   (`tfgan_translate.locking`).
+- **Messages.** `listing(items)`: the first few names of a list and how many more, as every message says it.
 - **JSON-safe values.** `json_safe(value)`: JSON has no inf or nan; they become None, recursively, and numpy
   scalars become Python numbers.
 - **The pixel convention.** Networks see pixels in [-1, 1]: `x = pixel / 127.5 - 1` (`from_uint8`) and
@@ -121,6 +122,19 @@ def staged_folder(target: str | Path):
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ messages
+def listing(items, limit: int = 5, sep: str = ", ") -> str:
+    """The first `limit` of `items` joined by `sep`, then how many more: "a, b, c, d, e and 2 more".
+
+    Example:
+
+    >>> listing(["a.png", "b.png", "c.png"], limit=2)
+    'a.png, b.png and 1 more'
+    """
+    items = [str(item) for item in items]
+    return sep.join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 # ------------------------------------------------------------------ JSON

@@ -32,7 +32,7 @@ from PIL import Image, PngImagePlugin
 from tfgan_translate.data import DataError, list_images
 from tfgan_translate.data.decoding import check_channels, decode_image, from_unit, header_size
 from tfgan_translate.data.files import check_images
-from tfgan_translate.io import atomic_file, to_uint8
+from tfgan_translate.io import atomic_file, listing, to_uint8
 from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, TOO_LARGE, image_too_large
 
 log = logging.getLogger("tfgan_translate")
@@ -62,14 +62,13 @@ class Translated(list):
         when the memory budget refused some) and the renamed ones."""
         text = f"Wrote {len(self)} image(s) to {self.output_dir}"
         if self.skipped:
-            names = ", ".join(path.name for path, _ in self.skipped[:10])
-            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
             large = any(reason.startswith(TOO_LARGE) for _, reason in self.skipped)
             what = "unreadable or too large for --memory-budget" if large else "unreadable"
-            text += f"; skipped {len(self.skipped)} {what} (--skip-bad-files): {names}{more}"
+            skipped = [path.name for path, _ in self.skipped]
+            text += f"; skipped {len(self.skipped)} {what} (--skip-bad-files): {listing(skipped, 10)}"
         if self.renamed:
-            names = ", ".join(f"{source.name} -> {target.name}" for source, target in self.renamed[:10])
-            text += f"; {len(self.renamed)} renamed (their stem was taken): {names}"
+            renamed = [f"{source.name} -> {target.name}" for source, target in self.renamed]
+            text += f"; {len(self.renamed)} renamed (their stem was taken): {listing(renamed, 10)}"
         return text
 
 

@@ -38,6 +38,7 @@ import keras
 import numpy as np
 from keras import tree
 
+from tfgan_translate.data.checks import is_int
 from tfgan_translate.networks import ReflectionPadding2D, size_multiple
 
 MIB = 2**20
@@ -74,7 +75,15 @@ def _layer_minimum(generator: keras.Model, multiple: int) -> int:
     return _MAX_MINIMUM_STEPS * multiple
 
 
-_MINIMUM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ESTIMATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {(function, *args): value}
+
+
+def _cached(function, model: keras.Model, *args):
+    """`function(model, *args)`, computed once per model and arguments (forgotten with the model)."""
+    cache = _ESTIMATES.setdefault(model, {})
+    if (function, *args) not in cache:
+        cache[(function, *args)] = function(model, *args)
+    return cache[(function, *args)]
 
 
 def _functional(generator) -> keras.Model | None:
@@ -108,12 +117,9 @@ def minimum_size(generator, multiple: int | None = None) -> int:
     multiple = size_multiple(generator) if multiple is None else int(multiple)
     model = _functional(generator)
     if model is not None:
-        cached = _MINIMUM.setdefault(model, {})
-        if multiple not in cached:
-            cached[multiple] = _layer_minimum(model, multiple)
-        return cached[multiple]
+        return _cached(_layer_minimum, model, multiple)
     own = getattr(generator, "minimum_size", None)
-    own = own if isinstance(own, int) and not isinstance(own, bool) else multiple
+    own = own if is_int(own) else multiple
     return max(multiple, -(-own // multiple) * multiple)
 
 
@@ -162,9 +168,6 @@ def _probe_bytes_per_pixel(generator: keras.Model) -> float:
     return 4.0 * WORKSPACE_FACTOR * peak / (size * size)
 
 
-_BYTES_PER_PIXEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def activation_bytes(generator, height: int, width: int) -> int | None:
     """Estimated peak memory of one pass of `generator` on a `height` x `width` image (see the module docstring).
 
@@ -181,11 +184,7 @@ def activation_bytes(generator, height: int, width: int) -> int | None:
     >>> activation_bytes(ResNetGenerator(n_blocks=9), 1024, 1024) / 2**20  # about 1050 MiB  # doctest: +SKIP
     """
     model = _functional(generator)
-    if model is None:
-        return None
-    if model not in _BYTES_PER_PIXEL:
-        _BYTES_PER_PIXEL[model] = _probe_bytes_per_pixel(model)
-    return int(_BYTES_PER_PIXEL[model] * height * width)
+    return None if model is None else int(_cached(_probe_bytes_per_pixel, model) * height * width)
 
 
 def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: int | None,
@@ -205,9 +204,7 @@ def plan_tile(generator, height: int, width: int, multiple: int, memory_budget: 
         the generator's `minimum_size`, however small the budget): as few tiles as the budget allows, no
         larger than they need to be.
     """
-    if memory_budget is None:
-        return None
-    need = activation_bytes(generator, height, width)
+    need = None if memory_budget is None else activation_bytes(generator, height, width)
     if need is None or need <= memory_budget:
         return None
     smallest = minimum_size(generator, multiple)
@@ -267,14 +264,11 @@ def default_overlap(tile: int) -> int:
 def check_tiling(tile, overlap, multiple: int, label: str = "generator", minimum: int | None = None) -> None:
     """Raises ValueError unless `tile` is None or a multiple of `multiple` of at least `minimum` (the generator's
     `minimum_size`; None: `multiple`), and `overlap` is None or an integer in [0, tile) (>= 0 without a tile)."""
-    def integer(value):
-        return not isinstance(value, bool) and isinstance(value, (int, np.integer))
-
     smallest = multiple if minimum is None else max(multiple, minimum)
-    if tile is not None and (not integer(tile) or tile < smallest or tile % multiple):
+    if tile is not None and (not is_int(tile) or tile < smallest or tile % multiple):
         least = f" of at least {smallest} (its smallest input)" if smallest > multiple else ""
         raise ValueError(f"Invalid value for `tile`. Received: tile={tile!r}. Expected a multiple of {multiple}"
                          f"{least}, this {label}'s size rule (e.g. {multiple * max(1, 512 // multiple)}).")
-    if overlap is not None and (not integer(overlap) or overlap < 0 or (tile is not None and overlap >= tile)):
+    if overlap is not None and (not is_int(overlap) or overlap < 0 or (tile is not None and overlap >= tile)):
         limit = f"in [0, {tile}) (less than the tile)" if tile is not None else ">= 0"
         raise ValueError(f"Invalid value for `overlap`. Received: overlap={overlap!r}. Expected an integer {limit}.")

@@ -30,21 +30,26 @@ def _four_d(layer, inputs) -> bool:
     return len(inputs.shape) == 4 and layer.axis in (-1, 3) and keras.backend.backend() == "tensorflow"
 
 
+def _fused(layer, inputs, scale, offset):
+    """The fused kernel in training: (the output in the layer's compute dtype, the batch mean, the batch's unbiased
+    variance), the statistics in float32, as Keras computes them under mixed precision."""
+    y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+        ops.cast(inputs, "float32"), scale, offset, epsilon=layer.epsilon, is_training=True, data_format="NHWC")
+    return ops.cast(y, layer.compute_dtype), mean, variance
+
+
 def _batch_norm(layer, inputs, training=None, mask=None):
     """`BatchNormalization.call` through the fused kernel where it applies."""
     if not (training and layer.trainable and mask is None and not layer.synchronized and not layer.renorm
             and layer.center and layer.scale and _four_d(layer, inputs)):
         return type(layer).call(layer, inputs, training=training, mask=mask)
-    x = ops.cast(inputs, "float32")  # statistics in float32, as Keras computes them under mixed precision
-    y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-        x, ops.cast(layer.gamma, "float32"), ops.cast(layer.beta, "float32"), epsilon=layer.epsilon,
-        is_training=True, data_format="NHWC")
-    count = ops.cast(ops.prod(ops.shape(x)[:3]), "float32")
+    y, mean, variance = _fused(layer, inputs, ops.cast(layer.gamma, "float32"), ops.cast(layer.beta, "float32"))
+    count = ops.cast(ops.prod(ops.shape(inputs)[:3]), "float32")
     # unbiased -> biased; one value per channel has a biased variance of 0 (the kernel's would be n / 0)
     variance = ops.where(count > 1.0, variance * (count - 1.0) / ops.maximum(count, 1.0), 0.0)
     for moving, batch in ((layer.moving_mean, mean), (layer.moving_variance, variance)):
         moving.assign(moving * layer.momentum + ops.cast(batch, moving.dtype) * (1 - layer.momentum))
-    return ops.cast(y, layer.compute_dtype)
+    return y
 
 
 def _instance_norm(layer, inputs, training=None):
@@ -52,10 +57,7 @@ def _instance_norm(layer, inputs, training=None):
     if not (training and inputs.shape[0] == 1 and not layer.center and not layer.scale and _four_d(layer, inputs)):
         return type(layer).call(layer, inputs, training=training)
     channels = inputs.shape[-1]
-    y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-        ops.cast(inputs, "float32"), tf.ones([channels]), tf.zeros([channels]), epsilon=layer.epsilon,
-        is_training=True, data_format="NHWC")
-    return ops.cast(y, layer.compute_dtype)
+    return _fused(layer, inputs, tf.ones([channels]), tf.zeros([channels]))[0]
 
 
 def set_fused_norm(model, enabled: bool) -> int:

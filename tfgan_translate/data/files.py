@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from tfgan_translate.data.checks import check_channels
 from tfgan_translate.data.decoding import decode_image, from_unit
-from tfgan_translate.io import atomic_file, to_uint8
+from tfgan_translate.io import atomic_file, listing, to_uint8
 
 logger = logging.getLogger("tfgan_translate")
 
@@ -160,10 +160,8 @@ def report_skipped(skipped: Sequence[tuple[Path, str]], total: int, note: str = 
     """Logs one warning with the number of skipped files and the first few reasons."""
     if not skipped:
         return
-    examples = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
-    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-    logger.warning("Skipped %d of %d image files (skip_bad_files=True)%s: %s%s",
-                   len(skipped), total, note, examples, more)
+    logger.warning("Skipped %d of %d image files (skip_bad_files=True)%s: %s", len(skipped), total, note,
+                   listing([f"{path}: {reason}" for path, reason in skipped], sep="; "))
 
 
 def validate_images(paths: Iterable[str | Path], *, aligned: bool = False,

@@ -17,6 +17,7 @@ import numpy as np
 
 from tfgan_translate.data.files import DataError, check_images, list_images, load_image
 from tfgan_translate.evaluation.result import describe_skipped
+from tfgan_translate.io import listing
 
 log = logging.getLogger("tfgan_translate")
 
@@ -49,8 +50,7 @@ def match_files(pred_dir: str | Path, truth_dir: str | Path) -> list[tuple[str, 
     preds, truths = _by_stem(Path(pred_dir), "prediction"), _by_stem(Path(truth_dir), "truth")
     unmatched = {f"in {pred_dir} without a truth image": [name for name in preds if name not in truths],
                  f"in {truth_dir} without a prediction": [name for name in truths if name not in preds]}
-    parts = [f"{len(names)} {where}: {', '.join(names[:10])}" + (f" and {len(names) - 10} more" if names[10:] else "")
-             for where, names in unmatched.items() if names]
+    parts = [f"{len(names)} {where}: {listing(names, 10)}" for where, names in unmatched.items() if names]
     if parts:
         raise DataError(f"Unmatched file names ({'; '.join(parts)}). Predictions and truth images are "
                         "matched by file name without extension.")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tfgan_translate.evaluation.metrics import PAIRED_METRICS, PSNR_CAP_DB
+from tfgan_translate.io import listing
 
 UNITS = {
     "l1": "mean |pred - truth| with pixels in [-1, 1] (x127.5 for 8-bit levels); lower is better",
@@ -74,6 +75,5 @@ class EvaluationResult:
 
 def describe_skipped(skipped: Sequence[dict], limit: int = 5) -> str:
     """'N unreadable image(s) (--skip-bad-files): FILE (reason); ...' for ``info["skipped"]``."""
-    listed = "; ".join(f"{row['file']} ({row['reason']})" for row in skipped[:limit])
-    more = f"; and {len(skipped) - limit} more" if len(skipped) > limit else ""
-    return f"{len(skipped)} unreadable image(s) (--skip-bad-files): {listed}{more}"
+    listed = listing([f"{row['file']} ({row['reason']})" for row in skipped], limit, sep="; ")
+    return f"{len(skipped)} unreadable image(s) (--skip-bad-files): {listed}"

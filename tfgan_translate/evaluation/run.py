@@ -44,7 +44,8 @@ def source_kind(source: str | Path) -> str:
 
 
 def _run_translator(checkpoint: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> tuple:
-    """(translate, input domain "A" or "B", input channels, output channels, info for the result) of a run."""
+    """(translate, input domain "A" or "B", input channels, output channels, info for the result, the test-time
+    `InferenceMode`) of a run."""
     from tfgan_translate.inference import generator_for, translate_array
     from tfgan_translate.inference_mode import inference_generator
     from tfgan_translate.training.run import load_run
@@ -58,12 +59,11 @@ def _run_translator(checkpoint: str | Path, fit: str, test_dropout, test_batch_n
                                     seed=seed)  # made once: the same copy (and compiled call) for every image
     return (lambda image: translate_array(generator, image, fit=fit), "A" if config.direction == "AtoB" else "B",
             config.input_channels, config.output_channels,
-            {"checkpoint": str(checkpoint), "direction": config.direction, "test_dropout": mode.dropout,
-             "test_batch_norm": mode.batch_norm})
+            {"checkpoint": str(checkpoint), "direction": config.direction}, mode)
 
 
 def _export_translator(model: str | Path, fit: str, test_dropout, test_batch_norm, seed) -> tuple:
-    """As `_run_translator`, for an export."""
+    """As `_run_translator`, for an export (whose mode is None when its metadata does not say)."""
     from tfgan_translate.export import load_export
 
     exported = load_export(model)
@@ -71,11 +71,8 @@ def _export_translator(model: str | Path, fit: str, test_dropout, test_batch_nor
     if seed is not None:
         raise ValueError(f"Invalid value for argument `seed`. Received: seed={seed!r}. Expected None for an export: "
                          "its test-time dropout draws fresh noise.")
-    mode = exported.inference_mode
-    info = {"model": str(model)} if mode is None else {"model": str(model), "test_dropout": mode.dropout,
-                                                       "test_batch_norm": mode.batch_norm}
     return (lambda image: exported.translate_array(image, fit=fit), exported.input_domain, exported.input_channels,
-            exported.output_channels or 3, info)
+            exported.output_channels or 3, {"model": str(model)}, exported.inference_mode)
 
 
 def evaluate_run(source: str | Path, data: str | Path, *, split: str = "test", size: int | None = None,
@@ -140,8 +137,10 @@ def evaluate_run(source: str | Path, data: str | Path, *, split: str = "test", s
     extractor = feature_extractor(kid, fid, feature_weights, extractor)  # before translating: fail fast
     kind = source_kind(source) if kind == "auto" else kind
     translator = _run_translator if kind == "checkpoint" else _export_translator
-    translate, domain, input_channels, output_channels, info = translator(source, fit, test_dropout,
-                                                                          test_batch_norm, seed)
+    translate, domain, input_channels, output_channels, info, mode = translator(source, fit, test_dropout,
+                                                                                test_batch_norm, seed)
+    if mode is not None:  # the test-time mode the translations were made in
+        info.update(test_dropout=mode.dropout, test_batch_norm=mode.batch_norm)
     from tfgan_translate.data.paired import resolve_paired_split
 
     where = resolve_paired_split(data, split)
@@ -165,7 +164,6 @@ def evaluate_run(source: str | Path, data: str | Path, *, split: str = "test", s
         log.info("Translated the %s split of %s into %s", split, data, out / "pred")
         translated = {pair[0] for pair in pairs} - {row["name"] for row in skipped}
         return evaluate_folders(out / "pred", out / "truth", channels=output_channels, kid=kid, fid=fid,
-                                feature_weights=feature_weights, extractor=extractor, json_path=json_path,
-                                report_dir=report_dir, grid_rows=grid_rows, input_dir=out / "input", names=translated,
-                                info={**info, "data": str(data), "split": split, "size": size, "skipped": skipped},
-                                **kwargs)
+                                extractor=extractor, json_path=json_path, report_dir=report_dir, grid_rows=grid_rows,
+                                input_dir=out / "input", names=translated, **kwargs,
+                                info={**info, "data": str(data), "split": split, "size": size, "skipped": skipped})

@@ -45,13 +45,14 @@ import keras
 import numpy as np
 
 from tfgan_translate.choices import InferenceMode
+from tfgan_translate.data.checks import is_int
 from tfgan_translate.export import folder, representative, savedmodel, tflite_graph
 from tfgan_translate.export import tflite as tflite_module  # `tflite` is an argument of export_generator
 from tfgan_translate.export import web as web_page  # `web` is an argument of export_generator
 from tfgan_translate.export.generator import inference_copy
 from tfgan_translate.export.latency import tflite_entry
 from tfgan_translate.inference import generator_for
-from tfgan_translate.io import PIXEL_SCALE, staged_folder
+from tfgan_translate.io import PIXEL_SCALE, listing, staged_folder
 from tfgan_translate.networks import NoiseDropout, size_multiple
 from tfgan_translate.networks.layers import check_positive
 from tfgan_translate.tiling_plan import minimum_size
@@ -97,7 +98,7 @@ class ExportResult:
             lines.append(f"  {self.out_dir / 'index.html'}  (web page: serve the folder, e.g. python -m http.server "
                          f"-d {self.out_dir}, and open http://localhost:8000/)")
         if self.kept:
-            lines.append(f"  kept from the earlier export (files it did not write): {folder.listing(self.kept)}")
+            lines.append(f"  kept from the earlier export (files it did not write): {listing(self.kept)}")
         for name, figures in self.metadata["parity"].items():
             if isinstance(figures, dict) and "max_abs_diff" in figures:
                 psnr = figures["psnr_db"]
@@ -141,9 +142,8 @@ def _image_size(image_size, config, generator, multiple: int, netG: str) -> tupl
     if image_size is None:
         image_size = getattr(config, "image_size", None) or (
             fixed if None not in fixed else -(-256 // multiple) * multiple)
-    size = (image_size, image_size) if isinstance(image_size, int) and not isinstance(image_size, bool) \
-        else tuple(image_size)
-    if len(size) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in size):
+    size = (image_size, image_size) if is_int(image_size) else tuple(image_size)
+    if len(size) != 2 or not all(is_int(v) and v > 0 for v in size):
         raise ValueError(f"Invalid value for argument `image_size`. Received: image_size={image_size!r}. "
                          "Expected a positive int or a (height, width) pair.")
     if any(int(v) % multiple for v in size):

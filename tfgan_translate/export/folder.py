@@ -25,7 +25,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tfgan_translate.io import our_temporary, pid_alive, remove_stale_temporaries, write_json
+from tfgan_translate.io import listing, our_temporary, pid_alive, remove_stale_temporaries, write_json
 
 log = logging.getLogger("tfgan_translate")
 METADATA_FILENAME = "metadata.json"
@@ -35,10 +35,6 @@ FILES_KEY = "files"  # the entries an export wrote, as `list_entries` gives them
 # What an export can write, for an earlier export whose metadata.json has no `files` entry.
 _LEGACY_NAMES = ("metadata.json", "generator_float32.tflite", "generator_float16.tflite", "generator_int8.tflite")
 _LEGACY_FOLDER = "saved_model/"
-
-
-def listing(entries: list[str], limit: int = 5) -> str:
-    return ", ".join(entries[:limit]) + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
 
 
 def _left_aside(entry: Path, name: str) -> bool:
@@ -201,5 +197,5 @@ def written_by_export(metadata: dict | None):
 
 
 __all__ = ["FILES_KEY", "FORMAT", "FORMAT_VERSION", "METADATA_FILENAME", "carry_over", "check_no_clash", "is_export",
-           "list_entries", "listing", "prepare_out_dir", "read_metadata", "remove_stale_staging", "user_entries",
+           "list_entries", "prepare_out_dir", "read_metadata", "remove_stale_staging", "user_entries",
            "write_metadata", "written_by_export"]

@@ -150,8 +150,7 @@ def build_discriminator(netD: str, n_layers_D: int = 3, *, input_channels: int =
     >>> d = build_discriminator("n_layers", n_layers_D=5, condition_channels=0)  # 286x286
     """
     check_choice("netD", netD, DISCRIMINATORS)
-    n_layers = 3 if netD == "basic" else n_layers_D
-    kind = {"kind": "pixel"} if netD == "pixel" else {"kind": "n_layers", "n_layers": n_layers}
+    kind = {"basic": {"n_layers": 3}, "n_layers": {"n_layers": n_layers_D}, "pixel": {"kind": "pixel"}}[netD]
     return PatchGANDiscriminator(**kind, input_channels=input_channels, condition_channels=condition_channels,
                                  ndf=ndf, norm=norm, image_size=image_size, init_gain=init_gain,
                                  sync_batch_norm=sync_batch_norm, downsample=downsample, init=init,

@@ -30,29 +30,28 @@ from keras import layers
 from tfgan_translate.networks.layers import ReflectionPadding2D
 
 
-def blur_downsample(x, name: str):
+def blur_downsample(x, name: str, strides: int = 2):
     """The authors' `Downsample` (filter size 3, stride 2): `{name}_pad`, `{name}_box` and `name`.
 
     Reflection padding 1 (`ReflectionPadding2D`), then the `[1, 2, 1] x [1, 2, 1] / 16` filter with stride
     2 as two 2x2 box filters (`AveragePooling2D`, strides 1 then 2). Height and width `size` become
-    `ceil(size / 2)`; they must be at least 2. The output is the one of the layer named `name`.
+    `ceil(size / 2)`; they must be at least 2. The output is the one of the layer named `name`. With
+    `strides=1` the same filter without subsampling (the second half of `blur_upsample`).
     """
     x = ReflectionPadding2D(1, name=f"{name}_pad")(x)
     x = layers.AveragePooling2D(2, strides=1, name=f"{name}_box")(x)
-    return layers.AveragePooling2D(2, strides=2, name=name)(x)
+    return layers.AveragePooling2D(2, strides=strides, name=name)(x)
 
 
 def blur_upsample(x, name: str):
     """The authors' `Upsample` (filter size 4, stride 2), i.e. bilinear x2: `{name}_nearest`, `{name}_pad`,
     `{name}_box` and `name`.
 
-    Nearest x2 (`UpSampling2D`), reflection padding 1, two 2x2 box filters with stride 1 (`AveragePooling2D`).
-    The output is the one of the layer named `name`.
+    Nearest x2 (`UpSampling2D`), then reflection padding 1 and two 2x2 box filters with stride 1
+    (`blur_downsample(..., strides=1)`). The output is the one of the layer named `name`.
     """
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_nearest")(x)
-    x = ReflectionPadding2D(1, name=f"{name}_pad")(x)
-    x = layers.AveragePooling2D(2, strides=1, name=f"{name}_box")(x)
-    return layers.AveragePooling2D(2, strides=1, name=name)(x)
+    return blur_downsample(x, name, strides=1)
 
 
 __all__ = ["blur_downsample", "blur_upsample"]

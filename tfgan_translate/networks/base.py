@@ -10,7 +10,7 @@ import inspect
 import keras
 from keras import layers
 
-from tfgan_translate.choices import INIT_TYPES, NORMS, UPSAMPLES, check_choice
+from tfgan_translate.choices import NORMS, UPSAMPLES, check_choice
 from tfgan_translate.networks.layers import (
     check_divisible,
     check_positive,
@@ -50,7 +50,6 @@ class Blocks:
     """
 
     def __init__(self, norm: str, init_gain: float, sync_batch_norm: bool, init: str = "normal"):
-        check_choice("init", init, INIT_TYPES)
         self.norm, self.init_gain, self.sync_batch_norm, self.init = norm, init_gain, sync_batch_norm, init
 
     def conv(self, x, filters, kernel, name, *, strides=1, padding="valid", bias=None, transpose=False, **kwargs):
@@ -62,10 +61,9 @@ class Blocks:
 
     def normalize(self, x, prefix):
         """The norm layer `{prefix}_norm`; `x` itself for norm "none"."""
-        if self.norm == "none":
-            return x
-        return normalization(self.norm, name=f"{prefix}_norm", init_gain=self.init_gain,
-                             synchronized=self.sync_batch_norm)(x)
+        layer = normalization(self.norm, name=f"{prefix}_norm", init_gain=self.init_gain,
+                              synchronized=self.sync_batch_norm)
+        return x if layer is None else layer(x)
 
     def resize_conv(self, x, filters, prefix, bias=None):
         """Up-convolution without checkerboard artefacts: nearest-neighbour x2 resize, 3x3 convolution."""

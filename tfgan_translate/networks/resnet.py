@@ -119,10 +119,6 @@ class ResNetGenerator(Network):
             x = tap(blocks.normalize(tap(x), prefix))
             return tap(layers.ReLU(name=f"{prefix}_relu")(x))
 
-        def norm_relu(x, prefix, relu=True):
-            x = blocks.normalize(x, prefix)
-            return layers.ReLU(name=f"{prefix}_relu")(x) if relu else x
-
         # === Functional Model ===
         inputs = keras.Input(shape=(height, width, input_channels), name="image")
         x = tap(ReflectionPadding2D(3, name="stem_pad")(inputs))
@@ -137,11 +133,12 @@ class ResNetGenerator(Network):
 
         for b in range(1, n_blocks + 1):
             y = ReflectionPadding2D(1, name=f"block{b}_pad1")(x)
-            y = norm_relu(blocks.conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
+            y = blocks.normalize(blocks.conv(y, 4 * ngf, 3, f"block{b}_conv1"), f"block{b}_1")
+            y = layers.ReLU(name=f"block{b}_1_relu")(y)
             if dropout > 0:
                 y = NoiseDropout(dropout, at_inference=True, name=f"block{b}_dropout")(y)
             y = ReflectionPadding2D(1, name=f"block{b}_pad2")(y)
-            y = norm_relu(blocks.conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2", relu=False)
+            y = blocks.normalize(blocks.conv(y, 4 * ngf, 3, f"block{b}_conv2"), f"block{b}_2")
             x = tap(layers.Add(name=f"block{b}_add")([x, y]))
 
         for i, filters in ((1, 2 * ngf), (2, ngf)):

@@ -23,7 +23,7 @@ from tfgan_translate.reference.cut_mapping import assign_cut_weights
 from tfgan_translate.reference.cut_options import cut_options_to_config_fields
 from tfgan_translate.reference.loader import Built, _fetched, _read, _refuse_architecture
 from tfgan_translate.reference.options import OPTION_FILENAMES, find_checkpoints, read_options
-from tfgan_translate.reference.presets import PRESETS, get_preset
+from tfgan_translate.reference.presets import PRESETS, get_preset, preset_names
 
 # model attribute -> (the authors' network name, what it is)
 CUT_NAMING = {"generator": ("G", "the generator A -> B"), "discriminator": ("D", "the discriminator of B"),
@@ -40,8 +40,7 @@ def is_cut_folder(source) -> bool:
 
 def is_cut_source(source) -> bool:
     """Whether `source` is a CUT authors' run folder or the name of one of their pretrained generators."""
-    preset = PRESETS.get(source) if isinstance(source, str) else None
-    return is_cut_folder(source) or (preset is not None and preset.family == "cut")
+    return is_cut_folder(source) or (isinstance(source, str) and source in preset_names("cut"))
 
 
 def build_cut(source, builder, **kwargs) -> Built:
@@ -58,7 +57,7 @@ def build_cut_preset(name: str, builder, *, cache_dir=None, model: str | None = 
     preset = get_preset(name)
     if preset.family != "cut" or model not in (None, "cut"):
         raise ValueError(f"Invalid value for argument `preset`. Received: preset={name!r}. Expected one of the CUT "
-                         f"authors' generators, {[n for n, p in PRESETS.items() if p.family == 'cut']}.")
+                         f"authors' generators, {preset_names('cut')}.")
     _refuse_architecture(fields, f"the preset {name!r}")
     mode = "fastcut" if preset.reference_name.endswith("_fastcut") else "cut"  # the authors' CUT_mode
     config = CUTConfig(**{"data": "", "mode": mode, "direction": preset.direction, **preset.architecture, **fields})

@@ -31,8 +31,12 @@ from tfgan_translate.reference.errors import CheckpointError
 from tfgan_translate.reference.layouts import _Entry, _n_layers, _resnet
 from tfgan_translate.reference.mapping import assign_entries, state_from_entries
 
-_DOWN = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
-_UP = np.outer([1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]) / 16.0
+# A `filt` buffer's layer (`layouts._filt`) -> the 1-D filter; the buffer holds its outer product / 16 per channel.
+_TAPS = {"filt:down": [1, 2, 1], "filt:up": [1, 3, 3, 1]}
+
+
+def _filter(layer: str) -> np.ndarray:
+    return np.outer(_TAPS[layer], _TAPS[layer])[None, None] / 16.0
 
 
 def _projection(network) -> list[_Entry]:
@@ -101,11 +105,8 @@ def _check(state_dict: dict, entries: list[_Entry], source: str) -> None:
         value = np.asarray(state_dict[entry.key])
         if value.shape != entry.shape:
             problems.append(f"{entry.key}: {list(value.shape)} in the file, {list(entry.shape)} expected")
-        elif entry.layer.startswith("filt:"):
-            expected = _UP if entry.layer == "filt:up" else _DOWN
-            if not np.allclose(value, expected[None, None], rtol=0, atol=1e-6):
-                problems.append(f"{entry.key}: a filter other than the authors' fixed "
-                                f"{'[1, 3, 3, 1]' if entry.layer == 'filt:up' else '[1, 2, 1]'} one")
+        elif entry.layer in _TAPS and not np.allclose(value, _filter(entry.layer), rtol=0, atol=1e-6):
+            problems.append(f"{entry.key}: a filter other than the authors' fixed {_TAPS[entry.layer]} one")
     if problems:
         raise CheckpointError(f"Invalid checkpoint file `{source}`: it does not fit the CUT authors' layout of the "
                               f"network ({len(problems)} problems): " + "; ".join(problems) + ".")
@@ -152,9 +153,8 @@ def cut_state_dict_from_network(network: keras.Model) -> dict:
     entries = cut_entries(network)
     state = state_from_entries(network, entries)
     for entry in entries:
-        if entry.layer.startswith("filt:"):
-            filt = _UP if entry.layer == "filt:up" else _DOWN
-            state[entry.key] = np.tile(filt[None, None], (entry.shape[0], 1, 1, 1)).astype(np.float32)
+        if entry.layer in _TAPS:
+            state[entry.key] = np.tile(_filter(entry.layer), (entry.shape[0], 1, 1, 1)).astype(np.float32)
     return state
 
 

@@ -85,7 +85,7 @@ def cut_options_to_config_fields(options: dict[str, Any]) -> MappedOptions:
     fields = {"mode": mode, **{k: v for k, v in base.fields.items() if k != "lambda_cycle"}}
     notes += [n for n in base.notes if "CycleGANConfig" not in n and "lambda_" not in n]
     for option, (field, convert) in _CUT_TAKEN.items():
-        if option in opts and opts[option] is not None:
+        if opts.get(option) is not None:
             fields[field] = convert(opts[option])
     if fields.get("init") not in (None, "xavier", "normal"):
         notes.append(f"init_type={fields.pop('init')!r} dropped: CUTConfig initialises with xavier or normal.")

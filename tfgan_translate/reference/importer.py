@@ -166,22 +166,18 @@ def import_reference(source, out_dir, *, overwrite: bool = False, **kwargs) -> I
     'BtoA'
     """
     from tfgan_translate import __version__
-    from tfgan_translate.accelerate import FusedAdam
     from tfgan_translate.training.precision import precision_scope
-    from tfgan_translate.training.run import _schedule, build_model
+    from tfgan_translate.training.run import build_model, compile_model
 
     def float32_model(config):  # the reference's precision; a resumed run keeps its checkpoint's
         with precision_scope("float32"):
             return build_model(config)
 
-    def adam():  # train's Adam, fresh; the schedule's epoch length is a placeholder that `train --resume` sets
-        return FusedAdam(learning_rate=_schedule(config, config.steps_per_epoch or 1), beta_1=config.beta_1,
-                         beta_2=config.beta_2, epsilon=config.adam_epsilon)
-
     check_out_dir(out_dir, overwrite)
     builder = build_cut if is_cut_source(source) else build  # the CUT authors' run or preset, or the reference's
     config, model, networks, notes, kind, extra = builder(source, float32_model, **kwargs)
-    model.compile(g_optimizer=adam(), d_optimizer=adam() if model.discriminators else None)
+    # train's Adam, fresh; the schedule's epoch length is a placeholder that `train --resume` sets
+    compile_model(model, config, config.steps_per_epoch or 1, policy="float32")
     notes = [*notes, "Optimizer state: fresh Adam moments (the reference saves none); the step counter is 0, so "
                      "a resumed run starts the learning-rate schedule at epoch 1."]
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -81,21 +81,21 @@ class Built(NamedTuple):
 # === Sources ===
 
 
-def _kind(source) -> str:
-    """"folder", "file" or "preset"; an unknown name raises, suggesting the closest preset names."""
+def _kind(source) -> tuple:
+    """("folder", None), ("file", None) or ("preset", its `Preset`); an unknown name raises, suggesting the closest
+    preset names."""
     if isinstance(source, dict):
-        return "file"
+        return "file", None
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError(f"Invalid value for argument `preset`. Received: preset of type {type(source).__name__}. "
                          "Expected a preset name, a .pth file or a reference checkpoints/NAME/ folder.")
     if os.path.exists(source):
-        return "folder" if os.path.isdir(source) else "file"
+        return ("folder" if os.path.isdir(source) else "file"), None
     text = os.fspath(source)
     if not isinstance(source, str) or os.sep in text or text.endswith(".pth"):
         raise FileNotFoundError(f"Invalid value for argument `preset`. Received: preset={text!r}, which does not "
                                 "exist. Expected a .pth file, a reference checkpoints/NAME/ folder or a preset name.")
-    get_preset(text)
-    return "preset"
+    return "preset", get_preset(text)
 
 
 def _read(source) -> tuple[dict, str, dict | None]:
@@ -157,9 +157,8 @@ def load_network(cls, preset, *, epoch: str | int = "latest", cache_dir=None, **
         A `cls` with every weight from the file.
     """
     family = next(_FAMILIES[c.__name__] for c in cls.__mro__ if c.__name__ in _FAMILIES)
-    kind, role, state, defaults = _kind(preset), "D" if family == "discriminator" else "G", None, {}
+    (kind, spec), role, state, defaults = _kind(preset), "D" if family == "discriminator" else "G", None, {}
     if kind == "preset":
-        spec = get_preset(os.fspath(preset))
         _refuse_architecture(kwargs, f"the preset {spec.name!r}")
         fields = spec.architecture
     else:
@@ -265,7 +264,7 @@ def build(source, builder, *, model: str | None = None, epoch: str | int = "late
         DownloadError: a preset's file cannot be downloaded (one line: the address, and how to pass a file).
         FileNotFoundError: a folder without the files or the options file.
     """
-    kind = _kind(source)
+    kind, preset = _kind(source)
     if kind != "file":
         _refuse_architecture(fields, "the preset" if kind == "preset" else "the folder's options file")
     if kind == "folder":
@@ -274,7 +273,6 @@ def build(source, builder, *, model: str | None = None, epoch: str | int = "late
     g_attr = "generator" if model == "pix2pix" else "generator_g"
     sources, urls, extra = {}, {}, {}
     if kind == "preset":
-        preset = get_preset(os.fspath(source))
         if preset.family == "cut":
             raise ValueError(f"Invalid value for argument `preset`. Received: preset={preset.name!r}, a CUT generator. "
                              f"Expected a {model} preset; load this one with CUT.from_preset or "

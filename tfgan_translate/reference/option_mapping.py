@@ -177,9 +177,8 @@ def options_to_config_fields(options: dict[str, Any], *, model: str | None = Non
             fields["pool_size"] = opts["pool_size"]
 
     expected_mode = "colorization" if chosen == "colorization" else "aligned" if cls is Pix2PixConfig else "unaligned"
-    dataset_mode = opts.get("dataset_mode")
-    if dataset_mode is not None and dataset_mode != expected_mode:
-        notes.append(f"dataset_mode={dataset_mode!r} dropped: {cls.__name__} reads {expected_mode} data.")
+    if opts.get("dataset_mode") not in (None, expected_mode):
+        notes.append(f"dataset_mode={opts['dataset_mode']!r} dropped: {cls.__name__} reads {expected_mode} data.")
     if opts.get("init_type") not in (None, "normal"):
         notes.append(f"init_type={opts['init_type']!r} dropped: this package initialises weights ~ N(0, init_gain) "
                      "(no matter when the weights are imported).")

@@ -93,8 +93,7 @@ def _open_zip(path, fh, file_size):
         raise _error(path, f"it is a zip archive of {count} records, more than the {_MAX_RECORDS} this reader "
                      "reads (torch writes one per tensor storage)")
     try:
-        archive = zipfile.ZipFile(fh)
-        infos = {info.filename: info for info in archive.infolist()}
+        infos = {info.filename: info for info in zipfile.ZipFile(fh).infolist()}
     except Exception as err:  # BadZipFile, or worse for a truncated central directory
         raise _error(path, f"it starts like a zip archive but is not a readable one, maybe truncated "
                      f"({type(err).__name__}: {err!s:.200})") from None

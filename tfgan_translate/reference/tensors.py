@@ -22,7 +22,7 @@ import numpy as np
 
 from tfgan_translate.reference.errors import _error
 from tfgan_translate.reference.pickle_machine import describe
-from tfgan_translate.reference.unpickler import _CONVERSIONS, _DTYPES, _is_int, _itemsize, _Storage, _Tensor
+from tfgan_translate.reference.unpickler import _DTYPES, _is_int, _itemsize, _Storage, _Tensor
 
 # Keys under which training scripts commonly nest a state dict beside other state ({"state_dict": ..., "epoch":
 # ...}); one such level is unwrapped when exactly one of them holds a flat dict of tensors.
@@ -31,6 +31,8 @@ WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
 # bfloat16 widened to float32); a stride-0 tensor of billions of elements on a few bytes is refused before any
 # allocation.
 _MAX_COPIES = 4
+# dtype name -> the conversion of its native copy: bfloat16 bits are a float32's upper half, bools are bytes.
+_CONVERSIONS = {"bfloat16": lambda bits: (bits.astype(np.uint32) << 16).view(np.float32), "bool": lambda v: v != 0}
 
 
 def _describe(value):
@@ -100,9 +102,9 @@ def _geometry(path, name, tensor) -> _Geometry:
     if not (isinstance(shape, tuple) and isinstance(strides, tuple) and len(shape) == len(strides) <= _MAX_DIMS):
         raise refuse(f"has the size {describe(shape)} and stride {describe(strides)}, not two tuples of one "
                      f"length up to {_MAX_DIMS}")
-    if not all(_is_int(n) and 0 <= n < _MAX_EXTENT for n in shape + strides):
-        bad = next(n for n in shape + strides if not (_is_int(n) and 0 <= n < _MAX_EXTENT))
-        raise refuse(f"has a size or stride of {describe(bad)}, not an integer in [0, 2**48) (torch writes no "
+    bad = [n for n in shape + strides if not (_is_int(n) and 0 <= n < _MAX_EXTENT)]
+    if bad:
+        raise refuse(f"has a size or stride of {describe(bad[0])}, not an integer in [0, 2**48) (torch writes no "
                      "negative strides)")
     shape, strides, offset = tuple(map(int, shape)), tuple(map(int, strides)), int(offset)
     itemsize, storage_itemsize = _itemsize(dtype), _itemsize(storage.dtype)
@@ -159,18 +161,14 @@ def _build(path, name, tensor, geometry, data, only_user, byteorder):
     if g.count == 0:
         array = np.zeros(g.shape, native)
     else:
-        contiguous = [math.prod(g.shape[i + 1:]) for i in range(len(g.shape))]  # C-order strides, in elements
-        whole = g.first == 0 and g.end == data.size and all(
-            n == 1 or s == c for n, s, c in zip(g.shape, g.strides, contiguous, strict=True))
-        if whole and only_user:
-            array = data.view(stored).reshape(g.shape)  # the tensor is all of its storage: no copy
+        window = data[g.first:g.end].view(stored)
+        strided = np.lib.stride_tricks.as_strided(window, shape=g.shape, strides=[s * g.itemsize for s in g.strides],
+                                                  writeable=False)
+        if g.first == 0 and g.end == data.size and strided.flags.c_contiguous and only_user:
+            array = window.reshape(g.shape)  # the tensor is all of its storage, in C order: no copy
             if stored != native:
                 array = array.byteswap(inplace=True).view(native)
         else:
-            window = data[g.first:g.end].view(stored)
-            strides = [s * g.itemsize for s in g.strides]
-            strided = np.lib.stride_tricks.as_strided(window, shape=g.shape, strides=strides, writeable=False)
-            array = np.empty(g.shape, native)
-            array[...] = strided
+            array = np.array(strided, native, order="C")  # a copy, in native byte order
     convert = _CONVERSIONS.get(tensor.dtype)
     return array if convert is None else convert(array)

@@ -38,8 +38,6 @@ _DTYPES = {
     "float32": "<f4", "float64": "<f8", "float16": "<f2", "bfloat16": "<u2", "int64": "<i8", "int32": "<i4",
     "int16": "<i2", "int8": "i1", "uint8": "u1", "bool": "u1", "uint16": "<u2", "uint32": "<u4", "uint64": "<u8",
 }  # fmt: skip
-# dtype name -> the conversion of its native copy: bfloat16 bits are a float32's upper half, bools are bytes.
-_CONVERSIONS = {"bfloat16": lambda bits: (bits.astype(np.uint32) << 16).view(np.float32), "bool": lambda v: v != 0}
 
 
 def _itemsize(dtype: str) -> int:

@@ -41,11 +41,9 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from tfgan_translate.choices import check_choice
+from tfgan_translate.choices import STRATEGIES, check_choice
 
 log = logging.getLogger("tfgan_translate")
-
-STRATEGIES = ("auto", "none", "mirrored", "multiworker", "tpu")
 
 TF_CONFIG_HELP = (
     'Expected a JSON object such as {"cluster": {"worker": ["host1:port", "host2:port"]}, '

@@ -33,7 +33,23 @@ def _scalar_value(value):
         return None
 
 
-class TensorBoardLogger(keras.callbacks.Callback):
+class SummaryCallback(keras.callbacks.Callback):
+    """A callback writing TensorBoard summaries: a writer per sub-folder of its `log_dir` (a Path), made on first
+    use, all closed when training ends. A subclass sets `log_dir` and `_writers = {}`."""
+
+    def _writer(self, name: str):
+        """The summary writer of log_dir/<name> ("": log_dir itself), made on first use."""
+        if name not in self._writers:
+            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
+        return self._writers[name]
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
+class TensorBoardLogger(SummaryCallback):
     """Writes every logged loss and metric, the learning rates and the run's hyperparameters.
 
     Args:
@@ -54,12 +70,6 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.every_steps = every_steps
         self.hparams = hparams
         self._writers = {}
-
-    def _writer(self, name: str):
-        """The summary writer of logs/<name> ("": logs/ itself), made on first use."""
-        if name not in self._writers:
-            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
-        return self._writers[name]
 
     def _scalars(self, writer: str, prefix: str, values: dict, step: int) -> None:
         """Writes the numbers among `values` as `prefix/<name>` scalars into logs/<writer> (nothing if none)."""
@@ -95,11 +105,6 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self._scalars("validation", "epoch", {k[4:]: v for k, v in logs.items() if k.startswith("val_")}, epoch + 1)
         for writer in self._writers.values():
             writer.flush()
-
-    def on_train_end(self, logs=None):
-        for writer in self._writers.values():
-            writer.close()
-        self._writers = {}
 
 
 class TrainingDiverged(RuntimeError):

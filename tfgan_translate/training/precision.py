@@ -39,11 +39,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from tfgan_translate.choices import check_choice
+from tfgan_translate.choices import PRECISIONS, check_choice
 
 log = logging.getLogger("tfgan_translate")
-
-PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 
 # CPU flags (Linux /proc/cpuinfo) of native bfloat16 arithmetic: AVX512-BF16 (Cooper Lake, Zen 4+) and AMX.

@@ -1,10 +1,8 @@
 """Preview images of a run: grids of fixed samples, as PNG files, in TensorBoard and an HTML gallery."""
 
 import html
-import os
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 from PIL import Image
@@ -12,9 +10,10 @@ from PIL import Image
 from tfgan_translate.data.files import image_grid, to_rgb_uint8  # noqa: F401 (to_rgb_uint8: re-exported)
 from tfgan_translate.io import atomic_file, write_text
 from tfgan_translate.networks.layers import check_positive
+from tfgan_translate.training.monitoring import SummaryCallback
 
 
-class SampleGrid(keras.callbacks.Callback):
+class SampleGrid(SummaryCallback):
     """Preview grids of fixed samples: a PNG per epoch, an HTML gallery and TensorBoard images.
 
     The columns come from the model's `sample_columns(x, y)`: input | output |
@@ -44,9 +43,9 @@ class SampleGrid(keras.callbacks.Callback):
         check_positive("every_steps", every_steps, optional=True)
         self.x, self.y = np.asarray(x), np.asarray(y)
         self.out_dir = Path(out_dir)
-        self.log_dir = None if log_dir is None else str(log_dir)
+        self.log_dir = None if log_dir is None else Path(log_dir)
         self.every_steps = every_steps
-        self._writer = None
+        self._writers = {}
 
     def grid(self) -> np.ndarray:
         return image_grid(self.model.sample_columns(self.x, self.y))
@@ -54,11 +53,10 @@ class SampleGrid(keras.callbacks.Callback):
     def _to_tensorboard(self, grid, step):
         if self.log_dir is None:
             return
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
-        with self._writer.as_default():
+        writer = self._writer("samples")
+        with writer.as_default():
             tf.summary.image("samples", grid[None], step=step)
-        self._writer.flush()
+        writer.flush()
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps and self.model.steps_run % self.every_steps == 0:
@@ -72,11 +70,6 @@ class SampleGrid(keras.callbacks.Callback):
             Image.fromarray(grid).save(tmp, format="PNG")
         write_gallery(self.out_dir)
         self._to_tensorboard(grid, self.model.steps_run)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
 
 
 def write_gallery(folder: str | Path, title: str = "Samples") -> Path:

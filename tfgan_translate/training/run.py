@@ -122,6 +122,16 @@ def _schedule(config, steps_per_epoch: int) -> LinearDecaySchedule:
                                per_step=config.lr_decay_per_step)
 
 
+def compile_model(model, config, steps_per_epoch: int, *, policy: str | None = None, jit_compile="auto"):
+    """Compiles `model` as `train` does: the reference's Adam on the schedule for each side, in a
+    LossScaleOptimizer for mixed_float16 (`policy`: a precision name; None, the global policy's)."""
+    def adam():
+        return wrap_optimizer(FusedAdam(learning_rate=_schedule(config, steps_per_epoch), beta_1=config.beta_1,
+                                        beta_2=config.beta_2, epsilon=config.adam_epsilon), policy)
+    model.compile(g_optimizer=adam(), d_optimizer=adam() if model.discriminators else None, jit_compile=jit_compile)
+    return model
+
+
 # Each run config's model, built from it (uncompiled).
 MODEL_BUILDERS = {"pix2pix": pix2pix_from_config, "cyclegan": cyclegan_from_config, "cut": cut_from_config}
 
@@ -234,13 +244,7 @@ def train(config, run_dir: str | Path, *, resume: bool = False, overwrite: bool 
             else:
                 with precision_scope(config.precision) as policy:
                     model = build_model(config)
-
-                def adam():  # the reference's Adam on the schedule; in a LossScaleOptimizer for mixed_float16
-                    return wrap_optimizer(FusedAdam(learning_rate=_schedule(config, steps_per_epoch),
-                                                    beta_1=config.beta_1, beta_2=config.beta_2,
-                                                    epsilon=config.adam_epsilon), policy)
-                d_optimizer = adam() if model.discriminators else None
-                model.compile(g_optimizer=adam(), d_optimizer=d_optimizer, jit_compile=jit)
+                compile_model(model, config, steps_per_epoch, policy=policy, jit_compile=jit)
         accelerate(model, winograd=config.winograd)  # speed-ups of the built model, never saved with it
         # the dtype policy the generator computes in (a checkpoint keeps the one it was built with)
         precision = model.generators[0].compute_policy
@@ -338,4 +342,4 @@ def load_run(run_or_checkpoint: str | Path):
     return config, model
 
 
-__all__ = ["RunFolderError", "TrainResult", "build_model", "load_run", "resolve_data", "train"]
+__all__ = ["RunFolderError", "TrainResult", "build_model", "compile_model", "load_run", "resolve_data", "train"]

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from tfgan_translate.config import CONFIG_FILENAME
-from tfgan_translate.io import LOCK_NAME, folder_lock, lock_problem, our_temporary
+from tfgan_translate.io import LOCK_NAME, folder_lock, listing, lock_problem, our_temporary
 from tfgan_translate.training.checkpoints import checkpoint_candidates, remove_stale_checkpoint_files
 
 log = logging.getLogger("tfgan_translate")
@@ -78,12 +78,11 @@ def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> str:
             "run, or overwrite=True (--overwrite) to replace it (its checkpoints, logs, samples and config are "
             "deleted; other files stay).")
     if not is_run and names and not overwrite:
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         purpose = "holds no run to resume" if resume else "is not empty and holds no run"
         raise RunFolderError(
-            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which {purpose} (it holds {shown}). Expected a "
-            f"new or empty folder, or a run folder; or pass overwrite=True (--overwrite) to train a new run there "
-            f"beside those files (none is deleted; files named like the run's, e.g. config.json, are replaced).")
+            f"Invalid value for `run_dir` (--out). Received: {run_dir}, which {purpose} (it holds {listing(names)}). "
+            "Expected a new or empty folder, or a run folder; or pass overwrite=True (--overwrite) to train a new run "
+            "there beside those files (none is deleted; files named like the run's, e.g. config.json, are replaced).")
     return "run" if is_run else ("other" if names else "new")
 
 
