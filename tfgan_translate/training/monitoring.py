@@ -34,8 +34,13 @@ def _scalar_value(value):
 
 
 class SummaryCallback(keras.callbacks.Callback):
-    """A callback writing TensorBoard summaries: a writer per sub-folder of its `log_dir` (a Path), made on first
-    use, all closed when training ends. A subclass sets `log_dir` and `_writers = {}`."""
+    """A callback writing TensorBoard summaries: a writer per sub-folder of `log_dir`, made on first use, all
+    closed when training ends (`log_dir` None: the subclass writes no summaries)."""
+
+    def __init__(self, log_dir=None):
+        super().__init__()
+        self.log_dir = None if log_dir is None else Path(log_dir)
+        self._writers = {}
 
     def _writer(self, name: str):
         """The summary writer of log_dir/<name> ("": log_dir itself), made on first use."""
@@ -64,12 +69,10 @@ class TensorBoardLogger(SummaryCallback):
     """
 
     def __init__(self, log_dir, every_steps: int = 10, hparams: dict | None = None):
-        super().__init__()
         check_positive("every_steps", every_steps)
-        self.log_dir = Path(log_dir)
+        super().__init__(log_dir)
         self.every_steps = every_steps
         self.hparams = hparams
-        self._writers = {}
 
     def _scalars(self, writer: str, prefix: str, values: dict, step: int) -> None:
         """Writes the numbers among `values` as `prefix/<name>` scalars into logs/<writer> (nothing if none)."""

@@ -39,13 +39,11 @@ class SampleGrid(SummaryCallback):
     """
 
     def __init__(self, x, y, out_dir, log_dir=None, every_steps: int | None = None):
-        super().__init__()
         check_positive("every_steps", every_steps, optional=True)
+        super().__init__(log_dir)
         self.x, self.y = np.asarray(x), np.asarray(y)
         self.out_dir = Path(out_dir)
-        self.log_dir = None if log_dir is None else Path(log_dir)
         self.every_steps = every_steps
-        self._writers = {}
 
     def grid(self) -> np.ndarray:
         return image_grid(self.model.sample_columns(self.x, self.y))
