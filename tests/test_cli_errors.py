@@ -7,6 +7,7 @@ system refused (permission, read-only, disk full), 130 Ctrl-C, 1 an internal err
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -248,3 +249,39 @@ def test_ctrl_c_during_training_is_one_line_exit_130(synth_dir, tmp_path):
                 process.kill()
     assert code == INTERRUPTED, log.read_text()
     one_error_line(log.read_text(), "Ctrl-C", "--resume", run)
+
+
+def _ctrl_c_now():
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(1)  # the handler runs here, in the main thread
+    raise AssertionError("SIGINT did not arrive")
+
+
+def _ctrl_c_inside_c_code():
+    """As CPython reports an interrupt that lands inside a C function which then returns a result."""
+    try:
+        _ctrl_c_now()
+    except KeyboardInterrupt as interrupt:
+        raise SystemError("<built-in function len> returned a result with an exception set") from interrupt
+
+
+def _ctrl_c_swallowed():
+    """A Ctrl-C lost on its way (a finaliser drops it); the train callback's check comes at the next step."""
+    from tfgan_translate.app import errors
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _ctrl_c_now()
+    errors.raise_if_interrupted()
+    return 0
+
+
+@pytest.mark.parametrize("command", [_ctrl_c_now, _ctrl_c_inside_c_code, _ctrl_c_swallowed])
+def test_a_ctrl_c_however_it_surfaces_is_the_interrupt_line(command, capsys):
+    """Seen on a loaded machine: a SIGINT inside TensorFlow's C code came out as a SystemError (exit 1)."""
+    from tfgan_translate.app import errors
+
+    handler = signal.getsignal(signal.SIGINT)
+    assert errors.guarded(command, command="train", paths={"--out": "runs/x"}) == INTERRUPTED
+    one_error_line(capsys.readouterr().err, "Ctrl-C", "--resume", "runs/x")
+    assert signal.getsignal(signal.SIGINT) is handler  # the boundary puts the previous handler back
+    assert errors.guarded(lambda: 0) == 0  # and forgets the interrupt for the next command

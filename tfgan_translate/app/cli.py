@@ -85,13 +85,17 @@ def config_from_args(config_cls, args: argparse.Namespace, fixed: dict | None = 
 
 # ------------------------------------------------------------------ the subcommands: options -> one call
 def _cmd_train(o: cmd.TrainOptions, args):
+    import keras
+
     from tfgan_translate.training.run import train
 
     config_cls, fixed = TRAIN_MODELS[args.model]
+    # A Ctrl-C that TensorFlow or a finaliser swallowed still stops the run, after the step it came in.
+    ctrl_c = keras.callbacks.LambdaCallback(on_train_batch_end=lambda *_, **__: errors.raise_if_interrupted())
     config = config_from_args(config_cls, args, fixed)
     # No progress bar when stdout is not a terminal; step lines there only for an explicit --log-every (`logs`).
     _print_losses(train(config, o.out, resume=o.resume, overwrite=o.overwrite, verbose=logs.fit_verbosity(),
-                        callbacks=logs.step_progress(config.epochs, args.log_every)))
+                        callbacks=[*logs.step_progress(config.epochs, args.log_every), ctrl_c]))
 
 
 def _print_losses(result) -> None:

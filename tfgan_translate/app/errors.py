@@ -32,8 +32,10 @@ import contextlib
 import errno
 import os
 import re
+import signal
 import sys
 import textwrap
+import threading
 import traceback
 from pathlib import Path
 
@@ -196,6 +198,34 @@ def _interrupted_message(command: str | None, paths: dict) -> str:
     return f"interrupted by Ctrl-C (SIGINT){during}; the files already written are kept."
 
 
+_SIGINTS: list[int] = []  # the Ctrl-Cs received while `guarded` runs a command
+
+
+def _on_sigint(signum, frame):
+    _SIGINTS.append(signum)
+    raise KeyboardInterrupt
+
+
+def raise_if_interrupted() -> None:
+    """Raises KeyboardInterrupt where a Ctrl-C came and was lost on its way (train checks after each step).
+
+    Python raises the interrupt wherever the main thread happens to be: inside a finaliser it is printed and
+    dropped, inside TensorFlow's C code it can come out as a SystemError. `guarded` records every SIGINT, so a
+    command can stop at its next safe point all the same.
+    """
+    if _SIGINTS:
+        raise KeyboardInterrupt
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether `error` is, or came from, a Ctrl-C (or any error raised after one)."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__cause__ or error.__context__
+    return bool(_SIGINTS)
+
+
 def guarded(run, *args, debug: bool = False, paths: dict | None = None, command: str | None = None) -> int:
     """Calls `run(*args)` and returns its exit code, turning every expected failure into one line on stderr.
 
@@ -216,12 +246,15 @@ def guarded(run, *args, debug: bool = False, paths: dict | None = None, command:
     0
     """
     paths = paths or {}
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _on_sigint) if main_thread else None
+    _SIGINTS.clear()
     try:
         return run(*args)
     except (KeyboardInterrupt, Exception) as error:  # not SystemExit: argparse's own exit stays as it is
         if debug:
             traceback.print_exc()
-        if isinstance(error, KeyboardInterrupt):
+        if _interrupted(error):
             print(f"tfgan-translate: {_interrupted_message(command, paths)}", file=sys.stderr)
             return EXIT_INTERRUPTED
         found = classify(error, paths)
@@ -233,3 +266,6 @@ def guarded(run, *args, debug: bool = False, paths: dict | None = None, command:
         prefix = "tfgan-translate:" if code == EXIT_DIVERGED else PREFIX  # "Training diverged: ..." reads on its own
         print(f"{prefix} {message}", file=sys.stderr)
         return code
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
