@@ -17,11 +17,15 @@ times it prints:
 - tf.data throughput of the paired and unpaired pipelines with full
   preprocessing (decode, resize 286, random crop 256, flip), in images/s, next
   to the images/s the training step consumes;
-- peak resident memory.
+- peak resident memory;
+- with `--reference-repo`, the PyTorch reference's step on the same machine, timed by
+  `reference_step.py` in each round between this package's cases (so "vs ref" is a ratio
+  measured in one run); without it, the figures of ../shared/REFERENCE.md's AMD EPYC.
 
     python benchmarks/bench.py                       # pix2pix + CycleGAN at 256, batch 1 and 4
     python benchmarks/bench.py --models pix2pix --batches 1 --rounds 5 --json bench.json
     python benchmarks/bench.py --models cut fastcut cyclegan --size 128 --batches 1 --precisions float32
+    python benchmarks/bench.py --batches 1 --reference-repo ~/pytorch-CycleGAN-and-pix2pix   # needs torch
 
 Peak RSS is the process's: for one model's memory, run it alone (`--models cut`).
 
@@ -36,6 +40,8 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -53,8 +59,18 @@ from tfgan_translate.data import paired_dataset, unpaired_dataset, write_synthet
 from tfgan_translate.training.precision import precision_scope, wrap_optimizer
 from tfgan_translate.training.run import build_model
 
-# The reference PyTorch implementation on this project's 2-core CPU (../shared/REFERENCE.md).
+# The reference PyTorch implementation on the AMD EPYC 2-core CPU of ../shared/REFERENCE.md (batch 1, 256x256);
+# --reference-repo measures it on this machine instead.
 REFERENCE_STEP_SECONDS = {"pix2pix": 0.785, "cyclegan": 11.2}
+
+
+def reference_step_seconds(repo: str, model: str, steps: int) -> float:
+    """The PyTorch reference's step time on this machine (median of `steps`), from reference_step.py."""
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("reference_step.py")), "--repo", repo,
+                           "--model", model, "--steps", str(steps)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"reference_step.py failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["step_seconds"]
 
 
 def peak_rss_mib() -> float:
@@ -164,7 +180,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all cases")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per case per round")
     parser.add_argument("--json", default=None, help="write the results here")
+    parser.add_argument("--reference-repo", default=None,
+                        help="a clone of junyanz/pytorch-CycleGAN-and-pix2pix: time its step (256x256, batch 1; "
+                             "needs torch) in every round, for the 'vs ref' column")
     args = parser.parse_args()
+    measured = {m: [] for m in args.models if m in REFERENCE_STEP_SECONDS} if args.reference_repo else {}
+    if measured and args.size != 256:
+        parser.error(f"Invalid value for argument `--size`. Received: --size={args.size}. Expected 256 with "
+                     "--reference-repo (the reference's unet_256 and its figures are at 256x256).")
 
     device = "GPU: " + tf.config.list_physical_devices("GPU")[0].name if tf.config.list_physical_devices("GPU") \
         else f"CPU: {platform.processor() or platform.machine()} x{os.cpu_count()}"
@@ -195,6 +218,12 @@ def main() -> None:
             case.run(args.steps)
             median = statistics.median(case.times[-args.steps:])
             print(f"round {round_ + 1}/{args.rounds} {case.name}: {median:.3f} s/step", flush=True)
+        for model_name, times in measured.items():
+            times.append(reference_step_seconds(args.reference_repo, model_name, args.steps))
+            print(f"round {round_ + 1}/{args.rounds} reference {model_name} (PyTorch): {times[-1]:.3f} s/step",
+                  flush=True)
+    reference = {**REFERENCE_STEP_SECONDS, **{m: statistics.median(t) for m, t in measured.items()}}
+    where = "measured in this run" if measured else "../shared/REFERENCE.md's AMD EPYC, not this machine"
 
     with tempfile.TemporaryDirectory() as tmp:
         paired_root = write_synthetic_dataset(Path(tmp) / "paired", n_train=40, n_test=2, size=args.size)
@@ -215,7 +244,7 @@ def main() -> None:
         row = {
             "case": case.name, "model": case.model_name, "batch": case.batch, "precision": case.precision,
             "step_seconds": step, "step_seconds_all": case.times,
-            "speedup_vs_reference": REFERENCE_STEP_SECONDS.get(case.model_name, float("nan")) * case.batch
+            "speedup_vs_reference": reference.get(case.model_name, float("nan")) * case.batch
             / step,  # NaN: no reference figure for CUT
             "gflop_per_step": case.flops / 1e9, "gflops_per_second": achieved / 1e9,
             "utilisation": achieved / ceilings[case.precision],
@@ -229,13 +258,13 @@ def main() -> None:
     print(f"\ninput pipeline: paired {pipelines['paired']:.0f} img/s, unpaired {pipelines['unpaired']:.0f} img/s "
           f"({pipelines['paired'] / consumed:.0f}x / {pipelines['unpaired'] / consumed:.0f}x what the fastest "
           f"training case consumes, {consumed:.2f} img/s)")
-    print(f"peak RSS {peak_rss_mib():.0f} MiB; reference step (PyTorch, same CPU): "
-          f"pix2pix {REFERENCE_STEP_SECONDS['pix2pix']} s, CycleGAN {REFERENCE_STEP_SECONDS['cyclegan']} s")
+    print(f"peak RSS {peak_rss_mib():.0f} MiB; reference step (PyTorch, batch 1, {where}): "
+          f"pix2pix {reference['pix2pix']:.3f} s, CycleGAN {reference['cyclegan']:.3f} s")
     if args.json:
         result = {"device": device, "tensorflow": tf.__version__, "keras": keras.__version__,
                   "matmul_gflops": {k: v / 1e9 for k, v in ceilings.items()}, "cases": rows,
                   "pipelines_images_per_second": pipelines, "peak_rss_mib": peak_rss_mib(),
-                  "reference_step_seconds": REFERENCE_STEP_SECONDS}
+                  "reference_step_seconds": reference, "reference_measured": bool(measured)}
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.json}")
 
