@@ -23,6 +23,7 @@ from tfgan_translate.export import (
     inference_copy,
     load_export,
     read_metadata,
+    translate_files_with_export,
 )
 from tfgan_translate.export import tflite as tflite_module
 from tfgan_translate.export.representative import max_abs_diff, psnr
@@ -358,6 +359,10 @@ def test_translate_with_the_exported_models(exported, tmp_path, capsys):
     assert main(["-q", "translate", "--model", str(exported.tflite["none"]), "--input", str(inputs),
                  "--output", str(tmp_path / "out-broken")]) == 2
     assert "broken.png" in capsys.readouterr().err
+    for budget in (0, -1, float("inf"), "256", True):  # refused before any file is read, as translate_array does
+        with pytest.raises(ValueError, match=r"Invalid value for `memory_budget`\. Received: memory_budget="):
+            translate_files_with_export(model, inputs, tmp_path / "out-budget", memory_budget=budget)
+    assert not (tmp_path / "out-budget").exists()
 
 
 # ---------------------------------------------------------------------------------------------- options

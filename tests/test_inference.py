@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from tfgan_translate.data.files import image_grid, to_rgb_uint8
 from tfgan_translate.inference import translate_array
-from tfgan_translate.training.previews import image_grid, to_rgb_uint8
 
 
 class Recorder:

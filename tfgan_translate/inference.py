@@ -56,7 +56,7 @@ from tfgan_translate.inference_mode import inference_generator, is_keras_generat
 from tfgan_translate.networks import size_multiple
 from tfgan_translate.output_plan import Translated, translate_paths
 from tfgan_translate.tiling import translate_in_budget
-from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, check_tiling, minimum_size
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, check_memory_budget, check_tiling, minimum_size
 
 log = logging.getLogger("tfgan_translate")
 
@@ -131,10 +131,7 @@ def _prepare(generator, multiple, tile, overlap, memory_budget, test_dropout, te
                          "be chosen here (an export runs as it was exported).")
     smallest = minimum_size(generator, multiple)
     check_tiling(tile, overlap, multiple, minimum=smallest)
-    if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float))
-                                      or not 0 < memory_budget < float("inf")):
-        raise ValueError(f"Invalid value for `memory_budget`. Received: memory_budget={memory_budget!r}. Expected "
-                         "a positive number of MiB, or None to tile only when `tile` is given.")
+    check_memory_budget(memory_budget)
     return generator, multiple, smallest
 
 

@@ -261,6 +261,14 @@ def default_overlap(tile: int) -> int:
     return min(tile - 1, max(32, tile // 4))  # 128 px for 512-px tiles
 
 
+def check_memory_budget(memory_budget) -> None:
+    """Raises ValueError unless `memory_budget` (MiB) is None or a finite positive number."""
+    if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float))
+                                      or not 0 < memory_budget < float("inf")):
+        raise ValueError(f"Invalid value for `memory_budget`. Received: memory_budget={memory_budget!r}. Expected "
+                         "a positive number of MiB, or None to tile only when `tile` is given.")
+
+
 def check_tiling(tile, overlap, multiple: int, label: str = "generator", minimum: int | None = None) -> None:
     """Raises ValueError unless `tile` is None or a multiple of `multiple` of at least `minimum` (the generator's
     `minimum_size`; None: `multiple`), and `overlap` is None or an integer in [0, tile) (>= 0 without a tile)."""

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tfgan_translate.data.files import image_grid, to_rgb_uint8  # noqa: F401 (to_rgb_uint8: re-exported)
+from tfgan_translate.data.files import image_grid
 from tfgan_translate.io import atomic_file, write_text
 from tfgan_translate.networks.layers import check_positive
 from tfgan_translate.training.monitoring import SummaryCallback
