@@ -267,5 +267,5 @@ def guarded(run, *args, debug: bool = False, paths: dict | None = None, command:
         print(f"{prefix} {message}", file=sys.stderr)
         return code
     finally:
-        if main_thread:
+        if previous is not None:  # None: not on the main thread, or a handler set outside Python
             signal.signal(signal.SIGINT, previous)
