@@ -235,7 +235,7 @@ def test_ctrl_c_during_training_is_one_line_exit_130(synth_dir, tmp_path):
     with log.open("w") as stderr:
         process = subprocess.Popen([sys.executable, "-m", "tfgan_translate", "train", "pix2pix", "--data",
                                     str(synth_dir), "--out", str(run), *flags], stdout=subprocess.DEVNULL,
-                                   stderr=stderr, env=_cli_env())
+                                   stderr=stderr, env={**_cli_env(), "PYTHONFAULTHANDLER": "1"})
         try:
             deadline = time.monotonic() + 240
             while "Training pix2pix" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
@@ -243,7 +243,12 @@ def test_ctrl_c_during_training_is_one_line_exit_130(synth_dir, tmp_path):
             time.sleep(3)  # into fit: tracing and the first steps
             assert process.poll() is None, log.read_text()
             process.send_signal(signal.SIGINT)
-            code = process.wait(timeout=120)
+            try:
+                code = process.wait(timeout=120)
+            except subprocess.TimeoutExpired:  # SIGABRT: the fault handler writes every thread's stack to the log
+                process.send_signal(signal.SIGABRT)
+                process.wait(timeout=30)
+                pytest.fail(f"train ignored Ctrl-C for 120 s; its stderr:\n{log.read_text()[-6000:]}")
         finally:
             if process.poll() is None:
                 process.kill()
