@@ -258,8 +258,9 @@ def main() -> None:
     print(f"\ninput pipeline: paired {pipelines['paired']:.0f} img/s, unpaired {pipelines['unpaired']:.0f} img/s "
           f"({pipelines['paired'] / consumed:.0f}x / {pipelines['unpaired'] / consumed:.0f}x what the fastest "
           f"training case consumes, {consumed:.2f} img/s)")
-    print(f"peak RSS {peak_rss_mib():.0f} MiB; reference step (PyTorch, batch 1, {where}): "
-          f"pix2pix {reference['pix2pix']:.3f} s, CycleGAN {reference['cyclegan']:.3f} s")
+    shown = ", ".join(f"{m} {reference[m]:.3f} s" for m in args.models if m in reference)
+    print(f"peak RSS {peak_rss_mib():.0f} MiB" + (f"; reference step (PyTorch, batch 1, {where}): {shown}" if shown
+                                                    else ""))
     if args.json:
         result = {"device": device, "tensorflow": tf.__version__, "keras": keras.__version__,
                   "matmul_gflops": {k: v / 1e9 for k, v in ceilings.items()}, "cases": rows,
