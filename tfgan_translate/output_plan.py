@@ -33,7 +33,7 @@ from tfgan_translate.data import DataError, list_images
 from tfgan_translate.data.decoding import check_channels, decode_image, from_unit, header_size
 from tfgan_translate.data.files import check_images
 from tfgan_translate.io import atomic_file, listing, to_uint8
-from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, TOO_LARGE, image_too_large
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, TOO_LARGE, check_memory_budget, image_too_large
 
 log = logging.getLogger("tfgan_translate")
 
@@ -227,12 +227,13 @@ def translate_paths(translate, inputs: str | Path, output_dir: str | Path, *, in
 
     Raises:
         FileNotFoundError: `inputs` does not exist.
-        ValueError: the output folder is a file, an input folder or inside one; an output name holds a file
-            translate did not write (without `overwrite`) or an input.
+        ValueError: a bad `memory_budget`; the output folder is a file, an input folder or inside one; an output
+            name holds a file translate did not write (without `overwrite`) or an input.
         DataError: an unreadable or too large image without `skip_bad_files` (named, with the flag), or no
             readable one.
     """
     input_channels = check_channels(input_channels, "input_channels")
+    check_memory_budget(memory_budget)
     paths, targets, written = plan_outputs(inputs, output_dir, skip_bad_files=skip_bad_files, overwrite=overwrite,
                                            memory_budget=memory_budget, input_channels=input_channels)
     written.output_dir.mkdir(parents=True, exist_ok=True)

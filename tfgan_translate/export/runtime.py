@@ -26,7 +26,7 @@ from tfgan_translate.export.folder import read_metadata
 from tfgan_translate.export.savedmodel import FLOAT_SIGNATURE
 from tfgan_translate.export.tflite import TFLiteRunner
 from tfgan_translate.inference import Translated, check_image, reflect_pad, translate_array, translate_paths
-from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, check_memory_budget, check_tiling
+from tfgan_translate.tiling_plan import DEFAULT_MEMORY_BUDGET_MB, check_tiling
 
 log = logging.getLogger("tfgan_translate")
 
@@ -234,7 +234,6 @@ def translate_files_with_export(model: ExportedModel, inputs: str | Path, output
     >>> translate_files_with_export(load_export("exports/facades"), "photos/", "out/")  # doctest: +SKIP
     """
     model._check_tile(tile, overlap)  # before any file is read
-    check_memory_budget(memory_budget)
     written = translate_paths(lambda image: model.translate_array(image, fit=fit, tile=tile, overlap=overlap),
                               inputs, output_dir, input_channels=model.input_channels, aligned=aligned,
                               left_half=model.input_domain == "A", skip_bad_files=skip_bad_files,
